@@ -1,0 +1,84 @@
+"""The EFRS–EuSoMII European Certificate and Diploma in Imaging Informatics."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+
+from certification import config as default_config
+from certification.extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints. Nothing else."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(default_config.from_environment(os.environ))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "certification.sqlite"
+        )
+    _require_secret_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from certification import database, web
+    from certification.admin import bp as admin_bp
+    from certification.api import bp as api_bp
+    from certification.auth import bp as auth_bp
+    from certification.cli import register_commands
+    from certification.portal import bp as portal_bp
+
+    database.init_app(app)
+    web.init_app(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    register_commands(app)
+    app.after_request(_no_store_for_private_pages)
+    return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    """Refuse to run in production without a real secret; make a throwaway one otherwise."""
+    key = app.config.get("SECRET_KEY")
+    if key and key not in default_config.PLACEHOLDER_SECRETS:
+        return
+    if app.debug or app.testing:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError(
+        "SECRET_KEY is missing or a placeholder. Set it in instance/config.py or the SECRET_KEY"
+        " environment variable, e.g. SECRET_KEY=$(python3 -c 'import secrets;"
+        " print(secrets.token_hex(32))')."
+    )
+
+
+def _no_store_for_private_pages(response: Response) -> Response:
+    # Pages behind a login carry personal data: never let a shared cache or the back button
+    # of a shared computer keep them.
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response

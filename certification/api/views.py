@@ -1,0 +1,1 @@
+from certification.api import bp  # noqa: F401

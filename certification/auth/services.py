@@ -1,0 +1,245 @@
+"""Accounts: creating them, logging in, one-time set-password links and API tokens.
+
+Services flush and never commit; the request or CLI command commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from certification.audit import record_event
+from certification.auth.models import ApiToken, PasswordSetupLink, Role, User, utcnow
+from certification.auth.passwords import (
+    dummy_check,
+    hash_password,
+    password_matches,
+    password_problem,
+)
+from certification.errors import Duplicate, InvalidInput, NotFound
+from certification.extensions import db
+from certification.validation import FieldErrors, check_text, clean_text, name_search_key
+
+API_TOKEN_PREFIX = "eii_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return clean_text(email).lower()
+
+
+def _check_email(errors: FieldErrors, email: str) -> str:
+    email = normalise_email(email)
+    if not email:
+        errors.add("email", "This field is required.")
+        return email
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        errors.add("email", str(error))
+        return email
+
+
+def _check_country(errors: FieldErrors, country: str | None) -> str | None:
+    country = clean_text(country).upper() or None
+    if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        errors.add("country", "Use the two-letter ISO country code, e.g. PL, GR, IS.")
+    return country
+
+
+def user_snapshot(user: User) -> dict[str, object]:
+    return {
+        "email": user.email,
+        "full_name": user.full_name,
+        "country": user.country,
+        "role": user.role.value,
+        "active": user.active,
+    }
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def get_candidate(candidate_id: int) -> User:
+    user = db.session.get(User, candidate_id)
+    if user is None or user.role is not Role.CANDIDATE:
+        raise NotFound(f"There is no candidate {candidate_id}.")
+    return user
+
+
+def _create_user(
+    *,
+    email: str,
+    full_name: str,
+    country: str | None,
+    role: Role,
+    actor: User | None,
+    password: str | None = None,
+) -> User:
+    errors = FieldErrors()
+    email = _check_email(errors, email)
+    full_name = check_text(errors, "full_name", clean_text(full_name), 200)
+    country = _check_country(errors, country)
+    if password is not None and (problem := password_problem(password)):
+        errors.add("password", problem)
+    errors.raise_if_any()
+    if get_user_by_email(email) is not None:
+        raise Duplicate(f"An account for {email} already exists.", {"email": "Already registered."})
+    user = User(
+        email=email,
+        full_name=full_name,
+        name_key=name_search_key(full_name),
+        country=country,
+        role=role,
+    )
+    if password is not None:
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record_event(actor, f"{role.value}.created", "user", user.id, after=user_snapshot(user))
+    return user
+
+
+def create_candidate(email: str, full_name: str, country: str | None, actor: User | None) -> User:
+    """Register a candidate. They choose a password through a one-time link."""
+    return _create_user(
+        email=email, full_name=full_name, country=country, role=Role.CANDIDATE, actor=actor
+    )
+
+
+def create_admin(email: str, full_name: str, password: str, actor: User | None) -> User:
+    return _create_user(
+        email=email,
+        full_name=full_name,
+        country=None,
+        role=Role.ADMIN,
+        actor=actor,
+        password=password,
+    )
+
+
+def update_candidate(
+    candidate: User, *, email: str, full_name: str, country: str | None, actor: User
+) -> User:
+    errors = FieldErrors()
+    email = _check_email(errors, email)
+    full_name = check_text(errors, "full_name", clean_text(full_name), 200)
+    country = _check_country(errors, country)
+    errors.raise_if_any()
+    existing = get_user_by_email(email)
+    if existing is not None and existing.id != candidate.id:
+        raise Duplicate(f"An account for {email} already exists.", {"email": "Already registered."})
+    before = user_snapshot(candidate)
+    candidate.email, candidate.full_name, candidate.country = email, full_name, country
+    candidate.name_key = name_search_key(full_name)
+    db.session.flush()
+    record_event(
+        actor,
+        "candidate.updated",
+        "user",
+        candidate.id,
+        before=before,
+        after=user_snapshot(candidate),
+    )
+    return candidate
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (never saying which was wrong)."""
+    user = get_user_by_email(email)
+    if user is None:
+        dummy_check(password)
+        return None
+    if not password_matches(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def create_password_setup_link(
+    user: User, actor: User | None, *, valid_for: dt.timedelta, now: dt.datetime | None = None
+) -> str:
+    """Make a one-time set-password token for ``user``; earlier unused ones stop working.
+
+    The token is returned once, to be shown to the administrator; only its hash is stored.
+    """
+    now = now or utcnow()
+    for link in db.session.scalars(
+        sa.select(PasswordSetupLink).where(
+            PasswordSetupLink.user_id == user.id, PasswordSetupLink.used_at.is_(None)
+        )
+    ):
+        link.used_at = now
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        PasswordSetupLink(
+            user=user, token_hash=_digest(token), created_at=now, expires_at=now + valid_for
+        )
+    )
+    db.session.flush()
+    record_event(actor, "password_link.created", "user", user.id)
+    return token
+
+
+def find_password_setup_link(token: str, now: dt.datetime | None = None) -> PasswordSetupLink:
+    """The unused, unexpired link for ``token``; NotFound otherwise."""
+    now = now or utcnow()
+    link = db.session.scalar(
+        sa.select(PasswordSetupLink).where(PasswordSetupLink.token_hash == _digest(token))
+    )
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        raise NotFound(
+            "This link has expired or has already been used. Ask the programme office"
+            " for a new one."
+        )
+    return link
+
+
+def set_password_with_link(token: str, password: str, now: dt.datetime | None = None) -> User:
+    now = now or utcnow()
+    link = find_password_setup_link(token, now)
+    if problem := password_problem(password):
+        raise InvalidInput(problem, {"password": problem})
+    # Mark the link used with a conditional UPDATE, so two submissions cannot both use it.
+    claimed = db.session.execute(
+        sa.update(PasswordSetupLink)
+        .where(PasswordSetupLink.id == link.id, PasswordSetupLink.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound("This link has already been used.")
+    user = link.user
+    user.password_hash = hash_password(password)
+    db.session.flush()
+    record_event(user, "password.set", "user", user.id)
+    return user
+
+
+def create_api_token(user: User, label: str = "") -> str:
+    """Issue a bearer token for an administrator. Returned once; only its hash is kept."""
+    if not user.is_admin:
+        raise InvalidInput("Only administrators can hold API tokens.", {"email": "Not an admin."})
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_digest(token), label=clean_text(label)))
+    db.session.flush()
+    record_event(user, "api_token.created", "user", user.id, after={"label": label})
+    return token
+
+
+def user_for_api_token(token: str, now: dt.datetime | None = None) -> User | None:
+    """The active administrator holding ``token``, recording when it was last used."""
+    api_token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if api_token is None or api_token.revoked_at is not None:
+        return None
+    user = api_token.user
+    if not (user.active and user.is_admin):
+        return None
+    api_token.last_used_at = now or utcnow()
+    return user

@@ -1,0 +1,108 @@
+"""Programmes (the awards) and their requirements, courses and assessments."""
+
+from __future__ import annotations
+
+import decimal
+import enum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from certification.extensions import db
+from certification.types import ExactDecimal
+
+
+class Level(enum.StrEnum):
+    CERTIFICATE = "certificate"
+    DIPLOMA = "diploma"
+
+
+# ECTS credits are kept to one decimal place (the catalogue allows multiples of 0.5).
+Credits = ExactDecimal(6, 1)
+# Marks and pass marks are kept to two decimal places.
+Marks = ExactDecimal(7, 2)
+
+
+class Programme(db.Model):
+    """An award and the rules a candidate must meet to earn it."""
+
+    __tablename__ = "programme"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    level: so.Mapped[Level] = so.mapped_column(
+        sa.Enum(Level, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    eqf_level: so.Mapped[int | None]
+    min_total_credits: so.Mapped[decimal.Decimal] = so.mapped_column(Credits)
+    prerequisite_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("programme.id"))
+    validity_months: so.Mapped[int | None]
+    credit_window_months: so.Mapped[int | None]
+
+    prerequisite: so.Mapped[Programme | None] = so.relationship(remote_side=[id])
+    domain_minimums: so.Mapped[list[DomainMinimum]] = so.relationship(
+        back_populates="programme",
+        cascade="all, delete-orphan",
+        order_by="DomainMinimum.domain",
+    )
+    required_assessments: so.Mapped[list[Assessment]] = so.relationship(
+        secondary="programme_assessment", order_by="Assessment.code"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Programme {self.code}>"
+
+
+class DomainMinimum(db.Model):
+    """At least this many credits must come from courses of one domain."""
+
+    __tablename__ = "domain_minimum"
+    __table_args__ = (sa.UniqueConstraint("programme_id", "domain"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"))
+    domain: so.Mapped[str] = so.mapped_column(sa.String(100))
+    min_credits: so.Mapped[decimal.Decimal] = so.mapped_column(Credits)
+
+    programme: so.Mapped[Programme] = so.relationship(back_populates="domain_minimums")
+
+
+programme_assessment = sa.Table(
+    "programme_assessment",
+    db.metadata,
+    sa.Column("programme_id", sa.ForeignKey("programme.id"), primary_key=True),
+    sa.Column("assessment_id", sa.ForeignKey("assessment.id"), primary_key=True),
+)
+
+
+class Course(db.Model):
+    """A course that earns ECTS credits in one domain."""
+
+    __tablename__ = "course"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    credits: so.Mapped[decimal.Decimal] = so.mapped_column(Credits)
+    domain: so.Mapped[str] = so.mapped_column(sa.String(100), index=True)
+    provider: so.Mapped[str] = so.mapped_column(sa.String(200))
+
+    def __repr__(self) -> str:
+        return f"<Course {self.code}>"
+
+
+class Assessment(db.Model):
+    """An examination or other assessment with a pass mark and a limit on attempts."""
+
+    __tablename__ = "assessment"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    pass_mark: so.Mapped[decimal.Decimal] = so.mapped_column(Marks)
+    max_score: so.Mapped[decimal.Decimal] = so.mapped_column(Marks)
+    max_attempts: so.Mapped[int]
+
+    def __repr__(self) -> str:
+        return f"<Assessment {self.code}>"

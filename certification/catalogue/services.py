@@ -1,0 +1,461 @@
+"""The catalogue: programmes with their rules, courses and assessments.
+
+Faces parse input into Python values (``Decimal``, ``int``, ``str``); these functions check
+the rules, write, flush and record an audit event. They never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from certification.audit import record_event
+from certification.auth.models import User
+from certification.catalogue.models import (
+    Assessment,
+    Course,
+    DomainMinimum,
+    Level,
+    Programme,
+    programme_assessment,
+)
+from certification.errors import Duplicate, NotFound, RuleViolation
+from certification.extensions import db
+from certification.progress import AssessmentRule, ProgrammeRules, format_decimal
+from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.validation import (
+    FieldErrors,
+    check_code,
+    check_credits,
+    check_marks,
+    check_text,
+    check_whole_number,
+    clean_text,
+)
+
+# ---------------------------------------------------------------- look-ups
+
+
+def list_programmes() -> list[Programme]:
+    return list(db.session.scalars(sa.select(Programme).order_by(Programme.level, Programme.code)))
+
+
+def list_courses() -> list[Course]:
+    return list(db.session.scalars(sa.select(Course).order_by(Course.code)))
+
+
+def list_assessments() -> list[Assessment]:
+    return list(db.session.scalars(sa.select(Assessment).order_by(Assessment.code)))
+
+
+def list_domains() -> list[str]:
+    """Every domain named by a course or a programme rule, for suggestions in forms."""
+    names = set(db.session.scalars(sa.select(Course.domain).distinct()))
+    names |= set(db.session.scalars(sa.select(DomainMinimum.domain).distinct()))
+    return sorted(names)
+
+
+def _by_code(model: type[Programme] | type[Course] | type[Assessment], code: str, noun: str):  # type: ignore[no-untyped-def]
+    found = db.session.scalar(sa.select(model).where(model.code == clean_text(code).upper()))
+    if found is None:
+        raise NotFound(f"There is no {noun} with the code {code!r}.")
+    return found
+
+
+def get_programme(code: str) -> Programme:
+    return _by_code(Programme, code, "programme")  # type: ignore[no-any-return]
+
+
+def get_course(code: str) -> Course:
+    return _by_code(Course, code, "course")  # type: ignore[no-any-return]
+
+
+def get_assessment(code: str) -> Assessment:
+    return _by_code(Assessment, code, "assessment")  # type: ignore[no-any-return]
+
+
+def _refuse_taken_code(
+    model: type[Programme] | type[Course] | type[Assessment], code: str, current_id: int | None
+) -> None:
+    existing = db.session.scalar(sa.select(model.id).where(model.code == code))
+    if existing is not None and existing != current_id:
+        raise Duplicate(f"The code {code} is already in use.", {"code": "Already in use."})
+
+
+# ---------------------------------------------------------------- courses
+
+
+@dataclass
+class CourseInput:
+    code: str
+    title: str
+    credits: Decimal
+    domain: str
+    provider: str
+
+
+def course_snapshot(course: Course) -> dict[str, object]:
+    return {
+        "code": course.code,
+        "title": course.title,
+        "credits": str(course.credits),
+        "domain": course.domain,
+        "provider": course.provider,
+    }
+
+
+def _check_course(data: CourseInput) -> CourseInput:
+    errors = FieldErrors()
+    checked = CourseInput(
+        code=check_code(errors, "code", data.code),
+        title=check_text(errors, "title", clean_text(data.title), 200),
+        credits=check_credits(errors, "credits", data.credits),
+        domain=check_text(errors, "domain", clean_text(data.domain), 100),
+        provider=check_text(errors, "provider", clean_text(data.provider), 200),
+    )
+    errors.raise_if_any()
+    return checked
+
+
+def create_course(data: CourseInput, actor: User | None) -> Course:
+    data = _check_course(data)
+    _refuse_taken_code(Course, data.code, None)
+    course = Course(**vars(data))
+    db.session.add(course)
+    db.session.flush()
+    record_event(actor, "course.created", "course", course.code, after=course_snapshot(course))
+    return course
+
+
+def _count_credit_records(course: Course) -> int:
+    return (
+        db.session.scalar(sa.select(sa.func.count()).where(CreditRecord.course_id == course.id))
+        or 0
+    )
+
+
+def update_course(course: Course, data: CourseInput, actor: User | None) -> Course:
+    data = _check_course(data)
+    _refuse_taken_code(Course, data.code, course.id)
+    in_use = _count_credit_records(course)
+    if in_use and (data.credits != course.credits or data.domain != course.domain):
+        # Credits already awarded were awarded on these terms; changing them would silently
+        # rewrite every holder's progress.
+        raise RuleViolation(
+            f"{in_use} credit records use this course, so its credits and domain are fixed."
+            " Create a new course instead.",
+            {"credits" if data.credits != course.credits else "domain": "Fixed once recorded."},
+            slug="in_use",
+        )
+    before = course_snapshot(course)
+    for key, value in vars(data).items():
+        setattr(course, key, value)
+    db.session.flush()
+    record_event(
+        actor, "course.updated", "course", course.code, before=before, after=course_snapshot(course)
+    )
+    return course
+
+
+def delete_course(course: Course, actor: User | None) -> None:
+    if in_use := _count_credit_records(course):
+        raise RuleViolation(
+            f"{course.code} cannot be deleted: {in_use} candidates have credits for it.",
+            slug="in_use",
+        )
+    before = course_snapshot(course)
+    db.session.delete(course)
+    db.session.flush()
+    record_event(actor, "course.deleted", "course", before["code"], before=before)
+
+
+# ---------------------------------------------------------------- assessments
+
+
+@dataclass
+class AssessmentInput:
+    code: str
+    title: str
+    pass_mark: Decimal
+    max_score: Decimal
+    max_attempts: int
+
+
+def assessment_snapshot(assessment: Assessment) -> dict[str, object]:
+    return {
+        "code": assessment.code,
+        "title": assessment.title,
+        "pass_mark": str(assessment.pass_mark),
+        "max_score": str(assessment.max_score),
+        "max_attempts": assessment.max_attempts,
+    }
+
+
+def _check_assessment(data: AssessmentInput) -> AssessmentInput:
+    errors = FieldErrors()
+    checked = AssessmentInput(
+        code=check_code(errors, "code", data.code),
+        title=check_text(errors, "title", clean_text(data.title), 200),
+        pass_mark=check_marks(errors, "pass_mark", data.pass_mark),
+        max_score=check_marks(errors, "max_score", data.max_score),
+        max_attempts=check_whole_number(errors, "max_attempts", data.max_attempts, 1, 20) or 0,
+    )
+    if "max_score" not in errors.messages and checked.max_score <= 0:
+        errors.add("max_score", "Must be more than 0.")
+    if not errors.messages and checked.pass_mark > checked.max_score:
+        errors.add("pass_mark", "The pass mark cannot be above the maximum score.")
+    errors.raise_if_any()
+    return checked
+
+
+def create_assessment(data: AssessmentInput, actor: User | None) -> Assessment:
+    data = _check_assessment(data)
+    _refuse_taken_code(Assessment, data.code, None)
+    assessment = Assessment(**vars(data))
+    db.session.add(assessment)
+    db.session.flush()
+    record_event(
+        actor,
+        "assessment.created",
+        "assessment",
+        assessment.code,
+        after=assessment_snapshot(assessment),
+    )
+    return assessment
+
+
+def update_assessment(
+    assessment: Assessment, data: AssessmentInput, actor: User | None
+) -> Assessment:
+    data = _check_assessment(data)
+    _refuse_taken_code(Assessment, data.code, assessment.id)
+    best, attempts_max = db.session.execute(
+        sa.select(
+            sa.func.max(AssessmentAttempt.score), sa.func.max(AssessmentAttempt.attempt_number)
+        ).where(AssessmentAttempt.assessment_id == assessment.id)
+    ).one()
+    if best is not None:
+        # Results already recorded were marked against this pass mark and scale.
+        if data.pass_mark != assessment.pass_mark:
+            raise RuleViolation(
+                "Results have been recorded for this assessment, so its pass mark is fixed.",
+                {"pass_mark": "Fixed once results are recorded."},
+                slug="in_use",
+            )
+        if data.max_score < Decimal(str(best)):
+            raise RuleViolation(
+                f"A recorded score of {format_decimal(Decimal(str(best)))} is above that maximum.",
+                {"max_score": "Below a recorded score."},
+                slug="in_use",
+            )
+        if data.max_attempts < attempts_max:
+            raise RuleViolation(
+                f"A candidate has already made {attempts_max} attempts.",
+                {"max_attempts": "Below attempts already made."},
+                slug="in_use",
+            )
+    before = assessment_snapshot(assessment)
+    for key, value in vars(data).items():
+        setattr(assessment, key, value)
+    db.session.flush()
+    record_event(
+        actor,
+        "assessment.updated",
+        "assessment",
+        assessment.code,
+        before=before,
+        after=assessment_snapshot(assessment),
+    )
+    return assessment
+
+
+def delete_assessment(assessment: Assessment, actor: User | None) -> None:
+    attempts = (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(AssessmentAttempt.assessment_id == assessment.id)
+        )
+        or 0
+    )
+    if attempts:
+        raise RuleViolation(
+            f"{assessment.code} cannot be deleted: {attempts} results are recorded for it.",
+            slug="in_use",
+        )
+    requiring = list(
+        db.session.scalars(
+            sa.select(Programme.code)
+            .join(programme_assessment, programme_assessment.c.programme_id == Programme.id)
+            .where(programme_assessment.c.assessment_id == assessment.id)
+        )
+    )
+    if requiring:
+        raise RuleViolation(
+            f"{assessment.code} cannot be deleted: programme {', '.join(requiring)} requires it.",
+            slug="in_use",
+        )
+    before = assessment_snapshot(assessment)
+    db.session.delete(assessment)
+    db.session.flush()
+    record_event(actor, "assessment.deleted", "assessment", before["code"], before=before)
+
+
+# ---------------------------------------------------------------- programmes
+
+
+@dataclass
+class ProgrammeInput:
+    code: str
+    title: str
+    level: str
+    min_total_credits: Decimal
+    eqf_level: int | None = None
+    domain_minimums: Mapping[str, Decimal] = field(default_factory=dict)
+    required_assessments: Sequence[str] = ()
+    prerequisite: str | None = None
+    validity_months: int | None = None
+    credit_window_months: int | None = None
+
+
+def programme_snapshot(programme: Programme) -> dict[str, object]:
+    return {
+        "code": programme.code,
+        "title": programme.title,
+        "level": programme.level.value,
+        "eqf_level": programme.eqf_level,
+        "min_total_credits": str(programme.min_total_credits),
+        "domain_minimums": {m.domain: str(m.min_credits) for m in programme.domain_minimums},
+        "required_assessments": [a.code for a in programme.required_assessments],
+        "prerequisite": programme.prerequisite.code if programme.prerequisite else None,
+        "validity_months": programme.validity_months,
+        "credit_window_months": programme.credit_window_months,
+    }
+
+
+def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
+    """Check ``data`` and write it onto ``programme`` (new or existing)."""
+    errors = FieldErrors()
+    code = check_code(errors, "code", data.code)
+    title = check_text(errors, "title", clean_text(data.title), 200)
+    try:
+        level = Level(clean_text(data.level).lower())
+    except ValueError:
+        errors.add("level", "Choose certificate or diploma.")
+    min_total = check_credits(errors, "min_total_credits", data.min_total_credits, allow_zero=True)
+    eqf_level = check_whole_number(errors, "eqf_level", data.eqf_level, 1, 8)
+    validity = check_whole_number(errors, "validity_months", data.validity_months, 1, 600)
+    window = check_whole_number(errors, "credit_window_months", data.credit_window_months, 1, 600)
+
+    minimums: dict[str, Decimal] = {}
+    for raw_domain, credits in data.domain_minimums.items():
+        domain = clean_text(raw_domain)
+        sub = FieldErrors()
+        check_text(sub, "domain", domain, 100)
+        check_credits(sub, "credits", credits)
+        if sub.messages:
+            errors.add(
+                "domain_minimums", f"{raw_domain or '(blank)'}: " + " ".join(sub.messages.values())
+            )
+        elif domain in minimums:
+            errors.add("domain_minimums", f"{domain} is listed twice.")
+        else:
+            minimums[domain] = credits
+    if (
+        sum(minimums.values(), Decimal(0)) > min_total
+        and "min_total_credits" not in errors.messages
+    ):
+        errors.add("domain_minimums", "The domain minimums add up to more than the total.")
+
+    assessments: list[Assessment] = []
+    for raw_code in data.required_assessments:
+        found = db.session.scalar(
+            sa.select(Assessment).where(Assessment.code == clean_text(raw_code).upper())
+        )
+        if found is None:
+            errors.add("required_assessments", f"There is no assessment {raw_code!r}.")
+        elif found not in assessments:
+            assessments.append(found)
+
+    prerequisite: Programme | None = None
+    if data.prerequisite:
+        prerequisite = db.session.scalar(
+            sa.select(Programme).where(Programme.code == clean_text(data.prerequisite).upper())
+        )
+        if prerequisite is None:
+            errors.add("prerequisite", f"There is no programme {data.prerequisite!r}.")
+        elif programme.id is not None and _depends_on(prerequisite, programme):
+            errors.add("prerequisite", "A programme cannot require itself, even indirectly.")
+    errors.raise_if_any()
+    _refuse_taken_code(Programme, code, programme.id)
+
+    programme.code, programme.title, programme.level = code, title, level
+    programme.min_total_credits, programme.eqf_level = min_total, eqf_level
+    programme.validity_months, programme.credit_window_months = validity, window
+    programme.prerequisite = prerequisite
+    programme.required_assessments = assessments
+    existing = {m.domain: m for m in programme.domain_minimums}
+    programme.domain_minimums = [
+        _set_min(existing.get(domain) or DomainMinimum(domain=domain), credits)
+        for domain, credits in sorted(minimums.items())
+    ]
+
+
+def _set_min(minimum: DomainMinimum, credits: Decimal) -> DomainMinimum:
+    minimum.min_credits = credits
+    return minimum
+
+
+def _depends_on(programme: Programme, target: Programme) -> bool:
+    """True if ``programme`` is ``target`` or requires it through a chain of prerequisites."""
+    seen: set[int] = set()
+    current: Programme | None = programme
+    while current is not None and current.id not in seen:
+        if current.id == target.id:
+            return True
+        seen.add(current.id)
+        current = current.prerequisite
+    return False
+
+
+def create_programme(data: ProgrammeInput, actor: User | None) -> Programme:
+    programme = Programme()
+    _apply_programme(programme, data)
+    db.session.add(programme)
+    db.session.flush()
+    record_event(
+        actor, "programme.created", "programme", programme.code, after=programme_snapshot(programme)
+    )
+    return programme
+
+
+def update_programme(programme: Programme, data: ProgrammeInput, actor: User | None) -> Programme:
+    before = programme_snapshot(programme)
+    _apply_programme(programme, data)
+    db.session.flush()
+    record_event(
+        actor,
+        "programme.updated",
+        "programme",
+        programme.code,
+        before=before,
+        after=programme_snapshot(programme),
+    )
+    return programme
+
+
+def programme_rules(programme: Programme) -> ProgrammeRules:
+    """The plain-data rules the progress engine reads, prerequisites included."""
+    return ProgrammeRules(
+        code=programme.code,
+        title=programme.title,
+        min_total_credits=programme.min_total_credits,
+        domain_minimums={m.domain: m.min_credits for m in programme.domain_minimums},
+        required_assessments=tuple(
+            AssessmentRule(a.code, a.title, a.pass_mark, a.max_attempts)
+            for a in programme.required_assessments
+        ),
+        prerequisite=programme_rules(programme.prerequisite) if programme.prerequisite else None,
+        credit_window_months=programme.credit_window_months,
+    )

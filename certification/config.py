@@ -1,0 +1,67 @@
+"""Configuration defaults.
+
+Configuration flows one way: these defaults, then ``instance/config.py``, then environment
+variables of the same name, then (for tests) the mapping given to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+# Defaults. Nothing secret lives here: SECRET_KEY has no default on purpose.
+SECRET_KEY: str | None = None
+SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file in the instance folder
+SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+SQLALCHEMY_RECORD_QUERIES = False
+# The calendar the bodies work in: "today" for refusing future dates and for credit windows.
+APP_TIMEZONE = "Europe/Brussels"
+# How long a candidate's one-time set-password link stays valid.
+PASSWORD_SETUP_LINK_HOURS = 72
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+REMEMBER_COOKIE_HTTPONLY = True
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+
+# Values that must never be accepted as a real SECRET_KEY outside development.
+PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "development"})
+
+# Keys that may be overridden from the environment. DATABASE_URL is the conventional name
+# for the database; it maps onto SQLALCHEMY_DATABASE_URI.
+ENVIRONMENT_KEYS = (
+    "SECRET_KEY",
+    "APP_TIMEZONE",
+    "PASSWORD_SETUP_LINK_HOURS",
+    "SESSION_COOKIE_SECURE",
+    "MAX_CONTENT_LENGTH",
+)
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Read the overridable keys from the environment, decoding JSON-looking values."""
+    found: dict[str, Any] = {}
+    for key in ENVIRONMENT_KEYS:
+        if key in environ:
+            found[key] = _decode(environ[key])
+    if environ.get("DATABASE_URL"):
+        found["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    return found
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain ``postgres://`` URLs (as hosting platforms hand them out) at psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _decode(raw: str) -> Any:
+    # "true", "3600" and the like arrive as strings; plain strings stay strings.
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

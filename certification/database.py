@@ -1,0 +1,37 @@
+"""How the database is used per request: one transaction, committed once, and SQLite tuned
+so that several gunicorn workers can share one file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response
+from sqlalchemy import event
+
+from certification.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_commit_or_rollback)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _tune_sqlite)
+
+
+def _commit_or_rollback(response: Response) -> Response:
+    """Commit what the request's services flushed, unless the answer reports a failure."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers go on while one worker writes; the busy timeout makes a second
+    # writer wait for the first instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,197 @@
+"""The demo: both awards, a dozen courses, the examinations, two administrators and
+candidates at different stages. Built through the same services as real data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from certification.auth.models import User
+from certification.auth.passwords import hash_password
+from certification.auth.services import create_admin, create_candidate
+from certification.catalogue.services import (
+    AssessmentInput,
+    CourseInput,
+    ProgrammeInput,
+    create_assessment,
+    create_course,
+    create_programme,
+)
+from certification.extensions import db
+from certification.records.services import record_credit, record_result
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+SI = "Standards & Interoperability"
+AI = "AI & Data Science"
+SEC = "Information Security & Data Protection"
+EIW = "Enterprise Imaging & Workflow"
+
+COURSES = [
+    ("EFRS-SI101", "DICOM and HL7 FHIR fundamentals", "5", SI, "EFRS"),
+    ("EUS-SI201", "IHE integration profiles for radiology", "2.5", SI, "EuSoMII"),
+    ("EUS-SI210", "Terminologies and structured reporting", "2.5", SI, "EuSoMII"),
+    ("EUS-AI101", "Foundations of AI in medical imaging", "5", AI, "EuSoMII"),
+    ("EUS-AI201", "Evaluating and validating AI algorithms", "5", AI, "EuSoMII"),
+    ("EFRS-AI110", "AI for radiographers: clinical integration", "2.5", AI, "EFRS"),
+    ("EFRS-SEC101", "Information security in the imaging department", "5", SEC, "EFRS"),
+    ("EUS-SEC201", "GDPR and data protection in imaging research", "2.5", SEC, "EuSoMII"),
+    ("EFRS-EIW101", "PACS, VNA and enterprise imaging", "5", EIW, "EFRS"),
+    ("EUS-EIW201", "Workflow orchestration and reporting", "5", EIW, "EuSoMII"),
+    ("EFRS-EIW110", "Radiation dose monitoring and registries", "2.5", EIW, "EFRS"),
+    (
+        "ACC-QA101",
+        "Quality management of imaging IT",
+        "2.5",
+        EIW,
+        "Accredited provider: Northern Imaging Academy",
+    ),
+]
+
+
+def database_is_empty() -> bool:
+    return not db.session.scalar(sa.select(sa.func.count(User.id)))
+
+
+def seed_demo(today: dt.date | None = None) -> str:
+    """Create the demo through the services and return the logins, as text to print."""
+    today = today or dt.date.today()
+
+    def ago(days: int) -> dt.date:
+        return today - dt.timedelta(days=days)
+
+    logins: list[tuple[str, str, str]] = []
+
+    def login_for(user: User, note: str) -> None:
+        password = "-".join(secrets.token_hex(3) for _ in range(3))
+        user.password_hash = hash_password(password)
+        logins.append((user.email, password, note))
+
+    efrs = create_admin("admin@efrs.example", "EFRS Programme Office", secrets.token_hex(16), None)
+    login_for(efrs, "administrator (EFRS)")
+    eusomii = create_admin(
+        "admin@eusomii.example", "EuSoMII Programme Office", secrets.token_hex(16), None
+    )
+    login_for(eusomii, "administrator (EuSoMII)")
+
+    for code, title, credits, domain, provider in COURSES:
+        create_course(CourseInput(code, title, Decimal(credits), domain, provider), efrs)
+    create_assessment(
+        AssessmentInput("CERT-EXAM", "Certificate examination", Decimal(60), Decimal(100), 3), efrs
+    )
+    create_assessment(
+        AssessmentInput("DIPL-EXAM", "Diploma examination", Decimal(65), Decimal(100), 3), eusomii
+    )
+    create_assessment(
+        AssessmentInput("DIPL-PROJ", "Diploma capstone project", Decimal(50), Decimal(100), 2),
+        eusomii,
+    )
+    create_programme(
+        ProgrammeInput(
+            code="EII-C",
+            title="European Certificate in Imaging Informatics",
+            level="certificate",
+            eqf_level=6,
+            min_total_credits=Decimal(30),
+            domain_minimums={SI: Decimal(5), AI: Decimal(5), SEC: Decimal(5), EIW: Decimal(5)},
+            required_assessments=["CERT-EXAM"],
+            validity_months=60,
+            credit_window_months=60,
+        ),
+        efrs,
+    )
+    create_programme(
+        ProgrammeInput(
+            code="EII-D",
+            title="European Diploma in Imaging Informatics",
+            level="diploma",
+            eqf_level=7,
+            min_total_credits=Decimal(50),
+            domain_minimums={SI: Decimal(10), AI: Decimal(10), SEC: Decimal(7.5), EIW: Decimal(10)},
+            required_assessments=["DIPL-EXAM", "DIPL-PROJ"],
+            prerequisite="EII-C",
+            validity_months=60,
+            credit_window_months=84,
+        ),
+        eusomii,
+    )
+
+    def candidate(
+        email: str,
+        name: str,
+        country: str,
+        courses: list[str],
+        results: list[tuple[str, int]],
+        note: str | None,
+    ) -> User:
+        person = create_candidate(email, name, country, efrs)
+        for offset, course in enumerate(courses):
+            record_credit(person, course, ago(400 - offset * 25), actor=efrs, today=today)
+        for offset, (assessment, score) in enumerate(results):
+            record_result(
+                person,
+                assessment,
+                Decimal(score),
+                ago(60 - offset * 20),
+                actor=eusomii,
+                today=today,
+            )
+        if note:
+            login_for(person, note)
+        return person
+
+    certificate_courses = [
+        "EFRS-SI101",
+        "EUS-SI201",
+        "EUS-AI101",
+        "EFRS-AI110",
+        "EFRS-SEC101",
+        "EUS-SEC201",
+        "EFRS-EIW101",
+        "EFRS-EIW110",
+        "ACC-QA101",
+    ]
+    candidate(
+        "lukasz.wisniewski@example.pl",
+        "Łukasz Wiśniewski",
+        "PL",
+        certificate_courses,
+        [("CERT-EXAM", 52), ("CERT-EXAM", 74)],
+        "candidate: meets every Certificate requirement",
+    )
+    candidate(
+        "aikaterini.papadopoulou@example.gr",
+        "Αικατερίνη Παπαδοπούλου",
+        "GR",
+        ["EFRS-SI101", "EUS-AI101", "EUS-AI201", "EFRS-EIW101", "EUS-SEC201"],
+        [("CERT-EXAM", 41)],
+        "candidate: part of the way, exam not yet passed",
+    )
+    candidate(
+        "dimitar.petrov@example.bg",
+        "Димитър Петров",
+        "BG",
+        [*certificate_courses, "EUS-SI210", "EUS-AI201", "EUS-EIW201"],
+        [("CERT-EXAM", 81), ("DIPL-EXAM", 70)],
+        "candidate: Certificate met, working towards the Diploma",
+    )
+    candidate(
+        "jon.thordarson@example.is",
+        "Jón Þórðarson",
+        "IS",
+        ["EFRS-SI101", "EUS-AI101", "EFRS-SEC101"],
+        [],
+        None,
+    )
+    candidate(
+        "mai.nguyen@example.fr", "Nguyễn Thị Mai", "FR", ["EFRS-EIW101", "EUS-EIW201"], [], None
+    )
+    candidate("siobhan.obrien@example.ie", "Siobhán O'Brien", "IE", [], [], None)
+
+    width = max(len(email) for email, _, _ in logins)
+    lines = ["Demo logins (open http://127.0.0.1:5000/login):"]
+    lines += [f"  {email:<{width}}  {password}  {note}" for email, password, note in logins]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,29 @@
+"""Every model, imported in one place so that Alembic and ``db.create_all`` see them all."""
+
+from certification.audit import AuditEvent
+from certification.auth.models import ApiToken, PasswordSetupLink, Role, User
+from certification.catalogue.models import (
+    Assessment,
+    Course,
+    DomainMinimum,
+    Level,
+    Programme,
+    programme_assessment,
+)
+from certification.records.models import AssessmentAttempt, CreditRecord
+
+__all__ = [
+    "ApiToken",
+    "Assessment",
+    "AssessmentAttempt",
+    "AuditEvent",
+    "Course",
+    "CreditRecord",
+    "DomainMinimum",
+    "Level",
+    "PasswordSetupLink",
+    "Programme",
+    "Role",
+    "User",
+    "programme_assessment",
+]

@@ -1,0 +1,258 @@
+"""The rules engine: a candidate's transcript and a programme's rules in, a report out.
+
+Pure functions over plain data. Nothing here touches the database, the request or the
+clock: the date the report is made "as of" is an argument, so every answer can be
+reproduced and tested.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class AssessmentRule:
+    code: str
+    title: str
+    pass_mark: Decimal
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class ProgrammeRules:
+    """What a programme (an award) requires."""
+
+    code: str
+    title: str
+    min_total_credits: Decimal
+    domain_minimums: Mapping[str, Decimal] = field(default_factory=dict)
+    required_assessments: tuple[AssessmentRule, ...] = ()
+    prerequisite: ProgrammeRules | None = None
+    credit_window_months: int | None = None
+
+
+@dataclass(frozen=True)
+class CreditEntry:
+    course_code: str
+    domain: str
+    credits: Decimal
+    completed_on: dt.date
+
+
+@dataclass(frozen=True)
+class AttemptEntry:
+    assessment_code: str
+    score: Decimal
+    taken_on: dt.date
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A candidate's record. ``held_awards`` are codes of awards already conferred."""
+
+    credits: tuple[CreditEntry, ...] = ()
+    attempts: tuple[AttemptEntry, ...] = ()
+    held_awards: frozenset[str] = frozenset()
+
+
+class RequirementKind(enum.StrEnum):
+    PREREQUISITE = "prerequisite"
+    TOTAL_CREDITS = "total_credits"
+    DOMAIN_CREDITS = "domain_credits"
+    ASSESSMENT = "assessment"
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    """One requirement: what it asks, what the candidate has, and what is missing in words.
+
+    ``required`` and ``achieved`` are numbers (credits, marks) or, for a prerequisite, the
+    programme code. ``achieved`` is None where nothing counts yet (no attempt taken, the
+    prerequisite not met). ``fraction`` (0 to 1) is for progress bars.
+    """
+
+    kind: RequirementKind
+    description: str
+    required: Decimal | str
+    achieved: Decimal | str | None
+    met: bool
+    fraction: float
+    missing: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    programme_code: str
+    programme_title: str
+    as_of: dt.date
+    requirements: tuple[RequirementResult, ...]
+    # Credits left out because they were completed before the programme's credit window.
+    lapsed_credits: tuple[CreditEntry, ...] = ()
+
+    @property
+    def eligible(self) -> bool:
+        return all(requirement.met for requirement in self.requirements)
+
+    @property
+    def missing(self) -> list[str]:
+        return [r.missing for r in self.requirements if r.missing is not None]
+
+    @property
+    def fraction(self) -> float:
+        """The mean of the requirements' fractions: a single bar for the whole award."""
+        if not self.requirements:
+            return 1.0
+        return sum(r.fraction for r in self.requirements) / len(self.requirements)
+
+
+def evaluate_progress(
+    rules: ProgrammeRules, transcript: Transcript, as_of: dt.date
+) -> ProgressReport:
+    """Evaluate every requirement of ``rules`` against ``transcript`` on the date ``as_of``."""
+    counted, lapsed = _credits_in_window(transcript.credits, rules.credit_window_months, as_of)
+    window_note = _window_note(rules.credit_window_months)
+    requirements: list[RequirementResult] = []
+
+    if rules.prerequisite is not None:
+        requirements.append(_prerequisite(rules.prerequisite, transcript, as_of))
+
+    total = sum((entry.credits for entry in counted), ZERO)
+    requirements.append(
+        _credit_requirement(
+            RequirementKind.TOTAL_CREDITS,
+            f"At least {format_decimal(rules.min_total_credits)} ECTS credits in total"
+            + window_note,
+            required=rules.min_total_credits,
+            achieved=total,
+            shortfall_words="in total",
+        )
+    )
+    for domain, minimum in sorted(rules.domain_minimums.items()):
+        in_domain = sum((e.credits for e in counted if e.domain == domain), ZERO)
+        requirements.append(
+            _credit_requirement(
+                RequirementKind.DOMAIN_CREDITS,
+                f"At least {format_decimal(minimum)} ECTS credits in {domain}" + window_note,
+                required=minimum,
+                achieved=in_domain,
+                shortfall_words=f"in {domain}",
+            )
+        )
+    for assessment in rules.required_assessments:
+        scores = [a.score for a in transcript.attempts if a.assessment_code == assessment.code]
+        requirements.append(_assessment(assessment, scores))
+
+    return ProgressReport(
+        programme_code=rules.code,
+        programme_title=rules.title,
+        as_of=as_of,
+        requirements=tuple(requirements),
+        lapsed_credits=lapsed,
+    )
+
+
+def format_decimal(value: Decimal) -> str:
+    """Write a number the way a person would: ``60`` not ``60.0``, ``2.5`` not ``2.50``."""
+    text = f"{value.normalize():f}"
+    return text
+
+
+def subtract_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier, clamped to the end of a shorter month."""
+    month_index = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(month_index, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last_day))
+
+
+def _credits_in_window(
+    credits: tuple[CreditEntry, ...], window_months: int | None, as_of: dt.date
+) -> tuple[tuple[CreditEntry, ...], tuple[CreditEntry, ...]]:
+    if window_months is None:
+        return credits, ()
+    earliest = subtract_months(as_of, window_months)
+    counted = tuple(e for e in credits if e.completed_on >= earliest)
+    lapsed = tuple(e for e in credits if e.completed_on < earliest)
+    return counted, lapsed
+
+
+def _window_note(window_months: int | None) -> str:
+    if window_months is None:
+        return ""
+    return f", completed within the last {window_months} months"
+
+
+def _credit_requirement(
+    kind: RequirementKind,
+    description: str,
+    *,
+    required: Decimal,
+    achieved: Decimal,
+    shortfall_words: str,
+) -> RequirementResult:
+    met = achieved >= required
+    shortfall = required - achieved
+    return RequirementResult(
+        kind=kind,
+        description=description,
+        required=required,
+        achieved=achieved,
+        met=met,
+        fraction=_fraction(achieved, required),
+        missing=None if met else f"{format_decimal(shortfall)} more ECTS credits {shortfall_words}",
+    )
+
+
+def _assessment(rule: AssessmentRule, scores: list[Decimal]) -> RequirementResult:
+    best = max(scores) if scores else None
+    met = best is not None and best >= rule.pass_mark
+    pass_mark = format_decimal(rule.pass_mark)
+    missing = None
+    if not met:
+        if best is None:
+            situation = f"not yet taken, pass mark {pass_mark}"
+        else:
+            situation = f"best score {format_decimal(best)}, pass mark {pass_mark}"
+        if len(scores) >= rule.max_attempts:
+            situation += f"; all {rule.max_attempts} attempts used, contact the programme office"
+        missing = f"pass the {rule.title} ({situation})"
+    return RequirementResult(
+        kind=RequirementKind.ASSESSMENT,
+        description=f"Pass the {rule.title} (pass mark {pass_mark})",
+        required=rule.pass_mark,
+        achieved=best,
+        met=met,
+        # A score just under the pass mark must not look like a full bar.
+        fraction=1.0 if met else min(_fraction(best or ZERO, rule.pass_mark), 0.99),
+        missing=missing,
+    )
+
+
+def _prerequisite(
+    prerequisite: ProgrammeRules, transcript: Transcript, as_of: dt.date
+) -> RequirementResult:
+    met = prerequisite.code in transcript.held_awards or (
+        evaluate_progress(prerequisite, transcript, as_of).eligible
+    )
+    return RequirementResult(
+        kind=RequirementKind.PREREQUISITE,
+        description=f"Hold, or meet every requirement of, the {prerequisite.title}",
+        required=prerequisite.code,
+        achieved=prerequisite.code if met else None,
+        met=met,
+        fraction=1.0 if met else 0.0,
+        missing=None if met else f"meet every requirement of the {prerequisite.title} first",
+    )
+
+
+def _fraction(achieved: Decimal, required: Decimal) -> float:
+    if required <= ZERO:
+        return 1.0
+    return float(min(achieved / required, Decimal(1)))

@@ -1,0 +1,281 @@
+"""The transcript: recording credits and results, and reading a candidate's progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from certification.audit import record_event
+from certification.auth.models import Role, User
+from certification.catalogue.models import Assessment, Course, Programme
+from certification.catalogue.services import list_programmes, programme_rules
+from certification.errors import Duplicate, NotFound, RuleViolation
+from certification.extensions import db
+from certification.progress import (
+    AttemptEntry,
+    CreditEntry,
+    ProgressReport,
+    Transcript,
+    evaluate_progress,
+    format_decimal,
+)
+from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.validation import (
+    FieldErrors,
+    check_marks,
+    check_past_date,
+    clean_text,
+    name_search_key,
+)
+
+
+def _course_for(errors: FieldErrors, code: str) -> Course | None:
+    course = db.session.scalar(sa.select(Course).where(Course.code == clean_text(code).upper()))
+    if course is None:
+        errors.add("course", f"There is no course with the code {code!r}.")
+    return course
+
+
+def record_credit(
+    candidate: User,
+    course_code: str,
+    completed_on: dt.date,
+    *,
+    actor: User | None,
+    today: dt.date,
+) -> CreditRecord:
+    """Record that ``candidate`` completed a course. A course counts once per candidate."""
+    errors = FieldErrors()
+    course = _course_for(errors, course_code)
+    check_past_date(errors, "completed_on", completed_on, today)
+    errors.raise_if_any()
+    assert course is not None  # noqa: S101 - raise_if_any guarantees it
+    duplicate = Duplicate(
+        f"{candidate.full_name} already has credits for {course.code}.",
+        {"course": "Already recorded for this candidate."},
+    )
+    existing = db.session.scalar(
+        sa.select(CreditRecord.id).where(
+            CreditRecord.candidate_id == candidate.id, CreditRecord.course_id == course.id
+        )
+    )
+    if existing is not None:
+        raise duplicate
+    record = CreditRecord(
+        candidate=candidate,
+        course=course,
+        completed_on=completed_on,
+        recorded_by_id=actor and actor.id,
+    )
+    try:
+        # A savepoint, so that losing a race to a concurrent request leaves the transaction usable.
+        with db.session.begin_nested():
+            db.session.add(record)
+    except IntegrityError:
+        raise duplicate from None
+    record_event(
+        actor,
+        "credit.recorded",
+        "user",
+        candidate.id,
+        after={
+            "course": course.code,
+            "credits": str(course.credits),
+            "completed_on": completed_on.isoformat(),
+        },
+    )
+    return record
+
+
+def delete_credit(record: CreditRecord, actor: User | None) -> None:
+    """Remove a credit recorded by mistake. The audit trail keeps what it was."""
+    before = {"course": record.course.code, "completed_on": record.completed_on.isoformat()}
+    candidate_id = record.candidate_id
+    db.session.delete(record)
+    db.session.flush()
+    record_event(actor, "credit.deleted", "user", candidate_id, before=before)
+
+
+def get_credit(candidate: User, record_id: int) -> CreditRecord:
+    record = db.session.get(CreditRecord, record_id)
+    if record is None or record.candidate_id != candidate.id:
+        raise NotFound("There is no such credit record.")
+    return record
+
+
+def record_result(
+    candidate: User,
+    assessment_code: str,
+    score: Decimal,
+    taken_on: dt.date,
+    *,
+    actor: User | None,
+    today: dt.date,
+) -> AssessmentAttempt:
+    """Record one attempt at an assessment, refusing attempts beyond the limit."""
+    errors = FieldErrors()
+    assessment = db.session.scalar(
+        sa.select(Assessment).where(Assessment.code == clean_text(assessment_code).upper())
+    )
+    if assessment is None:
+        errors.add("assessment", f"There is no assessment with the code {assessment_code!r}.")
+    check_marks(errors, "score", score)
+    if assessment is not None and "score" not in errors.messages and score > assessment.max_score:
+        errors.add("score", f"The maximum score is {format_decimal(assessment.max_score)}.")
+    check_past_date(errors, "taken_on", taken_on, today)
+    errors.raise_if_any()
+    assert assessment is not None  # noqa: S101 - raise_if_any guarantees it
+
+    attempts_made = (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                AssessmentAttempt.candidate_id == candidate.id,
+                AssessmentAttempt.assessment_id == assessment.id,
+            )
+        )
+        or 0
+    )
+    if attempts_made >= assessment.max_attempts:
+        raise RuleViolation(
+            f"{candidate.full_name} has used all {assessment.max_attempts} attempts at"
+            f" {assessment.title}.",
+            {"assessment": "No attempts left."},
+            slug="attempts_exhausted",
+        )
+    attempt = AssessmentAttempt(
+        candidate=candidate,
+        assessment=assessment,
+        attempt_number=attempts_made + 1,
+        score=score,
+        taken_on=taken_on,
+        recorded_by_id=actor and actor.id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        raise Duplicate(
+            "Another result for this assessment was recorded at the same moment; try again.",
+            {"assessment": "Recorded concurrently."},
+        ) from None
+    record_event(
+        actor,
+        "result.recorded",
+        "user",
+        candidate.id,
+        after={
+            "assessment": assessment.code,
+            "attempt": attempt.attempt_number,
+            "score": str(score),
+            "taken_on": taken_on.isoformat(),
+        },
+    )
+    return attempt
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    """A candidate's records as models (for pages) and as plain data (for the engine)."""
+
+    credits: list[CreditRecord]
+    attempts: list[AssessmentAttempt]
+
+    @property
+    def total_credits(self) -> Decimal:
+        return sum((r.course.credits for r in self.credits), Decimal(0))
+
+    def for_engine(self) -> Transcript:
+        return Transcript(
+            credits=tuple(
+                CreditEntry(r.course.code, r.course.domain, r.course.credits, r.completed_on)
+                for r in self.credits
+            ),
+            attempts=tuple(
+                AttemptEntry(a.assessment.code, a.score, a.taken_on) for a in self.attempts
+            ),
+        )
+
+
+def load_transcripts(candidate_ids: Iterable[int]) -> dict[int, TranscriptView]:
+    """Transcripts of many candidates in two queries."""
+    ids = list(candidate_ids)
+    credits: dict[int, list[CreditRecord]] = defaultdict(list)
+    attempts: dict[int, list[AssessmentAttempt]] = defaultdict(list)
+    if ids:
+        for record in db.session.scalars(
+            sa.select(CreditRecord)
+            .where(CreditRecord.candidate_id.in_(ids))
+            .options(sa.orm.joinedload(CreditRecord.course))
+            .order_by(CreditRecord.completed_on, CreditRecord.id)
+        ):
+            credits[record.candidate_id].append(record)
+        for attempt in db.session.scalars(
+            sa.select(AssessmentAttempt)
+            .where(AssessmentAttempt.candidate_id.in_(ids))
+            .options(sa.orm.joinedload(AssessmentAttempt.assessment))
+            .order_by(AssessmentAttempt.taken_on, AssessmentAttempt.id)
+        ):
+            attempts[attempt.candidate_id].append(attempt)
+    return {i: TranscriptView(credits[i], attempts[i]) for i in ids}
+
+
+def load_transcript(candidate: User) -> TranscriptView:
+    return load_transcripts([candidate.id])[candidate.id]
+
+
+def progress_reports(
+    transcript: TranscriptView, today: dt.date, programmes: list[Programme] | None = None
+) -> list[ProgressReport]:
+    """The candidate's progress towards every programme in the catalogue."""
+    plain = transcript.for_engine()
+    return [
+        evaluate_progress(programme_rules(p), plain, today)
+        for p in (programmes if programmes is not None else list_programmes())
+    ]
+
+
+def candidate_progress(candidate: User, today: dt.date) -> list[ProgressReport]:
+    return progress_reports(load_transcript(candidate), today)
+
+
+# ---------------------------------------------------------------- the candidate list
+
+
+def search_candidates(
+    query: str = "", *, eligible_for: Programme | None = None, today: dt.date
+) -> sa.Select[tuple[User]]:
+    """A SELECT of candidates matching ``query`` (name or e-mail), optionally only those
+    eligible for a programme. Returned as a statement so the face can paginate it."""
+    statement = sa.select(User).where(User.role == Role.CANDIDATE).order_by(User.full_name, User.id)
+    query = clean_text(query)
+    if query:
+        pattern = f"%{_escape_like(name_search_key(query))}%"
+        email_pattern = f"%{_escape_like(query.lower())}%"
+        statement = statement.where(
+            sa.or_(
+                User.name_key.like(pattern, escape="\\"),
+                User.email.like(email_pattern, escape="\\"),
+            )
+        )
+    if eligible_for is not None:
+        ids = list(db.session.scalars(statement.with_only_columns(User.id)))
+        transcripts = load_transcripts(ids)
+        rules = programme_rules(eligible_for)
+        eligible_ids = [
+            i for i in ids if evaluate_progress(rules, transcripts[i].for_engine(), today).eligible
+        ]
+        statement = statement.where(User.id.in_(eligible_ids))
+    return statement
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,122 @@
+"""Field checks shared by every service, so the admin UI and the API refuse the same values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal
+
+from certification.errors import InvalidInput
+
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,19}$")
+HALF = Decimal("0.5")
+
+
+class FieldErrors:
+    """Collects one message per field, then raises them together."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.messages.setdefault(field, message)
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise InvalidInput.for_fields(self.messages)
+
+
+def clean_text(value: str | None) -> str:
+    """NFC-normalise and trim text a person typed, so the same name is stored one way."""
+    return unicodedata.normalize("NFC", value or "").strip()
+
+
+# Letters that Unicode does not decompose into a base letter and a mark.
+_FOLDED_LETTERS = str.maketrans(
+    {
+        "ł": "l",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+        "ß": "ss",
+        "ı": "i",
+        "ħ": "h",
+        "ŀ": "l",
+    }
+)
+
+
+def name_search_key(name: str) -> str:
+    """Fold a name for searching: case, accents and special letters, so that typing
+    ``lukasz`` finds Łukasz and ``thorarson`` finds Þórarson. Greek and Cyrillic are kept,
+    case-folded and without accents."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    stripped = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(stripped.translate(_FOLDED_LETTERS).split())
+
+
+def check_text(errors: FieldErrors, field: str, value: str, max_length: int) -> str:
+    if not value:
+        errors.add(field, "This field is required.")
+    elif len(value) > max_length:
+        errors.add(field, f"At most {max_length} characters.")
+    elif any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        errors.add(field, "Remove line breaks and invisible control characters.")
+    return value
+
+
+def check_code(errors: FieldErrors, field: str, value: str) -> str:
+    code = clean_text(value).upper()
+    if not CODE_PATTERN.match(code):
+        errors.add(
+            field,
+            "Use 1 to 20 letters, digits, dots, hyphens or underscores, starting with a letter"
+            " or digit.",
+        )
+    return code
+
+
+def check_credits(
+    errors: FieldErrors, field: str, value: Decimal, *, allow_zero: bool = False
+) -> Decimal:
+    if not value.is_finite():
+        errors.add(field, "Enter a number.")
+    elif value < 0 or (value == 0 and not allow_zero):
+        errors.add(field, "Must be more than 0." if not allow_zero else "Must not be negative.")
+    elif value % HALF != 0:
+        errors.add(field, "ECTS credits come in multiples of 0.5.")
+    elif value > 999:
+        errors.add(field, "At most 999 ECTS credits.")
+    return value
+
+
+def check_marks(errors: FieldErrors, field: str, value: Decimal) -> Decimal:
+    if not value.is_finite():
+        errors.add(field, "Enter a number.")
+    elif value < 0:
+        errors.add(field, "Must not be negative.")
+    elif value > Decimal("99999.99"):
+        errors.add(field, "At most 99999.99.")
+    elif value != value.quantize(Decimal("0.01")):
+        errors.add(field, "At most two decimal places.")
+    return value
+
+
+def check_whole_number(
+    errors: FieldErrors, field: str, value: int | None, low: int, high: int
+) -> int | None:
+    if value is not None and not low <= value <= high:
+        errors.add(field, f"Enter a whole number from {low} to {high}.")
+    return value
+
+
+def check_past_date(errors: FieldErrors, field: str, value: dt.date, today: dt.date) -> dt.date:
+    if value > today:
+        errors.add(field, f"The date cannot be in the future (today is {today.isoformat()}).")
+    elif value.year < 1990:
+        errors.add(field, "The date is too far in the past.")
+    return value

@@ -1,0 +1,76 @@
+"""What every face shares: JSON encoding, template filters, error pages and "today"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, render_template, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException
+
+from certification.progress import format_decimal
+
+log = logging.getLogger(__name__)
+
+
+def today() -> dt.date:
+    """Today's date in the programme's own calendar (``APP_TIMEZONE``)."""
+    return dt.datetime.now(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Writes credits and marks as JSON numbers, not strings."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            # Values here have at most two decimal places, so the float's shortest repr is
+            # the same digits as the Decimal.
+            return int(o) if o == o.to_integral_value() else float(o)
+        return DefaultJSONProvider.default(o)
+
+
+def init_app(app: Flask) -> None:
+    app.json_provider_class = JSONProvider
+    app.json = JSONProvider(app)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
+    app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
+    app.register_error_handler(HTTPException, _http_error_page)
+    app.register_error_handler(Exception, _unexpected_error_page)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _http_error_page(error: HTTPException) -> Any:
+    if _wants_json():
+        return _json_error(error)
+    return render_template("error.html", error=error), error.code or 500
+
+
+def _json_error(error: HTTPException) -> Any:
+    slug = (error.name or "error").lower().replace(" ", "_")
+    response = {"error": slug, "message": error.description}
+    return response, error.code or 500
+
+
+def _unexpected_error_page(error: Exception) -> Any:
+    if isinstance(error, HTTPException):
+        return _http_error_page(error)
+    incident = uuid.uuid4().hex[:12]
+    log.exception("Unexpected error, incident %s", incident)
+    if _wants_json():
+        return {
+            "error": "internal_error",
+            "message": "Something went wrong on our side.",
+            "incident": incident,
+        }, 500
+    return render_template("error.html", error=None, incident=incident), 500

@@ -1,0 +1,243 @@
+"""Fixtures: an app on a fresh database per test (SQLite, and PostgreSQL when available),
+a client, a CLI runner, a login helper and factories that build data through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from certification import create_app
+from certification.auth.models import User
+from certification.auth.passwords import use_cheap_hashing
+from certification.auth.services import create_admin, create_candidate
+from certification.catalogue.services import (
+    AssessmentInput,
+    CourseInput,
+    ProgrammeInput,
+    create_assessment,
+    create_course,
+    create_programme,
+)
+from certification.extensions import db
+
+use_cheap_hashing()
+
+PASSWORD = "correct horse battery staple"
+DEFAULT_POSTGRES_HINT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+_postgres_schema_ready = False
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip(f"PostgreSQL run skipped: set TEST_DATABASE_URL (e.g. {DEFAULT_POSTGRES_HINT})")
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except sa.exc.OperationalError as error:
+        pytest.skip(f"PostgreSQL run skipped: cannot connect to TEST_DATABASE_URL ({error.orig})")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    return _postgres_url()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    global _postgres_schema_ready
+    # Keep a developer's own instance/config.py and environment out of the tests.
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    for key in ("DATABASE_URL", "SECRET_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            if not _postgres_schema_ready:
+                db.drop_all()
+                with db.engine.begin() as connection:
+                    connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+                db.create_all()
+                _postgres_schema_ready = True
+        else:
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An application context, for tests that call services directly."""
+    with app.app_context():
+        yield
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make_admin(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 1000))
+
+    def build(email: str | None = None, full_name: str = "Ada Admin") -> User:
+        with app.app_context():
+            user = create_admin(
+                email or f"admin{next(counter)}@example.org", full_name, PASSWORD, None
+            )
+            db.session.commit()
+            db.session.expunge(user)
+            return user
+
+    return build
+
+
+@pytest.fixture
+def make_candidate(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 1000))
+
+    def build(
+        full_name: str = "Łukasz Wiśniewski",
+        email: str | None = None,
+        country: str | None = "PL",
+        password: str | None = PASSWORD,
+    ) -> User:
+        from certification.auth.passwords import hash_password
+
+        with app.app_context():
+            user = create_candidate(
+                email or f"candidate{next(counter)}@example.org", full_name, country, None
+            )
+            if password:
+                user.password_hash = hash_password(password)
+            db.session.commit()
+            db.session.expunge(user)
+            return user
+
+    return build
+
+
+@pytest.fixture
+def make_course(app: Flask) -> Callable[..., str]:
+    def build(
+        code: str = "EII-101",
+        credits: str = "5",
+        domain: str = "AI & Data Science",
+        title: str = "Foundations of AI in imaging",
+        provider: str = "EuSoMII",
+    ) -> str:
+        with app.app_context():
+            create_course(CourseInput(code, title, Decimal(credits), domain, provider), None)
+            db.session.commit()
+        return code
+
+    return build
+
+
+@pytest.fixture
+def make_assessment(app: Flask) -> Callable[..., str]:
+    def build(
+        code: str = "CERT-EXAM",
+        pass_mark: str = "60",
+        max_score: str = "100",
+        max_attempts: int = 3,
+        title: str = "Certificate examination",
+    ) -> str:
+        with app.app_context():
+            create_assessment(
+                AssessmentInput(code, title, Decimal(pass_mark), Decimal(max_score), max_attempts),
+                None,
+            )
+            db.session.commit()
+        return code
+
+    return build
+
+
+@pytest.fixture
+def make_programme(app: Flask) -> Callable[..., str]:
+    def build(
+        code: str = "EII-C",
+        *,
+        title: str = "European Certificate in Imaging Informatics",
+        level: str = "certificate",
+        min_total_credits: str = "10",
+        domain_minimums: dict[str, str] | None = None,
+        required_assessments: tuple[str, ...] = (),
+        prerequisite: str | None = None,
+        **extra: Any,
+    ) -> str:
+        with app.app_context():
+            create_programme(
+                ProgrammeInput(
+                    code=code,
+                    title=title,
+                    level=level,
+                    min_total_credits=Decimal(min_total_credits),
+                    domain_minimums={k: Decimal(v) for k, v in (domain_minimums or {}).items()},
+                    required_assessments=required_assessments,
+                    prerequisite=prerequisite,
+                    **extra,
+                ),
+                None,
+            )
+            db.session.commit()
+        return code
+
+    return build
+
+
+@pytest.fixture
+def today(app: Flask) -> dt.date:
+    from certification.web import today as programme_today
+
+    with app.test_request_context():
+        return programme_today()
