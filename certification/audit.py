@@ -9,11 +9,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from certification.auth.models import User, utcnow
-from certification.extensions import db
+from certification.extensions import Model, db
 from certification.types import UTCDateTime
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One change of state that matters. Rows are only ever inserted."""
 
     __tablename__ = "audit_event"

@@ -110,7 +110,12 @@ def seed_demo(today: dt.date | None = None) -> str:
             level="diploma",
             eqf_level=7,
             min_total_credits=Decimal(50),
-            domain_minimums={SI: Decimal(10), AI: Decimal(10), SEC: Decimal(7.5), EIW: Decimal(10)},
+            domain_minimums={
+                SI: Decimal(10),
+                AI: Decimal(10),
+                SEC: Decimal("7.5"),
+                EIW: Decimal(10),
+            },
             required_assessments=["DIPL-EXAM", "DIPL-PROJ"],
             prerequisite="EII-C",
             validity_months=60,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from certification.extensions import db
+from certification.extensions import Model
 from certification.types import UTCDateTime
 
 
@@ -22,7 +22,7 @@ class Role(enum.StrEnum):
     CANDIDATE = "candidate"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who logs in: an administrator of either body, or a candidate."""
 
     __tablename__ = "user_account"
@@ -52,7 +52,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role.value}>"
 
 
-class PasswordSetupLink(db.Model):
+class PasswordSetupLink(Model):
     """A one-time link that lets a new candidate choose a password. Only its hash is kept."""
 
     __tablename__ = "password_setup_link"
@@ -67,7 +67,7 @@ class PasswordSetupLink(db.Model):
     user: so.Mapped[User] = so.relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for integrators, owned by an administrator. Only its hash is kept."""
 
     __tablename__ = "api_token"

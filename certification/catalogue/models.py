@@ -8,7 +8,7 @@ import enum
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from certification.extensions import db
+from certification.extensions import Model, db
 from certification.types import ExactDecimal
 
 
@@ -23,7 +23,7 @@ Credits = ExactDecimal(6, 1)
 Marks = ExactDecimal(7, 2)
 
 
-class Programme(db.Model):
+class Programme(Model):
     """An award and the rules a candidate must meet to earn it."""
 
     __tablename__ = "programme"
@@ -54,7 +54,7 @@ class Programme(db.Model):
         return f"<Programme {self.code}>"
 
 
-class DomainMinimum(db.Model):
+class DomainMinimum(Model):
     """At least this many credits must come from courses of one domain."""
 
     __tablename__ = "domain_minimum"
@@ -76,7 +76,7 @@ programme_assessment = sa.Table(
 )
 
 
-class Course(db.Model):
+class Course(Model):
     """A course that earns ECTS credits in one domain."""
 
     __tablename__ = "course"
@@ -92,7 +92,7 @@ class Course(db.Model):
         return f"<Course {self.code}>"
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     """An examination or other assessment with a pass mark and a limit on attempts."""
 
     __tablename__ = "assessment"

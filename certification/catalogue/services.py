@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -58,7 +59,10 @@ def list_domains() -> list[str]:
     return sorted(names)
 
 
-def _by_code(model: type[Programme] | type[Course] | type[Assessment], code: str, noun: str):  # type: ignore[no-untyped-def]
+CatalogueItem = TypeVar("CatalogueItem", Programme, Course, Assessment)
+
+
+def _by_code(model: type[CatalogueItem], code: str, noun: str) -> CatalogueItem:
     found = db.session.scalar(sa.select(model).where(model.code == clean_text(code).upper()))
     if found is None:
         raise NotFound(f"There is no {noun} with the code {code!r}.")
@@ -66,15 +70,15 @@ def _by_code(model: type[Programme] | type[Course] | type[Assessment], code: str
 
 
 def get_programme(code: str) -> Programme:
-    return _by_code(Programme, code, "programme")  # type: ignore[no-any-return]
+    return _by_code(Programme, code, "programme")
 
 
 def get_course(code: str) -> Course:
-    return _by_code(Course, code, "course")  # type: ignore[no-any-return]
+    return _by_code(Course, code, "course")
 
 
 def get_assessment(code: str) -> Assessment:
-    return _by_code(Assessment, code, "assessment")  # type: ignore[no-any-return]
+    return _by_code(Assessment, code, "assessment")
 
 
 def _refuse_taken_code(

@@ -10,11 +10,11 @@ import sqlalchemy.orm as so
 
 from certification.auth.models import User, utcnow
 from certification.catalogue.models import Assessment, Course, Marks
-from certification.extensions import db
+from certification.extensions import Model
 from certification.types import UTCDateTime
 
 
-class CreditRecord(db.Model):
+class CreditRecord(Model):
     """A completed course. A course counts once per candidate: the database guarantees it."""
 
     __tablename__ = "credit_record"
@@ -31,7 +31,7 @@ class CreditRecord(db.Model):
     course: so.Mapped[Course] = so.relationship()
 
 
-class AssessmentAttempt(db.Model):
+class AssessmentAttempt(Model):
     """One sitting of an assessment.
 
     ``attempt_number`` is unique per candidate and assessment, so two clerks recording at the
