@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from certification.auth.services import create_admin, create_api_token, get_user_by_email
@@ -28,13 +29,16 @@ def _fail(refusal: ServiceError) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database schema, or upgrade it to the latest migration. Safe to re-run."""
+    Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)  # the SQLite file's home
     upgrade()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", required=True, help="The administrator's full name.")
 def create_admin_command(email: str, name: str) -> None:
@@ -52,6 +56,7 @@ def create_admin_command(email: str, name: str) -> None:
 
 
 @click.command("create-api-token")
+@with_appcontext
 @click.argument("email")
 @click.option("--label", default="", help="What the token is for, e.g. the LMS's name.")
 def create_api_token_command(email: str, label: str) -> None:
@@ -69,12 +74,14 @@ def create_api_token_command(email: str, label: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Fill an empty database with a realistic demo and print its logins."""
     from certification.demo import DEMO_LOGINS_FILE, database_is_empty, seed_demo
     from certification.web import today
 
     logins = Path(current_app.instance_path) / DEMO_LOGINS_FILE
+    logins.parent.mkdir(parents=True, exist_ok=True)
     if database_is_empty():
         written = seed_demo(today())
         db.session.commit()

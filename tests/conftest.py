@@ -134,6 +134,7 @@ def make_admin(app: Flask) -> Callable[..., User]:
                 email or f"admin{next(counter)}@example.org", full_name, PASSWORD, None
             )
             db.session.commit()
+            db.session.refresh(user)  # load every column before leaving the session
             db.session.expunge(user)
             return user
 
@@ -159,6 +160,7 @@ def make_candidate(app: Flask) -> Callable[..., User]:
             if password:
                 user.password_hash = hash_password(password)
             db.session.commit()
+            db.session.refresh(user)  # load every column before leaving the session
             db.session.expunge(user)
             return user
 
