@@ -139,7 +139,7 @@ def evaluate_progress(
         requirements.append(
             _credit_requirement(
                 RequirementKind.DOMAIN_CREDITS,
-                f"At least {format_decimal(minimum)} ECTS credits in {domain}" + window_note,
+                f"At least {format_decimal(minimum)} ECTS credits in {domain}",
                 required=minimum,
                 achieved=in_domain,
                 shortfall_words=f"in {domain}",
