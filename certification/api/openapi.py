@@ -1,0 +1,431 @@
+"""The OpenAPI 3.1 description of API v1, served at ``/api/v1/openapi.json``.
+
+Written by hand next to the routes; tests check that every route is described here and that
+real answers match these schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certification.api.parsing import NUMERIC_TEXT
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required if required is not None else list(properties),
+    }
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+TEXT_200 = {"type": "string", "maxLength": 200, "minLength": 1}
+CODE = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$",
+    "description": "1 to 20 letters, digits, dots, hyphens or underscores; stored upper-case.",
+}
+DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+WHOLE = {"type": "integer", "description": "A JSON integer or a string of digits."}
+NUMBER_IN = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": f"^{NUMERIC_TEXT.pattern}$"},
+    ],
+    "description": 'A JSON number or a numeric string ("2.5"); read exactly, never as a float.',
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": {
+                "type": "string",
+                "description": "A stable slug: malformed, unauthorized, not_found, duplicate,"
+                " invalid, attempts_exhausted, rule_violated, method_not_allowed, ...",
+            },
+            "message": {"type": "string", "description": "A sentence a person can act on."},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "For each field at fault, what is wrong with it.",
+            },
+        },
+        required=["error", "message"],
+    ),
+    "ProgrammeInput": _object(
+        {
+            "code": CODE,
+            "title": TEXT_200,
+            "level": {"type": "string", "enum": ["certificate", "diploma"]},
+            "eqf_level": _nullable({**WHOLE, "minimum": 1, "maximum": 8}),
+            "min_total_credits": NUMBER_IN,
+            "domain_minimums": {
+                "type": "object",
+                "additionalProperties": NUMBER_IN,
+                "description": 'Minimum ECTS credits per domain, e.g. {"AI & Data Science": 5}.',
+            },
+            "required_assessments": {"type": "array", "items": CODE},
+            "prerequisite": _nullable(CODE),
+            "validity_months": _nullable({**WHOLE, "minimum": 1, "maximum": 600}),
+            "credit_window_months": _nullable({**WHOLE, "minimum": 1, "maximum": 600}),
+        },
+        required=[
+            "code",
+            "title",
+            "level",
+            "min_total_credits",
+            "domain_minimums",
+            "required_assessments",
+            "prerequisite",
+            "validity_months",
+        ],
+    ),
+    "Programme": _object(
+        {
+            "code": {"type": "string"},
+            "title": {"type": "string"},
+            "level": {"type": "string", "enum": ["certificate", "diploma"]},
+            "eqf_level": {"type": ["integer", "null"]},
+            "min_total_credits": {"type": "number"},
+            "domain_minimums": {"type": "object", "additionalProperties": {"type": "number"}},
+            "required_assessments": {"type": "array", "items": {"type": "string"}},
+            "prerequisite": {"type": ["string", "null"]},
+            "validity_months": {"type": ["integer", "null"]},
+            "credit_window_months": {"type": ["integer", "null"]},
+        }
+    ),
+    "CourseInput": _object(
+        {
+            "code": CODE,
+            "title": TEXT_200,
+            "credits": {**NUMBER_IN, "description": "ECTS credits, a multiple of 0.5."},
+            "domain": {"type": "string", "maxLength": 100, "minLength": 1},
+            "provider": TEXT_200,
+        }
+    ),
+    "Course": _object(
+        {
+            "code": {"type": "string"},
+            "title": {"type": "string"},
+            "credits": {"type": "number"},
+            "domain": {"type": "string"},
+            "provider": {"type": "string"},
+        }
+    ),
+    "AssessmentInput": _object(
+        {
+            "code": CODE,
+            "title": TEXT_200,
+            "pass_mark": NUMBER_IN,
+            "max_score": NUMBER_IN,
+            "max_attempts": {**WHOLE, "minimum": 1, "maximum": 20},
+        }
+    ),
+    "Assessment": _object(
+        {
+            "code": {"type": "string"},
+            "title": {"type": "string"},
+            "pass_mark": {"type": "number"},
+            "max_score": {"type": "number"},
+            "max_attempts": {"type": "integer"},
+        }
+    ),
+    "CandidateInput": _object(
+        {
+            "email": {"type": "string", "format": "email", "maxLength": 254},
+            "full_name": TEXT_200,
+            "country": _nullable(
+                {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166 alpha-2"}
+            ),
+        },
+        required=["email", "full_name"],
+    ),
+    "Candidate": _object(
+        {
+            "id": {"type": "integer"},
+            "email": {"type": "string"},
+            "full_name": {"type": "string", "description": "Unicode NFC."},
+            "country": {"type": ["string", "null"]},
+        }
+    ),
+    "CreditInput": _object(
+        {
+            "course": {**CODE, "description": "The code of a course in the catalogue."},
+            "completed_on": {**DATE, "description": "Not in the future."},
+        }
+    ),
+    "Credit": _object(
+        {
+            "course": {"type": "string"},
+            "credits": {"type": "number"},
+            "domain": {"type": "string"},
+            "completed_on": DATE,
+        }
+    ),
+    "ResultInput": _object(
+        {
+            "assessment": {**CODE, "description": "The code of an assessment in the catalogue."},
+            "score": {**NUMBER_IN, "description": "At most the assessment's max_score."},
+            "taken_on": {**DATE, "description": "Not in the future."},
+        }
+    ),
+    "Result": _object(
+        {
+            "assessment": {"type": "string"},
+            "attempt": {"type": "integer", "description": "1 for the first attempt, and so on."},
+            "score": {"type": "number"},
+            "passed": {"type": "boolean"},
+            "taken_on": DATE,
+        }
+    ),
+    "Requirement": _object(
+        {
+            "description": {"type": "string"},
+            "required": {
+                "type": ["number", "string"],
+                "description": "Credits or a pass mark; for a prerequisite, the programme code.",
+            },
+            "achieved": {
+                "type": ["number", "string", "null"],
+                "description": "Credits or the best score; for a prerequisite its code once"
+                " met. Null while nothing counts (no attempt, prerequisite not met).",
+            },
+            "met": {"type": "boolean"},
+        }
+    ),
+    "ProgrammeProgress": _object(
+        {
+            "code": {"type": "string"},
+            "title": {"type": "string"},
+            "eligible": {"type": "boolean"},
+            "requirements": {"type": "array", "items": _ref("Requirement")},
+            "missing": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "What is still missing, in words; empty when eligible.",
+            },
+        }
+    ),
+    "Progress": _object(
+        {
+            "programmes": {
+                "type": "array",
+                "items": _ref("ProgrammeProgress"),
+                "description": "One entry for every programme in the catalogue.",
+            }
+        }
+    ),
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+
+
+RESPONSES: dict[str, Any] = {
+    "Malformed": _error(
+        "malformed: the body is not a JSON object, or a field is missing or of the wrong type"
+        " (`fields` names each)."
+    ),
+    "Unauthorized": {
+        **_error("unauthorized: no bearer token, or one that is unknown or revoked."),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "NotFound": _error("not_found: no such candidate."),
+    "Duplicate": _error("duplicate: the code, e-mail or record already exists."),
+    "Unprocessable": _error(
+        "A rule refused the values (slug invalid, attempts_exhausted, rule_violated): a future"
+        " date, credits not in halves, an unknown course or assessment code, and so on."
+    ),
+}
+
+
+def _json(schema_name: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref(schema_name)}},
+    }
+
+
+def _errors(*names: str) -> dict[str, Any]:
+    codes = {
+        "Malformed": "400",
+        "Unauthorized": "401",
+        "NotFound": "404",
+        "Duplicate": "409",
+        "Unprocessable": "422",
+    }
+    return {codes[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
+
+
+def _create(
+    operation_id: str,
+    summary: str,
+    body: str,
+    answer: str,
+    *errors: str,
+    headers: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    created = _json(answer, "Created.")
+    if headers:
+        created["headers"] = headers
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        },
+        "responses": {
+            "201": created,
+            **_errors("Malformed", "Unauthorized", *errors),
+        },
+    }
+
+
+CANDIDATE_ID = {
+    "name": "candidate_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+PATHS: dict[str, Any] = {
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document (no token needed).",
+            "security": [],
+            "responses": {"200": {"description": "The OpenAPI 3.1 document."}},
+        }
+    },
+    "/programmes": {
+        "post": _create(
+            "createProgramme",
+            "Create a programme (an award) with its requirements.",
+            "ProgrammeInput",
+            "Programme",
+            "Duplicate",
+            "Unprocessable",
+        )
+    },
+    "/courses": {
+        "post": _create(
+            "createCourse",
+            "Create a course that earns ECTS credits in one domain.",
+            "CourseInput",
+            "Course",
+            "Duplicate",
+            "Unprocessable",
+        )
+    },
+    "/assessments": {
+        "post": _create(
+            "createAssessment",
+            "Create an assessment with a pass mark and a limit on attempts.",
+            "AssessmentInput",
+            "Assessment",
+            "Duplicate",
+            "Unprocessable",
+        )
+    },
+    "/candidates": {
+        "post": _create(
+            "createCandidate",
+            "Register a candidate. Names are stored in Unicode NFC.",
+            "CandidateInput",
+            "Candidate",
+            "Duplicate",
+            "Unprocessable",
+            headers={"Location": {"schema": {"type": "string"}, "description": "Its URL."}},
+        )
+    },
+    "/candidates/{candidate_id}": {
+        "parameters": [CANDIDATE_ID],
+        "get": {
+            "operationId": "getCandidate",
+            "summary": "A candidate.",
+            "responses": {
+                "200": _json("Candidate", "The candidate."),
+                **_errors("Unauthorized", "NotFound"),
+            },
+        },
+    },
+    "/candidates/{candidate_id}/credits": {
+        "parameters": [CANDIDATE_ID],
+        "post": _create(
+            "recordCredit",
+            "Record a completed course. A course counts once per candidate.",
+            "CreditInput",
+            "Credit",
+            "NotFound",
+            "Duplicate",
+            "Unprocessable",
+        ),
+    },
+    "/candidates/{candidate_id}/results": {
+        "parameters": [CANDIDATE_ID],
+        "post": _create(
+            "recordResult",
+            "Record one attempt at an assessment; refused (attempts_exhausted) beyond the limit.",
+            "ResultInput",
+            "Result",
+            "NotFound",
+            "Duplicate",
+            "Unprocessable",
+        ),
+    },
+    "/candidates/{candidate_id}/progress": {
+        "parameters": [CANDIDATE_ID],
+        "get": {
+            "operationId": "getProgress",
+            "summary": "The candidate's progress towards every programme, as of today.",
+            "responses": {
+                "200": _json("Progress", "What each programme requires and what is missing."),
+                **_errors("Unauthorized", "NotFound"),
+            },
+        },
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "European Certificate and Diploma in Imaging Informatics: API",
+        "version": "1",
+        "description": (
+            "For integrators (a learning platform or a registry) pushing courses, credits and"
+            " results and pulling a candidate's progress. Every call except this document needs"
+            " `Authorization: Bearer <token>`; an administrator makes a token with"
+            " `flask --app certification create-api-token EMAIL`. Each request is one"
+            " transaction: a refusal changes nothing. Numbers may be sent as JSON numbers or"
+            ' numeric strings ("2.5"); unknown fields are ignored. Errors are'
+            ' `{"error": slug, "message": sentence, "fields"?: {field: message}}`.'
+        ),
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearerAuth": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token from `flask create-api-token`, held by an administrator.",
+            }
+        },
+        "schemas": SCHEMAS,
+        "responses": RESPONSES,
+    },
+}
