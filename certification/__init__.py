@@ -44,7 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification import database, web
     from certification.admin import bp as admin_bp
     from certification.api import bp as api_bp
-    from certification.auth import bp as auth_bp
+    from certification.auth.views import bp as auth_bp
     from certification.cli import register_commands
     from certification.portal import bp as portal_bp
 

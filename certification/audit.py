@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from certification.auth.models import User, utcnow
+from certification.auth.models import User
 from certification.extensions import Model, db
-from certification.types import UTCDateTime
+from certification.types import UTCDateTime, utcnow
 
 
 class AuditEvent(Model):

@@ -11,6 +11,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps.
 

@@ -64,9 +64,16 @@ def check_text(errors: FieldErrors, field: str, value: str, max_length: int) -> 
         errors.add(field, "This field is required.")
     elif len(value) > max_length:
         errors.add(field, f"At most {max_length} characters.")
-    elif any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+    elif any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in value):
         errors.add(field, "Remove line breaks and invisible control characters.")
     return value
+
+
+def as_code(text: str) -> str | None:
+    """``text`` as a catalogue code to look up, or None when no code could look like it
+    (so that odd input, a NUL byte say, never reaches the database)."""
+    code = clean_text(text).upper()
+    return code if CODE_PATTERN.match(code) else None
 
 
 def check_code(errors: FieldErrors, field: str, value: str) -> str:
@@ -87,10 +94,10 @@ def check_credits(
         errors.add(field, "Enter a number.")
     elif value < 0 or (value == 0 and not allow_zero):
         errors.add(field, "Must be more than 0." if not allow_zero else "Must not be negative.")
-    elif value % HALF != 0:
-        errors.add(field, "ECTS credits come in multiples of 0.5.")
     elif value > 999:
         errors.add(field, "At most 999 ECTS credits.")
+    elif value % HALF != 0:
+        errors.add(field, "ECTS credits come in multiples of 0.5.")
     return value
 
 

@@ -38,6 +38,7 @@ class JSONProvider(DefaultJSONProvider):
 def init_app(app: Flask) -> None:
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
+    app.json.ensure_ascii = False  # names in every script, readable in the answer
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
@@ -53,13 +54,16 @@ def _wants_json() -> bool:
 def _http_error_page(error: HTTPException) -> Any:
     if _wants_json():
         return _json_error(error)
-    return render_template("error.html", error=error), error.code or 500
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return render_template("error.html", error=error), error.code or 500, headers
 
 
 def _json_error(error: HTTPException) -> Any:
     slug = (error.name or "error").lower().replace(" ", "_")
-    response = {"error": slug, "message": error.description}
-    return response, error.code or 500
+    body = {"error": slug, "message": error.description}
+    # Keep what the error says in its headers (Allow on a 405, WWW-Authenticate on a 401).
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return body, error.code or 500, headers
 
 
 def _unexpected_error_page(error: Exception) -> Any:

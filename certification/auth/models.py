@@ -10,11 +10,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from certification.extensions import Model
-from certification.types import UTCDateTime
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from certification.types import UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):

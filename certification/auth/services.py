@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from certification.audit import record_event
-from certification.auth.models import ApiToken, PasswordSetupLink, Role, User, utcnow
+from certification.auth.models import ApiToken, PasswordSetupLink, Role, User
 from certification.auth.passwords import (
     dummy_check,
     hash_password,
@@ -22,6 +22,8 @@ from certification.auth.passwords import (
 )
 from certification.errors import Duplicate, InvalidInput, NotFound
 from certification.extensions import db
+from certification.types import utcnow
+from certification.unique import add_unique
 from certification.validation import FieldErrors, check_text, clean_text, name_search_key
 
 API_TOKEN_PREFIX = "eii_"  # noqa: S105 - a label that marks our tokens in logs, not a secret
@@ -68,8 +70,12 @@ def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
+# The largest id a database integer column holds; larger numbers cannot name anyone.
+MAX_ID = 2**31 - 1
+
+
 def get_candidate(candidate_id: int) -> User:
-    user = db.session.get(User, candidate_id)
+    user = db.session.get(User, candidate_id) if 0 < candidate_id <= MAX_ID else None
     if user is None or user.role is not Role.CANDIDATE:
         raise NotFound(f"There is no candidate {candidate_id}.")
     return user
@@ -91,8 +97,9 @@ def _create_user(
     if password is not None and (problem := password_problem(password)):
         errors.add("password", problem)
     errors.raise_if_any()
+    taken = Duplicate(f"An account for {email} already exists.", {"email": "Already registered."})
     if get_user_by_email(email) is not None:
-        raise Duplicate(f"An account for {email} already exists.", {"email": "Already registered."})
+        raise taken
     user = User(
         email=email,
         full_name=full_name,
@@ -102,8 +109,7 @@ def _create_user(
     )
     if password is not None:
         user.password_hash = hash_password(password)
-    db.session.add(user)
-    db.session.flush()
+    add_unique(user, taken)
     record_event(actor, f"{role.value}.created", "user", user.id, after=user_snapshot(user))
     return user
 

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from certification.auth import bp
 from certification.auth.forms import LoginForm, SetPasswordForm
 from certification.auth.models import User
 from certification.auth.services import (
@@ -15,8 +14,21 @@ from certification.auth.services import (
     set_password_with_link,
 )
 from certification.errors import InvalidInput, NotFound
+from certification.extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see that page."
+login_manager.login_message_category = "info"
 
 LOGIN_FAILED = "The e-mail address or password is not right."
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
 
 
 def home_for(user: User) -> str:

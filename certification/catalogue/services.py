@@ -27,8 +27,10 @@ from certification.errors import Duplicate, NotFound, RuleViolation
 from certification.extensions import db
 from certification.progress import AssessmentRule, ProgrammeRules, format_decimal
 from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.unique import add_unique
 from certification.validation import (
     FieldErrors,
+    as_code,
     check_code,
     check_credits,
     check_marks,
@@ -63,7 +65,8 @@ CatalogueItem = TypeVar("CatalogueItem", Programme, Course, Assessment)
 
 
 def _by_code(model: type[CatalogueItem], code: str, noun: str) -> CatalogueItem:
-    found = db.session.scalar(sa.select(model).where(model.code == clean_text(code).upper()))
+    lookup = as_code(code)
+    found = db.session.scalar(sa.select(model).where(model.code == lookup)) if lookup else None
     if found is None:
         raise NotFound(f"There is no {noun} with the code {code!r}.")
     return found
@@ -81,12 +84,16 @@ def get_assessment(code: str) -> Assessment:
     return _by_code(Assessment, code, "assessment")
 
 
+def _taken(code: str) -> Duplicate:
+    return Duplicate(f"The code {code} is already in use.", {"code": "Already in use."})
+
+
 def _refuse_taken_code(
     model: type[Programme] | type[Course] | type[Assessment], code: str, current_id: int | None
 ) -> None:
     existing = db.session.scalar(sa.select(model.id).where(model.code == code))
     if existing is not None and existing != current_id:
-        raise Duplicate(f"The code {code} is already in use.", {"code": "Already in use."})
+        raise _taken(code)
 
 
 # ---------------------------------------------------------------- courses
@@ -128,8 +135,7 @@ def create_course(data: CourseInput, actor: User | None) -> Course:
     data = _check_course(data)
     _refuse_taken_code(Course, data.code, None)
     course = Course(**vars(data))
-    db.session.add(course)
-    db.session.flush()
+    add_unique(course, _taken(data.code))
     record_event(actor, "course.created", "course", course.code, after=course_snapshot(course))
     return course
 
@@ -219,8 +225,7 @@ def create_assessment(data: AssessmentInput, actor: User | None) -> Assessment:
     data = _check_assessment(data)
     _refuse_taken_code(Assessment, data.code, None)
     assessment = Assessment(**vars(data))
-    db.session.add(assessment)
-    db.session.flush()
+    add_unique(assessment, _taken(data.code))
     record_event(
         actor,
         "assessment.created",
@@ -374,8 +379,11 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
 
     assessments: list[Assessment] = []
     for raw_code in data.required_assessments:
-        found = db.session.scalar(
-            sa.select(Assessment).where(Assessment.code == clean_text(raw_code).upper())
+        lookup = as_code(raw_code)
+        found = (
+            db.session.scalar(sa.select(Assessment).where(Assessment.code == lookup))
+            if lookup
+            else None
         )
         if found is None:
             errors.add("required_assessments", f"There is no assessment {raw_code!r}.")
@@ -384,8 +392,11 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
 
     prerequisite: Programme | None = None
     if data.prerequisite:
-        prerequisite = db.session.scalar(
-            sa.select(Programme).where(Programme.code == clean_text(data.prerequisite).upper())
+        lookup = as_code(data.prerequisite)
+        prerequisite = (
+            db.session.scalar(sa.select(Programme).where(Programme.code == lookup))
+            if lookup
+            else None
         )
         if prerequisite is None:
             errors.add("prerequisite", f"There is no programme {data.prerequisite!r}.")
@@ -426,8 +437,7 @@ def _depends_on(programme: Programme, target: Programme) -> bool:
 def create_programme(data: ProgrammeInput, actor: User | None) -> Programme:
     programme = Programme()
     _apply_programme(programme, data)
-    db.session.add(programme)
-    db.session.flush()
+    add_unique(programme, _taken(programme.code))
     record_event(
         actor, "programme.created", "programme", programme.code, after=programme_snapshot(programme)
     )

@@ -8,10 +8,10 @@ import decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from certification.auth.models import User, utcnow
+from certification.auth.models import User
 from certification.catalogue.models import Assessment, Course, Marks
 from certification.extensions import Model
-from certification.types import UTCDateTime
+from certification.types import UTCDateTime, utcnow
 
 
 class CreditRecord(Model):

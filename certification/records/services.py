@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
 from certification.auth.models import Role, User
@@ -26,8 +25,10 @@ from certification.progress import (
     format_decimal,
 )
 from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.unique import add_unique
 from certification.validation import (
     FieldErrors,
+    as_code,
     check_marks,
     check_past_date,
     clean_text,
@@ -36,7 +37,8 @@ from certification.validation import (
 
 
 def _course_for(errors: FieldErrors, code: str) -> Course | None:
-    course = db.session.scalar(sa.select(Course).where(Course.code == clean_text(code).upper()))
+    lookup = as_code(code)
+    course = db.session.scalar(sa.select(Course).where(Course.code == lookup)) if lookup else None
     if course is None:
         errors.add("course", f"There is no course with the code {code!r}.")
     return course
@@ -73,12 +75,7 @@ def record_credit(
         completed_on=completed_on,
         recorded_by_id=actor and actor.id,
     )
-    try:
-        # A savepoint, so that losing a race to a concurrent request leaves the transaction usable.
-        with db.session.begin_nested():
-            db.session.add(record)
-    except IntegrityError:
-        raise duplicate from None
+    add_unique(record, duplicate)
     record_event(
         actor,
         "credit.recorded",
@@ -120,8 +117,11 @@ def record_result(
 ) -> AssessmentAttempt:
     """Record one attempt at an assessment, refusing attempts beyond the limit."""
     errors = FieldErrors()
-    assessment = db.session.scalar(
-        sa.select(Assessment).where(Assessment.code == clean_text(assessment_code).upper())
+    lookup = as_code(assessment_code)
+    assessment = (
+        db.session.scalar(sa.select(Assessment).where(Assessment.code == lookup))
+        if lookup
+        else None
     )
     if assessment is None:
         errors.add("assessment", f"There is no assessment with the code {assessment_code!r}.")
@@ -156,14 +156,13 @@ def record_result(
         taken_on=taken_on,
         recorded_by_id=actor and actor.id,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-    except IntegrityError:
-        raise Duplicate(
+    add_unique(
+        attempt,
+        Duplicate(
             "Another result for this assessment was recorded at the same moment; try again.",
             {"assessment": "Recorded concurrently."},
-        ) from None
+        ),
+    )
     record_event(
         actor,
         "result.recorded",
