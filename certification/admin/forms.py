@@ -1,0 +1,439 @@
+"""The administrators' forms: what was typed, turned into Python values for the services.
+
+Parsing lives here (a decimal comma, dates, one domain minimum per line). The rules live in
+the services, so that these pages and the JSON API refuse exactly the same values: that is
+why the selects below do not check their choices themselves but leave an unknown code to
+the service, which names it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import InputRequired, Optional, ValidationError
+
+from certification.catalogue.models import Assessment, Course, Level, Programme
+from certification.catalogue.services import AssessmentInput, CourseInput, ProgrammeInput
+from certification.progress import format_decimal
+
+# Digits with at most one decimal point or comma: "2.5", "2,5", "10", ",5". Thousands
+# separators are refused rather than guessed at ("1.000,5" is a typo more often than not).
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+NUMBER_MESSAGE = "Enter a number, such as 2.5 or 2,5."
+DATE_MESSAGE = "Enter a date as YYYY-MM-DD, such as 2024-05-31."
+WHOLE_NUMBER_MESSAGE = "Enter a whole number, such as 3."
+DOMAIN_LINE_EXAMPLE = "AI & Data Science: 5"
+
+# European countries with their ISO 3166-1 alpha-2 codes (XK, Kosovo, is the code the EU
+# and most registries use). Ordered by name for the select.
+EUROPEAN_COUNTRIES: dict[str, str] = dict(
+    sorted(
+        {
+            "AD": "Andorra",
+            "AL": "Albania",
+            "AM": "Armenia",
+            "AT": "Austria",
+            "AZ": "Azerbaijan",
+            "BA": "Bosnia and Herzegovina",
+            "BE": "Belgium",
+            "BG": "Bulgaria",
+            "BY": "Belarus",
+            "CH": "Switzerland",
+            "CY": "Cyprus",
+            "CZ": "Czechia",
+            "DE": "Germany",
+            "DK": "Denmark",
+            "EE": "Estonia",
+            "ES": "Spain",
+            "FI": "Finland",
+            "FR": "France",
+            "GB": "United Kingdom",
+            "GE": "Georgia",
+            "GR": "Greece",
+            "HR": "Croatia",
+            "HU": "Hungary",
+            "IE": "Ireland",
+            "IS": "Iceland",
+            "IT": "Italy",
+            "LI": "Liechtenstein",
+            "LT": "Lithuania",
+            "LU": "Luxembourg",
+            "LV": "Latvia",
+            "MC": "Monaco",
+            "MD": "Moldova",
+            "ME": "Montenegro",
+            "MK": "North Macedonia",
+            "MT": "Malta",
+            "NL": "Netherlands",
+            "NO": "Norway",
+            "PL": "Poland",
+            "PT": "Portugal",
+            "RO": "Romania",
+            "RS": "Serbia",
+            "RU": "Russia",
+            "SE": "Sweden",
+            "SI": "Slovenia",
+            "SK": "Slovakia",
+            "SM": "San Marino",
+            "TR": "Türkiye",
+            "UA": "Ukraine",
+            "VA": "Vatican City",
+            "XK": "Kosovo",
+        }.items(),
+        key=lambda item: item[1],
+    )
+)
+
+
+def country_name(code: str | None) -> str:
+    """``Poland`` for ``PL``; an unlisted code as it is; an empty string for none."""
+    if not code:
+        return ""
+    return EUROPEAN_COUNTRIES.get(code, code)
+
+
+def parse_number(text: str) -> Decimal | None:
+    """A number as a European might type it, ``2.5`` or ``2,5``; None if it is not one."""
+    text = text.strip()
+    if not _NUMBER.match(text):
+        return None
+    return Decimal(text.replace(",", "."))
+
+
+class LocalDecimalField(DecimalField):
+    """A decimal typed with a point or a comma; shown back as typed, or as ``2.5``."""
+
+    # A text input, not type=number: browsers in some locales refuse "2,5" in a number input
+    # and send an empty value instead, which would read as "This field is required."
+    widget = widgets.TextInput()
+
+    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs["render_kw"] = {"inputmode": "decimal", **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, places=None, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        self.data = None
+        if not str(valuelist[0]).strip():
+            return  # empty: InputRequired or Optional decides
+        number = parse_number(str(valuelist[0]))
+        if number is None:
+            raise ValueError(NUMBER_MESSAGE)
+        self.data = number
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else format_decimal(self.data)
+
+    def number(self) -> Decimal:
+        """The value for a service. Empty only if no validator required it; NaN then makes
+        the service answer "Enter a number." rather than crash."""
+        return self.data if self.data is not None else Decimal("NaN")
+
+
+class WholeNumberField(IntegerField):
+    """An integer, with a message a person understands when it is not one."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("invalid_value_message", WHOLE_NUMBER_MESSAGE)
+        super().__init__(label, validators, **kwargs)
+
+
+class DayField(DateField):
+    """A calendar date in ISO form (what ``<input type=date>`` sends)."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("invalid_value_message", DATE_MESSAGE)
+        super().__init__(label, validators, **kwargs)
+
+
+class DomainMinimumsField(TextAreaField):
+    """One ``Domain: credits`` per line, read into a mapping. A bad line is named by number."""
+
+    def process_data(self, value: Any) -> None:
+        self.data = dict(value or {})
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        minimums: dict[str, Decimal] = {}
+        problems: list[str] = []
+        for number, line in enumerate(str(valuelist[0]).splitlines(), start=1):
+            if not line.strip():
+                continue
+            # The last colon: a domain's own name may contain one.
+            domain, colon, amount = line.rpartition(":")
+            domain = domain.strip()
+            credits = parse_number(amount)
+            if not colon or not domain:
+                problems.append(f"Line {number}: write it as “{DOMAIN_LINE_EXAMPLE}”.")
+            elif credits is None:
+                problems.append(f"Line {number}: after the colon, enter a number such as 5 or 2,5.")
+            elif domain in minimums:
+                problems.append(f"Line {number}: {domain} is listed twice.")
+            else:
+                minimums[domain] = credits
+        self.data = minimums
+        if problems:
+            raise ValueError(" ".join(problems))
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "\n".join(f"{domain}: {format_decimal(c)}" for domain, c in self.data.items())
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as checkboxes (rendered inside a fieldset by the template)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def printable(_form: Any, field: Any) -> None:
+    """Refuse control characters (a NUL byte cannot even be sent to PostgreSQL)."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in field.data or ""):
+        raise ValidationError("Remove control characters from the search.")
+
+
+class CandidateSearchForm(FlaskForm):
+    """The filters above the candidate list (a GET form: nothing to protect with CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        "Name or e-mail",
+        validators=[printable],
+        render_kw={"placeholder": "e.g. lukasz or example.pl"},
+    )
+    eligible_for = SelectField("Eligible for", validate_choice=False)
+
+    def __init__(self, *args: Any, programmes: Iterable[Programme], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.eligible_for.choices = [
+            SelectChoice("", "Any programme"),
+            *(SelectChoice(p.code, f"{p.code} · {p.title}") for p in programmes),
+        ]
+
+
+class CandidateForm(FlaskForm):
+    email = EmailField("E-mail", validators=[InputRequired()], render_kw={"autocomplete": "off"})
+    full_name = StringField(
+        "Full name",
+        validators=[InputRequired()],
+        description="As it should appear on a certificate, with every accent.",
+        render_kw={"autocomplete": "off"},
+    )
+    country = SelectField("Country", validate_choice=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [SelectChoice("", "Not given")]
+        choices += [
+            SelectChoice(code, f"{name} ({code})") for code, name in EUROPEAN_COUNTRIES.items()
+        ]
+        current = self.country.data
+        if current and current not in EUROPEAN_COUNTRIES:
+            # A code recorded elsewhere (the API takes any ISO code) stays visible and kept.
+            choices.append(SelectChoice(current, current))
+        self.country.choices = choices
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "email": _text(self.email.data),
+            "full_name": _text(self.full_name.data),
+            "country": _text(self.country.data) or None,
+        }
+
+
+class CreditForm(FlaskForm):
+    course = SelectField("Course", validators=[InputRequired()], validate_choice=False)
+    completed_on = DayField("Completed on", validators=[InputRequired()])
+
+    def __init__(self, *args: Any, courses: Iterable[Course], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.course.choices = [
+            SelectChoice("", "Choose a course…"),
+            *(
+                SelectChoice(c.code, f"{c.code} · {c.title} ({format_decimal(c.credits)} ECTS)")
+                for c in courses
+            ),
+        ]
+
+
+class ResultForm(FlaskForm):
+    assessment = SelectField("Assessment", validators=[InputRequired()], validate_choice=False)
+    score = LocalDecimalField("Score", validators=[InputRequired()])
+    taken_on = DayField("Taken on", validators=[InputRequired()])
+
+    def __init__(self, *args: Any, assessments: Iterable[Assessment], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.assessment.choices = [
+            SelectChoice("", "Choose an assessment…"),
+            *(
+                SelectChoice(
+                    a.code,
+                    f"{a.code} · {a.title} (pass mark {format_decimal(a.pass_mark)}"
+                    f" of {format_decimal(a.max_score)})",
+                )
+                for a in assessments
+            ),
+        ]
+
+
+# ---------------------------------------------------------------- catalogue
+
+CODE_HELP = "Letters, digits, dots, hyphens or underscores; stored in capitals."
+
+
+class CourseForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired()], description=CODE_HELP)
+    title = StringField("Title", validators=[InputRequired()])
+    credits = LocalDecimalField(
+        "ECTS credits", validators=[InputRequired()], description="In steps of 0.5, e.g. 2.5."
+    )
+    domain = StringField(
+        "Domain",
+        validators=[InputRequired()],
+        description="Choose an existing domain or type a new one.",
+        render_kw={"list": "domain-suggestions", "autocomplete": "off"},
+    )
+    provider = StringField("Provider", validators=[InputRequired()])
+
+    def to_input(self) -> CourseInput:
+        return CourseInput(
+            code=_text(self.code.data),
+            title=_text(self.title.data),
+            credits=self.credits.number(),
+            domain=_text(self.domain.data),
+            provider=_text(self.provider.data),
+        )
+
+
+class AssessmentForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired()], description=CODE_HELP)
+    title = StringField("Title", validators=[InputRequired()])
+    pass_mark = LocalDecimalField("Pass mark", validators=[InputRequired()])
+    max_score = LocalDecimalField("Maximum score", validators=[InputRequired()])
+    max_attempts = WholeNumberField(
+        "Attempts allowed", validators=[InputRequired()], render_kw={"min": 1, "max": 20}
+    )
+
+    def to_input(self) -> AssessmentInput:
+        return AssessmentInput(
+            code=_text(self.code.data),
+            title=_text(self.title.data),
+            pass_mark=self.pass_mark.number(),
+            max_score=self.max_score.number(),
+            max_attempts=self.max_attempts.data,
+        )
+
+
+class ProgrammeForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired()], description=CODE_HELP)
+    title = StringField("Title", validators=[InputRequired()])
+    level = SelectField(
+        "Level",
+        validate_choice=False,
+        choices=[SelectChoice(level.value, level.value.capitalize()) for level in Level],
+    )
+    eqf_level = WholeNumberField(
+        "EQF level",
+        validators=[Optional()],
+        description="1 to 8; leave empty if not referenced.",
+        render_kw={"min": 1, "max": 8},
+    )
+    min_total_credits = LocalDecimalField("Minimum ECTS credits in total", [InputRequired()])
+    domain_minimums = DomainMinimumsField(
+        "Minimum ECTS credits per domain",
+        description=f"One domain per line, e.g. “{DOMAIN_LINE_EXAMPLE}”.",
+        render_kw={"rows": 5},
+    )
+    required_assessments = CheckboxListField("Assessments to pass", validate_choice=False)
+    prerequisite = SelectField("Prerequisite", validate_choice=False)
+    validity_months = WholeNumberField(
+        "Certificate valid for (months)",
+        validators=[Optional()],
+        description="Leave empty if certificates do not expire.",
+        render_kw={"min": 1},
+    )
+    credit_window_months = WholeNumberField(
+        "Credits count for (months)",
+        validators=[Optional()],
+        description="Only credits completed this recently count; empty: all count.",
+        render_kw={"min": 1},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        assessments: Iterable[Assessment],
+        programmes: Iterable[Programme],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.required_assessments.choices = [
+            SelectChoice(a.code, f"{a.code} · {a.title}") for a in assessments
+        ]
+        self.prerequisite.choices = [
+            SelectChoice("", "None"),
+            *(SelectChoice(p.code, f"{p.code} · {p.title}") for p in programmes),
+        ]
+
+    @staticmethod
+    def data_of(programme: Programme) -> Mapping[str, Any]:
+        """The values an existing programme fills the form with."""
+        return {
+            "code": programme.code,
+            "title": programme.title,
+            "level": programme.level.value,
+            "eqf_level": programme.eqf_level,
+            "min_total_credits": programme.min_total_credits,
+            "domain_minimums": {m.domain: m.min_credits for m in programme.domain_minimums},
+            "required_assessments": [a.code for a in programme.required_assessments],
+            "prerequisite": programme.prerequisite.code if programme.prerequisite else "",
+            "validity_months": programme.validity_months,
+            "credit_window_months": programme.credit_window_months,
+        }
+
+    def to_input(self) -> ProgrammeInput:
+        return ProgrammeInput(
+            code=_text(self.code.data),
+            title=_text(self.title.data),
+            level=_text(self.level.data),
+            min_total_credits=self.min_total_credits.number(),
+            eqf_level=self.eqf_level.data,
+            domain_minimums=self.domain_minimums.data or {},
+            required_assessments=tuple(self.required_assessments.data or ()),
+            prerequisite=_text(self.prerequisite.data) or None,
+            validity_months=self.validity_months.data,
+            credit_window_months=self.credit_window_months.data,
+        )
