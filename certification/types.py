@@ -10,6 +10,10 @@ from sqlalchemy import DateTime, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+# The largest id an INTEGER primary key holds; a larger number in a URL names nothing, and
+# PostgreSQL would refuse to compare with it rather than find nothing.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

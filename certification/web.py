@@ -9,10 +9,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import werkzeug.exceptions
 from flask import Flask, current_app, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from certification.errors import NotFound
 from certification.progress import format_decimal
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
     app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
+    app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(HTTPException, _http_error_page)
     app.register_error_handler(Exception, _unexpected_error_page)
 
@@ -64,6 +67,13 @@ def _json_error(error: HTTPException) -> Any:
     # Keep what the error says in its headers (Allow on a 405, WWW-Authenticate on a 401).
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return body, error.code or 500, headers
+
+
+def _not_found(refusal: NotFound) -> Any:
+    """A service could not find what the URL names: the ordinary 404, page or JSON."""
+    if _wants_json():
+        return {"error": refusal.slug, "message": refusal.message}, 404
+    return _http_error_page(werkzeug.exceptions.NotFound())
 
 
 def _unexpected_error_page(error: Exception) -> Any:

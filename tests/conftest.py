@@ -3,6 +3,7 @@ a client, a CLI runner, a login helper and factories that build data through the
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator
@@ -35,18 +36,45 @@ DEFAULT_POSTGRES_HINT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _postgres_schema_ready = False
 
 
+_private_postgres_url: str | None = None
+
+
 def _postgres_url() -> str:
+    """A PostgreSQL database of this test run's own, made next to TEST_DATABASE_URL.
+
+    Several runs (two developers, CI and a developer) can then share one server without
+    truncating each other's tables. Where the role may not create databases, the run uses
+    TEST_DATABASE_URL itself.
+    """
+    global _private_postgres_url
+    if _private_postgres_url is not None:
+        return _private_postgres_url
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip(f"PostgreSQL run skipped: set TEST_DATABASE_URL (e.g. {DEFAULT_POSTGRES_HINT})")
+    base = sa.make_url(url)
+    server = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    private = f"{base.database}_run_{os.getpid()}"
     try:
-        engine = sa.create_engine(url)
-        with engine.connect():
-            pass
-        engine.dispose()
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{private}"'))
+            connection.execute(sa.text(f'CREATE DATABASE "{private}"'))
     except sa.exc.OperationalError as error:
+        server.dispose()
         pytest.skip(f"PostgreSQL run skipped: cannot connect to TEST_DATABASE_URL ({error.orig})")
-    return url
+    except sa.exc.ProgrammingError:  # no CREATEDB privilege: share the given database
+        server.dispose()
+        _private_postgres_url = url
+        return url
+
+    def drop_private_database() -> None:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{private}" WITH (FORCE)'))
+        server.dispose()
+
+    atexit.register(drop_private_database)
+    _private_postgres_url = base.set(database=private).render_as_string(hide_password=False)
+    return _private_postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

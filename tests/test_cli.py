@@ -14,8 +14,6 @@ from certification import create_app
 from certification.extensions import db
 from tests.conftest import _postgres_url
 
-MIGRATION_DATABASE = "certification_migration_test"
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_app(request, tmp_path, monkeypatch) -> Iterator[Flask]:
@@ -26,19 +24,29 @@ def empty_app(request, tmp_path, monkeypatch) -> Iterator[Flask]:
         url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     else:
         base = sa.make_url(_postgres_url())
+        migration_database = f"{base.database}_migrations"
         admin_engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
         with admin_engine.connect() as connection:
-            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {MIGRATION_DATABASE} WITH (FORCE)"))
-            connection.execute(sa.text(f"CREATE DATABASE {MIGRATION_DATABASE}"))
-        url = base.set(database=MIGRATION_DATABASE).render_as_string(hide_password=False)
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-not-for-production",
-                      "SQLALCHEMY_DATABASE_URI": url})
+            connection.execute(
+                sa.text(f"DROP DATABASE IF EXISTS {migration_database} WITH (FORCE)")
+            )
+            connection.execute(sa.text(f"CREATE DATABASE {migration_database}"))
+        url = base.set(database=migration_database).render_as_string(hide_password=False)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": url,
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()
     if admin_engine is not None:
         with admin_engine.connect() as connection:
-            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {MIGRATION_DATABASE} WITH (FORCE)"))
+            connection.execute(
+                sa.text(f"DROP DATABASE IF EXISTS {migration_database} WITH (FORCE)")
+            )
         admin_engine.dispose()
 
 
@@ -84,8 +92,10 @@ def test_create_admin_reads_a_piped_password(empty_app):
 
     runner = empty_app.test_cli_runner()
     runner.invoke(args=["init-db"])
-    result = runner.invoke(args=["create-admin", "Office@EFRS.example", "--name", "Zoë Ødegård"],
-                           input="a long enough password\n")
+    result = runner.invoke(
+        args=["create-admin", "Office@EFRS.example", "--name", "Zoë Ødegård"],
+        input="a long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "office@efrs.example" in result.output
     with empty_app.app_context():

@@ -22,7 +22,7 @@ from certification.auth.passwords import (
 )
 from certification.errors import Duplicate, InvalidInput, NotFound
 from certification.extensions import db
-from certification.types import utcnow
+from certification.types import MAX_ID, utcnow
 from certification.unique import add_unique
 from certification.validation import FieldErrors, check_text, clean_text, name_search_key
 
@@ -68,10 +68,6 @@ def user_snapshot(user: User) -> dict[str, object]:
 
 def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-
-
-# The largest id a database integer column holds; larger numbers cannot name anyone.
-MAX_ID = 2**31 - 1
 
 
 def get_candidate(candidate_id: int) -> User:

@@ -25,6 +25,7 @@ from certification.progress import (
     format_decimal,
 )
 from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.types import MAX_ID
 from certification.unique import add_unique
 from certification.validation import (
     FieldErrors,
@@ -100,7 +101,7 @@ def delete_credit(record: CreditRecord, actor: User | None) -> None:
 
 
 def get_credit(candidate: User, record_id: int) -> CreditRecord:
-    record = db.session.get(CreditRecord, record_id)
+    record = db.session.get(CreditRecord, record_id) if 0 < record_id <= MAX_ID else None
     if record is None or record.candidate_id != candidate.id:
         raise NotFound("There is no such credit record.")
     return record
@@ -254,8 +255,9 @@ def search_candidates(
 ) -> sa.Select[tuple[User]]:
     """A SELECT of candidates matching ``query`` (name or e-mail), optionally only those
     eligible for a programme. Returned as a statement so the face can paginate it."""
-    statement = sa.select(User).where(User.role == Role.CANDIDATE).order_by(User.full_name, User.id)
-    query = clean_text(query)
+    # Sorted by the folded name, so that Łukasz sorts with the Ls, not after Z.
+    statement = sa.select(User).where(User.role == Role.CANDIDATE).order_by(User.name_key, User.id)
+    query = clean_text(query).replace("\x00", "")  # no database stores NUL in text
     if query:
         pattern = f"%{_escape_like(name_search_key(query))}%"
         email_pattern = f"%{_escape_like(query.lower())}%"
