@@ -19,8 +19,9 @@ def _record(app, candidate_id, today, courses=(), results=()):
         db.session.commit()
 
 
-def test_progress_bar_moves_when_a_credit_is_recorded(app, client, auth, make_candidate,
-                                                      make_course, make_programme, today):
+def test_progress_bar_moves_when_a_credit_is_recorded(
+    app, client, auth, make_candidate, make_course, make_programme, today
+):
     make_course("EII-101", credits="5", domain="AI & Data Science")
     make_programme(min_total_credits="10", domain_minimums={"AI & Data Science": "5"})
     candidate = make_candidate("Łukasz Wiśniewski", email="l@example.pl")
@@ -39,9 +40,9 @@ def test_progress_bar_moves_when_a_credit_is_recorded(app, client, auth, make_ca
     assert "Foundations of AI in imaging" in page  # the transcript
 
 
-def test_eligible_candidate_sees_every_requirement_met(app, client, auth, make_candidate,
-                                                       make_course, make_assessment,
-                                                       make_programme, today):
+def test_eligible_candidate_sees_every_requirement_met(
+    app, client, auth, make_candidate, make_course, make_assessment, make_programme, today
+):
     make_course("EII-101", credits="10")
     make_assessment("CERT-EXAM", pass_mark="60")
     make_programme(min_total_credits="10", required_assessments=("CERT-EXAM",))
@@ -56,8 +57,9 @@ def test_eligible_candidate_sees_every_requirement_met(app, client, auth, make_c
     assert "Still needed" not in page
 
 
-def test_a_candidate_sees_only_their_own_records(app, client, auth, make_candidate, make_course,
-                                                 today):
+def test_a_candidate_sees_only_their_own_records(
+    app, client, auth, make_candidate, make_course, today
+):
     make_course("EII-101")
     alice = make_candidate("Alice Example", email="alice@example.org")
     bob = make_candidate("Bob Example", email="bob@example.org")

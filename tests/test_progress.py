@@ -156,7 +156,9 @@ credits_strategy = st.builds(
 attempts_strategy = st.builds(
     AttemptEntry,
     assessment_code=st.just("CERT-EXAM"),
-    score=st.integers(min_value=0, max_value=10000).map(lambda hundredths: Decimal(hundredths) / 100),
+    score=st.integers(min_value=0, max_value=10000).map(
+        lambda hundredths: Decimal(hundredths) / 100
+    ),
     taken_on=st.dates(min_value=dt.date(2015, 1, 1), max_value=AS_OF),
 )
 programmes_strategy = st.builds(

@@ -67,20 +67,25 @@ def test_attempts_beyond_the_limit_are_refused(ctx, candidate_id, make_assessmen
         record_result(candidate, "CERT-EXAM", Decimal(90), today, actor=None, today=today)
     assert refusal.value.slug == "attempts_exhausted"
     attempts = load_transcript(candidate).attempts
-    assert [(a.attempt_number, a.score) for a in attempts] == [(1, Decimal(40)), (2, Decimal("45.5"))]
+    assert [(a.attempt_number, a.score) for a in attempts] == [
+        (1, Decimal(40)),
+        (2, Decimal("45.5")),
+    ]
 
 
 @pytest.mark.parametrize("score", ["-1", "100.01", "50.005"])
 def test_scores_outside_the_scale_are_refused(ctx, candidate_id, make_assessment, today, score):
     make_assessment()
     with pytest.raises(InvalidInput) as refusal:
-        record_result(get_candidate(candidate_id), "CERT-EXAM", Decimal(score), today,
-                      actor=None, today=today)
+        record_result(
+            get_candidate(candidate_id), "CERT-EXAM", Decimal(score), today, actor=None, today=today
+        )
     assert "score" in refusal.value.fields
 
 
-def test_progress_moves_when_a_credit_is_recorded(ctx, candidate_id, make_course, make_programme,
-                                                  today):
+def test_progress_moves_when_a_credit_is_recorded(
+    ctx, candidate_id, make_course, make_programme, today
+):
     make_course("EII-101", credits="2.5")
     make_programme(min_total_credits="10")
     candidate = get_candidate(candidate_id)
@@ -92,24 +97,30 @@ def test_progress_moves_when_a_credit_is_recorded(ctx, candidate_id, make_course
     assert after.missing == ["7.5 more ECTS credits in total"]
 
 
-def test_a_course_with_records_cannot_be_deleted_or_revalued(ctx, candidate_id, make_course,
-                                                             today):
+def test_a_course_with_records_cannot_be_deleted_or_revalued(ctx, candidate_id, make_course, today):
     make_course("EII-101", credits="5")
     record_credit(get_candidate(candidate_id), "EII-101", today, actor=None, today=today)
     course = get_course("EII-101")
     with pytest.raises(RuleViolation, match="1 candidates have credits"):
         delete_course(course, None)
     with pytest.raises(RuleViolation) as refusal:
-        update_course(course, CourseInput("EII-101", "New title", Decimal(10), course.domain,
-                                          course.provider), None)
+        update_course(
+            course,
+            CourseInput("EII-101", "New title", Decimal(10), course.domain, course.provider),
+            None,
+        )
     assert "credits" in refusal.value.fields
-    renamed = update_course(course, CourseInput("EII-101", "New title", Decimal(5), course.domain,
-                                                course.provider), None)
+    renamed = update_course(
+        course,
+        CourseInput("EII-101", "New title", Decimal(5), course.domain, course.provider),
+        None,
+    )
     assert renamed.title == "New title"
 
 
-def test_an_assessment_required_by_a_programme_cannot_be_deleted(ctx, make_assessment,
-                                                                  make_programme):
+def test_an_assessment_required_by_a_programme_cannot_be_deleted(
+    ctx, make_assessment, make_programme
+):
     make_assessment("CERT-EXAM")
     make_programme(required_assessments=("CERT-EXAM",))
     with pytest.raises(RuleViolation, match="programme EII-C requires it"):
@@ -121,10 +132,17 @@ def test_a_programme_cannot_require_itself(ctx, make_programme):
     make_programme("EII-D", prerequisite="EII-C", level="diploma")
     certificate = get_programme("EII-C")
     with pytest.raises(InvalidInput) as refusal:
-        update_programme(certificate, ProgrammeInput(
-            code="EII-C", title=certificate.title, level="certificate",
-            min_total_credits=Decimal(10), prerequisite="EII-D",
-        ), None)
+        update_programme(
+            certificate,
+            ProgrammeInput(
+                code="EII-C",
+                title=certificate.title,
+                level="certificate",
+                min_total_credits=Decimal(10),
+                prerequisite="EII-D",
+            ),
+            None,
+        )
     assert refusal.value.fields["prerequisite"] == (
         "A programme cannot require itself, even indirectly."
     )
@@ -145,8 +163,9 @@ def test_a_programme_cannot_require_itself(ctx, make_programme):
 def test_programme_rules_are_checked(ctx, changes, field):
     from certification.catalogue.services import create_programme
 
-    data = ProgrammeInput(code="P1", title="Programme", level="certificate",
-                          min_total_credits=Decimal(30))
+    data = ProgrammeInput(
+        code="P1", title="Programme", level="certificate", min_total_credits=Decimal(30)
+    )
     for key, value in changes.items():
         setattr(data, key, value)
     with pytest.raises(InvalidInput) as refusal:

@@ -11,12 +11,14 @@ from tests.conftest import PASSWORD
 @pytest.fixture
 def csrf_client(app):
     """A second app on the same database, with CSRF protection on as in production."""
-    protected = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "WTF_CSRF_ENABLED": True,
-    })
+    protected = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
     yield protected.test_client()
     from certification.extensions import db
 
@@ -38,8 +40,9 @@ def test_a_post_with_the_csrf_token_is_accepted(csrf_client, make_candidate):
     make_candidate(email="c@example.org")
     page = csrf_client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = csrf_client.post("/login", data={"email": "c@example.org", "password": PASSWORD,
-                                                "csrf_token": token})
+    response = csrf_client.post(
+        "/login", data={"email": "c@example.org", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     assert csrf_client.get("/me/").status_code == 200
 

@@ -130,4 +130,3 @@ def post_result(candidate_id: int) -> Created:
 @bp.get("/candidates/<int:candidate_id>/progress")
 def get_progress(candidate_id: int) -> dict[str, Any]:
     return progress_json(candidate_progress(get_candidate(candidate_id), today()))
-
