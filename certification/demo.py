@@ -197,6 +197,6 @@ def seed_demo(today: dt.date | None = None) -> str:
     candidate("siobhan.obrien@example.ie", "Siobhán O'Brien", "IE", [], [], None)
 
     width = max(len(email) for email, _, _ in logins)
-    lines = ["Demo logins (open http://127.0.0.1:5000/login):"]
+    lines = ["Demo logins (each password was generated when the demo was created):"]
     lines += [f"  {email:<{width}}  {password}  {note}" for email, password, note in logins]
     return "\n".join(lines) + "\n"
