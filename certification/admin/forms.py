@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +32,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from certification.catalogue.models import Assessment, Course, Level, Programme
-from certification.catalogue.services import AssessmentInput, CourseInput, ProgrammeInput
+from certification.catalogue.services import (
+    AssessmentInput,
+    CourseInput,
+    ProgrammeInput,
+    programme_as_input,
+)
 from certification.progress import format_decimal
 
 # Digits with at most one decimal point or comma: "2.5", "2,5", "10", ",5". Thousands
@@ -411,18 +417,9 @@ class ProgrammeForm(FlaskForm):
     @staticmethod
     def data_of(programme: Programme) -> Mapping[str, Any]:
         """The values an existing programme fills the form with."""
-        return {
-            "code": programme.code,
-            "title": programme.title,
-            "level": programme.level.value,
-            "eqf_level": programme.eqf_level,
-            "min_total_credits": programme.min_total_credits,
-            "domain_minimums": {m.domain: m.min_credits for m in programme.domain_minimums},
-            "required_assessments": [a.code for a in programme.required_assessments],
-            "prerequisite": programme.prerequisite.code if programme.prerequisite else "",
-            "validity_months": programme.validity_months,
-            "credit_window_months": programme.credit_window_months,
-        }
+        values = asdict(programme_as_input(programme))
+        values["prerequisite"] = values["prerequisite"] or ""  # the "None" choice
+        return values
 
     def to_input(self) -> ProgrammeInput:
         return ProgrammeInput(

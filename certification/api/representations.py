@@ -5,47 +5,30 @@ Credits and marks stay ``Decimal`` here; the app's JSON provider writes them as 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from certification.auth.models import User
 from certification.catalogue.models import Assessment, Course, Programme
+from certification.catalogue.services import (
+    assessment_as_input,
+    course_as_input,
+    programme_as_input,
+)
 from certification.progress import ProgressReport
 from certification.records.models import AssessmentAttempt, CreditRecord
 
 
 def programme_json(programme: Programme) -> dict[str, Any]:
-    return {
-        "code": programme.code,
-        "title": programme.title,
-        "level": programme.level.value,
-        "eqf_level": programme.eqf_level,
-        "min_total_credits": programme.min_total_credits,
-        "domain_minimums": {m.domain: m.min_credits for m in programme.domain_minimums},
-        "required_assessments": [a.code for a in programme.required_assessments],
-        "prerequisite": programme.prerequisite.code if programme.prerequisite else None,
-        "validity_months": programme.validity_months,
-        "credit_window_months": programme.credit_window_months,
-    }
+    return asdict(programme_as_input(programme))
 
 
 def course_json(course: Course) -> dict[str, Any]:
-    return {
-        "code": course.code,
-        "title": course.title,
-        "credits": course.credits,
-        "domain": course.domain,
-        "provider": course.provider,
-    }
+    return asdict(course_as_input(course))
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:
-    return {
-        "code": assessment.code,
-        "title": assessment.title,
-        "pass_mark": assessment.pass_mark,
-        "max_score": assessment.max_score,
-        "max_attempts": assessment.max_attempts,
-    }
+    return asdict(assessment_as_input(assessment))
 
 
 def candidate_json(candidate: User) -> dict[str, Any]:

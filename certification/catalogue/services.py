@@ -7,9 +7,9 @@ the rules, write, flush and record an audit event. They never commit.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -108,14 +108,13 @@ class CourseInput:
     provider: str
 
 
-def course_snapshot(course: Course) -> dict[str, object]:
-    return {
-        "code": course.code,
-        "title": course.title,
-        "credits": str(course.credits),
-        "domain": course.domain,
-        "provider": course.provider,
-    }
+def course_as_input(course: Course) -> CourseInput:
+    """A course's editable values, as a form or the API would send them."""
+    return CourseInput(course.code, course.title, course.credits, course.domain, course.provider)
+
+
+def course_snapshot(course: Course) -> dict[str, Any]:
+    return _for_audit(course_as_input(course))
 
 
 def _check_course(data: CourseInput) -> CourseInput:
@@ -194,14 +193,19 @@ class AssessmentInput:
     max_attempts: int
 
 
-def assessment_snapshot(assessment: Assessment) -> dict[str, object]:
-    return {
-        "code": assessment.code,
-        "title": assessment.title,
-        "pass_mark": str(assessment.pass_mark),
-        "max_score": str(assessment.max_score),
-        "max_attempts": assessment.max_attempts,
-    }
+def assessment_as_input(assessment: Assessment) -> AssessmentInput:
+    """An assessment's editable values, as a form or the API would send them."""
+    return AssessmentInput(
+        assessment.code,
+        assessment.title,
+        assessment.pass_mark,
+        assessment.max_score,
+        assessment.max_attempts,
+    )
+
+
+def assessment_snapshot(assessment: Assessment) -> dict[str, Any]:
+    return _for_audit(assessment_as_input(assessment))
 
 
 def _check_assessment(data: AssessmentInput) -> AssessmentInput:
@@ -328,19 +332,39 @@ class ProgrammeInput:
     credit_window_months: int | None = None
 
 
-def programme_snapshot(programme: Programme) -> dict[str, object]:
-    return {
-        "code": programme.code,
-        "title": programme.title,
-        "level": programme.level.value,
-        "eqf_level": programme.eqf_level,
-        "min_total_credits": str(programme.min_total_credits),
-        "domain_minimums": {m.domain: str(m.min_credits) for m in programme.domain_minimums},
-        "required_assessments": [a.code for a in programme.required_assessments],
-        "prerequisite": programme.prerequisite.code if programme.prerequisite else None,
-        "validity_months": programme.validity_months,
-        "credit_window_months": programme.credit_window_months,
-    }
+def programme_as_input(programme: Programme) -> ProgrammeInput:
+    """A programme's editable values, as a form or the API would send them."""
+    return ProgrammeInput(
+        code=programme.code,
+        title=programme.title,
+        level=programme.level.value,
+        eqf_level=programme.eqf_level,
+        min_total_credits=programme.min_total_credits,
+        domain_minimums={m.domain: m.min_credits for m in programme.domain_minimums},
+        required_assessments=[a.code for a in programme.required_assessments],
+        prerequisite=programme.prerequisite.code if programme.prerequisite else None,
+        validity_months=programme.validity_months,
+        credit_window_months=programme.credit_window_months,
+    )
+
+
+def programme_snapshot(programme: Programme) -> dict[str, Any]:
+    return _for_audit(programme_as_input(programme))
+
+
+def _for_audit(values: CourseInput | AssessmentInput | ProgrammeInput) -> dict[str, Any]:
+    """The values as JSON for an audit event, numbers written exactly as strings."""
+
+    def exact(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {key: exact(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [exact(item) for item in value]
+        return value
+
+    return {key: exact(value) for key, value in asdict(values).items()}
 
 
 def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
