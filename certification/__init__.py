@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response
 
 from certification import config as default_config
-from certification.extensions import csrf, db, login_manager, migrate
+from certification.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,8 +40,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
-    from certification import database, web
+    from certification import (
+        database,
+        models,  # noqa: F401  (registers every table, for Alembic)
+        web,
+    )
     from certification.admin import bp as admin_bp
     from certification.api import bp as api_bp
     from certification.auth.views import bp as auth_bp

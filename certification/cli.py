@@ -20,6 +20,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(create_api_token_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(make_demo_keys_command)
+    app.cli.add_command(sample_certificate_command)
 
 
 def _fail(refusal: ServiceError) -> None:
@@ -82,6 +84,7 @@ def seed_demo_command() -> None:
 
     logins = Path(current_app.instance_path) / DEMO_LOGINS_FILE
     logins.parent.mkdir(parents=True, exist_ok=True)
+    _ensure_demo_keys()
     if database_is_empty():
         written = seed_demo(today())
         db.session.commit()
@@ -92,3 +95,41 @@ def seed_demo_command() -> None:
         click.echo(logins.read_text(encoding="utf-8"))
     else:
         click.echo("The database already has data; no demo logins to show.")
+
+
+def _ensure_demo_keys() -> bool:
+    """Make the demo CA and seals unless every configured key file exists already."""
+    from certification.certificates.branding import DEFAULT_PARTNER_BODIES
+    from certification.certificates.settings import current_settings
+    from certification.certificates.signing import make_demo_keys
+
+    settings = current_settings()
+    wanted = [k.pkcs12_path for k in settings.seal_keys] + list(settings.trust_root_paths)
+    if all(path.exists() for path in wanted):
+        return False
+    folder = Path(current_app.instance_path) / "keys"
+    make_demo_keys(folder, {str(b["short_name"]): str(b["name"]) for b in DEFAULT_PARTNER_BODIES})
+    click.echo(f"Demo signing keys created in {folder} (a local CA: not for real certificates).")
+    return True
+
+
+@click.command("make-demo-keys")
+@with_appcontext
+def make_demo_keys_command() -> None:
+    """Create a demo certificate authority and a seal per partner body in instance/keys."""
+    if not _ensure_demo_keys():
+        click.echo("The configured seal keys exist already; nothing to do.")
+
+
+@click.command("sample-certificate")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+@click.option("--name", default="Αικατερίνη Παπαδοπούλου-Wiśniewska", help="The holder's name.")
+@with_appcontext
+def sample_certificate_command(output: str, name: str) -> None:
+    """Render and seal a sample certificate to OUTPUT (nothing is stored)."""
+    from certification.certificates.services import sample_certificate
+
+    _ensure_demo_keys()
+    sample = sample_certificate(name)
+    Path(output).write_bytes(sample.pdf)
+    click.echo(f"Sample certificate {sample.code} written to {output} (a sample; not stored).")

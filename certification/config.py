@@ -24,7 +24,27 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # a 5 MB PDF plus the multipart envelope
+
+# Certificates. The address printed on certificates and in their QR codes.
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+# Each partner body's seal: a PKCS#12 file (relative paths are inside the instance folder)
+# and its passphrase, keyed by the body's short name. The demo's keys are made by
+# `flask --app certification make-demo-keys` (seed-demo does it too).
+SEAL_KEYS: dict[str, dict[str, str | None]] = {
+    "EFRS": {"pkcs12": "keys/efrs-seal.p12", "passphrase": None},
+    "EuSoMII": {"pkcs12": "keys/eusomii-seal.p12", "passphrase": None},
+}
+# PEM certificates that seals must chain to for a PDF to count as authentic.
+SIGNING_TRUST_ROOTS = ["keys/demo-ca.pem"]
+# The largest PDF the verification upload accepts.
+VERIFY_MAX_PDF_BYTES = 5 * 1024 * 1024
+
+# Rate limits (Flask-Limiter). memory:// is per process; several workers or hosts need a
+# shared store, e.g. RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+VERIFY_RATE_LIMIT = "60 per minute"
 
 # Values that must never be accepted as a real SECRET_KEY outside development.
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "development"})
@@ -37,6 +57,13 @@ ENVIRONMENT_KEYS = (
     "PASSWORD_SETUP_LINK_HOURS",
     "SESSION_COOKIE_SECURE",
     "MAX_CONTENT_LENGTH",
+    "PUBLIC_BASE_URL",
+    "SEAL_KEYS",
+    "SIGNING_TRUST_ROOTS",
+    "VERIFY_MAX_PDF_BYTES",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_ENABLED",
+    "VERIFY_RATE_LIMIT",
 )
 
 

@@ -20,6 +20,12 @@ from certification.catalogue.services import (
     create_course,
     create_programme,
 )
+from certification.catalogue.services import get_programme as programme_by_code
+from certification.certificates.services import (
+    issue_certificate,
+    partner_bodies,
+    revoke_certificate,
+)
 from certification.extensions import db
 from certification.records.services import record_credit, record_result
 
@@ -175,13 +181,21 @@ def seed_demo(today: dt.date | None = None) -> str:
         [("CERT-EXAM", 41)],
         "candidate: part of the way, exam not yet passed",
     )
-    candidate(
+    dimitar = candidate(
         "dimitar.petrov@example.bg",
         "Димитър Петров",
         "BG",
         [*certificate_courses, "EUS-SI210", "EUS-AI201", "EUS-EIW201"],
         [("CERT-EXAM", 81), ("DIPL-EXAM", 70)],
-        "candidate: Certificate met, working towards the Diploma",
+        "candidate: holds the Certificate, working towards the Diploma",
+    )
+    zeynep = candidate(
+        "zeynep.celik@example.tr",
+        "Zeynep Çelik",
+        "TR",
+        certificate_courses,
+        [("CERT-EXAM", 66)],
+        None,
     )
     candidate(
         "jon.thordarson@example.is",
@@ -196,7 +210,28 @@ def seed_demo(today: dt.date | None = None) -> str:
     )
     candidate("siobhan.obrien@example.ie", "Siobhán O'Brien", "IE", [], [], None)
 
+    # The signatories are fictional; administrators set the real ones under Branding.
+    for body, (signatory, title) in zip(
+        partner_bodies(),
+        [("Dr Ingrid Halvorsen", "President"), ("Prof. Matteo Rinaldi", "President")],
+        strict=True,
+    ):
+        body.signatory_name, body.signatory_title = signatory, title
+    certificate = programme_by_code("EII-C")
+    valid = issue_certificate(dimitar, certificate, efrs, today=today)
+    revoked = issue_certificate(zeynep, certificate, efrs, today=today)
+    revoke_certificate(
+        revoked,
+        "Issued in error: an examination result was recorded for the wrong person.",
+        eusomii,
+    )
+
     width = max(len(email) for email, _, _ in logins)
     lines = ["Demo logins (each password was generated when the demo was created):"]
     lines += [f"  {email:<{width}}  {password}  {note}" for email, password, note in logins]
+    lines += [
+        "Demo certificates (open /verify and type one):",
+        f"  {valid.code}  valid, held by {valid.holder_name}",
+        f"  {revoked.code}  revoked",
+    ]
     return "\n".join(lines) + "\n"

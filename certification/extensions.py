@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,6 +31,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# No default limits: each public route states its own (see the verify area).
+limiter = Limiter(key_func=get_remote_address)
 
 # The base class for models. ``db.Model`` is made at run time, so type checkers cannot see
 # it; they are told it is the declarative base it is built from.

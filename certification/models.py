@@ -10,6 +10,7 @@ from certification.catalogue.models import (
     Programme,
     programme_assessment,
 )
+from certification.certificates.models import Certificate, PartnerBody, Verification
 from certification.records.models import AssessmentAttempt, CreditRecord
 
 __all__ = [
@@ -17,13 +18,16 @@ __all__ = [
     "Assessment",
     "AssessmentAttempt",
     "AuditEvent",
+    "Certificate",
     "Course",
     "CreditRecord",
     "DomainMinimum",
     "Level",
+    "PartnerBody",
     "PasswordSetupLink",
     "Programme",
     "Role",
     "User",
+    "Verification",
     "programme_assessment",
 ]

@@ -27,6 +27,8 @@ from certification.catalogue.services import (
     create_course,
     create_programme,
 )
+from certification.certificates.branding import DEFAULT_PARTNER_BODIES
+from certification.certificates.models import PartnerBody
 from certification.extensions import db
 
 use_cheap_hashing()
@@ -84,8 +86,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     return _postgres_url()
 
 
+@pytest.fixture(scope="session")
+def seal_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A demo certificate authority and both bodies' seals, made once per test run."""
+    from certification.certificates.signing import make_demo_keys
+
+    folder = tmp_path_factory.mktemp("keys")
+    make_demo_keys(folder, {b["short_name"]: b["name"] for b in DEFAULT_PARTNER_BODIES})
+    return {
+        "SEAL_KEYS": {
+            "EFRS": {"pkcs12": str(folder / "efrs-seal.p12"), "passphrase": None},
+            "EuSoMII": {"pkcs12": str(folder / "eusomii-seal.p12"), "passphrase": None},
+        },
+        "SIGNING_TRUST_ROOTS": [str(folder / "demo-ca.pem")],
+    }
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def app(
+    database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, seal_keys: dict[str, Any]
+) -> Iterator[Flask]:
     global _postgres_schema_ready
     # Keep a developer's own instance/config.py and environment out of the tests.
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
@@ -97,6 +117,9 @@ def app(database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> It
             "SECRET_KEY": "test-secret-key-not-for-production",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "PUBLIC_BASE_URL": "https://certificates.example.org",
+            **seal_keys,
         }
     )
     with app.app_context():
@@ -109,6 +132,9 @@ def app(database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> It
                 _postgres_schema_ready = True
         else:
             db.create_all()
+        # The initial migration inserts the two partner bodies; create_all does not.
+        db.session.add_all(PartnerBody(**body) for body in DEFAULT_PARTNER_BODIES)
+        db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()

@@ -84,7 +84,7 @@ def test_seed_demo_fills_an_empty_database_once_and_prints_logins(empty_app):
         assert reports["EII-C"].eligible
         assert not reports["EII-D"].eligible
         count = db.session.scalar(sa.text("SELECT count(*) FROM user_account"))
-        assert count == 8
+        assert count == 9
 
 
 def test_create_admin_reads_a_piped_password(empty_app):

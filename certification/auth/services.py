@@ -129,7 +129,7 @@ def create_admin(email: str, full_name: str, password: str, actor: User | None) 
 
 
 def update_candidate(
-    candidate: User, *, email: str, full_name: str, country: str | None, actor: User
+    candidate: User, *, email: str, full_name: str, country: str | None, actor: User | None
 ) -> User:
     errors = FieldErrors()
     email = _check_email(errors, email)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -233,18 +234,27 @@ def load_transcript(candidate: User) -> TranscriptView:
 
 
 def progress_reports(
-    transcript: TranscriptView, today: dt.date, programmes: list[Programme] | None = None
+    transcript: TranscriptView,
+    today: dt.date,
+    programmes: list[Programme] | None = None,
+    held_awards: frozenset[str] = frozenset(),
 ) -> list[ProgressReport]:
-    """The candidate's progress towards every programme in the catalogue."""
-    plain = transcript.for_engine()
+    """The candidate's progress towards every programme in the catalogue.
+
+    ``held_awards`` are the codes of programmes whose certificate the candidate holds
+    (the certificates area knows them); holding an award meets it as a prerequisite.
+    """
+    plain = dataclasses.replace(transcript.for_engine(), held_awards=held_awards)
     return [
         evaluate_progress(programme_rules(p), plain, today)
         for p in (programmes if programmes is not None else list_programmes())
     ]
 
 
-def candidate_progress(candidate: User, today: dt.date) -> list[ProgressReport]:
-    return progress_reports(load_transcript(candidate), today)
+def candidate_progress(
+    candidate: User, today: dt.date, held_awards: frozenset[str] = frozenset()
+) -> list[ProgressReport]:
+    return progress_reports(load_transcript(candidate), today, held_awards=held_awards)
 
 
 # ---------------------------------------------------------------- the candidate list

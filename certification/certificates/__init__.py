@@ -1,0 +1,1 @@
+"""Certificates: codes, issuing, revoking and reissuing, the PDF, its seals, verification."""

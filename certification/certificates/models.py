@@ -1,0 +1,118 @@
+"""Issued certificates (immutable snapshots), partner-body branding and verification counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from certification.auth.models import User
+from certification.catalogue.models import Credits, Programme
+from certification.extensions import Model
+from certification.types import UTCDateTime, utcnow
+
+
+class CertificateStatus(enum.StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+
+
+class PartnerBody(Model):
+    """One of the two awarding bodies, as printed: names, signatory, logo and signature.
+
+    Branding is data: administrators change it without a release. Image files live under
+    the instance folder; only their generated file names are stored here.
+    """
+
+    __tablename__ = "partner_body"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    position: so.Mapped[int] = so.mapped_column(unique=True)  # 1 = left, 2 = right
+    short_name: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    signatory_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    signatory_title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    logo_file: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    signature_file: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+
+
+class Certificate(Model):
+    """An issued certificate: what was printed, the signed PDF, and what became of it.
+
+    The printed fields are a snapshot taken at issue time and never change. A correction is
+    a reissue: a new certificate that supersedes this one. A revocation keeps the record.
+    The partial unique index allows one *current* (not revoked, not superseded) certificate
+    per candidate and programme, so two concurrent issue requests cannot both succeed.
+    """
+
+    __tablename__ = "certificate"
+    __table_args__ = (
+        sa.Index(
+            "uq_certificate_current_award",
+            "candidate_id",
+            "programme_id",
+            unique=True,
+            sqlite_where=sa.text("is_current"),
+            postgresql_where=sa.text("is_current"),
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    candidate_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"), index=True)
+    is_current: so.Mapped[bool] = so.mapped_column(default=True)
+
+    # The snapshot: exactly what the PDF says.
+    holder_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    award_title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    level: so.Mapped[str] = so.mapped_column(sa.String(20))
+    eqf_level: so.Mapped[int | None]
+    credits_total: so.Mapped[decimal.Decimal] = so.mapped_column(Credits)
+    credits_by_domain: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)
+    issuers: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    issued_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime)
+    issued_on: so.Mapped[dt.date]
+    expires_on: so.Mapped[dt.date | None]
+    verify_url: so.Mapped[str] = so.mapped_column(sa.String(300))
+    pdf: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    pdf_sha256: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    issued_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+
+    # What happened afterwards.
+    revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    revocation_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    superseded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("certificate.id"))
+    superseded_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    candidate: so.Mapped[User] = so.relationship(foreign_keys=[candidate_id])
+    programme: so.Mapped[Programme] = so.relationship()
+    superseded_by: so.Mapped[Certificate | None] = so.relationship(remote_side=[id])
+
+    def status_on(self, day: dt.date) -> CertificateStatus:
+        if self.revoked_at is not None:
+            return CertificateStatus.REVOKED
+        if self.superseded_by_id is not None:
+            return CertificateStatus.SUPERSEDED
+        if self.expires_on is not None and self.expires_on < day:
+            return CertificateStatus.EXPIRED
+        return CertificateStatus.VALID
+
+
+class Verification(Model):
+    """One look-up of a certificate by a verifier: when and with what outcome. No IP kept."""
+
+    __tablename__ = "verification"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    certificate_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("certificate.id"), index=True)
+    verified_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    outcome: so.Mapped[str] = so.mapped_column(sa.String(20))
+    channel: so.Mapped[str] = so.mapped_column(sa.String(10))  # page, api or pdf

@@ -1,0 +1,523 @@
+"""Issuing, revoking, reissuing and verifying certificates.
+
+Every function flushes and writes its audit event; none commits. Issuing is serialised per
+candidate (a row lock on PostgreSQL, the write lock on SQLite) and guarded by a partial
+unique index, so that two administrators clicking at once cannot issue twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from certification.audit import record_event
+from certification.auth.models import Role, User
+from certification.auth.services import update_candidate
+from certification.catalogue.models import Level, Programme
+from certification.catalogue.services import programme_rules
+from certification.certificates.branding import read_branding_image
+from certification.certificates.codes import MalformedCode, new_code, normalise_code
+from certification.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    PartnerBody,
+    Verification,
+)
+from certification.certificates.pdf import CertificateSnapshot, Issuer, render_certificate_pdf
+from certification.certificates.settings import (
+    CertificateSettings,
+    current_settings,
+    signer_for,
+    trust_roots,
+)
+from certification.certificates.signing import (
+    SealCheck,
+    SigningNotConfigured,
+    check_seals,
+    seal_pdf,
+)
+from certification.errors import InvalidInput, NotFound, RuleViolation, ServiceError
+from certification.extensions import db
+from certification.progress import ProgressReport, evaluate_progress, subtract_months
+from certification.records.services import (
+    candidate_progress as records_progress,
+)
+from certification.records.services import (
+    load_transcript,
+    load_transcripts,
+)
+from certification.types import utcnow
+from certification.validation import FieldErrors, check_text, clean_text
+
+log = logging.getLogger(__name__)
+
+CODE_PREFIXES = {Level.CERTIFICATE: "EIC", Level.DIPLOMA: "EID"}
+
+
+class RequirementsNotMet(ServiceError):
+    slug = "requirements_not_met"
+    http_status = 422
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("The candidate does not yet meet every requirement of this award.")
+        self.missing = missing
+
+
+class AlreadyIssued(ServiceError):
+    slug = "already_issued"
+    http_status = 409
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"A current certificate for this award already exists: {code}.")
+        self.code = code
+
+
+# ---------------------------------------------------------------- look-ups
+
+
+def find_certificate(text: str) -> Certificate:
+    """The certificate a typed code names. A malformed code never reaches the database."""
+    try:
+        code = normalise_code(text)
+    except MalformedCode as problem:
+        raise NotFound(str(problem)) from None
+    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.code == code))
+    if certificate is None:
+        raise NotFound("No certificate has this code.")
+    return certificate
+
+
+def certificates_of(candidate: User) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .where(Certificate.candidate_id == candidate.id)
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
+def held_awards(candidate: User, today: dt.date) -> frozenset[str]:
+    """Codes of the programmes whose certificate the candidate holds and is valid today."""
+    return frozenset(
+        c.programme.code
+        for c in certificates_of(candidate)
+        if c.status_on(today) is CertificateStatus.VALID
+    )
+
+
+def candidate_progress(candidate: User, today: dt.date) -> list[ProgressReport]:
+    """Progress towards every programme, counting awards already held as prerequisites."""
+    return records_progress(candidate, today, held_awards(candidate, today))
+
+
+def can_download(certificate: Certificate, viewer: User | None) -> bool:
+    """Administrators and the holder may download the PDF; nobody else."""
+    return viewer is not None and (viewer.is_admin or viewer.id == certificate.candidate_id)
+
+
+def partner_bodies() -> list[PartnerBody]:
+    return list(db.session.scalars(sa.select(PartnerBody).order_by(PartnerBody.position)))
+
+
+# ---------------------------------------------------------------- issuing
+
+
+def issue_certificate(
+    candidate: User,
+    programme: Programme,
+    actor: User | None,
+    *,
+    today: dt.date,
+    now: dt.datetime | None = None,
+) -> Certificate:
+    """Issue ``programme``'s certificate to ``candidate`` if every requirement is met."""
+    now = now or utcnow()
+    _lock_candidate(candidate)
+    existing = _current_certificate(candidate, programme)
+    if existing is not None:
+        raise AlreadyIssued(existing.code)
+    transcript = load_transcript(candidate)
+    plain = dataclasses.replace(transcript.for_engine(), held_awards=held_awards(candidate, today))
+    rules = programme_rules(programme)
+    report = evaluate_progress(rules, plain, today)
+    if not report.eligible:
+        raise RequirementsNotMet(report.missing)
+
+    # What is printed: the credits that counted (inside the programme's credit window).
+    earliest = (
+        subtract_months(today, programme.credit_window_months)
+        if programme.credit_window_months
+        else dt.date.min
+    )
+    by_domain: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in plain.credits:
+        if entry.completed_on >= earliest:
+            by_domain[entry.domain] += entry.credits
+    certificate = Certificate(
+        code=new_code(CODE_PREFIXES[programme.level]),
+        candidate=candidate,
+        programme=programme,
+        holder_name=candidate.full_name,
+        award_title=programme.title,
+        level=programme.level.value,
+        eqf_level=programme.eqf_level,
+        credits_total=sum(by_domain.values(), Decimal(0)),
+        credits_by_domain={d: str(c) for d, c in sorted(by_domain.items())},
+        issued_at=now,
+        issued_on=today,
+        expires_on=_add_months(today, programme.validity_months),
+        issued_by_id=actor.id if actor else None,
+    )
+    _render_and_seal(certificate)
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+    except IntegrityError:
+        # Lost a race the lock could not prevent (SQLite without the lock, say): the
+        # partial unique index is the last line of defence.
+        winner = _current_certificate(candidate, programme)
+        if winner is None:
+            raise
+        raise AlreadyIssued(winner.code) from None
+    record_event(
+        actor, "certificate.issued", "certificate", certificate.code, after=_summary(certificate)
+    )
+    return certificate
+
+
+def eligible_not_issued(programme: Programme, today: dt.date) -> list[User]:
+    """Candidates who meet every requirement of ``programme`` and hold no current certificate."""
+    holders = set(
+        db.session.scalars(
+            sa.select(Certificate.candidate_id).where(
+                Certificate.programme_id == programme.id, Certificate.is_current
+            )
+        )
+    )
+    candidates = [
+        c
+        for c in db.session.scalars(
+            sa.select(User).where(User.role == Role.CANDIDATE).order_by(User.name_key)
+        )
+        if c.id not in holders
+    ]
+    transcripts = load_transcripts(c.id for c in candidates)
+    rules = programme_rules(programme)
+    return [
+        c
+        for c in candidates
+        if evaluate_progress(rules, transcripts[c.id].for_engine(), today).eligible
+    ]
+
+
+def sample_certificate(holder_name: str, now: dt.datetime | None = None) -> Certificate:
+    """A rendered and sealed certificate that is never stored: to look at the design."""
+    now = now or utcnow()
+    sample = Certificate(
+        code=new_code("EIC"),
+        holder_name=unicodedata.normalize("NFC", holder_name),
+        award_title="European Certificate in Imaging Informatics",
+        level=Level.CERTIFICATE.value,
+        eqf_level=6,
+        credits_total=Decimal(30),
+        credits_by_domain={
+            "AI & Data Science": "7.5",
+            "Enterprise Imaging & Workflow": "7.5",
+            "Information Security & Data Protection": "7.5",
+            "Standards & Interoperability": "7.5",
+        },
+        issued_at=now,
+        issued_on=now.date(),
+        expires_on=_add_months(now.date(), 60),
+    )
+    _render_and_seal(sample)
+    return sample
+
+
+def _lock_candidate(candidate: User) -> None:
+    """Serialise issuing for one candidate until the transaction ends."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(User.id).where(User.id == candidate.id).with_for_update())
+    else:
+        # SQLite has no row locks. A write as the first statement of the transaction
+        # takes the database's write lock (a concurrent issuer waits for its busy
+        # timeout), and every read after it sees the latest committed data.
+        db.session.execute(sa.update(User).where(User.id == candidate.id).values(id=User.id))
+
+
+def _current_certificate(candidate: User, programme: Programme) -> Certificate | None:
+    return db.session.scalar(
+        sa.select(Certificate).where(
+            Certificate.candidate_id == candidate.id,
+            Certificate.programme_id == programme.id,
+            Certificate.is_current,
+        )
+    )
+
+
+def _add_months(day: dt.date, months: int | None) -> dt.date | None:
+    if months is None:
+        return None
+    return subtract_months(day, -months)
+
+
+def snapshot_of(certificate: Certificate, settings: CertificateSettings) -> CertificateSnapshot:
+    """What the renderer needs, taken only from the certificate's own stored fields."""
+    left, right = (
+        Issuer(
+            name=i["name"],
+            short_name=i["short_name"],
+            signatory_name=i["signatory_name"],
+            signatory_title=i["signatory_title"],
+            logo=_read_image(i.get("logo_file")),
+            signature=_read_image(i.get("signature_file")),
+        )
+        for i in certificate.issuers
+    )
+    return CertificateSnapshot(
+        code=certificate.code,
+        holder_name=certificate.holder_name,
+        award_title=certificate.award_title,
+        level=certificate.level,
+        eqf_level=certificate.eqf_level,
+        credits_total=certificate.credits_total,
+        credits_by_domain=tuple(
+            (domain, Decimal(value)) for domain, value in certificate.credits_by_domain.items()
+        ),
+        issued_at=certificate.issued_at,
+        expires_on=certificate.expires_on,
+        verify_url=certificate.verify_url,
+        issuers=(left, right),
+    )
+
+
+def _render_and_seal(certificate: Certificate) -> None:
+    """Fill in the issuers, render the PDF, seal it with both bodies' keys, and hash it."""
+    settings = current_settings()
+    bodies = partner_bodies()
+    if len(bodies) != 2:
+        raise SigningNotConfigured(
+            "Two partner bodies must be set up (flask --app certification seed-demo does it)."
+        )
+    certificate.issuers = [
+        {
+            "name": b.name,
+            "short_name": b.short_name,
+            "signatory_name": b.signatory_name,
+            "signatory_title": b.signatory_title,
+            "logo_file": b.logo_file,
+            "signature_file": b.signature_file,
+        }
+        for b in bodies
+    ]
+    certificate.verify_url = settings.verify_url(certificate.code)
+    pdf = render_certificate_pdf(snapshot_of(certificate, settings))
+    sealers = []
+    for body in bodies:
+        key = settings.seal_key(body.short_name)
+        if key is None:
+            raise SigningNotConfigured(f"No seal key is configured for {body.short_name}.")
+        sealers.append((f"{body.short_name}-seal", signer_for(key)))
+    certificate.pdf = seal_pdf(pdf, sealers)
+    certificate.pdf_sha256 = hashlib.sha256(certificate.pdf).hexdigest()
+
+
+def _read_image(name: str | None) -> bytes | None:
+    return read_branding_image(name) if name else None
+
+
+def _summary(certificate: Certificate) -> dict[str, object]:
+    return {
+        "code": certificate.code,
+        "candidate_id": certificate.candidate_id,
+        "programme": certificate.programme.code,
+        "holder_name": certificate.holder_name,
+        "credits_total": str(certificate.credits_total),
+        "issued_on": certificate.issued_on.isoformat(),
+        "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
+        "pdf_sha256": certificate.pdf_sha256,
+    }
+
+
+# ---------------------------------------------------------------- revoking and reissuing
+
+
+def revoke_certificate(
+    certificate: Certificate, reason: str, actor: User | None, *, now: dt.datetime | None = None
+) -> Certificate:
+    """Revoke a current certificate. The record stays; verification says why."""
+    errors = FieldErrors()
+    reason = check_text(errors, "reason", clean_text(reason), 500)
+    errors.raise_if_any()
+    if certificate.revoked_at is not None:
+        raise RuleViolation("This certificate is already revoked.", slug="already_revoked")
+    if certificate.superseded_by_id is not None:
+        raise RuleViolation(
+            "This certificate was superseded; revoke the certificate that replaced it.",
+            slug="superseded",
+        )
+    certificate.revoked_at = now or utcnow()
+    certificate.revocation_reason = reason
+    certificate.revoked_by_id = actor.id if actor else None
+    certificate.is_current = False
+    db.session.flush()
+    record_event(
+        actor, "certificate.revoked", "certificate", certificate.code, after={"reason": reason}
+    )
+    return certificate
+
+
+def reissue_certificate(
+    certificate: Certificate,
+    actor: User | None,
+    *,
+    full_name: str | None = None,
+    now: dt.datetime | None = None,
+) -> Certificate:
+    """Replace a current certificate with a new one (new code, new PDF), e.g. for a corrected
+    name. The award, credits and dates stay those of the original; it becomes superseded."""
+    now = now or utcnow()
+    if certificate.revoked_at is not None or certificate.superseded_by_id is not None:
+        raise RuleViolation("Only a current certificate can be reissued.", slug="not_current")
+    candidate = certificate.candidate
+    _lock_candidate(candidate)
+    name = certificate.holder_name
+    if full_name is not None:
+        errors = FieldErrors()
+        name = check_text(errors, "full_name", clean_text(full_name), 200)
+        errors.raise_if_any()
+        if name != candidate.full_name:
+            update_candidate(
+                candidate,
+                email=candidate.email,
+                full_name=name,
+                country=candidate.country,
+                actor=actor,
+            )
+    certificate.is_current = False
+    db.session.flush()  # free the award's "current" slot for the replacement
+    replacement = Certificate(
+        code=new_code(CODE_PREFIXES[Level(certificate.level)]),
+        candidate=candidate,
+        programme=certificate.programme,
+        holder_name=name,
+        award_title=certificate.award_title,
+        level=certificate.level,
+        eqf_level=certificate.eqf_level,
+        credits_total=certificate.credits_total,
+        credits_by_domain=dict(certificate.credits_by_domain),
+        issued_at=now,
+        issued_on=certificate.issued_on,
+        expires_on=certificate.expires_on,
+        issued_by_id=actor.id if actor else None,
+    )
+    _render_and_seal(replacement)
+    db.session.add(replacement)
+    db.session.flush()
+    certificate.superseded_by = replacement
+    certificate.superseded_at = now
+    db.session.flush()
+    record_event(
+        actor,
+        "certificate.reissued",
+        "certificate",
+        certificate.code,
+        before=_summary(certificate),
+        after=_summary(replacement),
+    )
+    return replacement
+
+
+# ---------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class PdfVerdict:
+    authentic: bool
+    certificate: Certificate | None
+    seals: list[SealCheck]
+    reason: str
+
+
+def record_verification(
+    certificate: Certificate, channel: str, today: dt.date, now: dt.datetime | None = None
+) -> CertificateStatus:
+    """Count a look-up (date and outcome, never who asked) and return the status."""
+    status = certificate.status_on(today)
+    db.session.add(
+        Verification(
+            certificate_id=certificate.id,
+            verified_at=now or utcnow(),
+            outcome=status.value,
+            channel=channel,
+        )
+    )
+    db.session.flush()
+    return status
+
+
+def verification_counts(
+    certificates: list[Certificate],
+) -> dict[int, tuple[int, dt.datetime | None]]:
+    """How often each certificate was verified, and when last."""
+    ids = [c.id for c in certificates]
+    counts: dict[int, tuple[int, dt.datetime | None]] = {i: (0, None) for i in ids}
+    if ids:
+        for certificate_id, count, last in db.session.execute(
+            sa.select(
+                Verification.certificate_id,
+                sa.func.count(),
+                sa.func.max(Verification.verified_at),
+            )
+            .where(Verification.certificate_id.in_(ids))
+            .group_by(Verification.certificate_id)
+        ):
+            counts[certificate_id] = (count, _as_utc(last))
+    return counts
+
+
+def _as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
+    # Aggregates bypass the column type, so SQLite hands back text or a naive value.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def verify_pdf(pdf: bytes, today: dt.date) -> PdfVerdict:
+    """Is this file a certificate we issued, unchanged, with both bodies' seals intact?"""
+    if not pdf.startswith(b"%PDF-"):
+        raise InvalidInput("This file is not a PDF.", {"file": "Not a PDF."})
+    settings = current_settings()
+    try:
+        roots = trust_roots(settings.trust_root_paths)
+    except OSError:
+        log.error("The signing trust roots cannot be read: %s", settings.trust_root_paths)
+        roots = []
+    try:
+        seals = check_seals(pdf, roots)
+    except ValueError:
+        raise InvalidInput("This file is not a readable PDF.", {"file": "Not a PDF."}) from None
+    digest = hashlib.sha256(pdf).hexdigest()
+    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.pdf_sha256 == digest))
+    expected = {f"{b.short_name}-seal" for b in partner_bodies()}
+    seals_ok = bool(seals) and all(s.ok for s in seals) and expected <= {s.field for s in seals}
+    if certificate is None:
+        reason = "This file is not a certificate we issued, or it was changed after issue."
+    elif not seals_ok:
+        reason = "The file's digital seals do not check out."
+    else:
+        record_verification(certificate, "pdf", today)
+        reason = "This is the certificate as issued, sealed by both bodies."
+    return PdfVerdict(certificate is not None and seals_ok, certificate, seals, reason)

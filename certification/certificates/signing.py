@@ -1,0 +1,223 @@
+"""Digital seals on certificate PDFs (PAdES, with pyHanko), and checking them.
+
+Each partner body seals the rendered PDF with its own key, one incremental update after
+the other, so both signatures stay valid and a verifier can check each separately. The
+demo makes a small local certificate authority and one seal certificate per body; a
+deployment configures each body's PKCS#12 file and passphrase instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+log = logging.getLogger(__name__)
+
+
+class SigningNotConfigured(RuntimeError):
+    """A seal key is missing or cannot be opened."""
+
+
+@dataclass(frozen=True)
+class SealKey:
+    """Where one body's seal lives: a PKCS#12 file and its passphrase (None if unencrypted)."""
+
+    body: str  # short name, e.g. "EFRS"; also names the signature field
+    pkcs12_path: Path
+    passphrase: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """One signature found in a PDF, and what validation made of it."""
+
+    field: str
+    signer: str
+    intact: bool  # the signed bytes are unchanged
+    valid: bool  # the cryptographic signature is correct
+    trusted: bool  # the signing certificate chains to a configured trust root
+    covers_whole_file: bool  # nothing was appended after this signature (or later ones)
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted
+
+
+def load_signer(key: SealKey) -> signers.SimpleSigner:
+    if not key.pkcs12_path.is_file():
+        raise SigningNotConfigured(f"The {key.body} seal file {key.pkcs12_path} does not exist.")
+    signer = signers.SimpleSigner.load_pkcs12(str(key.pkcs12_path), passphrase=key.passphrase)
+    if signer is None:  # pyHanko answers None, not an exception, for a bad file or passphrase
+        raise SigningNotConfigured(f"The {key.body} seal {key.pkcs12_path} cannot be opened.")
+    return signer
+
+
+def seal_pdf(pdf: bytes, sealers: list[tuple[str, signers.SimpleSigner]]) -> bytes:
+    """Sign ``pdf`` once per (field name, signer), each as an incremental update."""
+    for field, signer in sealers:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        metadata = signers.PdfSignatureMetadata(
+            field_name=field,
+            reason="Issued jointly by EFRS and EuSoMII",
+            subfilter=fields.SigSeedSubFilter.PADES,
+        )
+        output = signers.sign_pdf(writer, metadata, signer=signer)
+        pdf = output.getvalue()
+    return pdf
+
+
+def load_trust_roots(paths: list[Path]) -> list[object]:
+    return [load_cert_from_pemder(str(path)) for path in paths]
+
+
+def check_seals(pdf: bytes, trust_roots: list[object]) -> list[SealCheck]:
+    """Validate every signature in ``pdf``. Raises ``ValueError`` if it is not a PDF."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_signatures
+    except Exception as error:  # pyHanko raises several types for damaged files
+        raise ValueError("This file is not a readable PDF.") from error
+    context = ValidationContext(trust_roots=trust_roots)
+    checks = []
+    for signature in signatures:
+        try:
+            status = validate_pdf_signature(signature, context)
+        except Exception:
+            log.info("Signature %s could not be validated", signature.field_name, exc_info=True)
+            checks.append(SealCheck(signature.field_name, "", False, False, False, False))
+            continue
+        subject = status.signing_cert.subject.native if status.signing_cert else {}
+        checks.append(
+            SealCheck(
+                field=signature.field_name,
+                signer=str(subject.get("organization_name") or subject.get("common_name") or ""),
+                intact=bool(status.intact),
+                valid=bool(status.valid),
+                trusted=bool(status.trusted),
+                covers_whole_file=status.coverage is not None
+                and status.coverage.name == "ENTIRE_FILE",
+            )
+        )
+    return checks
+
+
+# ------------------------------------------------------------------ the demo authority
+
+
+def make_demo_keys(
+    directory: Path, bodies: dict[str, str], *, now: dt.datetime | None = None
+) -> None:
+    """Create a local CA and one seal certificate per body in ``directory``.
+
+    ``bodies`` maps a short name to the full organisation name. Files: ``demo-ca.pem``
+    (the trust root) and ``<short>-seal.p12`` per body, unencrypted, readable by the owner
+    only. For demonstrations and tests; never for a real deployment.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name(
+        [
+            x509.NameAttribute(
+                NameOID.ORGANIZATION_NAME, "Imaging Informatics Certification (demo)"
+            ),
+            x509.NameAttribute(
+                NameOID.COMMON_NAME, "Demo Certificate Authority — not for real use"
+            ),
+        ]
+    )
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    _write_private(directory / "demo-ca.pem", ca_cert.public_bytes(serialization.Encoding.PEM))
+    for short_name, organisation in bodies.items():
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{short_name} certificate seal (demo)"),
+            ]
+        )
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            # Validators expect non-repudiation (content commitment) on a document seal.
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        bundle = pkcs12.serialize_key_and_certificates(
+            f"{short_name} seal".encode(),
+            key,
+            cert,
+            [ca_cert],
+            serialization.NoEncryption(),
+        )
+        _write_private(directory / f"{short_name.lower()}-seal.p12", bundle)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    path.chmod(0o600)

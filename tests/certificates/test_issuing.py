@@ -1,0 +1,195 @@
+"""Issuing, revoking and reissuing through the services, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import threading
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from certification.auth.services import get_candidate
+from certification.catalogue.services import get_programme
+from certification.certificates.models import Certificate, CertificateStatus
+from certification.certificates.services import (
+    AlreadyIssued,
+    RequirementsNotMet,
+    candidate_progress,
+    find_certificate,
+    issue_certificate,
+    reissue_certificate,
+    revoke_certificate,
+    verify_pdf,
+)
+from certification.errors import InvalidInput, NotFound, RuleViolation
+from certification.extensions import db
+
+
+def issue(candidate_id: int, today: dt.date, programme: str = "EII-C") -> Certificate:
+    certificate = issue_certificate(
+        get_candidate(candidate_id), get_programme(programme), None, today=today
+    )
+    db.session.commit()
+    return certificate
+
+
+def test_issuing_is_refused_with_what_is_missing(ctx, make_candidate, eligible_candidate, today):
+    eligible_candidate()  # sets up the programme
+    newcomer = make_candidate(email="new@example.org")
+    with pytest.raises(RequirementsNotMet) as refusal:
+        issue(newcomer.id, today)
+    assert refusal.value.missing == [
+        "10 more ECTS credits in total",
+        "pass the Certificate examination (not yet taken, pass mark 60)",
+    ]
+    assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 0
+
+
+def test_an_eligible_candidate_gets_a_sealed_snapshot(ctx, eligible_candidate, today):
+    certificate = issue(eligible_candidate("Αικατερίνη Παπαδοπούλου"), today)
+    assert certificate.code.startswith("EIC-")
+    assert certificate.holder_name == "Αικατερίνη Παπαδοπούλου"
+    assert certificate.award_title == "European Certificate in Imaging Informatics"
+    assert (certificate.level, certificate.eqf_level) == ("certificate", 6)
+    assert certificate.credits_total == Decimal(10)
+    assert certificate.credits_by_domain == {
+        "AI & Data Science": "5.0",
+        "Standards & Interoperability": "5.0",
+    }
+    assert certificate.issued_on == today
+    assert certificate.expires_on == today.replace(year=today.year + 5)
+    assert [i["short_name"] for i in certificate.issuers] == ["EFRS", "EuSoMII"]
+    assert certificate.pdf_sha256 == hashlib.sha256(certificate.pdf).hexdigest()
+    assert certificate.verify_url == f"https://certificates.example.org/verify/{certificate.code}"
+    reader = PdfReader(io.BytesIO(certificate.pdf))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Αικατερίνη Παπαδοπούλου" in text
+    assert certificate.code in text
+
+
+def test_both_seals_validate_and_a_changed_byte_does_not(ctx, eligible_candidate, today):
+    certificate = issue(eligible_candidate(), today)
+    verdict = verify_pdf(certificate.pdf, today)
+    assert verdict.authentic
+    assert [(s.signer, s.ok) for s in verdict.seals] == [
+        ("European Federation of Radiographer Societies", True),
+        ("European Society of Medical Imaging Informatics", True),
+    ]
+    tampered = bytearray(certificate.pdf)
+    tampered[len(tampered) // 3] ^= 0x01
+    verdict = verify_pdf(bytes(tampered), today)
+    assert not verdict.authentic
+    assert not all(s.intact for s in verdict.seals)
+
+
+def test_a_file_that_is_not_a_pdf_is_refused(ctx):
+    with pytest.raises(InvalidInput):
+        verify_pdf(b"GIF89a not a pdf", dt.date(2026, 1, 1))
+
+
+def test_a_second_certificate_for_the_same_award_is_refused(ctx, eligible_candidate, today):
+    candidate_id = eligible_candidate()
+    first = issue(candidate_id, today)
+    with pytest.raises(AlreadyIssued) as refusal:
+        issue(candidate_id, today)
+    assert refusal.value.code == first.code
+
+
+def test_revoked_certificates_say_why_and_free_the_award(ctx, eligible_candidate, today):
+    candidate_id = eligible_candidate()
+    certificate = issue(candidate_id, today)
+    revoke_certificate(certificate, "Issued in error", None)
+    db.session.commit()
+    found = find_certificate(certificate.code.lower().replace("-", ""))
+    assert found.status_on(today) is CertificateStatus.REVOKED
+    assert found.revocation_reason == "Issued in error"
+    with pytest.raises(RuleViolation, match="already revoked"):
+        revoke_certificate(found, "Again", None)
+    assert issue(candidate_id, today).code != certificate.code
+
+
+def test_a_reason_is_required_to_revoke(ctx, eligible_candidate, today):
+    certificate = issue(eligible_candidate(), today)
+    with pytest.raises(InvalidInput) as refusal:
+        revoke_certificate(certificate, "   ", None)
+    assert "reason" in refusal.value.fields
+
+
+def test_reissue_with_a_corrected_name_supersedes_the_original(ctx, eligible_candidate, today):
+    candidate_id = eligible_candidate("Lukasz Wisniewski")
+    original = issue(candidate_id, today)
+    replacement = reissue_certificate(original, None, full_name="Łukasz Wiśniewski")
+    db.session.commit()
+    assert replacement.code != original.code
+    assert replacement.holder_name == "Łukasz Wiśniewski"
+    assert "Łukasz Wiśniewski" in PdfReader(io.BytesIO(replacement.pdf)).pages[0].extract_text()
+    assert (replacement.issued_on, replacement.expires_on) == (
+        original.issued_on,
+        original.expires_on,
+    )
+    assert original.status_on(today) is CertificateStatus.SUPERSEDED
+    assert original.superseded_by.code == replacement.code
+    assert get_candidate(candidate_id).full_name == "Łukasz Wiśniewski"
+    with pytest.raises(RuleViolation):
+        reissue_certificate(original, None)
+
+
+def test_certificates_expire_after_their_validity(ctx, eligible_candidate, today):
+    certificate = issue(eligible_candidate(), today)
+    assert certificate.status_on(certificate.expires_on) is CertificateStatus.VALID
+    later = certificate.expires_on + dt.timedelta(days=1)
+    assert certificate.status_on(later) is CertificateStatus.EXPIRED
+
+
+def test_holding_the_certificate_meets_the_diploma_prerequisite(
+    ctx, eligible_candidate, make_programme, today
+):
+    candidate_id = eligible_candidate()
+    make_programme(
+        "EII-D",
+        title="European Diploma",
+        level="diploma",
+        min_total_credits="0",
+        prerequisite="EII-C",
+    )
+    issue(candidate_id, today)
+    reports = {r.programme_code: r for r in candidate_progress(get_candidate(candidate_id), today)}
+    assert reports["EII-D"].eligible
+
+
+@pytest.mark.parametrize("text", ["", "EIC-0000", "not a code at all", "EIC-" + "Z" * 17])
+def test_unknown_and_malformed_codes_are_not_found(ctx, text):
+    with pytest.raises(NotFound):
+        find_certificate(text)
+
+
+def test_twelve_concurrent_issues_give_exactly_one_certificate(app, eligible_candidate, today):
+    candidate_id = eligible_candidate()
+    barrier = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                issue(candidate_id, today)
+                outcomes.append("issued")
+            except AlreadyIssued as refusal:
+                outcomes.append(refusal.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        codes = db.session.scalars(sa.select(Certificate.code)).all()
+    assert len(codes) == 1
+    assert sorted(outcomes) == sorted(["issued"] + [codes[0]] * 11)
