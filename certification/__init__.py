@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification.auth.views import bp as auth_bp
     from certification.cli import register_commands
     from certification.portal import bp as portal_bp
+    from certification.verify import bp as verify_bp
 
     database.init_app(app)
     web.init_app(app)
@@ -59,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(portal_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(verify_bp)
     register_commands(app)
     app.after_request(_no_store_for_private_pages)
     return app

@@ -1,0 +1,42 @@
+"""The two ways to ask: type a certificate's code, or upload its PDF."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import StringField, SubmitField
+
+CODE_EXAMPLE = "EIC-7KQ2-M9XD-4TRA-C1WZ-8"
+
+
+class CodeForm(FlaskForm):
+    # CSRFProtect checks the token of every POST; the template renders it once per form,
+    # without an id, so that the page's two forms do not repeat one.
+    class Meta:
+        csrf = False
+
+    code = StringField(
+        "Certificate code",
+        description=f"e.g. {CODE_EXAMPLE}; case, spaces and hyphens do not matter",
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+            "maxlength": 60,
+            "class": "code-input",
+        },
+    )
+    check_code = SubmitField("Check code")
+
+
+class PdfForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    file = FileField(
+        "Certificate PDF",
+        # The view adds the size limit, which is configuration (VERIFY_MAX_PDF_BYTES).
+        description="The PDF file the holder received. It is checked, not kept.",
+        render_kw={"accept": "application/pdf,.pdf"},
+    )
+    check_pdf = SubmitField("Check PDF")

@@ -1,0 +1,393 @@
+"""Verification pages and the public JSON answers: read the code or file, call one service,
+show what it found.
+
+What a verifier sees comes only from the certificate's stored snapshot (name, award,
+credits, dates, issuers), never from the live candidate or programme, and never anything
+else about the person. An unknown code and a malformed one get the same answer, so that
+nobody learns anything from the shape of a guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+from wtforms import Field
+
+from certification.certificates.codes import MalformedCode, normalise_code
+from certification.certificates.models import Certificate, CertificateStatus
+from certification.certificates.pdf import format_long_date
+from certification.certificates.services import (
+    PdfVerdict,
+    find_certificate,
+    record_verification,
+    verify_pdf,
+)
+from certification.certificates.signing import SealCheck
+from certification.errors import InvalidInput, NotFound
+from certification.extensions import csrf, limiter
+from certification.progress import format_decimal
+from certification.verify import bp
+from certification.verify.forms import CodeForm, PdfForm
+from certification.web import today
+
+NO_SUCH_CERTIFICATE = "No certificate has this code."
+Page = str | tuple[str, int] | Response
+Json = dict[str, Any] | tuple[dict[str, Any], int]
+
+
+# ---------------------------------------------------------------- what a status says
+
+
+@dataclass(frozen=True)
+class StatusBanner:
+    """A certificate's status in words, with the colour the banner takes."""
+
+    status: CertificateStatus
+    tone: str  # "ok" (green), "bad" (red) or "warn" (amber); the words say the same
+    headline: str
+    explanation: str
+    reason: str | None = None
+    replacement: str | None = None  # the code of the certificate that superseded this one
+
+
+def describe_status(
+    certificate: Certificate, status: CertificateStatus, on: dt.date
+) -> StatusBanner:
+    if status is CertificateStatus.REVOKED:
+        return StatusBanner(
+            status,
+            "bad",
+            f"Revoked on {format_long_date(_revoked_on(certificate))}",
+            "The issuing bodies withdrew this certificate. It is no longer valid.",
+            reason=certificate.revocation_reason,
+        )
+    if status is CertificateStatus.SUPERSEDED:
+        replacement = certificate.superseded_by
+        assert replacement is not None  # noqa: S101 - that is what superseded means
+        return StatusBanner(
+            status,
+            "warn",
+            "Superseded by",
+            f"A new certificate replaced this one on {_superseded_on(certificate)}"
+            " (for example to correct a name). This one is no longer in force: open the new"
+            " certificate to see its status.",
+            replacement=replacement.code,
+        )
+    if status is CertificateStatus.EXPIRED:
+        assert certificate.expires_on is not None  # noqa: S101 - only a dated one expires
+        # The certificate says "Valid until <expires_on>": it is valid all of that day.
+        lapsed = certificate.expires_on + dt.timedelta(days=1)
+        return StatusBanner(
+            status,
+            "warn",
+            f"Expired on {format_long_date(lapsed)}",
+            f"It was valid until {format_long_date(certificate.expires_on)}.",
+        )
+    return StatusBanner(
+        status,
+        "ok",
+        "Valid",
+        f"This certificate was issued jointly by {_issuer_names(certificate)} and is in force"
+        f" today, {format_long_date(on)}.",
+    )
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    """The day ``moment`` fell on in the programme's own calendar."""
+    return moment.astimezone(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
+
+
+def _revoked_on(certificate: Certificate) -> dt.date:
+    assert certificate.revoked_at is not None  # noqa: S101 - only asked of a revoked one
+    return _local_date(certificate.revoked_at)
+
+
+def _superseded_on(certificate: Certificate) -> str:
+    moment = certificate.superseded_at or certificate.issued_at
+    return format_long_date(_local_date(moment))
+
+
+def _issuer_names(certificate: Certificate) -> str:
+    return " and ".join(issuer["short_name"] for issuer in certificate.issuers)
+
+
+def _ects(value: Decimal | str) -> str:
+    return format_decimal(Decimal(str(value)))
+
+
+@bp.context_processor
+def presentation_helpers() -> dict[str, Any]:
+    return {"long_date": format_long_date, "ects": _ects}
+
+
+# ---------------------------------------------------------------- pages
+
+
+def _forms(*, read_request: bool = True) -> tuple[CodeForm, PdfForm]:
+    if read_request:
+        code_form, pdf_form = CodeForm(), PdfForm()
+    else:
+        code_form, pdf_form = CodeForm(formdata=None), PdfForm(formdata=None)
+    limit = current_app.config["VERIFY_MAX_PDF_BYTES"]
+    pdf_form.file.description = (
+        f"The PDF file the holder received, up to {_megabytes(limit)}. It is checked, not kept."
+    )
+    return code_form, pdf_form
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def index() -> Page:
+    code_form, pdf_form = _forms()
+    if request.method == "POST":
+        if "file" in request.files or pdf_form.check_pdf.data:
+            return _check_uploaded_pdf(code_form, pdf_form)
+        return _check_typed_code(code_form, pdf_form)
+    return render_template("verify/index.html", code_form=code_form, pdf_form=pdf_form)
+
+
+def _check_typed_code(code_form: CodeForm, pdf_form: PdfForm) -> Page:
+    typed = (code_form.code.data or "").strip()
+    if not typed:
+        _refuse(code_form.code, "Type the code printed on the certificate.")
+    else:
+        try:
+            code = normalise_code(typed)
+        except MalformedCode as problem:
+            _refuse(code_form.code, str(problem))
+        else:
+            return redirect(url_for("verify.certificate_page", code=code), 303)
+    page = render_template("verify/index.html", code_form=code_form, pdf_form=pdf_form)
+    return page, 422
+
+
+def _refuse(field: Field, message: str) -> None:
+    """Show ``message`` next to ``field`` and put the cursor there."""
+    field.errors = [message]
+    # A new dict: render_kw is shared by every instance of the form class.
+    field.render_kw = {**(field.render_kw or {}), "autofocus": True}
+
+
+def _check_uploaded_pdf(code_form: CodeForm, pdf_form: PdfForm) -> Page:
+    try:
+        pdf = _read_upload()
+    except UploadRefused as refusal:
+        _refuse(pdf_form.file, refusal.message)
+        page = render_template("verify/index.html", code_form=code_form, pdf_form=pdf_form)
+        return page, 422
+    on = today()
+    verdict = _verdict(pdf, on)
+    certificate = verdict.certificate
+    banner = (
+        describe_status(certificate, certificate.status_on(on), on)
+        if certificate is not None
+        else None
+    )
+    return render_template(
+        "verify/pdf_result.html",
+        verdict=verdict,
+        certificate=certificate,
+        banner=banner,
+        seal_problems={seal.field: _seal_problem(seal) for seal in verdict.seals},
+    )
+
+
+@bp.get("/verify/<code>")
+def certificate_page(code: str) -> Page:
+    """What the certificate's QR code opens: its status in large words, then what it says."""
+    try:
+        canonical = normalise_code(code)
+    except MalformedCode:
+        return _no_such_certificate(code)
+    if canonical != code:
+        return redirect(url_for("verify.certificate_page", code=canonical), 301)
+    try:
+        certificate = find_certificate(canonical)
+    except NotFound:
+        return _no_such_certificate(code)
+    on = today()
+    status = record_verification(certificate, "page", on)
+    return render_template(
+        "verify/certificate.html",
+        certificate=certificate,
+        banner=describe_status(certificate, status, on),
+    )
+
+
+def _no_such_certificate(code: str) -> tuple[str, int]:
+    # The form comes back with what was asked, to correct a typo in place.
+    code_form = CodeForm(formdata=None, code=code)
+    page = render_template(
+        "verify/not_found.html", message=NO_SUCH_CERTIFICATE, code_form=code_form
+    )
+    return page, 404
+
+
+# ---------------------------------------------------------------- JSON
+
+
+@bp.get("/api/v1/verify/<code>")
+def certificate_json(code: str) -> Json:
+    try:
+        certificate = find_certificate(code)
+    except NotFound:
+        # The same answer for a malformed code as for an unknown one.
+        return {"error": "not_found", "message": NO_SUCH_CERTIFICATE}, 404
+    status = record_verification(certificate, "api", today())
+    return certificate_representation(certificate, status)
+
+
+@bp.post("/api/v1/verify/pdf")
+@csrf.exempt  # no session, no cookie: nothing a cross-site request could borrow
+def pdf_json() -> Json:
+    try:
+        pdf = _read_upload()
+    except UploadRefused as refusal:
+        return {"error": refusal.slug, "message": refusal.message}, 400
+    on = today()
+    verdict = _verdict(pdf, on)
+    certificate = verdict.certificate
+    return {
+        "authentic": verdict.authentic,
+        "code": certificate.code if certificate else None,
+        "status": certificate.status_on(on).value if certificate else None,
+        "signatures": [{"signer": s.signer, "valid": s.ok} for s in verdict.seals],
+    }
+
+
+def certificate_representation(
+    certificate: Certificate, status: CertificateStatus
+) -> dict[str, Any]:
+    replacement = certificate.superseded_by
+    return {
+        "code": certificate.code,
+        "status": status.value,
+        "holder_name": certificate.holder_name,
+        "award": certificate.award_title,
+        "level": certificate.level,
+        "eqf_level": certificate.eqf_level,
+        "credits": certificate.credits_total,
+        "issued_on": certificate.issued_on.isoformat(),
+        "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
+        "issuers": [
+            {"name": issuer["name"], "short_name": issuer["short_name"]}
+            for issuer in certificate.issuers
+        ],
+        "pdf_sha256": certificate.pdf_sha256,
+        "revoked_on": (
+            _local_date(certificate.revoked_at).isoformat() if certificate.revoked_at else None
+        ),
+        "revocation_reason": certificate.revocation_reason,
+        "superseded_by": replacement.code if replacement else None,
+    }
+
+
+# ---------------------------------------------------------------- the uploaded file
+
+
+class UploadRefused(Exception):
+    def __init__(self, slug: str, message: str) -> None:
+        super().__init__(message)
+        self.slug = slug
+        self.message = message
+
+
+def _read_upload() -> bytes:
+    """The uploaded file's bytes, if it is there, small enough and a PDF by its content."""
+    limit = current_app.config["VERIFY_MAX_PDF_BYTES"]
+    upload = request.files.get("file")
+    data = upload.stream.read(limit + 1) if upload is not None else b""
+    if not data:
+        raise UploadRefused("file_required", "Choose the certificate's PDF file to check.")
+    if len(data) > limit:
+        raise UploadRefused("file_too_large", _too_large_message(limit))
+    if not data.startswith(b"%PDF-"):
+        raise UploadRefused("not_a_pdf", "This file is not a PDF. Choose the certificate's PDF.")
+    return data
+
+
+def _verdict(pdf: bytes, on: dt.date) -> PdfVerdict:
+    try:
+        return verify_pdf(pdf, on)
+    except InvalidInput:
+        # It starts like a PDF but cannot be read: it is certainly not a file we issued.
+        return PdfVerdict(
+            authentic=False,
+            certificate=None,
+            seals=[],
+            reason="This file cannot be read as a PDF: it is damaged, or not a certificate"
+            " we issued.",
+        )
+
+
+def _seal_problem(seal: SealCheck) -> str | None:
+    if not seal.intact:
+        return "the file was changed after this seal was applied"
+    if not seal.valid:
+        return "the seal's signature does not check out"
+    if not seal.trusted:
+        return "the seal was not made with either body's key"
+    return None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+def _too_large_message(limit: int) -> str:
+    return (
+        f"The file is larger than {_megabytes(limit)}; a certificate PDF is far smaller."
+        " Choose the certificate's PDF."
+    )
+
+
+# ---------------------------------------------------------------- refusals and headers
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+@bp.errorhandler(413)
+def upload_too_large(_error: HTTPException) -> Page | Json:
+    message = _too_large_message(current_app.config["VERIFY_MAX_PDF_BYTES"])
+    if _wants_json():
+        return {"error": "file_too_large", "message": message}, 413
+    # The body was refused unread, so the forms must not look at it either.
+    code_form, pdf_form = _forms(read_request=False)
+    _refuse(pdf_form.file, message)
+    return render_template("verify/index.html", code_form=code_form, pdf_form=pdf_form), 413
+
+
+@bp.errorhandler(429)
+def too_many_look_ups(_error: HTTPException) -> tuple[Any, int, dict[str, str]]:
+    limit = current_app.config["VERIFY_RATE_LIMIT"]
+    current = limiter.current_limit
+    wait = max(1, int(current.reset_at - time.time())) if current is not None else 60
+    headers = {"Retry-After": str(wait)}
+    message = (
+        f"Too many look-ups from your address (at most {limit}). Please try again in"
+        f" {wait} seconds."
+    )
+    if _wants_json():
+        return {"error": "too_many_requests", "message": message}, 429, headers
+    page = render_template("verify/too_many.html", limit=limit, wait=wait)
+    return page, 429, headers
+
+
+@bp.after_request
+def never_cache_or_index(response: Response) -> Response:
+    # A status can change at any moment (a revocation must show at once), and every look-up
+    # is counted: no cache may answer in our place. Certificate pages name people, so search
+    # engines are asked not to keep them; the form itself may be found.
+    response.headers["Cache-Control"] = "no-store"
+    if not (request.endpoint == "verify.index" and request.method == "GET"):
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
