@@ -10,7 +10,7 @@ WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean bench
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Milliseconds per certificate against a bare reportlab + pyHanko baseline (not a test).
+bench: install
+	$(BIN)/python bench/bench_issue.py
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
+from certification.auth.models import User
 from certification.auth.services import user_for_api_token
+from certification.certificates.services import AlreadyIssued, RequirementsNotMet
 from certification.errors import ServiceError
 from certification.extensions import csrf
 
@@ -13,46 +15,82 @@ csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry o
 
 # Endpoints anyone may call without a token.
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+# Endpoints that check who is asking themselves: a token, or else a browser session. Only
+# GET routes belong here (the blueprint is exempt from CSRF because it ignores cookies).
+OWN_CHECK_ENDPOINTS = frozenset({"api.get_certificate_pdf"})
 # Far longer than any token we issue; anything longer is refused without hashing it.
 MAX_TOKEN_LENGTH = 200
 
 
+class Unauthenticated(ServiceError):
+    """No credentials the API accepts, or a token that is not (or no longer) valid."""
+
+    slug = "unauthorized"
+    http_status = 401
+
+    def __init__(self, message: str, challenge_error: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge_error = challenge_error
+
+
+def sends_authorization() -> bool:
+    """Whether the request carries an Authorization header at all."""
+    return bool(request.headers.get("Authorization", "").strip())
+
+
+def actor_for_bearer_token() -> User:
+    """The administrator whose valid token is in ``Authorization: Bearer <token>``.
+
+    Raises :class:`Unauthenticated` when there is no bearer token or it is not valid.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("Send an API token in the header Authorization: Bearer <token>.")
+    actor = user_for_api_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
+    if actor is None:
+        raise Unauthenticated(
+            "This API token is not valid: it is unknown, revoked, or its administrator's"
+            " account is closed.",
+            challenge_error="invalid_token",
+        )
+    return actor
+
+
 @bp.before_request
-def require_token() -> tuple[dict[str, str], int, dict[str, str]] | None:
+def require_token() -> None:
     """The one access check for this area: a valid bearer token, never a session cookie.
 
     The token's administrator becomes ``g.actor``, the acting user every service is given.
     """
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return _unauthorized("Send an API token in the header Authorization: Bearer <token>.")
-    actor = user_for_api_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
-    if actor is None:
-        return _unauthorized(
-            "This API token is not valid: it is unknown, revoked, or its administrator's"
-            " account is closed.",
-            error="invalid_token",
-        )
-    g.actor = actor
-    return None
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint in OWN_CHECK_ENDPOINTS:
+        return
+    g.actor = actor_for_bearer_token()
 
 
-def _unauthorized(
-    message: str, error: str | None = None
-) -> tuple[dict[str, str], int, dict[str, str]]:
-    challenge = 'Bearer realm="api"' + (f', error="{error}"' if error else "")
-    return {"error": "unauthorized", "message": message}, 401, {"WWW-Authenticate": challenge}
+@bp.errorhandler(Unauthenticated)
+def unauthorized(error: Unauthenticated) -> tuple[dict[str, object], int, dict[str, str]]:
+    challenge = 'Bearer realm="api"'
+    if error.challenge_error:
+        challenge += f', error="{error.challenge_error}"'
+    body: dict[str, object] = {"error": error.slug, "message": error.message}
+    return body, error.http_status, {"WWW-Authenticate": challenge}
 
 
 @bp.errorhandler(ServiceError)
 def refusal(error: ServiceError) -> tuple[dict[str, object], int]:
-    """A service's refusal (or the parser's) as ``{"error", "message", "fields"?}``."""
+    """A service's refusal (or the parser's) as ``{"error", "message", "fields"?}``.
+
+    Issuing adds what a client acts on: ``missing`` (the requirements still unmet) or
+    ``code`` (the certificate that already exists).
+    """
     body: dict[str, object] = {"error": error.slug, "message": error.message}
     if error.fields:
         body["fields"] = error.fields
+    if isinstance(error, RequirementsNotMet):
+        body["missing"] = error.missing
+    if isinstance(error, AlreadyIssued):
+        body["code"] = error.code
     return body, error.http_status
 
 
@@ -64,4 +102,7 @@ def never_cache(response: Response) -> Response:
     return response
 
 
-from certification.api import views  # noqa: E402,F401  (registers the routes on bp)
+from certification.api import (  # noqa: E402  (each registers its routes on bp)
+    certificates,  # noqa: F401
+    views,  # noqa: F401
+)

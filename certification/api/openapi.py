@@ -35,6 +35,12 @@ CODE = {
 }
 DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 WHOLE = {"type": "integer", "description": "A JSON integer or a string of digits."}
+STATUS = {"type": "string", "enum": ["valid", "revoked", "expired", "superseded"]}
+SHA256 = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{64}$",
+    "description": "SHA-256 of the sealed PDF, in hex.",
+}
 NUMBER_IN = {
     "anyOf": [
         {"type": "number"},
@@ -49,7 +55,9 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "string",
                 "description": "A stable slug: malformed, unauthorized, not_found, duplicate,"
-                " invalid, attempts_exhausted, rule_violated, method_not_allowed, ...",
+                " invalid, attempts_exhausted, rule_violated, requirements_not_met,"
+                " already_issued, already_revoked, superseded, not_current,"
+                " method_not_allowed, too_many_requests, ...",
             },
             "message": {"type": "string", "description": "A sentence a person can act on."},
             "fields": {
@@ -219,8 +227,117 @@ SCHEMAS: dict[str, Any] = {
             "programmes": {
                 "type": "array",
                 "items": _ref("ProgrammeProgress"),
-                "description": "One entry for every programme in the catalogue.",
+                "description": "One entry for every programme in the catalogue. A valid"
+                " certificate the candidate holds meets a prerequisite on that award.",
             }
+        }
+    ),
+    "CertificateInput": _object(
+        {
+            "candidate_id": {**WHOLE, "minimum": 1},
+            "programme": {**CODE, "description": "The code of the programme (the award)."},
+        }
+    ),
+    "RevocationInput": _object(
+        {
+            "reason": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 500,
+                "description": "Why, in one line; shown to anyone who verifies the certificate.",
+            }
+        }
+    ),
+    "ReissueInput": _object(
+        {
+            "full_name": _nullable(
+                {
+                    **TEXT_200,
+                    "description": "The corrected name to print; it also becomes the"
+                    " candidate's name. Left out or null: the name stays as printed.",
+                }
+            )
+        },
+        required=[],
+    ),
+    "Issuer": _object({"name": {"type": "string"}, "short_name": {"type": "string"}}),
+    "Certificate": _object(
+        {
+            "code": {"type": "string", "description": "e.g. EIC-7KQ2-M9XD-4TRA-C1WZ-8"},
+            "status": STATUS,
+            "holder_name": {"type": "string", "description": "As printed."},
+            "award": {"type": "string", "description": "The programme's title as printed."},
+            "level": {"type": "string", "enum": ["certificate", "diploma"]},
+            "eqf_level": {"type": ["integer", "null"]},
+            "credits": {"type": "number", "description": "The ECTS credits that counted."},
+            "credits_by_domain": {"type": "object", "additionalProperties": {"type": "number"}},
+            "issued_on": DATE,
+            "expires_on": _nullable(DATE),
+            "verify_url": {"type": "string", "description": "Printed on it and in its QR code."},
+            "pdf_sha256": SHA256,
+            "issuers": {"type": "array", "items": _ref("Issuer")},
+            "revoked_on": _nullable(DATE),
+            "revocation_reason": {"type": ["string", "null"]},
+            "superseded_by": {
+                "type": ["string", "null"],
+                "description": "The code of the certificate that replaced this one.",
+            },
+        }
+    ),
+    "RequirementsNotMetError": _object(
+        {
+            "error": {"type": "string", "enum": ["requirements_not_met"]},
+            "message": {"type": "string"},
+            "missing": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "What is still missing, in words (as in the progress report).",
+            },
+        }
+    ),
+    "AlreadyIssuedError": _object(
+        {
+            "error": {"type": "string", "enum": ["already_issued"]},
+            "message": {"type": "string"},
+            "code": {"type": "string", "description": "The current certificate's code."},
+        }
+    ),
+    "Verification": _object(
+        {
+            "code": {"type": "string"},
+            "status": STATUS,
+            "holder_name": {"type": "string"},
+            "award": {"type": "string"},
+            "level": {"type": "string", "enum": ["certificate", "diploma"]},
+            "eqf_level": {"type": ["integer", "null"]},
+            "credits": {"type": "number"},
+            "issued_on": DATE,
+            "expires_on": _nullable(DATE),
+            "issuers": {"type": "array", "items": _ref("Issuer")},
+            "pdf_sha256": SHA256,
+            "revoked_on": _nullable(DATE),
+            "revocation_reason": {"type": ["string", "null"]},
+            "superseded_by": {"type": ["string", "null"]},
+        }
+    ),
+    "PdfVerification": _object(
+        {
+            "authentic": {
+                "type": "boolean",
+                "description": "The file is a certificate issued here, unchanged, with both"
+                " bodies' seals intact and trusted. Says nothing about its status: see"
+                " `status`.",
+            },
+            "code": {
+                "type": ["string", "null"],
+                "description": "The certificate the file is, if it is one issued here.",
+            },
+            "status": _nullable(STATUS),
+            "signatures": {
+                "type": "array",
+                "items": _object({"signer": {"type": "string"}, "valid": {"type": "boolean"}}),
+                "description": "Each digital seal found in the file.",
+            },
         }
     ),
 }
@@ -242,12 +359,16 @@ RESPONSES: dict[str, Any] = {
         **_error("unauthorized: no bearer token, or one that is unknown or revoked."),
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
     },
-    "NotFound": _error("not_found: no such candidate."),
+    "NotFound": _error("not_found: no such candidate, programme or certificate."),
     "Duplicate": _error("duplicate: the code, e-mail or record already exists."),
     "Unprocessable": _error(
         "A rule refused the values (slug invalid, attempts_exhausted, rule_violated): a future"
         " date, credits not in halves, an unknown course or assessment code, and so on."
     ),
+    "TooManyRequests": {
+        **_error("too_many_requests: slow down; the limit is per client over every verify route."),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}},
+    },
 }
 
 
@@ -265,6 +386,7 @@ def _errors(*names: str) -> dict[str, Any]:
         "NotFound": "404",
         "Duplicate": "409",
         "Unprocessable": "422",
+        "TooManyRequests": "429",
     }
     return {codes[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
 
@@ -399,6 +521,185 @@ PATHS: dict[str, Any] = {
     },
 }
 
+CODE_PARAMETER = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 60},
+    "description": "A certificate code; case, spaces and hyphens do not matter.",
+}
+LOCATION = {"Location": {"schema": {"type": "string"}, "description": "Its URL."}}
+
+
+def _certificate(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer = _json("Certificate", description)
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+PATHS.update(
+    {
+        "/certificates": {
+            "post": {
+                "operationId": "issueCertificate",
+                "summary": "Issue a programme's certificate to a candidate who meets every"
+                " requirement: rendered, sealed by both bodies and stored.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("CertificateInput")}},
+                },
+                "responses": {
+                    "201": _certificate("Issued.", headers=LOCATION),
+                    **_errors("Malformed", "Unauthorized", "NotFound"),
+                    "409": {
+                        "description": "already_issued: the candidate holds a current"
+                        " certificate for this award; `code` names it.",
+                        "content": {"application/json": {"schema": _ref("AlreadyIssuedError")}},
+                    },
+                    "422": {
+                        "description": "requirements_not_met: `missing` says what is missing.",
+                        "content": {
+                            "application/json": {"schema": _ref("RequirementsNotMetError")}
+                        },
+                    },
+                },
+            }
+        },
+        "/certificates/{code}": {
+            "parameters": [CODE_PARAMETER],
+            "get": {
+                "operationId": "getCertificate",
+                "summary": "A certificate: what was printed, and its status today.",
+                "responses": {
+                    "200": _certificate("The certificate."),
+                    **_errors("Unauthorized", "NotFound"),
+                },
+            },
+        },
+        "/certificates/{code}/revoke": {
+            "parameters": [CODE_PARAMETER],
+            "post": {
+                "operationId": "revokeCertificate",
+                "summary": "Revoke a current certificate. The record stays; verifiers see"
+                " the date and the reason.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("RevocationInput")}},
+                },
+                "responses": {
+                    "200": _certificate("Revoked."),
+                    **_errors("Malformed", "Unauthorized", "NotFound"),
+                    "422": _error(
+                        "invalid (an empty or over-long reason), already_revoked, or"
+                        " superseded (revoke the certificate that replaced it)."
+                    ),
+                },
+            },
+        },
+        "/certificates/{code}/reissue": {
+            "parameters": [CODE_PARAMETER],
+            "post": {
+                "operationId": "reissueCertificate",
+                "summary": "Replace a current certificate with a new one (new code, new"
+                " PDF; same award, credits and dates), e.g. to correct the name. The old"
+                " one becomes superseded. The body may be left out.",
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": _ref("ReissueInput")}},
+                },
+                "responses": {
+                    "201": _certificate("The new certificate.", headers=LOCATION),
+                    **_errors("Malformed", "Unauthorized", "NotFound"),
+                    "422": _error(
+                        "invalid (an empty or over-long name), or not_current: only a"
+                        " certificate that is neither revoked nor superseded is reissued."
+                    ),
+                },
+            },
+        },
+        "/certificates/{code}/pdf": {
+            "parameters": [CODE_PARAMETER],
+            "get": {
+                "operationId": "downloadCertificatePdf",
+                "summary": "The sealed PDF, for an administrator (token or logged-in"
+                " session) or its holder (logged-in session).",
+                "description": "The one route that also accepts the browser session of the"
+                " web pages. A token, when sent, must be valid. To a logged-in person who"
+                " may not download it, the certificate does not exist (404).",
+                "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+                "responses": {
+                    "200": {
+                        "description": "The PDF exactly as issued; its SHA-256 is the"
+                        " certificate's `pdf_sha256`.",
+                        "headers": {
+                            "Content-Disposition": {
+                                "schema": {"type": "string"},
+                                "description": 'attachment; filename="<code>.pdf"',
+                            },
+                            "Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}},
+                        },
+                        "content": {
+                            "application/pdf": {
+                                "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                            }
+                        },
+                    },
+                    **_errors("Unauthorized", "NotFound"),
+                },
+            },
+        },
+        "/verify/{code}": {
+            "parameters": [CODE_PARAMETER],
+            "get": {
+                "operationId": "verifyCode",
+                "summary": "Public: is the certificate with this code genuine, and is it"
+                " valid today? (No token needed; rate-limited per client.)",
+                "security": [],
+                "responses": {
+                    "200": _json("Verification", "What the certificate says and its status."),
+                    "404": _error(
+                        "not_found: no certificate has this code (a malformed code gets the"
+                        " same answer)."
+                    ),
+                    **_errors("TooManyRequests"),
+                },
+            },
+        },
+        "/verify/pdf": {
+            "post": {
+                "operationId": "verifyPdf",
+                "summary": "Public: is this PDF a certificate issued here, unchanged and"
+                " sealed by both bodies? (No token needed; rate-limited per client. The"
+                " file is checked, not kept.)",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": _object(
+                                {
+                                    "file": {
+                                        "type": "string",
+                                        "contentMediaType": "application/pdf",
+                                        "description": "The certificate PDF, at most 5 MB.",
+                                    }
+                                }
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json("PdfVerification", "The verdict on the file."),
+                    "400": _error("No file was sent, or it is not a readable PDF."),
+                    "413": _error("The file is larger than 5 MB."),
+                    **_errors("TooManyRequests"),
+                },
+            },
+        },
+    }
+)
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -406,8 +707,11 @@ DOCUMENT: dict[str, Any] = {
         "version": "1",
         "description": (
             "For integrators (a learning platform or a registry) pushing courses, credits and"
-            " results and pulling a candidate's progress. Every call except this document needs"
-            " `Authorization: Bearer <token>`; an administrator makes a token with"
+            " results, pulling a candidate's progress, and issuing, revoking and reissuing"
+            " certificates; and for anyone checking a certificate. Every call except this"
+            " document and the two public `/verify` routes needs"
+            " `Authorization: Bearer <token>` (a certificate's PDF also accepts the logged-in"
+            " session of its holder or an administrator); an administrator makes a token with"
             " `flask --app certification create-api-token EMAIL`. Each request is one"
             " transaction: a refusal changes nothing. Numbers may be sent as JSON numbers or"
             ' numeric strings ("2.5"); unknown fields are ignored. Errors are'
@@ -423,7 +727,13 @@ DOCUMENT: dict[str, Any] = {
                 "type": "http",
                 "scheme": "bearer",
                 "description": "A token from `flask create-api-token`, held by an administrator.",
-            }
+            },
+            "sessionCookie": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "session",
+                "description": "The web pages' login session (only for a certificate's PDF).",
+            },
         },
         "schemas": SCHEMAS,
         "responses": RESPONSES,

@@ -5,8 +5,11 @@ Credits and marks stay ``Decimal`` here; the app's JSON provider writes them as 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from certification.auth.models import User
 from certification.catalogue.models import Assessment, Course, Programme
@@ -15,6 +18,7 @@ from certification.catalogue.services import (
     course_as_input,
     programme_as_input,
 )
+from certification.certificates.models import Certificate
 from certification.progress import ProgressReport
 from certification.records.models import AssessmentAttempt, CreditRecord
 
@@ -79,4 +83,34 @@ def progress_json(reports: list[ProgressReport]) -> dict[str, Any]:
             }
             for report in reports
         ]
+    }
+
+
+def certificate_json(certificate: Certificate, today: dt.date, zone: ZoneInfo) -> dict[str, Any]:
+    """What was printed, and what became of it: its status ``today``, a revocation's date
+    in the programme's calendar (``zone``) and reason, the code that superseded it."""
+    revoked_at = certificate.revoked_at
+    superseded_by = certificate.superseded_by
+    return {
+        "code": certificate.code,
+        "status": certificate.status_on(today).value,
+        "holder_name": certificate.holder_name,
+        "award": certificate.award_title,
+        "level": certificate.level,
+        "eqf_level": certificate.eqf_level,
+        "credits": certificate.credits_total,
+        "credits_by_domain": {
+            domain: Decimal(value) for domain, value in certificate.credits_by_domain.items()
+        },
+        "issued_on": certificate.issued_on.isoformat(),
+        "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
+        "verify_url": certificate.verify_url,
+        "pdf_sha256": certificate.pdf_sha256,
+        "issuers": [
+            {"name": issuer["name"], "short_name": issuer["short_name"]}
+            for issuer in certificate.issuers
+        ],
+        "revoked_on": revoked_at.astimezone(zone).date().isoformat() if revoked_at else None,
+        "revocation_reason": certificate.revocation_reason,
+        "superseded_by": superseded_by.code if superseded_by else None,
     }

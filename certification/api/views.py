@@ -31,7 +31,8 @@ from certification.catalogue.services import (
     create_course,
     create_programme,
 )
-from certification.records.services import candidate_progress, record_credit, record_result
+from certification.certificates.services import candidate_progress
+from certification.records.services import record_credit, record_result
 from certification.web import today
 
 Created = tuple[dict[str, Any], int]
