@@ -50,3 +50,50 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+# ---------------------------------------------------------------- reading the trail
+
+
+def audit_events_query(
+    action: str | None = None, actor_email: str | None = None, object_id: str | None = None
+) -> sa.Select[AuditEvent]:
+    """Audit events, newest first, optionally of one action, one actor (by e-mail) or one
+    object (a certificate code, a candidate id). A statement, so the face can paginate it."""
+    statement = (
+        sa.select(AuditEvent)
+        .options(so.selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    )
+    if action := _searchable(action):
+        statement = statement.where(AuditEvent.action == action)
+    if actor_email := _searchable(actor_email):
+        statement = statement.join(User, AuditEvent.actor_id == User.id).where(
+            sa.func.lower(User.email) == actor_email.lower()
+        )
+    if object_id := _searchable(object_id):
+        # Codes are stored in capitals; a typed one may not be.
+        statement = statement.where(AuditEvent.object_id.in_({object_id, object_id.upper()}))
+    return statement
+
+
+def audit_actions() -> list[str]:
+    """The actions the trail holds, for a filter's choices."""
+    return list(db.session.scalars(sa.select(AuditEvent.action).distinct().order_by("action")))
+
+
+def audit_actor_emails() -> list[str]:
+    """The e-mail addresses of everyone who appears in the trail as an actor."""
+    return list(
+        db.session.scalars(
+            sa.select(User.email)
+            .join(AuditEvent, AuditEvent.actor_id == User.id)
+            .distinct()
+            .order_by(User.email)
+        )
+    )
+
+
+def _searchable(text: str | None) -> str:
+    # No database stores a NUL in text, and PostgreSQL refuses to even receive one.
+    return (text or "").replace("\x00", "").strip()

@@ -16,7 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
@@ -29,6 +31,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.core import Label
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from certification.catalogue.models import Assessment, Course, Level, Programme
@@ -38,6 +41,7 @@ from certification.catalogue.services import (
     ProgrammeInput,
     programme_as_input,
 )
+from certification.certificates.branding import MAX_IMAGE_BYTES, PartnerBodyInput
 from certification.progress import format_decimal
 
 # Digits with at most one decimal point or comma: "2.5", "2,5", "10", ",5". Thousands
@@ -434,3 +438,115 @@ class ProgrammeForm(FlaskForm):
             validity_months=self.validity_months.data,
             credit_window_months=self.credit_window_months.data,
         )
+
+
+# ---------------------------------------------------------------- certificates
+
+
+def _one_line(value: Any) -> Any:
+    """A reason typed over several lines is kept as one line (it is printed as one)."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def _ids_for(form: FlaskForm, key: str) -> None:
+    """Give the fields ids of their own: the page shows one such form per certificate."""
+    for f in form:
+        if f.name != "csrf_token":
+            f.id = f"{key}-{f.name}"
+            f.label = Label(f.id, f.label.text)
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for revoking",
+        validators=[InputRequired()],
+        filters=[_one_line],
+        description="Shown to anyone who verifies this certificate.",
+        render_kw={"rows": 2, "maxlength": 500},
+    )
+
+    def __init__(self, *args: Any, code: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.code = code
+        _ids_for(self, f"revoke-{code}")
+
+
+class ReissueForm(FlaskForm):
+    full_name = StringField(
+        "Full name on the new certificate",
+        validators=[InputRequired()],
+        description="Correct the name if needed; the candidate's record is corrected too.",
+        render_kw={"autocomplete": "off", "maxlength": 200},
+    )
+
+    def __init__(self, *args: Any, code: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.code = code
+        _ids_for(self, f"reissue-{code}")
+
+
+class AuditFilterForm(FlaskForm):
+    """The filters above the audit trail (a GET form: nothing to protect with CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", validate_choice=False)
+    actor = SelectField("Who", validate_choice=False)
+    # No description under it: it would push this field out of line with the selects.
+    object = SearchField(
+        "Object",
+        validators=[printable],
+        render_kw={"placeholder": "a code or a number"},
+    )
+
+    def __init__(
+        self, *args: Any, actions: Iterable[str], actor_emails: Iterable[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.action.choices = [SelectChoice("", "Any action"), *actions]
+        self.actor.choices = [SelectChoice("", "Anyone"), *actor_emails]
+
+
+IMAGE_HELP = "PNG or JPEG, at most 2 MB."
+
+
+class PartnerBodyForm(FlaskForm):
+    """One partner body as printed. The page shows one per body, each with its own prefix."""
+
+    name = StringField("Name", validators=[InputRequired()])
+    signatory_name = StringField("Signatory's name", validators=[InputRequired()])
+    signatory_title = StringField("Signatory's title", validators=[InputRequired()])
+    logo = FileField(
+        "New logo",
+        validators=[FileAllowed(["png", "jpg", "jpeg"], "Upload a PNG or JPEG image.")],
+        description=IMAGE_HELP,
+        render_kw={"accept": "image/png,image/jpeg"},
+    )
+    remove_logo = BooleanField("Remove the logo")
+    signature = FileField(
+        "New signature image",
+        validators=[FileAllowed(["png", "jpg", "jpeg"], "Upload a PNG or JPEG image.")],
+        description=IMAGE_HELP + " A transparent background prints best.",
+        render_kw={"accept": "image/png,image/jpeg"},
+    )
+    remove_signature = BooleanField("Remove the signature")
+
+    def to_input(self) -> PartnerBodyInput:
+        return PartnerBodyInput(
+            name=_text(self.name.data),
+            signatory_name=_text(self.signatory_name.data),
+            signatory_title=_text(self.signatory_title.data),
+            logo=_upload(self.logo.data),
+            signature=_upload(self.signature.data),
+            remove_logo=bool(self.remove_logo.data),
+            remove_signature=bool(self.remove_signature.data),
+        )
+
+
+def _upload(storage: Any) -> bytes | None:
+    """An uploaded file's bytes; one byte past the limit is enough for the service to refuse."""
+    if not storage:
+        return None
+    data: bytes = storage.read(MAX_IMAGE_BYTES + 1)
+    return data

@@ -7,9 +7,12 @@ the messages next to the fields they concern and the status 422, so the request 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
+    abort,
     current_app,
     flash,
     redirect,
@@ -25,14 +28,19 @@ from werkzeug.wrappers import Response
 from certification.admin import bp
 from certification.admin.forms import (
     AssessmentForm,
+    AuditFilterForm,
     CandidateForm,
     CandidateSearchForm,
     CourseForm,
     CreditForm,
+    PartnerBodyForm,
     ProgrammeForm,
+    ReissueForm,
     ResultForm,
+    RevokeForm,
     country_name,
 )
+from certification.audit import audit_actions, audit_actor_emails, audit_events_query
 from certification.auth.models import User
 from certification.auth.services import (
     create_candidate,
@@ -41,7 +49,11 @@ from certification.auth.services import (
     update_candidate,
 )
 from certification.catalogue import services as catalogue
-from certification.catalogue.models import Course
+from certification.catalogue.models import Course, Programme
+from certification.certificates import services as certificates
+from certification.certificates.branding import update_partner_body
+from certification.certificates.models import Certificate
+from certification.certificates.pdf import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
 from certification.extensions import db
 from certification.progress import format_decimal
@@ -51,6 +63,7 @@ from certification.web import today
 Page = Response | str | tuple[str, int]
 
 CANDIDATES_PER_PAGE = 50
+AUDIT_EVENTS_PER_PAGE = 50
 # The session key that carries a new set-password token from the POST that made it to the
 # one page that shows it; reading it removes it.
 NEW_LINK_KEY = "admin_new_password_link"
@@ -58,7 +71,26 @@ NEW_LINK_KEY = "admin_new_password_link"
 
 @bp.context_processor
 def _admin_helpers() -> dict[str, Any]:
-    return {"country_name": country_name}
+    return {
+        "country_name": country_name,
+        "long_date": format_long_date,
+        "pretty_json": _pretty_json,
+        "utc": _utc,
+    }
+
+
+def _pretty_json(value: Any) -> str:
+    # Plain text, escaped by the template like anything else (tojson would show \u0027).
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC)
+
+
+def _zone() -> ZoneInfo:
+    """The programme's calendar, in which certificate dates are told."""
+    return ZoneInfo(current_app.config["APP_TIMEZONE"])
 
 
 def _actor() -> User:
@@ -172,15 +204,41 @@ def _candidate_page(
     *,
     credit_form: CreditForm | None = None,
     result_form: ResultForm | None = None,
+    revoke_form: RevokeForm | None = None,
+    reissue_form: ReissueForm | None = None,
     new_link: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
     transcript = records.load_transcript(candidate)
+    reports = certificates.candidate_progress(candidate, today())
+    standings = certificates.certificate_standings(candidate, today(), _zone())
+    held = {s.certificate.programme_id for s in standings if s.certificate.is_current}
+    current = [s.certificate for s in standings if s.certificate.is_current]
+    # One revoke and one reissue form per current certificate; the one just refused keeps
+    # what was typed and its messages.
+    revoke_forms = {c.code: RevokeForm(formdata=None, code=c.code) for c in current}
+    reissue_forms = {
+        c.code: ReissueForm(formdata=None, code=c.code, data={"full_name": candidate.full_name})
+        for c in current
+    }
+    if revoke_form is not None:
+        revoke_forms[revoke_form.code] = revoke_form
+    if reissue_form is not None:
+        reissue_forms[reissue_form.code] = reissue_form
+    programmes = {p.code: p for p in catalogue.list_programmes()}
     return render_template(
         "admin/candidate.html",
         candidate=candidate,
         transcript=transcript,
-        reports=records.progress_reports(transcript, today()),
+        reports=reports,
+        issuable=[
+            programmes[r.programme_code]
+            for r in reports
+            if r.eligible and programmes[r.programme_code].id not in held
+        ],
+        standings=standings,
+        revoke_forms=revoke_forms,
+        reissue_forms=reissue_forms,
         # The form that was not submitted starts empty (formdata=None: not this POST's data).
         credit_form=credit_form or CreditForm(formdata=None, courses=catalogue.list_courses()),
         result_form=result_form
@@ -271,6 +329,212 @@ def candidate_password_link(candidate_id: int) -> Page:
     _hand_over_link(candidate, token)
     flash("A new set-password link is ready; any earlier link no longer works.", "success")
     return _see_other("admin.candidate", candidate_id=candidate.id)
+
+
+# ---------------------------------------------------------------- certificates
+
+
+def _issue_refusal(candidate: User, refusal: ServiceError) -> str:
+    if isinstance(refusal, certificates.RequirementsNotMet):
+        still = "; ".join(refusal.missing)
+        return (
+            f"Not issued: {candidate.full_name} does not yet meet every requirement of this"
+            f" award. Still needed: {still}."
+        )
+    if isinstance(refusal, certificates.AlreadyIssued):
+        return (
+            f"Not issued: {candidate.full_name} already holds a current certificate for this"
+            f" award, {refusal.code}."
+        )
+    return f"Not issued: {refusal.message}"
+
+
+@bp.route("/candidates/<int:candidate_id>/certificates", methods=["POST"])
+def candidate_issue(candidate_id: int) -> Page:
+    candidate = get_candidate(candidate_id)
+    # The ready-to-issue list sends its people back to the list; anything else, this page.
+    back_to_list = request.form.get("return_to") == "eligible"
+    programme: Programme | None = None
+    try:
+        programme = catalogue.get_programme(request.form.get("programme", ""))
+        certificate = certificates.issue_certificate(candidate, programme, _actor(), today=today())
+    except ServiceError as refusal:
+        flash(_issue_refusal(candidate, refusal), "error")
+    else:
+        flash(
+            f"Certificate {certificate.code} ({programme.title}) is issued to"
+            f" {candidate.full_name}.",
+            "success",
+        )
+        if back_to_list:
+            return _see_other("admin.eligible", code=programme.code)
+        return _see_other("admin.candidate", candidate_id=candidate.id)
+    if back_to_list and programme is not None:
+        return _eligible_page(programme, status=422)
+    return _candidate_page(candidate, status=422)
+
+
+def _pdf_download(certificate: Certificate) -> Response:
+    return Response(
+        certificate.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{certificate.code}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/certificates/<code>.pdf")
+def certificate_pdf(code: str) -> Response:
+    return _pdf_download(certificates.find_certificate(code))
+
+
+def _refused_past_certificate(certificate: Certificate, form: FlaskForm) -> None:
+    """A revoked or superseded certificate has no forms on the page: say why up top."""
+    if not certificate.is_current:
+        flash(
+            " ".join(form.form_errors)
+            or f"Certificate {certificate.code} was revoked or superseded already.",
+            "error",
+        )
+
+
+@bp.route("/certificates/<code>/revoke", methods=["POST"])
+def certificate_revoke(code: str) -> Page:
+    certificate = certificates.find_certificate(code)
+    form = RevokeForm(code=certificate.code)
+    if form.validate_on_submit():
+        try:
+            certificates.revoke_certificate(certificate, form.reason.data, _actor())
+        except ServiceError as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(f"Certificate {certificate.code} is revoked.", "success")
+            return _see_other("admin.candidate", candidate_id=certificate.candidate_id)
+    _refused_past_certificate(certificate, form)
+    return _candidate_page(certificate.candidate, revoke_form=form, status=422)
+
+
+@bp.route("/certificates/<code>/reissue", methods=["POST"])
+def certificate_reissue(code: str) -> Page:
+    certificate = certificates.find_certificate(code)
+    form = ReissueForm(code=certificate.code)
+    if form.validate_on_submit():
+        try:
+            replacement = certificates.reissue_certificate(
+                certificate, _actor(), full_name=form.full_name.data
+            )
+        except ServiceError as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(
+                f"Reissued as {replacement.code}; {certificate.code} is superseded by it.",
+                "success",
+            )
+            return _see_other("admin.candidate", candidate_id=certificate.candidate_id)
+    _refused_past_certificate(certificate, form)
+    return _candidate_page(certificate.candidate, reissue_form=form, status=422)
+
+
+def _eligible_page(programme: Programme, status: int = 200) -> tuple[str, int]:
+    candidates = certificates.eligible_not_issued(programme, today())
+    transcripts = records.load_transcripts(c.id for c in candidates)
+    return render_template(
+        "admin/eligible.html",
+        programme=programme,
+        programmes=catalogue.list_programmes(),
+        candidates=candidates,
+        totals={i: t.total_credits for i, t in transcripts.items()},
+    ), status
+
+
+@bp.route("/ready")
+def ready() -> Page:
+    """The nav's way in: the first programme's list, which links to the others."""
+    programmes = catalogue.list_programmes()
+    if not programmes:
+        flash("There are no programmes yet, so nobody is ready for a certificate.", "info")
+        return redirect(url_for("admin.programmes"))
+    return redirect(url_for("admin.eligible", code=programmes[0].code))
+
+
+@bp.route("/programmes/<code>/eligible")
+def eligible(code: str) -> Page:
+    return _eligible_page(catalogue.get_programme(code))
+
+
+# ---------------------------------------------------------------- audit
+
+
+@bp.route("/audit")
+def audit() -> Page:
+    form = AuditFilterForm(
+        formdata=request.args, actions=audit_actions(), actor_emails=audit_actor_emails()
+    )
+    status = 200 if form.validate() else 422
+    filters = {
+        "action": form.action.data or "",
+        "actor": form.actor.data or "",
+        "object": "" if form.object.errors else (form.object.data or "").strip(),
+    }
+    statement = audit_events_query(
+        action=filters["action"], actor_email=filters["actor"], object_id=filters["object"]
+    )
+    page = db.paginate(
+        statement, page=request.args.get("page", 1, type=int), per_page=AUDIT_EVENTS_PER_PAGE
+    )
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        filters={key: value for key, value in filters.items() if value},
+    ), status
+
+
+# ---------------------------------------------------------------- branding
+
+
+def _branding_page(forms: dict[str, PartnerBodyForm], status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "admin/branding.html", bodies=certificates.partner_bodies(), forms=forms
+    ), status
+
+
+@bp.route("/branding", methods=["GET", "POST"])
+def branding() -> Page:
+    bodies = {b.short_name: b for b in certificates.partner_bodies()}
+    forms = {
+        name: PartnerBodyForm(formdata=None, obj=body, prefix=name.lower())
+        for name, body in bodies.items()
+    }
+    if request.method == "GET":
+        return _branding_page(forms)
+    body = bodies.get(request.form.get("body", ""))
+    if body is None:
+        abort(400)
+    form = forms[body.short_name] = PartnerBodyForm(obj=body, prefix=body.short_name.lower())
+    if form.validate_on_submit():
+        try:
+            update_partner_body(body, form.to_input(), _actor())
+        except ServiceError as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(
+                f"{body.short_name} is saved. Certificates issued from now on carry it.",
+                "success",
+            )
+            return _see_other("admin.branding")
+    return _branding_page(forms, status=422)
+
+
+@bp.route("/branding/<filename>")
+def branding_image(filename: str) -> Response:
+    return Response(
+        certificates.current_branding_image(filename),
+        mimetype="image/png",  # every stored image was re-encoded as PNG
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 # ---------------------------------------------------------------- programmes

@@ -32,7 +32,12 @@ from certification.certificates.models import (
     PartnerBody,
     Verification,
 )
-from certification.certificates.pdf import CertificateSnapshot, Issuer, render_certificate_pdf
+from certification.certificates.pdf import (
+    CertificateSnapshot,
+    Issuer,
+    format_long_date,
+    render_certificate_pdf,
+)
 from certification.certificates.settings import (
     CertificateSettings,
     current_settings,
@@ -521,3 +526,63 @@ def verify_pdf(pdf: bytes, today: dt.date) -> PdfVerdict:
         record_verification(certificate, "pdf", today)
         reason = "This is the certificate as issued, sealed by both bodies."
     return PdfVerdict(certificate is not None and seals_ok, certificate, seals, reason)
+
+
+# ---------------------------------------------------------------- lists for people's pages
+
+
+@dataclass(frozen=True)
+class CertificateStanding:
+    """A certificate as its holder's page and the administrators' pages list it."""
+
+    certificate: Certificate
+    status: CertificateStatus
+    status_words: str  # as the verification page says it: "Revoked on 3 March 2025"
+    times_verified: int
+    last_verified_on: dt.date | None  # in the programme's calendar
+
+
+def status_in_words(certificate: Certificate, today: dt.date, zone: dt.tzinfo) -> str:
+    """The status as the verification page words it: ``Valid``, ``Revoked on <day>``,
+    ``Expired on <day>`` or ``Superseded by <code>``, in the calendar of ``zone``."""
+    status = certificate.status_on(today)
+    if status is CertificateStatus.REVOKED and certificate.revoked_at is not None:
+        return f"Revoked on {format_long_date(certificate.revoked_at.astimezone(zone).date())}"
+    if status is CertificateStatus.SUPERSEDED and certificate.superseded_by is not None:
+        return f"Superseded by {certificate.superseded_by.code}"
+    if status is CertificateStatus.EXPIRED and certificate.expires_on is not None:
+        # "Valid until <expires_on>" includes that day: it lapses the day after.
+        return f"Expired on {format_long_date(certificate.expires_on + dt.timedelta(days=1))}"
+    return status.value.capitalize()
+
+
+def certificate_standings(
+    candidate: User, today: dt.date, zone: dt.tzinfo
+) -> list[CertificateStanding]:
+    """Every certificate of ``candidate``, newest first, with its status and how often it
+    was verified."""
+    certificates = certificates_of(candidate)
+    counts = verification_counts(certificates)
+    standings = []
+    for certificate in certificates:
+        times, last = counts[certificate.id]
+        standings.append(
+            CertificateStanding(
+                certificate=certificate,
+                status=certificate.status_on(today),
+                status_words=status_in_words(certificate, today, zone),
+                times_verified=times,
+                last_verified_on=last.astimezone(zone).date() if last else None,
+            )
+        )
+    return standings
+
+
+def current_branding_image(name: str) -> bytes:
+    """A logo or signature a partner body uses now. Any other name is not found, so that
+    the files of the instance folder cannot be listed or guessed through this."""
+    in_use = {n for b in partner_bodies() for n in (b.logo_file, b.signature_file) if n}
+    image = read_branding_image(name) if name in in_use else None
+    if image is None:
+        raise NotFound("There is no such image.")
+    return image

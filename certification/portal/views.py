@@ -1,17 +1,53 @@
 from __future__ import annotations
 
-from flask import render_template
-from flask_login import current_user
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app, render_template
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from certification.certificates.pdf import format_long_date
+from certification.certificates.services import (
+    can_download,
+    candidate_progress,
+    certificate_standings,
+    find_certificate,
+)
+from certification.errors import NotFound
 from certification.portal import bp
-from certification.records.services import load_transcript, progress_reports
+from certification.records.services import load_transcript
 from certification.web import today
+
+
+@bp.context_processor
+def _portal_helpers() -> dict[str, Any]:
+    return {"long_date": format_long_date}
 
 
 @bp.route("/")
 def index() -> str:
-    transcript = load_transcript(current_user)
-    reports = progress_reports(transcript, today())
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
     return render_template(
-        "portal/index.html", candidate=current_user, reports=reports, transcript=transcript
+        "portal/index.html",
+        candidate=current_user,
+        reports=candidate_progress(current_user, today()),
+        transcript=load_transcript(current_user),
+        standings=certificate_standings(current_user, today(), zone),
+    )
+
+
+@bp.route("/certificates/<code>.pdf")
+def certificate_pdf(code: str) -> Response:
+    """The holder's own PDF, exactly as issued. Anyone else's code is simply not found."""
+    certificate = find_certificate(code)
+    if not can_download(certificate, current_user):
+        raise NotFound("No certificate has this code.")
+    return Response(
+        certificate.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{certificate.code}.pdf"',
+            "Cache-Control": "no-store",
+        },
     )

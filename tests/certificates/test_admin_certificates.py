@@ -1,0 +1,373 @@
+"""Issuing, revoking and reissuing from the administrators' pages; the ready-to-issue list,
+the audit trail and the partner bodies' branding, as an administrator would use them."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from certification.auth.services import get_candidate
+from certification.catalogue.services import get_programme
+from certification.certificates.models import Certificate, PartnerBody
+from certification.certificates.services import find_certificate, issue_certificate
+from certification.extensions import db
+from tests.conftest import PASSWORD
+from tests.test_admin import field_error, page_text
+
+CODE = r"EIC(?:-[0-9A-Z]{4}){4}-[0-9A-Z]"
+
+
+@pytest.fixture
+def admin(client, make_admin):
+    """A client logged in as an administrator."""
+    make_admin("office@efrs.example", "EFRS Programme Office")
+    client.post("/login", data={"email": "office@efrs.example", "password": PASSWORD})
+    return client
+
+
+def issue(app, candidate_id: int, today) -> str:
+    """Issue EII-C through the service (as another administrator did earlier)."""
+    with app.app_context():
+        certificate = issue_certificate(
+            get_candidate(candidate_id), get_programme("EII-C"), None, today=today
+        )
+        db.session.commit()
+        return certificate.code
+
+
+def codes_on(page: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(CODE, page)))
+
+
+def certificate_row(page: str, code: str) -> str:
+    """The text of the table row of certificate ``code``."""
+    row = re.search(
+        rf"<tr>\s*<th scope=\"row\"><span class=\"code nowrap\">{code}</span>.*?</tr>", page, re.S
+    )
+    assert row, f"no row for {code}"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(0)))
+
+
+# ---------------------------------------------------------------- who may come in
+
+NEW_ADMIN_PAGES = [
+    ("post", "/admin/candidates/{id}/certificates"),
+    ("get", "/admin/certificates/{code}.pdf"),
+    ("post", "/admin/certificates/{code}/revoke"),
+    ("post", "/admin/certificates/{code}/reissue"),
+    ("get", "/admin/ready"),
+    ("get", "/admin/programmes/EII-C/eligible"),
+    ("get", "/admin/audit"),
+    ("get", "/admin/branding"),
+    ("post", "/admin/branding"),
+    ("get", "/admin/branding/0123456789abcdef01234567.png"),
+]
+
+
+def test_candidates_get_404_and_visitors_the_login_on_every_new_admin_page(
+    app, client, eligible_candidate, today
+):
+    own_id = eligible_candidate()
+    code = issue(app, own_id, today)
+    for method, url in NEW_ADMIN_PAGES:
+        response = getattr(client, method)(url.format(id=own_id, code=code))
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/login"), url
+    client.post("/login", data={"email": "eligible1@example.org", "password": PASSWORD})
+    for method, url in NEW_ADMIN_PAGES:
+        response = getattr(client, method)(url.format(id=own_id, code=code))
+        assert response.status_code == 404, url
+
+
+def test_every_new_post_form_carries_a_csrf_token(app, admin, eligible_candidate, today):
+    issued = eligible_candidate("Ana Novak")
+    issue(app, issued, today)
+    eligible_candidate("Jón Þórðarson")
+    app.config["WTF_CSRF_ENABLED"] = True
+    for url in (
+        f"/admin/candidates/{issued}",
+        "/admin/programmes/EII-C/eligible",
+        "/admin/branding",
+    ):
+        page = admin.get(url).get_data(as_text=True)
+        forms = re.findall(r'<form method="post".*?</form>', page, re.S)
+        assert len(forms) >= 2, url
+        for form in forms:
+            assert re.search(r'name="(\w+-)?csrf_token"', form), (url, form[:120])
+    assert admin.post(f"/admin/candidates/{issued}/certificates").status_code == 400
+    # Each body's form has its own prefixed token, and that one is accepted.
+    page = admin.get("/admin/branding").get_data(as_text=True)
+    token = re.search(r'name="efrs-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token, "no EFRS token"
+    saved = admin.post("/admin/branding", data=branding_form(**{"efrs-csrf_token": token[1]}))
+    assert saved.status_code == 303
+
+
+# ---------------------------------------------------------------- issuing
+
+
+def test_an_administrator_issues_from_the_candidate_page(admin, eligible_candidate):
+    cid = eligible_candidate("Łukasz Wiśniewski")
+    before = page_text(admin.get(f"/admin/candidates/{cid}"))
+    assert "Issue certificate" in before
+    assert "All requirements met" in before  # the progress, counted with held awards
+
+    response = admin.post(f"/admin/candidates/{cid}/certificates", data={"programme": "EII-C"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/candidates/{cid}"
+    page = page_text(admin.get(f"/admin/candidates/{cid}"))
+    [code] = codes_on(page)
+    assert f"Certificate {code} (European Certificate in Imaging Informatics) is issued" in page
+    row = certificate_row(page, code)
+    assert "Valid" in row
+    assert "Not verified yet" in row
+    assert "Issue certificate" not in page  # nothing left to issue
+    assert f'href="/verify/{code}"' in admin.get(f"/admin/candidates/{cid}").get_data(as_text=True)
+
+    pdf = admin.get(f"/admin/certificates/{code}.pdf")
+    assert pdf.status_code == 200
+    assert pdf.content_type == "application/pdf"
+    assert pdf.headers["Content-Disposition"] == f'attachment; filename="{code}.pdf"'
+    assert pdf.headers["Cache-Control"] == "no-store"
+    assert pdf.data.startswith(b"%PDF-")
+
+
+def test_issuing_to_a_candidate_who_is_not_ready_lists_what_is_missing(
+    app, admin, make_candidate, eligible_candidate
+):
+    eligible_candidate()  # the programme
+    newcomer = make_candidate("Siobhán O'Brien", email="siobhan@example.ie")
+    response = admin.post(
+        f"/admin/candidates/{newcomer.id}/certificates", data={"programme": "EII-C"}
+    )
+    assert response.status_code == 422
+    page = page_text(response)
+    assert "Not issued: Siobhán O'Brien does not yet meet every requirement" in page
+    assert "10 more ECTS credits in total" in page
+    assert "pass the Certificate examination (not yet taken, pass mark 60)" in page
+    with app.app_context():
+        assert db.session.scalars(sa.select(Certificate)).all() == []
+
+
+def test_a_second_certificate_for_the_same_award_is_refused_naming_the_first(
+    app, admin, eligible_candidate, today
+):
+    cid = eligible_candidate()
+    code = issue(app, cid, today)
+    response = admin.post(f"/admin/candidates/{cid}/certificates", data={"programme": "EII-C"})
+    assert response.status_code == 422
+    assert f"already holds a current certificate for this award, {code}." in page_text(response)
+    assert codes_on(page_text(response)) == [code]
+
+
+def test_an_unknown_programme_is_refused_not_a_crash(admin, eligible_candidate):
+    cid = eligible_candidate()
+    response = admin.post(f"/admin/candidates/{cid}/certificates", data={"programme": "%00"})
+    assert response.status_code == 422
+    assert "There is no programme with the code" in page_text(response)
+
+
+# ---------------------------------------------------------------- revoking and reissuing
+
+
+def test_revoking_needs_a_reason_and_then_says_when(app, admin, eligible_candidate, today):
+    cid = eligible_candidate()
+    code = issue(app, cid, today)
+    refused = admin.post(f"/admin/certificates/{code}/revoke", data={"reason": "  "})
+    assert refused.status_code == 422
+    assert field_error(refused, f"revoke-{code}-reason") == "This field is required."
+    assert "Valid" in certificate_row(page_text(refused), code)
+
+    response = admin.post(
+        f"/admin/certificates/{code}/revoke",
+        data={"reason": "Issued in error:\nthe result belonged to someone else."},
+    )
+    assert response.status_code == 303
+    page = page_text(admin.get(f"/admin/candidates/{cid}"))
+    row = certificate_row(page, code)
+    assert "Revoked on" in row
+    assert "Reason: Issued in error: the result belonged to someone else." in row
+    assert f"/admin/certificates/{code}/revoke" not in page  # no form for a revoked one
+    assert "Issue certificate" in page  # the award can be issued afresh
+
+    again = admin.post(f"/admin/certificates/{code}/revoke", data={"reason": "Twice"})
+    assert again.status_code == 422
+    assert "This certificate is already revoked." in page_text(again)
+
+
+def test_reissuing_with_a_corrected_name_supersedes_the_old_certificate(
+    app, admin, eligible_candidate, today
+):
+    cid = eligible_candidate("Lukasz Wisniewski")
+    old = issue(app, cid, today)
+    page = admin.get(f"/admin/candidates/{cid}").get_data(as_text=True)
+    assert re.search(rf'id="reissue-{old}-full_name"[^>]*value="Lukasz Wisniewski"', page)
+
+    blank = admin.post(f"/admin/certificates/{old}/reissue", data={"full_name": ""})
+    assert blank.status_code == 422
+    assert field_error(blank, f"reissue-{old}-full_name") == "This field is required."
+
+    response = admin.post(
+        f"/admin/certificates/{old}/reissue", data={"full_name": "Łukasz Wiśniewski"}
+    )
+    assert response.status_code == 303
+    page = page_text(admin.get(f"/admin/candidates/{cid}"))
+    new = next(code for code in codes_on(page) if code != old)
+    assert f"Reissued as {new}; {old} is superseded by it." in page
+    assert "Valid" in certificate_row(page, new)
+    assert f"Superseded by {new}" in certificate_row(page, old)
+    assert "<h1>Łukasz Wiśniewski</h1>" in page  # the record is corrected too
+    with app.app_context():
+        assert find_certificate(new).holder_name == "Łukasz Wiśniewski"
+
+
+def test_unknown_certificate_codes_are_not_found(admin, eligible_candidate):
+    eligible_candidate()
+    assert admin.get("/admin/certificates/EIC-0000-0000-0000-0000-0.pdf").status_code == 404
+    assert admin.get("/admin/certificates/nonsense.pdf").status_code == 404
+    refused = admin.post("/admin/certificates/nonsense/revoke", data={"reason": "x"})
+    assert refused.status_code == 404
+
+
+# ---------------------------------------------------------------- ready to issue
+
+
+def test_the_ready_list_shows_only_eligible_candidates_without_a_certificate(
+    app, admin, make_candidate, eligible_candidate, today
+):
+    waiting = eligible_candidate("Αικατερίνη Παπαδοπούλου")
+    holder = eligible_candidate("Димитър Петров")
+    issue(app, holder, today)
+    make_candidate("Jón Þórðarson", email="jon@example.is")  # nothing recorded
+
+    assert admin.get("/admin/ready").headers["Location"] == "/admin/programmes/EII-C/eligible"
+    assert 'href="/admin/programmes/EII-C/eligible"' in admin.get("/admin/programmes").get_data(
+        as_text=True
+    )
+    page = page_text(admin.get("/admin/programmes/EII-C/eligible"))
+    assert "Αικατερίνη Παπαδοπούλου" in page
+    assert "Димитър Петров" not in page
+    assert "Jón Þórðarson" not in page
+
+    response = admin.post(
+        f"/admin/candidates/{waiting}/certificates",
+        data={"programme": "EII-C", "return_to": "eligible"},
+    )
+    assert response.headers["Location"] == "/admin/programmes/EII-C/eligible"
+    page = page_text(admin.get("/admin/programmes/EII-C/eligible"))
+    assert "is issued to Αικατερίνη Παπαδοπούλου" in page  # the flash message
+    assert "Nobody is waiting" in page
+    assert admin.get("/admin/programmes/NOPE/eligible").status_code == 404
+
+
+# ---------------------------------------------------------------- audit
+
+
+def test_the_audit_trail_shows_who_issued_and_revoked_and_filters_by_action(
+    app, admin, make_admin, eligible_candidate
+):
+    cid = eligible_candidate()
+    admin.post(f"/admin/candidates/{cid}/certificates", data={"programme": "EII-C"})
+    with app.app_context():
+        [code] = db.session.scalars(sa.select(Certificate.code)).all()
+    admin.post(f"/admin/certificates/{code}/revoke", data={"reason": "A typo in the record"})
+
+    page = page_text(admin.get("/admin/audit"))
+    issued_at = page.index("certificate.issued</span>")
+    revoked_at = page.index("certificate.revoked</span>")
+    assert revoked_at < issued_at  # newest first
+    assert page.count("office@efrs.example") >= 2
+    assert '"reason": "A typo in the record"' in page  # the change, pretty-printed
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d</time>", page)
+
+    only_revoked = page_text(admin.get("/admin/audit?action=certificate.revoked"))
+    assert "certificate.revoked</span>" in only_revoked
+    assert "certificate.issued</span>" not in only_revoked
+    assert "credit.recorded</span>" not in only_revoked
+    by_object = page_text(admin.get(f"/admin/audit?object={code.lower()}"))
+    assert "certificate.issued</span>" in by_object
+    assert "credit.recorded</span>" not in by_object
+    by_actor = page_text(admin.get("/admin/audit?actor=office@efrs.example"))
+    assert "certificate.issued</span>" in by_actor
+    assert "credit.recorded</span>" not in by_actor  # recorded by nobody (the fixture)
+    nobody = admin.get("/admin/audit?actor=someone@else.example&object=%00")
+    assert nobody.status_code == 422
+    assert "No event matches these filters." in page_text(nobody)
+
+
+# ---------------------------------------------------------------- branding
+
+
+def png(colour: str = "navy") -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (60, 40), colour).save(output, format="PNG")
+    return output.getvalue()
+
+
+def efrs() -> PartnerBody:
+    return db.session.scalars(sa.select(PartnerBody).where(PartnerBody.short_name == "EFRS")).one()
+
+
+def branding_form(**changes) -> dict:
+    data = {
+        "body": "EFRS",
+        "efrs-name": "European Federation of Radiographer Societies",
+        "efrs-signatory_name": "Dr Ingrid Halvorsen",
+        "efrs-signatory_title": "President",
+    }
+    return {**data, **changes}
+
+
+def test_an_uploaded_logo_is_printed_on_the_next_certificate(app, admin, eligible_candidate, today):
+    page = page_text(admin.get("/admin/branding"))
+    assert "Changes apply to certificates issued from now on." in page
+    assert "European Society of Medical Imaging Informatics" in page  # both bodies
+
+    response = admin.post(
+        "/admin/branding",
+        data=branding_form(**{"efrs-logo": (io.BytesIO(png()), "logo.png")}),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        logo_file = efrs().logo_file
+    assert logo_file
+    page = admin.get("/admin/branding").get_data(as_text=True)
+    assert f'src="/admin/branding/{logo_file}"' in page
+    image = admin.get(f"/admin/branding/{logo_file}")
+    assert image.content_type == "image/png"
+    assert image.data.startswith(b"\x89PNG")
+    assert admin.get("/admin/branding/demo-logins.txt").status_code == 404
+
+    code = issue(app, eligible_candidate(), today)
+    with app.app_context():
+        issuers = find_certificate(code).issuers
+    assert [i["logo_file"] for i in issuers] == [logo_file, None]
+    assert issuers[0]["signatory_name"] == "Dr Ingrid Halvorsen"
+
+
+def test_a_text_file_named_png_is_refused_next_to_the_field(app, admin):
+    response = admin.post(
+        "/admin/branding",
+        data=branding_form(**{"efrs-logo": (io.BytesIO(b"not an image at all"), "logo.png")}),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert field_error(response, "efrs-logo") == "This file is not a PNG or JPEG image."
+    wrong_kind = admin.post(
+        "/admin/branding",
+        data=branding_form(**{"efrs-signature": (io.BytesIO(png()), "signature.gif")}),
+        content_type="multipart/form-data",
+    )
+    assert field_error(wrong_kind, "efrs-signature") == "Upload a PNG or JPEG image."
+    unnamed = admin.post("/admin/branding", data=branding_form(**{"efrs-name": ""}))
+    assert unnamed.status_code == 422
+    assert field_error(unnamed, "efrs-name") == "This field is required."
+    with app.app_context():
+        body = efrs()
+        assert body.logo_file is None
+        assert body.signatory_name != "Dr Ingrid Halvorsen"  # nothing was saved
