@@ -222,7 +222,7 @@ def seed_demo(today: dt.date | None = None) -> str:
     revoked = issue_certificate(zeynep, certificate, efrs, today=today)
     revoke_certificate(
         revoked,
-        "Issued in error: an examination result was recorded for the wrong person.",
+        "Issued before the examination board confirmed the result; to be reissued after it meets.",
         eusomii,
     )
 

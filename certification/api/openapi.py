@@ -690,9 +690,16 @@ PATHS.update(
                     },
                 },
                 "responses": {
-                    "200": _json("PdfVerification", "The verdict on the file."),
-                    "400": _error("No file was sent, or it is not a readable PDF."),
-                    "413": _error("The file is larger than 5 MB."),
+                    "200": _json(
+                        "PdfVerification",
+                        "The verdict on the file. A damaged PDF, or one that matches no"
+                        " certificate, is `authentic: false` with `code` and `status` null.",
+                    ),
+                    "400": _error(
+                        "`file_required` (no file), `not_a_pdf` (the content is not a PDF)"
+                        " or `file_too_large` (over 5 MB)."
+                    ),
+                    "413": _error("The whole request is over the server's 6 MB limit."),
                     **_errors("TooManyRequests"),
                 },
             },

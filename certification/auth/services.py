@@ -26,6 +26,7 @@ from certification.types import MAX_ID, utcnow
 from certification.unique import add_unique
 from certification.validation import FieldErrors, check_text, clean_text, name_search_key
 
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
 API_TOKEN_PREFIX = "eii_"  # noqa: S105 - a label that marks our tokens in logs, not a secret
 
 
@@ -243,5 +244,9 @@ def user_for_api_token(token: str, now: dt.datetime | None = None) -> User | Non
     user = api_token.user
     if not (user.active and user.is_admin):
         return None
-    api_token.last_used_at = now or utcnow()
+    now = now or utcnow()
+    # At most one write a minute: otherwise every API call would write, and on PostgreSQL
+    # concurrent calls with one token would queue on this row until each commits.
+    if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_PRECISION:
+        api_token.last_used_at = now
     return user

@@ -78,7 +78,8 @@ class CertificateSnapshot:
     eqf_level: int | None
     credits_total: Decimal
     credits_by_domain: tuple[tuple[str, Decimal], ...]
-    issued_at: dt.datetime
+    issued_at: dt.datetime  # when the document was made (PDF metadata)
+    issued_on: dt.date  # the award's date, in the programme's calendar (printed)
     expires_on: dt.date | None
     verify_url: str
     issuers: tuple[Issuer, Issuer]
@@ -302,7 +303,7 @@ def _name_layout(name: str, width: float) -> tuple[list[str], float]:
 
 
 def _dates(canvas: Canvas, snapshot: CertificateSnapshot) -> None:
-    text = f"Issued on {format_long_date(snapshot.issued_at.date())}"
+    text = f"Issued on {format_long_date(snapshot.issued_on)}"
     if snapshot.expires_on:
         text += f"   ·   Valid until {format_long_date(snapshot.expires_on)}"
     _centred(canvas, text, 192, "Sans-Bold", 9.5, INK)

@@ -149,8 +149,15 @@ def issue_certificate(
     now = now or utcnow()
     _lock_candidate(candidate)
     existing = _current_certificate(candidate, programme)
+    renews = None
     if existing is not None:
-        raise AlreadyIssued(existing.code)
+        if existing.status_on(today) is not CertificateStatus.EXPIRED:
+            raise AlreadyIssued(existing.code)
+        # An expired certificate stays on record as expired; the candidate who meets the
+        # requirements again may be issued a new one.
+        existing.is_current = False
+        db.session.flush()
+        renews = existing.code
     transcript = load_transcript(candidate)
     plain = dataclasses.replace(transcript.for_engine(), held_awards=held_awards(candidate, today))
     rules = programme_rules(programme)
@@ -195,34 +202,56 @@ def issue_certificate(
             raise
         raise AlreadyIssued(winner.code) from None
     record_event(
-        actor, "certificate.issued", "certificate", certificate.code, after=_summary(certificate)
+        actor,
+        "certificate.issued",
+        "certificate",
+        certificate.code,
+        after={**_summary(certificate), "renews": renews},
     )
     return certificate
 
 
 def eligible_not_issued(programme: Programme, today: dt.date) -> list[User]:
-    """Candidates who meet every requirement of ``programme`` and hold no current certificate."""
-    holders = set(
-        db.session.scalars(
-            sa.select(Certificate.candidate_id).where(
-                Certificate.programme_id == programme.id, Certificate.is_current
-            )
-        )
-    )
+    """Candidates who meet every requirement of ``programme`` and hold no valid certificate
+    for it (an expired one may be renewed). Awards held count as prerequisites, exactly as
+    when issuing."""
+    held = _held_awards_by_candidate(today)
     candidates = [
         c
         for c in db.session.scalars(
             sa.select(User).where(User.role == Role.CANDIDATE).order_by(User.name_key)
         )
-        if c.id not in holders
+        if programme.code not in held.get(c.id, frozenset())
     ]
     transcripts = load_transcripts(c.id for c in candidates)
     rules = programme_rules(programme)
     return [
         c
         for c in candidates
-        if evaluate_progress(rules, transcripts[c.id].for_engine(), today).eligible
+        if evaluate_progress(
+            rules,
+            dataclasses.replace(
+                transcripts[c.id].for_engine(), held_awards=held.get(c.id, frozenset())
+            ),
+            today,
+        ).eligible
     ]
+
+
+def _held_awards_by_candidate(today: dt.date) -> dict[int, frozenset[str]]:
+    """Every candidate's valid awards (not revoked, not superseded, not expired), in one query."""
+    rows = db.session.execute(
+        sa.select(Certificate.candidate_id, Programme.code)
+        .join(Programme, Programme.id == Certificate.programme_id)
+        .where(
+            Certificate.is_current,
+            sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today),
+        )
+    )
+    held: dict[int, set[str]] = defaultdict(set)
+    for candidate_id, code in rows:
+        held[candidate_id].add(code)
+    return {candidate_id: frozenset(codes) for candidate_id, codes in held.items()}
 
 
 def sample_certificate(holder_name: str, now: dt.datetime | None = None) -> Certificate:
@@ -258,6 +287,13 @@ def _lock_candidate(candidate: User) -> None:
         # takes the database's write lock (a concurrent issuer waits for its busy
         # timeout), and every read after it sees the latest committed data.
         db.session.execute(sa.update(User).where(User.id == candidate.id).values(id=User.id))
+
+
+def _lock_fresh(certificate: Certificate) -> None:
+    """Serialise changes to one holder's certificates, then re-read this one, so that two
+    administrators revoking or reissuing at once cannot both act on the same state."""
+    _lock_candidate(certificate.candidate)
+    db.session.refresh(certificate)
 
 
 def _current_certificate(candidate: User, programme: Programme) -> Certificate | None:
@@ -300,6 +336,7 @@ def snapshot_of(certificate: Certificate, settings: CertificateSettings) -> Cert
             (domain, Decimal(value)) for domain, value in certificate.credits_by_domain.items()
         ),
         issued_at=certificate.issued_at,
+        issued_on=certificate.issued_on,
         expires_on=certificate.expires_on,
         verify_url=certificate.verify_url,
         issuers=(left, right),
@@ -364,6 +401,7 @@ def revoke_certificate(
     errors = FieldErrors()
     reason = check_text(errors, "reason", clean_text(reason), 500)
     errors.raise_if_any()
+    _lock_fresh(certificate)
     if certificate.revoked_at is not None:
         raise RuleViolation("This certificate is already revoked.", slug="already_revoked")
     if certificate.superseded_by_id is not None:
@@ -392,10 +430,10 @@ def reissue_certificate(
     """Replace a current certificate with a new one (new code, new PDF), e.g. for a corrected
     name. The award, credits and dates stay those of the original; it becomes superseded."""
     now = now or utcnow()
+    _lock_fresh(certificate)
     if certificate.revoked_at is not None or certificate.superseded_by_id is not None:
         raise RuleViolation("Only a current certificate can be reissued.", slug="not_current")
     candidate = certificate.candidate
-    _lock_candidate(candidate)
     name = certificate.holder_name
     if full_name is not None:
         errors = FieldErrors()

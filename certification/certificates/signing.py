@@ -26,11 +26,16 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from certification.errors import ServiceError
+
 log = logging.getLogger(__name__)
 
 
-class SigningNotConfigured(RuntimeError):
-    """A seal key is missing or cannot be opened."""
+class SigningNotConfigured(ServiceError):
+    """A seal key is missing or cannot be opened: nothing can be issued until it is fixed."""
+
+    slug = "signing_not_configured"
+    http_status = 503
 
 
 @dataclass(frozen=True)

@@ -193,3 +193,77 @@ def test_twelve_concurrent_issues_give_exactly_one_certificate(app, eligible_can
         codes = db.session.scalars(sa.select(Certificate.code)).all()
     assert len(codes) == 1
     assert sorted(outcomes) == sorted(["issued"] + [codes[0]] * 11)
+
+
+def test_an_expired_certificate_can_be_renewed(ctx, eligible_candidate, today):
+    six_years_ago = today.replace(year=today.year - 6)
+    candidate_id = eligible_candidate(on=six_years_ago)
+    old = issue(candidate_id, six_years_ago)
+    assert old.status_on(today) is CertificateStatus.EXPIRED
+    renewed = issue(candidate_id, today)
+    assert renewed.code != old.code
+    assert renewed.status_on(today) is CertificateStatus.VALID
+    db.session.refresh(old)
+    assert old.status_on(today) is CertificateStatus.EXPIRED  # its record is unchanged
+    with pytest.raises(AlreadyIssued):
+        issue(candidate_id, today)
+
+
+def test_a_revoke_acting_on_stale_state_is_refused(app, eligible_candidate, today):
+    """Two administrators open the same certificate; the second to revoke is told."""
+    with app.app_context():
+        code = issue(eligible_candidate(), today).code
+    with app.app_context():
+        seen_by_first = find_certificate(code)
+        assert seen_by_first.revoked_at is None
+        with app.app_context():  # the second administrator, in another session
+            revoke_certificate(find_certificate(code), "Issued in error", None)
+            db.session.commit()
+        with pytest.raises(RuleViolation, match="already revoked"):
+            revoke_certificate(seen_by_first, "Issued in error too", None)
+        with pytest.raises(RuleViolation):
+            reissue_certificate(seen_by_first, None)
+
+
+def test_the_ready_list_counts_awards_already_held(ctx, eligible_candidate, make_programme, today):
+    from certification.catalogue.services import ProgrammeInput, update_programme
+    from certification.certificates.services import eligible_not_issued
+
+    candidate_id = eligible_candidate()
+    make_programme(
+        "EII-D",
+        title="European Diploma",
+        level="diploma",
+        min_total_credits="0",
+        prerequisite="EII-C",
+    )
+    issue(candidate_id, today)
+    # The Certificate's rules tighten after it was issued: the holder still holds it.
+    certificate_rules = get_programme("EII-C")
+    update_programme(
+        certificate_rules,
+        ProgrammeInput(
+            code="EII-C",
+            title=certificate_rules.title,
+            level="certificate",
+            min_total_credits=Decimal(100),
+        ),
+        None,
+    )
+    db.session.commit()
+    assert [c.id for c in eligible_not_issued(get_programme("EII-D"), today)] == [candidate_id]
+    assert eligible_not_issued(get_programme("EII-C"), today) == []
+
+
+def test_missing_seal_keys_are_a_clear_refusal(app, eligible_candidate, today, tmp_path):
+    from certification.certificates.signing import SigningNotConfigured
+
+    candidate_id = eligible_candidate()
+    app.config["SEAL_KEYS"] = {
+        "EFRS": {"pkcs12": str(tmp_path / "missing.p12")},
+        "EuSoMII": {"pkcs12": str(tmp_path / "missing.p12")},
+    }
+    with app.app_context(), pytest.raises(SigningNotConfigured) as refusal:
+        issue(candidate_id, today)
+    assert refusal.value.http_status == 503
+    assert "missing.p12 does not exist" in refusal.value.message

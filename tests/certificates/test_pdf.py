@@ -40,6 +40,7 @@ def snapshot(name: str, **changes: object) -> CertificateSnapshot:
             ("Standards & Interoperability", Decimal(25)),
         ),
         "issued_at": dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC),
+        "issued_on": dt.date(2026, 11, 28),
         "expires_on": dt.date(2031, 11, 28),
         "verify_url": f"https://certificates.example.org/verify/{code}",
         "issuers": ISSUERS,

@@ -265,6 +265,22 @@ def test_every_look_up_is_counted_and_misses_are_not(app, client, issue):
     assert count_of(app, issued.id) == 3
 
 
+def test_the_holder_and_administrators_looking_are_not_counted(
+    app, client, auth, issue, make_admin
+):
+    issued = issue()
+    auth.login(issued.email)
+    client.get(f"/verify/{issued.code}")
+    auth.logout()
+    make_admin("office@example.org")
+    auth.login("office@example.org")
+    client.get(f"/verify/{issued.code}")
+    auth.logout()
+    assert count_of(app, issued.id) == 0
+    client.get(f"/verify/{issued.code}")  # an anonymous verifier
+    assert count_of(app, issued.id) == 1
+
+
 def test_the_form_page_has_both_ways_to_check(client):
     response = client.get("/verify")
     page = text(response)
