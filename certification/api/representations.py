@@ -19,6 +19,7 @@ from certification.catalogue.services import (
     programme_as_input,
 )
 from certification.certificates.models import Certificate
+from certification.certificates.services import public_record
 from certification.progress import ProgressReport
 from certification.records.models import AssessmentAttempt, CreditRecord
 
@@ -87,30 +88,13 @@ def progress_json(reports: list[ProgressReport]) -> dict[str, Any]:
 
 
 def certificate_json(certificate: Certificate, today: dt.date, zone: ZoneInfo) -> dict[str, Any]:
-    """What was printed, and what became of it: its status ``today``, a revocation's date
-    in the programme's calendar (``zone``) and reason, the code that superseded it."""
-    revoked_at = certificate.revoked_at
-    superseded_by = certificate.superseded_by
+    """What was printed, and what became of it: the public record (its status ``today``, a
+    revocation's date in the programme's calendar ``zone`` and reason, the code that
+    superseded it), with what only administrators see besides."""
     return {
-        "code": certificate.code,
-        "status": certificate.status_on(today).value,
-        "holder_name": certificate.holder_name,
-        "award": certificate.award_title,
-        "level": certificate.level,
-        "eqf_level": certificate.eqf_level,
-        "credits": certificate.credits_total,
+        **public_record(certificate, certificate.status_on(today), zone),
         "credits_by_domain": {
             domain: Decimal(value) for domain, value in certificate.credits_by_domain.items()
         },
-        "issued_on": certificate.issued_on.isoformat(),
-        "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
         "verify_url": certificate.verify_url,
-        "pdf_sha256": certificate.pdf_sha256,
-        "issuers": [
-            {"name": issuer["name"], "short_name": issuer["short_name"]}
-            for issuer in certificate.issuers
-        ],
-        "revoked_on": revoked_at.astimezone(zone).date().isoformat() if revoked_at else None,
-        "revocation_reason": certificate.revocation_reason,
-        "superseded_by": superseded_by.code if superseded_by else None,
     }

@@ -96,6 +96,16 @@ class Certificate(Model):
     programme: so.Mapped[Programme] = so.relationship()
     superseded_by: so.Mapped[Certificate | None] = so.relationship(remote_side=[id])
 
+    def revoked_on(self, zone: dt.tzinfo) -> dt.date | None:
+        """The day of the revocation in the programme's calendar (``zone``)."""
+        return self.revoked_at.astimezone(zone).date() if self.revoked_at else None
+
+    @property
+    def lapsed_on(self) -> dt.date | None:
+        """The first day it is no longer valid: it says "Valid until <expires_on>", which
+        includes that day."""
+        return self.expires_on + dt.timedelta(days=1) if self.expires_on else None
+
     def status_on(self, day: dt.date) -> CertificateStatus:
         if self.revoked_at is not None:
             return CertificateStatus.REVOKED

@@ -15,6 +15,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -584,14 +585,42 @@ def status_in_words(certificate: Certificate, today: dt.date, zone: dt.tzinfo) -
     """The status as the verification page words it: ``Valid``, ``Revoked on <day>``,
     ``Expired on <day>`` or ``Superseded by <code>``, in the calendar of ``zone``."""
     status = certificate.status_on(today)
-    if status is CertificateStatus.REVOKED and certificate.revoked_at is not None:
-        return f"Revoked on {format_long_date(certificate.revoked_at.astimezone(zone).date())}"
+    revoked_on, lapsed_on = certificate.revoked_on(zone), certificate.lapsed_on
+    if status is CertificateStatus.REVOKED and revoked_on is not None:
+        return f"Revoked on {format_long_date(revoked_on)}"
     if status is CertificateStatus.SUPERSEDED and certificate.superseded_by is not None:
         return f"Superseded by {certificate.superseded_by.code}"
-    if status is CertificateStatus.EXPIRED and certificate.expires_on is not None:
-        # "Valid until <expires_on>" includes that day: it lapses the day after.
-        return f"Expired on {format_long_date(certificate.expires_on + dt.timedelta(days=1))}"
+    if status is CertificateStatus.EXPIRED and lapsed_on is not None:
+        return f"Expired on {format_long_date(lapsed_on)}"
     return status.value.capitalize()
+
+
+def public_record(
+    certificate: Certificate, status: CertificateStatus, zone: dt.tzinfo
+) -> dict[str, Any]:
+    """What anyone may learn of a certificate: the printed snapshot and what became of it.
+    Credits stay ``Decimal``; dates are ISO strings."""
+    replacement = certificate.superseded_by
+    revoked_on = certificate.revoked_on(zone)
+    return {
+        "code": certificate.code,
+        "status": status.value,
+        "holder_name": certificate.holder_name,
+        "award": certificate.award_title,
+        "level": certificate.level,
+        "eqf_level": certificate.eqf_level,
+        "credits": certificate.credits_total,
+        "issued_on": certificate.issued_on.isoformat(),
+        "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
+        "issuers": [
+            {"name": issuer["name"], "short_name": issuer["short_name"]}
+            for issuer in certificate.issuers
+        ],
+        "pdf_sha256": certificate.pdf_sha256,
+        "revoked_on": revoked_on.isoformat() if revoked_on else None,
+        "revocation_reason": certificate.revocation_reason,
+        "superseded_by": replacement.code if replacement else None,
+    }
 
 
 def certificate_standings(

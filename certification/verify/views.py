@@ -28,6 +28,7 @@ from certification.certificates.pdf import format_long_date
 from certification.certificates.services import (
     PdfVerdict,
     find_certificate,
+    public_record,
     record_verification,
     verify_pdf,
 )
@@ -83,14 +84,13 @@ def describe_status(
             replacement=replacement.code,
         )
     if status is CertificateStatus.EXPIRED:
-        assert certificate.expires_on is not None  # noqa: S101 - only a dated one expires
-        # The certificate says "Valid until <expires_on>": it is valid all of that day.
-        lapsed = certificate.expires_on + dt.timedelta(days=1)
+        expires_on, lapsed = certificate.expires_on, certificate.lapsed_on
+        assert expires_on and lapsed  # noqa: S101 - only a certificate with an expiry expires
         return StatusBanner(
             status,
             "warn",
             f"Expired on {format_long_date(lapsed)}",
-            f"It was valid until {format_long_date(certificate.expires_on)}.",
+            f"It was valid until {format_long_date(expires_on)}.",
         )
     return StatusBanner(
         status,
@@ -107,8 +107,9 @@ def _local_date(moment: dt.datetime) -> dt.date:
 
 
 def _revoked_on(certificate: Certificate) -> dt.date:
-    assert certificate.revoked_at is not None  # noqa: S101 - only asked of a revoked one
-    return _local_date(certificate.revoked_at)
+    revoked_on = certificate.revoked_on(ZoneInfo(current_app.config["APP_TIMEZONE"]))
+    assert revoked_on is not None  # noqa: S101 - only asked of a revoked one
+    return revoked_on
 
 
 def _superseded_on(certificate: Certificate) -> str:
@@ -277,28 +278,8 @@ def pdf_json() -> Json:
 def certificate_representation(
     certificate: Certificate, status: CertificateStatus
 ) -> dict[str, Any]:
-    replacement = certificate.superseded_by
-    return {
-        "code": certificate.code,
-        "status": status.value,
-        "holder_name": certificate.holder_name,
-        "award": certificate.award_title,
-        "level": certificate.level,
-        "eqf_level": certificate.eqf_level,
-        "credits": certificate.credits_total,
-        "issued_on": certificate.issued_on.isoformat(),
-        "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
-        "issuers": [
-            {"name": issuer["name"], "short_name": issuer["short_name"]}
-            for issuer in certificate.issuers
-        ],
-        "pdf_sha256": certificate.pdf_sha256,
-        "revoked_on": (
-            _local_date(certificate.revoked_at).isoformat() if certificate.revoked_at else None
-        ),
-        "revocation_reason": certificate.revocation_reason,
-        "superseded_by": replacement.code if replacement else None,
-    }
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    return public_record(certificate, status, zone)
 
 
 # ---------------------------------------------------------------- the uploaded file
