@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification import (
         database,
         models,  # noqa: F401  (registers every table, for Alembic)
+        queue,
         web,
     )
     from certification.admin import bp as admin_bp
@@ -55,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification.verify import bp as verify_bp
 
     database.init_app(app)
+    queue.init_app(app)
     web.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)

@@ -46,6 +46,10 @@ RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 VERIFY_RATE_LIMIT = "60 per minute"
 
+# The job queue (Huey). Empty: a SQLite file in the instance folder, for one machine.
+# redis://127.0.0.1:6379/0 lets workers on several hosts share the queue.
+QUEUE_URL = ""
+
 # Values that must never be accepted as a real SECRET_KEY outside development.
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "development"})
 
@@ -64,6 +68,7 @@ ENVIRONMENT_KEYS = (
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_ENABLED",
     "VERIFY_RATE_LIMIT",
+    "QUEUE_URL",
 )
 
 

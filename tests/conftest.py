@@ -120,6 +120,8 @@ def app(
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "PUBLIC_BASE_URL": "https://certificates.example.org",
+            # Queued tasks wait in memory; a test runs them with the `run_queue` fixture.
+            "QUEUE_URL": "memory://",
             **seal_keys,
         }
     )
@@ -154,6 +156,21 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def run_queue(app: Flask) -> Callable[[], int]:
+    """Run every queued task now, as a worker would; returns how many ran."""
+    from certification.queue import run_pending
+    from certification.tasks import register_tasks
+
+    register_tasks()
+
+    def run() -> int:
+        with app.app_context():
+            return run_pending()
+
+    return run
 
 
 @pytest.fixture
