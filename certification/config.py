@@ -49,6 +49,8 @@ VERIFY_RATE_LIMIT = "60 per minute"
 # The job queue (Huey). Empty: a SQLite file in the instance folder, for one machine.
 # redis://127.0.0.1:6379/0 lets workers on several hosts share the queue.
 QUEUE_URL = ""
+# How long the API remembers an Idempotency-Key and the answer it got.
+IDEMPOTENCY_KEY_DAYS = 30
 
 # Values that must never be accepted as a real SECRET_KEY outside development.
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "development"})
@@ -69,6 +71,7 @@ ENVIRONMENT_KEYS = (
     "RATELIMIT_ENABLED",
     "VERIFY_RATE_LIMIT",
     "QUEUE_URL",
+    "IDEMPOTENCY_KEY_DAYS",
 )
 
 

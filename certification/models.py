@@ -11,6 +11,7 @@ from certification.catalogue.models import (
     programme_assessment,
 )
 from certification.certificates.models import Certificate, PartnerBody, Verification
+from certification.idempotency import IdempotencyKey
 from certification.records.models import AssessmentAttempt, CreditRecord
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Course",
     "CreditRecord",
     "DomainMinimum",
+    "IdempotencyKey",
     "Level",
     "PartnerBody",
     "PasswordSetupLink",

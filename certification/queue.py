@@ -97,7 +97,9 @@ _PENDING_KEY = "certification.queue.after_commit"
 def enqueue_after_commit(task: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Queue ``task(*args, **kwargs)`` once the current transaction commits (never if it
     rolls back)."""
-    db.session().info.setdefault(_PENDING_KEY, []).append((task, args, kwargs))
+    session = db.session()
+    session.connection()  # begin the transaction now, so that its rollback is seen
+    session.info.setdefault(_PENDING_KEY, []).append((task, args, kwargs))
 
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")

@@ -6,4 +6,4 @@ from __future__ import annotations
 
 def register_tasks() -> None:
     # Areas add their task modules here.
-    pass
+    from certification import idempotency  # noqa: F401

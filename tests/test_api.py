@@ -15,6 +15,7 @@ from certification.auth.models import ApiToken, User, utcnow
 from certification.auth.services import create_api_token, get_user_by_email
 from certification.catalogue.models import Course, Programme
 from certification.extensions import db
+from certification.idempotency import IdempotencyKey, prune_expired_keys
 from certification.records.models import AssessmentAttempt, CreditRecord
 
 ADMIN_EMAIL = "integrator@example.org"
@@ -856,3 +857,123 @@ def test_the_whole_journey_through_the_api(api, today):
             ],
         }
     ]
+
+
+# ------------------------------------------------------------------ idempotency keys
+
+
+@pytest.fixture
+def idempotency_catalogue(make_course, make_assessment) -> None:
+    make_course("EII-101", credits="5")
+    make_course("EII-102", credits="5")
+    make_assessment("CERT-EXAM", pass_mark="60", max_attempts=3)
+
+
+def post_with_key(api: Api, path: str, body: dict, key: str | None) -> Any:
+    headers = api.headers(**({"Idempotency-Key": key} if key is not None else {}))
+    return api.client.post("/api/v1" + path, json=body, headers=headers)
+
+
+def test_a_retried_credit_is_recorded_once_and_answered_alike(
+    app, api, candidate_id, idempotency_catalogue
+):
+    body = {"course": "EII-101", "completed_on": "2025-03-01"}
+    path = f"/candidates/{candidate_id}/credits"
+    first = post_with_key(api, path, body, "lms-7f3a-0001")
+    again = post_with_key(api, path, body, "lms-7f3a-0001")
+
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert count(app, CreditRecord) == 1
+
+
+def test_a_retried_result_does_not_use_up_an_attempt(app, api, candidate_id, idempotency_catalogue):
+    body = {"assessment": "CERT-EXAM", "score": 41.5, "taken_on": "2025-03-01"}
+    path = f"/candidates/{candidate_id}/results"
+    answers = [post_with_key(api, path, body, "attempt-1") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert {a.get_json()["attempt"] for a in answers} == {1}
+    assert count(app, AssessmentAttempt) == 1
+    # Without a key, every POST is a new attempt, as before.
+    assert post_with_key(api, path, body, None).get_json()["attempt"] == 2
+
+
+def test_the_same_key_with_another_body_is_refused(app, api, candidate_id, idempotency_catalogue):
+    path = f"/candidates/{candidate_id}/credits"
+    post_with_key(api, path, {"course": "EII-101", "completed_on": "2025-03-01"}, "k-1")
+    refused = post_with_key(api, path, {"course": "EII-102", "completed_on": "2025-03-01"}, "k-1")
+
+    assert_error(refused, 422, "idempotency_key_reused", {"Idempotency-Key"})
+    assert count(app, CreditRecord) == 1
+
+
+def test_a_refused_request_keeps_no_key_so_the_corrected_retry_works(
+    app, api, candidate_id, idempotency_catalogue
+):
+    path = f"/candidates/{candidate_id}/credits"
+    refused = post_with_key(api, path, {"course": "NO-SUCH", "completed_on": "2025-03-01"}, "k-2")
+    assert_error(refused, 422, "invalid", {"course"})
+    assert count(app, IdempotencyKey) == 0
+
+    # The same key, now with a request that differs: not "reused", since nothing was kept.
+    fixed = post_with_key(api, path, {"course": "EII-101", "completed_on": "2025-03-01"}, "k-2")
+    assert fixed.status_code == 201
+    assert count(app, CreditRecord) == 1
+
+
+def test_keys_belong_to_one_integrator(
+    app, api, client, make_admin, candidate_id, idempotency_catalogue
+):
+    other_admin = make_admin("registry@example.org")
+    with app.app_context():
+        other_token = create_api_token(db.session.get(type(other_admin), other_admin.id), "reg")
+        db.session.commit()
+    other = Api(client, other_token)
+    path = f"/candidates/{candidate_id}/credits"
+
+    post_with_key(api, path, {"course": "EII-101", "completed_on": "2025-03-01"}, "shared-key")
+    theirs = post_with_key(
+        other, path, {"course": "EII-102", "completed_on": "2025-03-01"}, "shared-key"
+    )
+
+    assert theirs.status_code == 201
+    assert "Idempotent-Replayed" not in theirs.headers
+    assert count(app, CreditRecord) == 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "naïve-key", "two words"])
+def test_a_malformed_key_is_refused_before_anything_is_recorded(
+    app, api, candidate_id, idempotency_catalogue, key
+):
+    answer = post_with_key(
+        api,
+        f"/candidates/{candidate_id}/credits",
+        {"course": "EII-101", "completed_on": "2025-03-01"},
+        key,
+    )
+    assert_error(answer, 400, "malformed", {"Idempotency-Key"})
+    assert count(app, CreditRecord) == 0
+
+
+def test_old_keys_are_pruned(app, api, candidate_id, idempotency_catalogue):
+    post_with_key(
+        api,
+        f"/candidates/{candidate_id}/credits",
+        {"course": "EII-101", "completed_on": "2025-03-01"},
+        "old",
+    )
+    with app.app_context():
+        assert prune_expired_keys(utcnow() + dt.timedelta(days=29), keep_days=30) == 0
+        assert prune_expired_keys(utcnow() + dt.timedelta(days=31), keep_days=30) == 1
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_the_openapi_document_describes_the_header(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/candidates/{candidate_id}/credits", "/candidates/{candidate_id}/results"):
+        names = [p["name"] for p in document["paths"][path]["post"]["parameters"]]
+        assert names == ["Idempotency-Key"]

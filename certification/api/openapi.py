@@ -362,8 +362,9 @@ RESPONSES: dict[str, Any] = {
     "NotFound": _error("not_found: no such candidate, programme or certificate."),
     "Duplicate": _error("duplicate: the code, e-mail or record already exists."),
     "Unprocessable": _error(
-        "A rule refused the values (slug invalid, attempts_exhausted, rule_violated): a future"
-        " date, credits not in halves, an unknown course or assessment code, and so on."
+        "A rule refused the values (slug invalid, attempts_exhausted, rule_violated,"
+        " idempotency_key_reused): a future date, credits not in halves, an unknown course or"
+        " assessment code, and so on."
     ),
     "TooManyRequests": {
         **_error("too_many_requests: slow down; the limit is per client over every verify route."),
@@ -413,6 +414,38 @@ def _create(
             "201": created,
             **_errors("Malformed", "Unauthorized", *errors),
         },
+    }
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": (
+        "Any unique string per intended write, e.g. a UUID. A retry with the same key and the"
+        " same body gets the first answer again (header Idempotent-Replayed: true) and"
+        " records nothing; the same key with a different body is refused"
+        " (422 idempotency_key_reused). Keys are kept for 30 days."
+    ),
+}
+
+
+def _idempotent(operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation that honours the Idempotency-Key header."""
+    replayed = {
+        "Idempotent-Replayed": {
+            "schema": {"type": "string", "enum": ["true"]},
+            "required": False,
+            "description": "Sent when this is the stored answer to an earlier request.",
+        }
+    }
+    created = dict(operation["responses"]["201"])
+    created["headers"] = {**created.get("headers", {}), **replayed}
+    return {
+        **operation,
+        "parameters": [IDEMPOTENCY_KEY],
+        "responses": {**operation["responses"], "201": created},
     }
 
 
@@ -486,26 +519,31 @@ PATHS: dict[str, Any] = {
     },
     "/candidates/{candidate_id}/credits": {
         "parameters": [CANDIDATE_ID],
-        "post": _create(
-            "recordCredit",
-            "Record a completed course. A course counts once per candidate.",
-            "CreditInput",
-            "Credit",
-            "NotFound",
-            "Duplicate",
-            "Unprocessable",
+        "post": _idempotent(
+            _create(
+                "recordCredit",
+                "Record a completed course. A course counts once per candidate.",
+                "CreditInput",
+                "Credit",
+                "NotFound",
+                "Duplicate",
+                "Unprocessable",
+            )
         ),
     },
     "/candidates/{candidate_id}/results": {
         "parameters": [CANDIDATE_ID],
-        "post": _create(
-            "recordResult",
-            "Record one attempt at an assessment; refused (attempts_exhausted) beyond the limit.",
-            "ResultInput",
-            "Result",
-            "NotFound",
-            "Duplicate",
-            "Unprocessable",
+        "post": _idempotent(
+            _create(
+                "recordResult",
+                "Record one attempt at an assessment; refused (attempts_exhausted) beyond the"
+                " limit.",
+                "ResultInput",
+                "Result",
+                "NotFound",
+                "Duplicate",
+                "Unprocessable",
+            )
         ),
     },
     "/candidates/{candidate_id}/progress": {

@@ -6,9 +6,11 @@ No handler commits: the request commits once when the answer is a success
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from flask import g, url_for
+from flask import Response, current_app, g, request, url_for
 
 from certification.api import bp
 from certification.api.openapi import DOCUMENT
@@ -32,10 +34,35 @@ from certification.catalogue.services import (
     create_programme,
 )
 from certification.certificates.services import candidate_progress
+from certification.idempotency import StoredAnswer, claim_key, remember_answer, request_fingerprint
 from certification.records.services import record_credit, record_result
 from certification.web import today
 
 Created = tuple[dict[str, Any], int]
+
+
+def idempotent(view: Callable[..., Created]) -> Callable[..., Created | Response]:
+    """Honour an ``Idempotency-Key`` header: a retry with the same key and the same request
+    gets the first answer again (with ``Idempotent-Replayed: true``) and records nothing."""
+
+    @functools.wraps(view)
+    def answer(*args: Any, **kwargs: Any) -> Created | Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view(*args, **kwargs)
+        fingerprint = request_fingerprint(request.method, request.path, request.get_data())
+        claim = claim_key(g.actor, key, fingerprint)
+        if isinstance(claim, StoredAnswer):
+            replay = current_app.response_class(
+                claim.body, claim.status, mimetype="application/json"
+            )
+            replay.headers["Idempotent-Replayed"] = "true"
+            return replay
+        body, status = view(*args, **kwargs)
+        remember_answer(claim, status, current_app.json.dumps(body))
+        return body, status
+
+    return answer
 
 
 @bp.get("/openapi.json")
@@ -108,6 +135,7 @@ def get_candidate_by_id(candidate_id: int) -> dict[str, Any]:
 
 
 @bp.post("/candidates/<int:candidate_id>/credits")
+@idempotent
 def post_credit(candidate_id: int) -> Created:
     candidate = get_candidate(candidate_id)
     body = BodyReader(json_object())
@@ -118,6 +146,7 @@ def post_credit(candidate_id: int) -> Created:
 
 
 @bp.post("/candidates/<int:candidate_id>/results")
+@idempotent
 def post_result(candidate_id: int) -> Created:
     candidate = get_candidate(candidate_id)
     body = BodyReader(json_object())
