@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import unicodedata
 from typing import Any
 
@@ -977,3 +978,31 @@ def test_the_openapi_document_describes_the_header(client):
     for path in ("/candidates/{candidate_id}/credits", "/candidates/{candidate_id}/results"):
         names = [p["name"] for p in document["paths"][path]["post"]["parameters"]]
         assert names == ["Idempotency-Key"]
+
+
+def test_concurrent_retries_with_one_key_record_once(app, api, candidate_id, idempotency_catalogue):
+    body = {"course": "EII-101", "completed_on": "2025-03-01"}
+    barrier = threading.Barrier(8)
+    answers: list[tuple[int, Any]] = []
+    lock = threading.Lock()
+
+    def retry() -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            f"/api/v1/candidates/{candidate_id}/credits",
+            json=body,
+            headers=api.headers(**{"Idempotency-Key": "lms-retry-storm"}),
+        )
+        with lock:
+            answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=retry) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [status for status, _ in answers] == [201] * 8, answers
+    assert len({json.dumps(answer, sort_keys=True) for _, answer in answers}) == 1
+    assert count(app, CreditRecord) == 1
