@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -57,6 +58,26 @@ def _check_country(errors: FieldErrors, country: str | None) -> str | None:
     return country
 
 
+class PersonFields(NamedTuple):
+    email: str
+    full_name: str
+    country: str | None
+
+
+def check_person(
+    errors: FieldErrors, email: str, full_name: str, country: str | None
+) -> PersonFields:
+    """The e-mail, name and country rules of every account, and the values as stored.
+
+    Registering, editing and importing candidates all call this, so they refuse alike.
+    """
+    return PersonFields(
+        _check_email(errors, email),
+        check_text(errors, "full_name", clean_text(full_name), 200),
+        _check_country(errors, country),
+    )
+
+
 def user_snapshot(user: User) -> dict[str, object]:
     return {
         "email": user.email,
@@ -88,9 +109,7 @@ def _create_user(
     password: str | None = None,
 ) -> User:
     errors = FieldErrors()
-    email = _check_email(errors, email)
-    full_name = check_text(errors, "full_name", clean_text(full_name), 200)
-    country = _check_country(errors, country)
+    email, full_name, country = check_person(errors, email, full_name, country)
     if password is not None and (problem := password_problem(password)):
         errors.add("password", problem)
     errors.raise_if_any()
@@ -133,9 +152,7 @@ def update_candidate(
     candidate: User, *, email: str, full_name: str, country: str | None, actor: User | None
 ) -> User:
     errors = FieldErrors()
-    email = _check_email(errors, email)
-    full_name = check_text(errors, "full_name", clean_text(full_name), 200)
-    country = _check_country(errors, country)
+    email, full_name, country = check_person(errors, email, full_name, country)
     errors.raise_if_any()
     existing = get_user_by_email(email)
     if existing is not None and existing.id != candidate.id:

@@ -38,12 +38,61 @@ from certification.validation import (
 )
 
 
-def _course_for(errors: FieldErrors, code: str) -> Course | None:
+def _find_course(code: str) -> Course | None:
     lookup = as_code(code)
-    course = db.session.scalar(sa.select(Course).where(Course.code == lookup)) if lookup else None
+    return db.session.scalar(sa.select(Course).where(Course.code == lookup)) if lookup else None
+
+
+# The rules a credit or a result must meet, apart from looking things up: single entry
+# (record_credit, record_result) and CSV imports both call these, so they refuse alike.
+# A value given as None could not be read at all; whoever parsed it has said why.
+
+
+def check_credit(
+    errors: FieldErrors,
+    course: Course | None,
+    course_code: str,
+    completed_on: dt.date | None,
+    today: dt.date,
+) -> None:
+    """A credit names a course in the catalogue and a completion date that has passed."""
     if course is None:
-        errors.add("course", f"There is no course with the code {code!r}.")
-    return course
+        errors.add("course", f"There is no course with the code {course_code!r}.")
+    if completed_on is not None:
+        check_past_date(errors, "completed_on", completed_on, today)
+
+
+def check_result(
+    errors: FieldErrors,
+    assessment: Assessment | None,
+    assessment_code: str,
+    score: Decimal | None,
+    taken_on: dt.date | None,
+    today: dt.date,
+) -> None:
+    """A result names an assessment, a score within its marks and a date that has passed."""
+    if assessment is None:
+        errors.add("assessment", f"There is no assessment with the code {assessment_code!r}.")
+    if score is not None:
+        check_marks(errors, "score", score)
+        limit = assessment.max_score if assessment is not None else None
+        if limit is not None and "score" not in errors.messages and score > limit:
+            errors.add("score", f"The maximum score is {format_decimal(limit)}.")
+    if taken_on is not None:
+        check_past_date(errors, "taken_on", taken_on, today)
+
+
+def attempts_refusal(
+    candidate_name: str, assessment: Assessment, attempts_made: int
+) -> RuleViolation | None:
+    """The refusal of one more attempt once ``attempts_made`` reaches the limit, else None."""
+    if attempts_made < assessment.max_attempts:
+        return None
+    return RuleViolation(
+        f"{candidate_name} has used all {assessment.max_attempts} attempts at {assessment.title}.",
+        {"assessment": "No attempts left."},
+        slug="attempts_exhausted",
+    )
 
 
 def record_credit(
@@ -56,8 +105,8 @@ def record_credit(
 ) -> CreditRecord:
     """Record that ``candidate`` completed a course. A course counts once per candidate."""
     errors = FieldErrors()
-    course = _course_for(errors, course_code)
-    check_past_date(errors, "completed_on", completed_on, today)
+    course = _find_course(course_code)
+    check_credit(errors, course, course_code, completed_on, today)
     errors.raise_if_any()
     assert course is not None  # noqa: S101 - raise_if_any guarantees it
     duplicate = Duplicate(
@@ -125,12 +174,7 @@ def record_result(
         if lookup
         else None
     )
-    if assessment is None:
-        errors.add("assessment", f"There is no assessment with the code {assessment_code!r}.")
-    check_marks(errors, "score", score)
-    if assessment is not None and "score" not in errors.messages and score > assessment.max_score:
-        errors.add("score", f"The maximum score is {format_decimal(assessment.max_score)}.")
-    check_past_date(errors, "taken_on", taken_on, today)
+    check_result(errors, assessment, assessment_code, score, taken_on, today)
     errors.raise_if_any()
     assert assessment is not None  # noqa: S101 - raise_if_any guarantees it
 
@@ -143,13 +187,8 @@ def record_result(
         )
         or 0
     )
-    if attempts_made >= assessment.max_attempts:
-        raise RuleViolation(
-            f"{candidate.full_name} has used all {assessment.max_attempts} attempts at"
-            f" {assessment.title}.",
-            {"assessment": "No attempts left."},
-            slug="attempts_exhausted",
-        )
+    if refusal := attempts_refusal(candidate.full_name, assessment, attempts_made):
+        raise refusal
     attempt = AssessmentAttempt(
         candidate=candidate,
         assessment=assessment,
