@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app certification
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+# Queue worker threads (bulk issuing renders in its own pool of processes, one per core).
+QUEUE_WORKERS ?= 2
 # The test suite runs on SQLite and again on this PostgreSQL; without a server that run is skipped.
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
@@ -29,7 +31,9 @@ instance/config.py:
 run: install instance/config.py
 	$(FLASK) init-db
 	$(FLASK) seed-demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with a queue worker (Ctrl-C stops both)"
+	$(BIN)/huey_consumer certification.worker.huey --workers $(QUEUE_WORKERS) & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
 		'certification:create_app()'
 
@@ -44,6 +48,8 @@ lint: install
 # Milliseconds per certificate against a bare reportlab + pyHanko baseline (not a test).
 bench: install
 	$(BIN)/python bench/bench_issue.py
+	$(BIN)/python bench/bench_bulk.py
+	$(BIN)/python bench/bench_import.py
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -11,8 +11,15 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from certification.auth.services import create_admin, create_api_token, get_user_by_email
-from certification.errors import ServiceError
+from certification.errors import NotFound, ServiceError
 from certification.extensions import db
+from certification.imports.models import ImportKind
+from certification.imports.services import (
+    ImportRefused,
+    ImportReport,
+    commit_import,
+    preview_import,
+)
 
 
 def register_commands(app: Flask) -> None:
@@ -22,6 +29,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(make_demo_keys_command)
     app.cli.add_command(sample_certificate_command)
+    app.cli.add_command(issue_eligible_command)
+    app.cli.add_command(import_csv_command)
 
 
 def _fail(refusal: ServiceError) -> None:
@@ -133,3 +142,126 @@ def sample_certificate_command(output: str, name: str) -> None:
     sample = sample_certificate(name)
     Path(output).write_bytes(sample.pdf)
     click.echo(f"Sample certificate {sample.code} written to {output} (a sample; not stored).")
+
+
+@click.command("import-csv")
+@click.argument("kind", type=click.Choice([kind.value for kind in ImportKind]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commit", is_flag=True, help="Write the rows: all of them, or none if any is bad.")
+@with_appcontext
+def import_csv_command(kind: str, file: Path, commit: bool) -> None:
+    """Import candidates, credits or results from a CSV FILE.
+
+    Without --commit, a preview: every problem is listed and nothing is written. The exit
+    status is 1 when any row is bad, and then nothing is imported.
+    """
+    from certification.web import today
+
+    data = file.read_bytes()
+    try:
+        if commit:
+            report = commit_import(
+                ImportKind(kind), data, actor=None, today=today(), filename=file.name
+            )
+        else:
+            report = preview_import(ImportKind(kind), data, today=today())
+    except ImportRefused as refusal:
+        db.session.rollback()
+        _echo_import_report(refusal.report)
+        raise click.ClickException(refusal.message) from None
+    _echo_import_report(report)
+    if not report.ok:
+        raise click.ClickException(
+            f"{len(report.problems)} {'problem' if len(report.problems) == 1 else 'problems'};"
+            " nothing was imported."
+        )
+    if commit:
+        db.session.commit()
+        click.echo(f"Imported {file.name}: {report.counts}.")
+    else:
+        click.echo(
+            f"Preview of {file.name}, nothing written: {report.counts}."
+            " Run again with --commit to import."
+        )
+
+
+def _echo_import_report(report: ImportReport) -> None:
+    read_as = [
+        report.encoding,
+        report.delimiter and f"{report.delimiter}-separated",
+        report.date_format and f"dates as {report.date_format}",
+    ]
+    details = ", ".join(part for part in read_as if part)
+    click.echo(f"{report.rows_read} rows read" + (f" ({details})." if details else "."))
+    if report.extra_columns:
+        click.echo(f"Columns left out: {', '.join(report.extra_columns)}.")
+    for problem in report.problems:
+        where = f"row {problem.row}, {problem.column}" if problem.column else f"row {problem.row}"
+        click.echo(f"  {where}: {problem.message}")
+
+
+@click.command("issue-eligible")
+@click.argument("programme_code")
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that render and seal (default: ISSUE_PROCESSES, every core).",
+)
+@with_appcontext
+def issue_eligible_command(programme_code: str, processes: int | None) -> None:
+    """Issue the award PROGRAMME_CODE to every eligible candidate who does not hold it.
+
+    The same job as "Issue to everyone eligible" on the administrators' pages, run here
+    with a progress bar; an unfinished job for the award is carried on. Each batch of
+    certificates is committed as it is done.
+    """
+    from certification.catalogue.services import get_programme
+    from certification.certificates import bulk
+    from certification.certificates.models import IssueJobStatus
+    from certification.web import today
+
+    try:
+        programme = get_programme(programme_code)
+        job = bulk.start_issue_job(programme, None, today=today(), queue=False)
+    except bulk.JobAlreadyRunning as running:
+        db.session.rollback()
+        job = bulk.get_issue_job(running.job_id)
+        click.echo(f"Job {job.id} for this award is unfinished: carrying on with it.")
+    except NotFound as refusal:
+        _fail(refusal)
+    except ServiceError as refusal:  # nobody is waiting: nothing to do, and no error
+        db.session.rollback()
+        click.echo(refusal.message)
+        return
+    else:
+        db.session.commit()
+        click.echo(f"Job {job.id}: issuing the {programme.title} to {job.total} candidates.")
+    job_id, total = job.id, job.total
+    seen = bulk.job_progress(job, failures=0).settled
+    with click.progressbar(length=total, label="Issuing", show_pos=True) as bar:
+        bar.update(seen)
+
+        def advance(progress: bulk.JobProgress) -> None:
+            nonlocal seen
+            bar.label = f"{progress.issued} issued, {progress.failed + progress.skipped} not"
+            bar.update(progress.settled - seen)
+            seen = progress.settled
+
+        outcome = bulk.run_issue_job(
+            job_id, today=today(), processes=processes, on_progress=advance
+        )
+    if outcome is None:
+        raise click.ClickException(
+            f"Job {job_id} is being run by a queue worker right now; follow it on"
+            f" /admin/jobs/{job_id}."
+        )
+    click.echo(
+        f"Job {job_id}: {outcome.issued} issued, {outcome.failed} not issued,"
+        f" {outcome.skipped} skipped (already held), {outcome.remaining} remaining,"
+        f" of {outcome.total}."
+    )
+    for failure in outcome.failures:
+        click.echo(f"  {failure.candidate_name}: {failure.reason}")
+    if outcome.status is IssueJobStatus.FAILED:
+        raise click.ClickException(outcome.error or "The job stopped.")

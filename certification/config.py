@@ -49,8 +49,32 @@ VERIFY_RATE_LIMIT = "60 per minute"
 # The job queue (Huey). Empty: a SQLite file in the instance folder, for one machine.
 # redis://127.0.0.1:6379/0 lets workers on several hosts share the queue.
 QUEUE_URL = ""
+# Bulk issuing ("issue to everyone eligible"): how many processes render and seal PDFs
+# (default: every core), how many candidates each database write takes, and after how many
+# seconds without a heartbeat a job's worker counts as dead and another may carry on.
+ISSUE_PROCESSES = os.cpu_count() or 1
+ISSUE_BATCH_SIZE = 40
+JOB_STALE_SECONDS = 120
 # How long the API remembers an Idempotency-Key and the answer it got.
 IDEMPOTENCY_KEY_DAYS = 30
+
+# E-mail. MAIL_SERVER empty (the embedded default): every message is written as an .eml
+# file into MAIL_OUTBOX (relative paths are inside the instance folder) instead of being
+# sent, so a new installation shows its e-mails without a mail server. Queue workers send;
+# web requests never do.
+MAIL_SERVER = ""
+MAIL_PORT = 587
+MAIL_USERNAME = ""
+MAIL_PASSWORD: str | None = None  # from instance/config.py or the environment, never here
+MAIL_USE_STARTTLS = True  # set false only for a relay on the same machine or network
+MAIL_USE_SSL = False  # implicit TLS, usually port 465
+MAIL_TIMEOUT = 30  # seconds, per network operation
+MAIL_DEFAULT_SENDER = "Imaging Informatics Certification <no-reply@localhost>"
+MAIL_OUTBOX = "outbox"
+# A failed attempt is tried again after MAIL_RETRY_DELAY seconds, up to MAIL_MAX_ATTEMPTS
+# attempts in all; then the message is marked failed for an administrator to send again.
+MAIL_RETRY_DELAY = 60
+MAIL_MAX_ATTEMPTS = 4
 
 # Values that must never be accepted as a real SECRET_KEY outside development.
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "development"})
@@ -71,7 +95,21 @@ ENVIRONMENT_KEYS = (
     "RATELIMIT_ENABLED",
     "VERIFY_RATE_LIMIT",
     "QUEUE_URL",
+    "ISSUE_PROCESSES",
+    "ISSUE_BATCH_SIZE",
+    "JOB_STALE_SECONDS",
     "IDEMPOTENCY_KEY_DAYS",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_USE_STARTTLS",
+    "MAIL_USE_SSL",
+    "MAIL_TIMEOUT",
+    "MAIL_DEFAULT_SENDER",
+    "MAIL_OUTBOX",
+    "MAIL_RETRY_DELAY",
+    "MAIL_MAX_ATTEMPTS",
 )
 
 

@@ -10,8 +10,16 @@ from certification.catalogue.models import (
     Programme,
     programme_assessment,
 )
-from certification.certificates.models import Certificate, PartnerBody, Verification
+from certification.certificates.models import (
+    Certificate,
+    IssueJob,
+    IssueJobItem,
+    PartnerBody,
+    Verification,
+)
 from certification.idempotency import IdempotencyKey
+from certification.imports.models import ImportUpload
+from certification.mail.models import OutgoingEmail
 from certification.records.models import AssessmentAttempt, CreditRecord
 
 __all__ = [
@@ -24,7 +32,11 @@ __all__ = [
     "CreditRecord",
     "DomainMinimum",
     "IdempotencyKey",
+    "ImportUpload",
+    "IssueJob",
+    "IssueJobItem",
     "Level",
+    "OutgoingEmail",
     "PartnerBody",
     "PasswordSetupLink",
     "Programme",

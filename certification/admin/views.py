@@ -56,6 +56,7 @@ from certification.certificates.models import Certificate
 from certification.certificates.pdf import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
 from certification.extensions import db
+from certification.mail.services import queue_invitation
 from certification.progress import format_decimal
 from certification.records import services as records
 from certification.web import today
@@ -168,6 +169,13 @@ def _hand_over_link(candidate: User, token: str) -> None:
     session[NEW_LINK_KEY] = {"candidate_id": candidate.id, "token": token}
 
 
+def _send_invitation(candidate: User, token: str) -> None:
+    """E-mail the candidate the same link the page shows (a worker sends it after commit)."""
+    url = url_for("auth.set_password", token=token, _external=True)
+    queue_invitation(candidate, url, _actor())
+    flash(f"An invitation was queued to {candidate.email}.", "info")
+
+
 @bp.route("/candidates/new", methods=["GET", "POST"])
 def candidate_new() -> Page:
     form = CandidateForm()
@@ -180,6 +188,7 @@ def candidate_new() -> Page:
         else:
             _hand_over_link(candidate, token)
             flash(f"{candidate.full_name} is registered.", "success")
+            _send_invitation(candidate, token)
             return _see_other("admin.candidate", candidate_id=candidate.id)
     return _form_page("admin/candidate_form.html", form, candidate=None)
 
@@ -328,6 +337,7 @@ def candidate_password_link(candidate_id: int) -> Page:
     token = create_password_setup_link(candidate, _actor(), valid_for=_link_lifetime())
     _hand_over_link(candidate, token)
     flash("A new set-password link is ready; any earlier link no longer works.", "success")
+    _send_invitation(candidate, token)
     return _see_other("admin.candidate", candidate_id=candidate.id)
 
 

@@ -126,3 +126,90 @@ class Verification(Model):
     verified_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     outcome: so.Mapped[str] = so.mapped_column(sa.String(20))
     channel: so.Mapped[str] = so.mapped_column(sa.String(10))  # page, api or pdf
+
+
+class IssueJobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class IssueItemState(enum.StrEnum):
+    PENDING = "pending"
+    ISSUED = "issued"
+    FAILED = "failed"  # not issued: the candidate no longer meets the requirements, say
+    SKIPPED = "skipped"  # not issued: the candidate already holds a current certificate
+
+
+ACTIVE_JOB_STATUSES = (IssueJobStatus.QUEUED, IssueJobStatus.RUNNING)
+
+
+def _enum(kind: type[enum.StrEnum]) -> sa.Enum:
+    return sa.Enum(
+        kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class IssueJob(Model):
+    """Issuing one award to everyone eligible, in the background.
+
+    Its items, not the queue, say what is left: a job whose worker died is run again and
+    carries on with the items still pending. ``runner`` and ``heartbeat_at`` are the claim
+    of the worker running it now; a claim whose heartbeat is older than ``JOB_STALE_SECONDS``
+    may be taken over. At most one job per programme is queued or running at a time.
+    """
+
+    __tablename__ = "issue_job"
+    __table_args__ = (
+        sa.Index(
+            "uq_issue_job_active_programme",
+            "programme_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('queued', 'running')"),
+            postgresql_where=sa.text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"), index=True)
+    status: so.Mapped[IssueJobStatus] = so.mapped_column(
+        _enum(IssueJobStatus), default=IssueJobStatus.QUEUED
+    )
+    total: so.Mapped[int]
+    error: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    started_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    runner: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    heartbeat_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    programme: so.Mapped[Programme] = so.relationship()
+    created_by: so.Mapped[User | None] = so.relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_JOB_STATUSES
+
+
+class IssueJobItem(Model):
+    """One candidate of an issuing job, and what became of them."""
+
+    __tablename__ = "issue_job_item"
+    __table_args__ = (
+        sa.UniqueConstraint("job_id", "candidate_id"),
+        sa.Index("ix_issue_job_item_job_state", "job_id", "state", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    job_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("issue_job.id"))
+    candidate_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    state: so.Mapped[IssueItemState] = so.mapped_column(
+        _enum(IssueItemState), default=IssueItemState.PENDING
+    )
+    certificate_code: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    error: so.Mapped[str | None] = so.mapped_column(sa.String(2000))
+    done_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    candidate: so.Mapped[User] = so.relationship()

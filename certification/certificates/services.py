@@ -47,13 +47,19 @@ from certification.certificates.settings import (
 )
 from certification.certificates.signing import (
     SealCheck,
+    SealKey,
     SigningNotConfigured,
     check_seals,
     seal_pdf,
 )
 from certification.errors import InvalidInput, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
-from certification.progress import ProgressReport, evaluate_progress, subtract_months
+from certification.progress import (
+    ProgressReport,
+    Transcript,
+    evaluate_progress,
+    subtract_months,
+)
 from certification.records.services import (
     candidate_progress as records_progress,
 )
@@ -147,22 +153,72 @@ def issue_certificate(
     now: dt.datetime | None = None,
 ) -> Certificate:
     """Issue ``programme``'s certificate to ``candidate`` if every requirement is met."""
-    now = now or utcnow()
     _lock_candidate(candidate)
+    certificate = prepare_certificate(candidate, programme, actor, today=today, now=now)
+    _seal(certificate, sealing_setup())
+    return store_certificate(certificate, actor, today=today)
+
+
+@dataclass(frozen=True)
+class SealingSetup:
+    """What sealing needs besides the snapshot: the signature fields and where each body's
+    key lives (paths and passphrases, not opened keys), so that it can be sent to other
+    processes."""
+
+    sealers: tuple[tuple[str, SealKey], ...]
+
+
+def sealing_setup() -> SealingSetup:
+    """Both bodies' seals, checked to open; ``SigningNotConfigured`` if one does not."""
+    settings = current_settings()
+    sealers = []
+    for body in _two_bodies():
+        key = settings.seal_key(body.short_name)
+        if key is None:
+            raise SigningNotConfigured(f"No seal key is configured for {body.short_name}.")
+        signer_for(key)  # opens it: a missing file or a wrong passphrase is found before any work
+        sealers.append((f"{body.short_name}-seal", key))
+    return SealingSetup(tuple(sealers))
+
+
+def render_and_seal(snapshot: CertificateSnapshot, setup: SealingSetup) -> tuple[bytes, str]:
+    """Render the PDF and seal it with both bodies' keys; the sealed PDF and its SHA-256.
+
+    Pure (no database, no app): bulk issuing runs it in a pool of processes."""
+    pdf = seal_pdf(
+        render_certificate_pdf(snapshot),
+        [(field, signer_for(key)) for field, key in setup.sealers],
+    )
+    return pdf, hashlib.sha256(pdf).hexdigest()
+
+
+def prepare_certificate(
+    candidate: User,
+    programme: Programme,
+    actor: User | None,
+    *,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    transcript: Transcript | None = None,
+    held: frozenset[str] | None = None,
+    issuers: list[dict[str, Any]] | None = None,
+) -> Certificate:
+    """Check every requirement and build the certificate ``candidate`` would get: code,
+    printed snapshot, issuers and verification address, but no PDF. Reads only; nothing
+    is added to the session. ``AlreadyIssued`` or ``RequirementsNotMet`` if it cannot be.
+
+    Bulk issuing passes the ``transcript``, ``held`` awards and ``issuers`` it loaded for
+    many candidates at once."""
+    now = now or utcnow()
     existing = _current_certificate(candidate, programme)
-    renews = None
-    if existing is not None:
-        if existing.status_on(today) is not CertificateStatus.EXPIRED:
-            raise AlreadyIssued(existing.code)
-        # An expired certificate stays on record as expired; the candidate who meets the
-        # requirements again may be issued a new one.
-        existing.is_current = False
-        db.session.flush()
-        renews = existing.code
-    transcript = load_transcript(candidate)
-    plain = dataclasses.replace(transcript.for_engine(), held_awards=held_awards(candidate, today))
-    rules = programme_rules(programme)
-    report = evaluate_progress(rules, plain, today)
+    if existing is not None and existing.status_on(today) is not CertificateStatus.EXPIRED:
+        raise AlreadyIssued(existing.code)
+    if held is None:
+        held = held_awards(candidate, today)
+    if transcript is None:
+        transcript = load_transcript(candidate).for_engine()
+    plain = dataclasses.replace(transcript, held_awards=held)
+    report = evaluate_progress(programme_rules(programme), plain, today)
     if not report.eligible:
         raise RequirementsNotMet(report.missing)
 
@@ -179,7 +235,9 @@ def issue_certificate(
     certificate = Certificate(
         code=new_code(CODE_PREFIXES[programme.level]),
         candidate=candidate,
+        candidate_id=candidate.id,
         programme=programme,
+        programme_id=programme.id,
         holder_name=candidate.full_name,
         award_title=programme.title,
         level=programme.level.value,
@@ -191,7 +249,44 @@ def issue_certificate(
         expires_on=_add_months(today, programme.validity_months),
         issued_by_id=actor.id if actor else None,
     )
-    _render_and_seal(certificate)
+    certificate.issuers = issuers if issuers is not None else current_issuers()
+    certificate.verify_url = current_settings().verify_url(certificate.code)
+    return certificate
+
+
+def current_issuers() -> list[dict[str, Any]]:
+    """The two partner bodies as a certificate issued now prints them."""
+    return [
+        {
+            "name": b.name,
+            "short_name": b.short_name,
+            "signatory_name": b.signatory_name,
+            "signatory_title": b.signatory_title,
+            "logo_file": b.logo_file,
+            "signature_file": b.signature_file,
+        }
+        for b in _two_bodies()
+    ]
+
+
+def store_certificate(
+    certificate: Certificate, actor: User | None, *, today: dt.date
+) -> Certificate:
+    """Store a prepared and sealed certificate with its audit event: lock the candidate,
+    check again that no current certificate exists (an expired one is renewed), insert.
+    ``AlreadyIssued`` if someone was quicker."""
+    candidate, programme = certificate.candidate, certificate.programme
+    _lock_candidate(candidate)
+    existing = _current_certificate(candidate, programme)
+    renews = None
+    if existing is not None:
+        if existing.status_on(today) is not CertificateStatus.EXPIRED:
+            raise AlreadyIssued(existing.code)
+        # An expired certificate stays on record as expired; the candidate who meets the
+        # requirements again may be issued a new one.
+        existing.is_current = False
+        db.session.flush()
+        renews = existing.code
     try:
         with db.session.begin_nested():
             db.session.add(certificate)
@@ -212,11 +307,25 @@ def issue_certificate(
     return certificate
 
 
+def lock_candidates(candidate_ids: list[int]) -> None:
+    """Serialise issuing for many candidates until the transaction ends (in id order, so
+    that two lockers cannot deadlock)."""
+    ids = sorted(set(candidate_ids))
+    if not ids:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update()
+        )
+    else:
+        db.session.execute(sa.update(User).where(User.id.in_(ids)).values(id=User.id))
+
+
 def eligible_not_issued(programme: Programme, today: dt.date) -> list[User]:
     """Candidates who meet every requirement of ``programme`` and hold no valid certificate
     for it (an expired one may be renewed). Awards held count as prerequisites, exactly as
     when issuing."""
-    held = _held_awards_by_candidate(today)
+    held = held_awards_by_candidate(today)
     candidates = [
         c
         for c in db.session.scalars(
@@ -239,9 +348,12 @@ def eligible_not_issued(programme: Programme, today: dt.date) -> list[User]:
     ]
 
 
-def _held_awards_by_candidate(today: dt.date) -> dict[int, frozenset[str]]:
-    """Every candidate's valid awards (not revoked, not superseded, not expired), in one query."""
-    rows = db.session.execute(
+def held_awards_by_candidate(
+    today: dt.date, candidate_ids: list[int] | None = None
+) -> dict[int, frozenset[str]]:
+    """Every candidate's (or the given candidates') valid awards (not revoked, not
+    superseded, not expired), in one query."""
+    statement = (
         sa.select(Certificate.candidate_id, Programme.code)
         .join(Programme, Programme.id == Certificate.programme_id)
         .where(
@@ -249,6 +361,9 @@ def _held_awards_by_candidate(today: dt.date) -> dict[int, frozenset[str]]:
             sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today),
         )
     )
+    if candidate_ids is not None:
+        statement = statement.where(Certificate.candidate_id.in_(candidate_ids))
+    rows = db.session.execute(statement)
     held: dict[int, set[str]] = defaultdict(set)
     for candidate_id, code in rows:
         held[candidate_id].add(code)
@@ -346,33 +461,23 @@ def snapshot_of(certificate: Certificate, settings: CertificateSettings) -> Cert
 
 def _render_and_seal(certificate: Certificate) -> None:
     """Fill in the issuers, render the PDF, seal it with both bodies' keys, and hash it."""
-    settings = current_settings()
+    certificate.issuers = current_issuers()
+    certificate.verify_url = current_settings().verify_url(certificate.code)
+    _seal(certificate, sealing_setup())
+
+
+def _seal(certificate: Certificate, setup: SealingSetup) -> None:
+    snapshot = snapshot_of(certificate, current_settings())
+    certificate.pdf, certificate.pdf_sha256 = render_and_seal(snapshot, setup)
+
+
+def _two_bodies() -> list[PartnerBody]:
     bodies = partner_bodies()
     if len(bodies) != 2:
         raise SigningNotConfigured(
             "Two partner bodies must be set up (flask --app certification seed-demo does it)."
         )
-    certificate.issuers = [
-        {
-            "name": b.name,
-            "short_name": b.short_name,
-            "signatory_name": b.signatory_name,
-            "signatory_title": b.signatory_title,
-            "logo_file": b.logo_file,
-            "signature_file": b.signature_file,
-        }
-        for b in bodies
-    ]
-    certificate.verify_url = settings.verify_url(certificate.code)
-    pdf = render_certificate_pdf(snapshot_of(certificate, settings))
-    sealers = []
-    for body in bodies:
-        key = settings.seal_key(body.short_name)
-        if key is None:
-            raise SigningNotConfigured(f"No seal key is configured for {body.short_name}.")
-        sealers.append((f"{body.short_name}-seal", signer_for(key)))
-    certificate.pdf = seal_pdf(pdf, sealers)
-    certificate.pdf_sha256 = hashlib.sha256(certificate.pdf).hexdigest()
+    return bodies
 
 
 def _read_image(name: str | None) -> bytes | None:

@@ -1,0 +1,129 @@
+"""CSV imports in two steps: upload and preview (every problem listed), then commit.
+
+The uploaded file is kept in the database between the steps, so that the preview and the
+commit may be served by different workers or hosts.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice, SelectField
+from wtforms.validators import InputRequired
+
+from certification.admin import bp
+from certification.auth.models import User
+from certification.imports import services as imports
+from certification.imports.models import ImportKind, ImportUpload
+from certification.imports.services import ImportReport
+from certification.web import today
+
+Page = Response | str | tuple[str, int]
+
+KIND_LABELS = {
+    ImportKind.CANDIDATES: "Candidates",
+    ImportKind.CREDITS: "Course credits",
+    ImportKind.RESULTS: "Assessment results",
+}
+# A page with ten thousand problems helps nobody; the first ones show what to fix.
+PROBLEMS_SHOWN = 500
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(
+        "The file holds",
+        choices=[SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    file = FileField(
+        "CSV file",
+        validators=[FileRequired("Choose a CSV file to upload.")],
+        render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
+    )
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _imports_page(form: ImportForm, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "admin/imports.html",
+        form=form,
+        uploads=imports.recent_uploads(),
+        columns={KIND_LABELS[kind]: names for kind, names in imports.COLUMNS.items()},
+        kind_labels=KIND_LABELS,
+        upload_limit=_upload_limit(),
+    ), status
+
+
+def _upload_limit() -> str:
+    """The largest upload, in words: ``6 MB``."""
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"] or 0)
+    if limit >= 1024 * 1024:
+        return f"{limit // (1024 * 1024)} MB"
+    return f"{limit // 1024} KB"
+
+
+def _preview_page(upload: ImportUpload, report: ImportReport, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "admin/import_preview.html",
+        upload=upload,
+        report=report,
+        kind_label=KIND_LABELS[upload.kind],
+        problems_shown=PROBLEMS_SHOWN,
+    ), status
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+def import_upload() -> Page:
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = imports.store_upload(
+            ImportKind(form.kind.data),
+            form.file.data.filename or "",
+            form.file.data.read(),
+            _actor(),
+            today=today(),
+        )
+        return redirect(url_for("admin.import_preview", upload_id=upload.id), code=303)
+    return _imports_page(form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/imports/<int:upload_id>")
+def import_preview(upload_id: int) -> Page:
+    upload = imports.get_upload(upload_id)
+    return _preview_page(upload, imports.preview_upload(upload, today=today()))
+
+
+@bp.route("/imports/<int:upload_id>/commit", methods=["POST"])
+def import_commit(upload_id: int) -> Page:
+    upload = imports.get_upload(upload_id)
+    try:
+        report, wrote = imports.commit_upload(upload, _actor(), today=today())
+    except imports.ImportRefused as refusal:
+        flash(refusal.message, "error")
+        return _preview_page(upload, refusal.report, status=422)
+    if wrote:
+        flash(f"Imported {upload.filename}: {report.counts}.", "success")
+    else:
+        flash(
+            f"{upload.filename} was imported already; nothing was added again"
+            f" ({report.counts} when it was imported).",
+            "info",
+        )
+    return redirect(url_for("admin.import_preview", upload_id=upload.id), code=303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Page:
+    """A file over the upload limit: say so on the imports page, with nothing uploaded."""
+    if request.endpoint != "admin.import_upload":
+        return render_template("error.html", error=error), 413
+    form = ImportForm(formdata=None)
+    form.file.errors = [f"The file is larger than {_upload_limit()}; split it into parts."]
+    return _imports_page(form, status=413)

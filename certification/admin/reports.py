@@ -1,0 +1,278 @@
+"""The administrators' reports and exports: the dashboard, certificates expiring soon, CSV
+files, and certificates' PDFs merged for printing or zipped as signed.
+
+Thin views: each parses its filters, calls the reports or exports services and sends the
+answer. Filters that make no sense come back as the page with a message and status 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template, request, stream_with_context
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice, SelectField
+from wtforms.validators import Optional
+
+from certification.admin import bp
+from certification.admin.forms import DayField, country_name
+from certification.catalogue import services as catalogue
+from certification.certificates import exports
+from certification.certificates.models import Certificate, CertificateStatus
+from certification.errors import ServiceError
+from certification.extensions import db
+from certification.reports import charts
+from certification.reports import services as reports
+from certification.web import today
+
+Page = Response | str | tuple[str, int]
+CERTIFICATES_PER_PAGE = 100
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["APP_TIMEZONE"])
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+@bp.route("/reports")
+def reports_dashboard() -> Page:
+    figures = reports.dashboard(today())
+    return render_template(
+        "admin/reports.html",
+        figures=figures,
+        charts=_dashboard_charts(figures),
+        Stage=reports.Stage,
+    )
+
+
+def _country_label(code: str | None) -> str:
+    return country_name(code) if code else "Not given"
+
+
+def _dashboard_charts(figures: reports.Dashboard) -> dict[str, Any]:
+    """The dashboard's figures drawn as SVG (the same figures as its tables)."""
+    issued = figures.issued
+    months = [f"{m:%b %y}" for m in issued.months]
+    stage_names = [stage.label for stage in reversed(reports.Stage)]
+    return {
+        "issued": charts.column_chart(
+            "chart-issued",
+            "Certificates issued per month",
+            f"Certificates issued in each of the last {len(months)} months, by award;"
+            f" {issued.total} in all. The table below gives the figures.",
+            months,
+            [(f"{s.code} · {s.title}", s.counts) for s in issued.series],
+        ),
+        "stages": charts.bar_chart(
+            "chart-stages",
+            "Candidates by stage, per award",
+            "For each award, the candidates who hold it, are eligible, are in progress or"
+            " have only registered. The table below gives the figures.",
+            [
+                (s.code, [s.counts[stage] for stage in reversed(reports.Stage)])
+                for s in figures.stages
+            ],
+            stage_names,
+        ),
+        "countries": charts.bar_chart(
+            "chart-countries",
+            "Candidates by country",
+            "How many candidates come from each country. The table below gives the figures.",
+            [(_country_label(c.code), [c.candidates]) for c in figures.countries],
+        ),
+        "histograms": {
+            a.code: charts.histogram(
+                f"chart-scores-{a.code}",
+                f"Scores in {a.title}",
+                f"Attempts at {a.title} by score, in ten bins of the maximum score"
+                f" {a.max_score.normalize():f}.",
+                a.bin_labels(),
+                a.bins,
+            )
+            for a in figures.assessments
+        },
+    }
+
+
+# ---------------------------------------------------------------- expiring soon
+
+
+@bp.route("/reports/expiring")
+def reports_expiring() -> Page:
+    day = today()
+    certificates = list(db.session.scalars(reports.expiring_soon(day)).unique())
+    return render_template(
+        "admin/expiring.html",
+        certificates=certificates,
+        today=day,
+        days=reports.EXPIRING_DAYS,
+        days_left={c.id: (c.expires_on - day).days for c in certificates if c.expires_on},
+    )
+
+
+@bp.route("/exports/expiring.csv")
+def export_expiring() -> Response:
+    day = today()
+    return _csv(f"expiring-{day.isoformat()}.csv", exports.expiring_csv(reports.expiring_soon(day)))
+
+
+# ---------------------------------------------------------------- exports
+
+
+class CertificateFilterForm(FlaskForm):
+    """Which certificates to list or export (a GET form: nothing to protect with CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    programme = SelectField("Award", validate_choice=False)
+    status = SelectField("Status", validate_choice=False)
+    issued_from = DayField("Issued from", validators=[Optional()])
+    issued_to = DayField("Issued until", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.programme.choices = [
+            SelectChoice("", "Every award"),
+            *(SelectChoice(p.code, f"{p.code} · {p.title}") for p in catalogue.list_programmes()),
+        ]
+        self.status.choices = [
+            SelectChoice("", "Any status"),
+            *(SelectChoice(s.value, s.value.capitalize()) for s in CertificateStatus),
+        ]
+
+    def filters(self) -> exports.CertificateFilter:
+        return exports.CertificateFilter(
+            programme=self.programme.data or "",
+            status=self.status.data or "",
+            issued_from=None if self.issued_from.errors else self.issued_from.data,
+            issued_to=None if self.issued_to.errors else self.issued_to.data,
+        )
+
+
+def _show_refusal(form: FlaskForm, refusal: ServiceError) -> None:
+    """The refusal's messages next to the filters they name, its sentence above the rest."""
+    unplaced = not refusal.fields
+    for name, message in refusal.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            unplaced = True
+    if unplaced:
+        form.form_errors.append(refusal.message)
+
+
+def _exports_page(form: CertificateFilterForm, status: int = 200) -> tuple[str, int]:
+    """The exports page: the filter, the certificates it names (to select for PDFs), and
+    the links to every CSV file. Shown with 422 when something was refused."""
+    filters = form.filters()
+    page = None
+    if not any(field.errors for field in form):
+        try:
+            matching = exports.certificates_matching(filters, today())
+        except ServiceError as refusal:
+            _show_refusal(form, refusal)
+            status = 422
+        else:
+            ids = matching.subquery()
+            statement = (
+                db.select(Certificate)
+                .join(ids, ids.c.id == Certificate.id)
+                .order_by(Certificate.issued_on, Certificate.code)
+            )
+            page = db.paginate(
+                statement,
+                page=request.args.get("page", 1, type=int),
+                per_page=CERTIFICATES_PER_PAGE,
+            )
+    return render_template(
+        "admin/exports.html",
+        form=form,
+        page=page,
+        filters=filters.as_query_args() if page is not None else {},
+        today=today(),
+        max_pdfs=exports.MAX_PDFS,
+    ), status
+
+
+def _filter_form() -> tuple[CertificateFilterForm, int]:
+    form = CertificateFilterForm(formdata=request.args)
+    return form, 200 if form.validate() else 422
+
+
+@bp.route("/exports")
+def exports_page() -> Page:
+    form, status = _filter_form()
+    return _exports_page(form, status)
+
+
+def _csv(filename: str, lines: Iterator[str]) -> Response:
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@bp.route("/exports/certificates.csv")
+def export_certificates() -> Page:
+    form, status = _filter_form()
+    if status != 200:
+        return _exports_page(form, status)
+    try:
+        lines = exports.certificates_csv(form.filters(), today(), _zone())
+    except ServiceError as refusal:
+        _show_refusal(form, refusal)
+        return _exports_page(form, 422)
+    return _csv(f"certificates-{today().isoformat()}.csv", lines)
+
+
+@bp.route("/exports/candidates.csv")
+def export_candidates() -> Response:
+    return _csv(f"candidates-{today().isoformat()}.csv", exports.candidates_csv(today()))
+
+
+def _selected_ids(form: CertificateFilterForm) -> list[int]:
+    """The certificates ticked, or with scope=all every one the (posted) filter names."""
+    if request.form.get("scope") == "all":
+        return exports.selected_certificates((), form.filters(), today())
+    return exports.selected_certificates(request.form.getlist("code"), None, today())
+
+
+def _pdf_export(kind: str) -> Page:
+    form = CertificateFilterForm(formdata=request.form)
+    if not form.validate():
+        return _exports_page(form, 422)
+    try:
+        ids = _selected_ids(form)
+    except ServiceError as refusal:
+        _show_refusal(form, refusal)
+        return _exports_page(form, 422)
+    stamp = today().isoformat()
+    if kind == "pdf":
+        body, mimetype, name = exports.merged_pdf(ids), "application/pdf", f"print-{stamp}.pdf"
+    else:
+        body, mimetype, name = exports.pdf_zip(ids), "application/zip", f"certificates-{stamp}.zip"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/exports/certificates.pdf", methods=["POST"])
+def export_certificates_pdf() -> Page:
+    return _pdf_export("pdf")
+
+
+@bp.route("/exports/certificates.zip", methods=["POST"])
+def export_certificates_zip() -> Page:
+    return _pdf_export("zip")

@@ -1,0 +1,703 @@
+"""Issuing one award to everyone eligible, as a job that runs in the background.
+
+:func:`start_issue_job` records the job and one item per eligible candidate, and queues the
+job for a worker. :func:`run_issue_job` works through the items in batches:
+
+1. *prepare* (reads only): check each candidate again and build their certificate's
+   snapshot; who no longer qualifies, or already holds the award, is settled with the
+   reason in words;
+2. *render and seal* the batch in a pool of processes (one per core), with no transaction
+   open and no lock held, while the previous batch is being stored;
+3. *store* (one short write transaction per batch): renew the job's heartbeat (which also
+   proves this runner still owns the job), lock the batch's candidates, check each again,
+   insert the certificates with their audit events and mark the items.
+
+The items, not the queue, are the record of what is left: a runner killed mid-job leaves
+its items pending, and whoever runs the job next (the periodic sweep, a restarted worker,
+the CLI) carries on with them. A certificate is issued at most once because the store step
+settles an item only while it is still pending, under the job's heartbeat and the
+candidates' locks, re-checks that the candidate holds no current certificate, and the
+partial unique index on current certificates stands behind all of that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import socket
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from certification.audit import record_event
+from certification.auth.models import User
+from certification.catalogue.models import Programme
+from certification.catalogue.services import programme_rules
+from certification.certificates.models import (
+    ACTIVE_JOB_STATUSES,
+    Certificate,
+    IssueItemState,
+    IssueJob,
+    IssueJobItem,
+    IssueJobStatus,
+)
+from certification.certificates.pdf import CertificateSnapshot, register_fonts
+from certification.certificates.services import (
+    AlreadyIssued,
+    RequirementsNotMet,
+    SealingSetup,
+    current_issuers,
+    eligible_not_issued,
+    held_awards_by_candidate,
+    lock_candidates,
+    prepare_certificate,
+    render_and_seal,
+    sealing_setup,
+    snapshot_of,
+    store_certificate,
+)
+from certification.certificates.settings import current_settings, signer_for
+from certification.certificates.signing import SigningNotConfigured
+from certification.errors import NotFound, RuleViolation
+from certification.extensions import db
+from certification.progress import evaluate_progress
+from certification.records.services import load_transcripts
+from certification.types import MAX_ID, utcnow
+
+log = logging.getLogger(__name__)
+
+FAILURES_SHOWN = 500
+
+
+class JobAlreadyRunning(RuleViolation):
+    """A job for this award is queued or running: a second one would only race it."""
+
+    slug = "job_already_running"
+
+    def __init__(self, job: IssueJob) -> None:
+        super().__init__(
+            f"{job.programme.title} is already being issued to everyone eligible (job {job.id})."
+        )
+        self.job_id = job.id
+
+
+class _LostClaim(Exception):
+    """Another runner took this job over (ours had stopped beating): stop quietly."""
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """A candidate the job did not issue to, and why."""
+
+    candidate_id: int
+    candidate_name: str
+    state: IssueItemState
+    reason: str
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """Where a job stands: what its page and its JSON show."""
+
+    job_id: int
+    status: IssueJobStatus
+    total: int
+    issued: int
+    failed: int
+    skipped: int
+    error: str | None = None
+    failures: tuple[ItemFailure, ...] = ()
+
+    @property
+    def settled(self) -> int:
+        return self.issued + self.failed + self.skipped
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.settled
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ACTIVE_JOB_STATUSES
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.job_id,
+            "status": self.status.value,
+            "finished": self.finished,
+            "total": self.total,
+            "issued": self.issued,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "remaining": self.remaining,
+            "error": self.error,
+            "failures": [
+                {
+                    "candidate_id": f.candidate_id,
+                    "candidate": f.candidate_name,
+                    "outcome": f.state.value,
+                    "reason": f.reason,
+                }
+                for f in self.failures
+            ],
+        }
+
+
+def get_issue_job(job_id: int) -> IssueJob:
+    job = db.session.get(IssueJob, job_id) if 0 < job_id <= MAX_ID else None
+    if job is None:
+        raise NotFound(f"There is no issuing job {job_id}.")
+    return job
+
+
+def active_issue_job(programme: Programme) -> IssueJob | None:
+    return db.session.scalar(
+        sa.select(IssueJob).where(
+            IssueJob.programme_id == programme.id, IssueJob.status.in_(ACTIVE_JOB_STATUSES)
+        )
+    )
+
+
+def job_progress(job: IssueJob, *, failures: int = FAILURES_SHOWN) -> JobProgress:
+    """Counts of ``job``'s items by outcome, and the first ``failures`` items not issued."""
+    counts = _item_counts([job.id]).get(job.id, {})
+    shown: list[ItemFailure] = []
+    if failures:
+        rows = db.session.execute(
+            sa.select(IssueJobItem, User.full_name)
+            .join(User, User.id == IssueJobItem.candidate_id)
+            .where(
+                IssueJobItem.job_id == job.id,
+                IssueJobItem.state.in_((IssueItemState.FAILED, IssueItemState.SKIPPED)),
+            )
+            .order_by(IssueJobItem.id)
+            .limit(failures)
+        )
+        shown = [
+            ItemFailure(item.candidate_id, name, item.state, item.error or "")
+            for item, name in rows
+        ]
+    return JobProgress(
+        job_id=job.id,
+        status=job.status,
+        total=job.total,
+        issued=counts.get(IssueItemState.ISSUED, 0),
+        failed=counts.get(IssueItemState.FAILED, 0),
+        skipped=counts.get(IssueItemState.SKIPPED, 0),
+        error=job.error,
+        failures=tuple(shown),
+    )
+
+
+def recent_issue_jobs(limit: int = 50) -> list[tuple[IssueJob, JobProgress]]:
+    """The newest jobs with their counts (no failure lists), in two queries."""
+    jobs = list(
+        db.session.scalars(
+            sa.select(IssueJob)
+            .options(sa.orm.joinedload(IssueJob.programme), sa.orm.joinedload(IssueJob.created_by))
+            .order_by(IssueJob.created_at.desc(), IssueJob.id.desc())
+            .limit(limit)
+        )
+    )
+    counts = _item_counts([j.id for j in jobs])
+    return [
+        (
+            job,
+            JobProgress(
+                job_id=job.id,
+                status=job.status,
+                total=job.total,
+                issued=counts.get(job.id, {}).get(IssueItemState.ISSUED, 0),
+                failed=counts.get(job.id, {}).get(IssueItemState.FAILED, 0),
+                skipped=counts.get(job.id, {}).get(IssueItemState.SKIPPED, 0),
+                error=job.error,
+            ),
+        )
+        for job in jobs
+    ]
+
+
+def _item_counts(job_ids: list[int]) -> dict[int, dict[IssueItemState, int]]:
+    counts: dict[int, dict[IssueItemState, int]] = {}
+    if job_ids:
+        for job_id, state, count in db.session.execute(
+            sa.select(IssueJobItem.job_id, IssueJobItem.state, sa.func.count())
+            .where(IssueJobItem.job_id.in_(job_ids))
+            .group_by(IssueJobItem.job_id, IssueJobItem.state)
+        ):
+            counts.setdefault(job_id, {})[IssueItemState(state)] = count
+    return counts
+
+
+# ---------------------------------------------------------------- starting
+
+
+def start_issue_job(
+    programme: Programme, actor: User | None, *, today: dt.date, queue: bool = True
+) -> IssueJob:
+    """Record a job issuing ``programme`` to every candidate eligible ``today`` who does not
+    hold it, and queue it for a worker once the transaction commits (``queue=False``: the
+    caller runs it). Flushes; does not commit.
+
+    Refused with :class:`JobAlreadyRunning` while a job for the same award is queued or
+    running (a double click starts one job), and with ``RuleViolation`` if nobody is
+    waiting for the award."""
+    active = active_issue_job(programme)
+    if active is not None:
+        raise JobAlreadyRunning(active)
+    candidates = eligible_not_issued(programme, today)
+    if not candidates:
+        raise RuleViolation(
+            f"Nobody is waiting for the {programme.title}: every candidate who meets its"
+            " requirements already holds it.",
+            slug="nobody_eligible",
+        )
+    job = IssueJob(
+        programme=programme,
+        status=IssueJobStatus.QUEUED,
+        total=len(candidates),
+        created_by_id=actor.id if actor else None,
+        created_at=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(job)
+    except sa.exc.IntegrityError:
+        # Two clicks at once: the partial unique index lets one job per award be active.
+        active = active_issue_job(programme)
+        if active is None:
+            raise
+        raise JobAlreadyRunning(active) from None
+    db.session.execute(
+        sa.insert(IssueJobItem),
+        [
+            {"job_id": job.id, "candidate_id": c.id, "state": IssueItemState.PENDING}
+            for c in candidates
+        ],
+    )
+    record_event(
+        actor,
+        "issue_job.started",
+        "issue_job",
+        job.id,
+        after={"programme": programme.code, "candidates": len(candidates)},
+    )
+    if queue:
+        from certification.certificates.tasks import issue_job_task
+        from certification.queue import enqueue_after_commit
+
+        enqueue_after_commit(issue_job_task, job.id)
+    return job
+
+
+def stale_issue_jobs(now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
+    """Active jobs nobody is running: (stale, still beating). A job is stale when its
+    heartbeat, or its creation if it never started, is older than ``JOB_STALE_SECONDS``."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    stale: list[int] = []
+    beating: list[int] = []
+    for job_id, heartbeat_at, created_at in db.session.execute(
+        sa.select(IssueJob.id, IssueJob.heartbeat_at, IssueJob.created_at)
+        .where(IssueJob.status.in_(ACTIVE_JOB_STATUSES))
+        .order_by(IssueJob.id)
+    ):
+        (stale if (heartbeat_at or created_at) < cutoff else beating).append(job_id)
+    return stale, beating
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class _Ready:
+    """A candidate whose certificate is prepared and being rendered."""
+
+    item_id: int
+    candidate_id: int
+    certificate: Certificate  # not in the session: it is added when stored
+    snapshot: CertificateSnapshot
+    result: Future[tuple[bytes, str]] | None = None
+
+
+@dataclass
+class _Batch:
+    ready: list[_Ready] = field(default_factory=list)
+    # Settled while preparing: item id -> (state, reason)
+    settled: dict[int, tuple[IssueItemState, str]] = field(default_factory=dict)
+    last_item_id: int = 0
+
+
+ProgressCallback = Callable[[JobProgress], None]
+
+
+def run_issue_job(
+    job_id: int,
+    *,
+    today: dt.date,
+    processes: int | None = None,
+    batch_size: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    runner: str | None = None,
+) -> JobProgress | None:
+    """Run (or carry on with) a job until no item is pending. Returns where it stands, or
+    None if another runner holds the job.
+
+    Unlike services, this owns its transactions: it commits once per batch, so that a crash
+    loses at most the batch in hand. Call it from a queue task or a CLI command, never
+    inside a request."""
+    config = current_app.config
+    processes = max(1, int(processes or config["ISSUE_PROCESSES"] or 1))
+    batch_size = max(1, int(batch_size or config["ISSUE_BATCH_SIZE"]))
+    runner = runner or _runner_name()
+    if not _claim(job_id, runner):
+        return None
+    try:
+        setup = sealing_setup()
+        db.session.rollback()  # end the read; nothing is held while rendering
+        with _Renderer(processes, setup) as renderer:
+            prepared_any = True
+            while prepared_any:  # a second pass finds nothing unless something was missed
+                prepared_any = False
+                cursor = 0
+                in_flight: deque[_Batch] = deque()
+                while True:
+                    batch = _prepare_batch(job_id, cursor, batch_size, today)
+                    if batch is not None:
+                        prepared_any = True
+                        cursor = batch.last_item_id
+                        renderer.submit(batch.ready)
+                        in_flight.append(batch)
+                    # Keep one batch rendering while the one before it is stored.
+                    while in_flight and (batch is None or len(in_flight) > 1):
+                        _store_batch(job_id, runner, in_flight.popleft(), today)
+                        if on_progress is not None:
+                            on_progress(job_progress(get_issue_job(job_id), failures=0))
+                    if batch is None:
+                        break
+        _finish(job_id, runner)
+    except _LostClaim:
+        db.session.rollback()
+        log.info("Issuing job %s was taken over by another runner; %s stops.", job_id, runner)
+        return None
+    except SigningNotConfigured as problem:
+        db.session.rollback()
+        _fail(job_id, runner, problem.message)
+    except OperationalError:
+        # The database went away: leave the job as it is, for the sweep to resume.
+        db.session.rollback()
+        raise
+    except Exception:
+        db.session.rollback()
+        log.exception("Issuing job %s failed", job_id)
+        _fail(
+            job_id,
+            runner,
+            "The job stopped on an unexpected error (the worker's log has the details)."
+            " Candidates not yet issued can be issued by starting a new job.",
+        )
+        raise
+    return job_progress(get_issue_job(job_id))
+
+
+def _runner_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _claim(job_id: int, runner: str) -> bool:
+    """Take the job unless another runner holds it with a fresh heartbeat; commits."""
+    now = utcnow()
+    stale = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    claimed = db.session.execute(
+        sa.update(IssueJob)
+        .where(
+            IssueJob.id == job_id,
+            IssueJob.status.in_(ACTIVE_JOB_STATUSES),
+            sa.or_(
+                IssueJob.runner.is_(None),
+                IssueJob.runner == runner,
+                IssueJob.heartbeat_at.is_(None),
+                IssueJob.heartbeat_at < stale,
+            ),
+        )
+        .values(status=IssueJobStatus.RUNNING, runner=runner, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed:
+        db.session.execute(
+            sa.update(IssueJob)
+            .where(IssueJob.id == job_id, IssueJob.started_at.is_(None))
+            .values(started_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return bool(claimed)
+
+
+def _beat(job_id: int, runner: str) -> None:
+    """Renew the heartbeat as the first write of a transaction, or find the job taken over.
+
+    On SQLite this write takes the database's write lock; on PostgreSQL it locks the job's
+    row: either way two runners of one job never store at the same time."""
+    beat = db.session.execute(
+        sa.update(IssueJob)
+        .where(
+            IssueJob.id == job_id,
+            IssueJob.runner == runner,
+            IssueJob.status == IssueJobStatus.RUNNING,
+        )
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not beat:
+        raise _LostClaim
+
+
+def _prepare_batch(job_id: int, after_id: int, size: int, today: dt.date) -> _Batch | None:
+    """Phase 1: the next pending items after ``after_id``, checked and prepared (reads only)."""
+    job = get_issue_job(job_id)
+    rows = db.session.execute(
+        sa.select(IssueJobItem.id, User)
+        .join(User, User.id == IssueJobItem.candidate_id)
+        .where(
+            IssueJobItem.job_id == job_id,
+            IssueJobItem.state == IssueItemState.PENDING,
+            IssueJobItem.id > after_id,
+        )
+        .order_by(IssueJobItem.id)
+        .limit(size)
+    ).all()
+    if not rows:
+        db.session.rollback()
+        return None
+    ids = [candidate.id for _, candidate in rows]
+    transcripts = load_transcripts(ids)
+    held = held_awards_by_candidate(today, ids)
+    issuers = current_issuers()
+    settings = current_settings()
+    now = utcnow()
+    batch = _Batch(last_item_id=rows[-1][0])
+    for item_id, candidate in rows:
+        try:
+            certificate = prepare_certificate(
+                candidate,
+                job.programme,
+                job.created_by,
+                today=today,
+                now=now,
+                transcript=transcripts[candidate.id].for_engine(),
+                held=held.get(candidate.id, frozenset()),
+                issuers=issuers,
+            )
+        except (AlreadyIssued, RequirementsNotMet) as refusal:
+            batch.settled[item_id] = _refusal_outcome(refusal)
+        else:
+            snapshot = snapshot_of(certificate, settings)
+            batch.ready.append(_Ready(item_id, candidate.id, certificate, snapshot))
+    db.session.rollback()
+    return batch
+
+
+def _refusal_outcome(refusal: AlreadyIssued | RequirementsNotMet) -> tuple[IssueItemState, str]:
+    if isinstance(refusal, AlreadyIssued):
+        return (
+            IssueItemState.SKIPPED,
+            f"Already holds a current certificate for this award: {refusal.code}.",
+        )
+    return (
+        IssueItemState.FAILED,
+        "No longer meets every requirement of this award. Still needed: "
+        + "; ".join(refusal.missing)
+        + ".",
+    )
+
+
+def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> None:
+    """Phase 3: one short write transaction that settles the batch's items; commits."""
+    _beat(job_id, runner)
+    job = get_issue_job(job_id)
+    item_ids = [r.item_id for r in batch.ready] + list(batch.settled)
+    items = {
+        i.id: i
+        for i in db.session.scalars(sa.select(IssueJobItem).where(IssueJobItem.id.in_(item_ids)))
+    }
+    now = utcnow()
+
+    def settle(item_id: int, state: IssueItemState, reason: str | None, code: str | None) -> None:
+        item = items[item_id]
+        item.state, item.certificate_code, item.done_at = state, code, now
+        item.error = reason[:2000] if reason else None
+
+    for item_id, (state, reason) in batch.settled.items():
+        if items[item_id].state is IssueItemState.PENDING:
+            settle(item_id, state, reason, None)
+
+    ready = [r for r in batch.ready if items[r.item_id].state is IssueItemState.PENDING]
+    ids = [r.candidate_id for r in ready]
+    # Lock the candidates, then look again: meanwhile a credit may have been removed or an
+    # administrator may have issued by hand.
+    lock_candidates(ids)
+    candidates = {
+        u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))
+    }  # also refreshes the candidates the prepared certificates refer to
+    transcripts = load_transcripts(ids)
+    held = held_awards_by_candidate(today, ids)
+    rules = programme_rules(job.programme)
+    for entry in ready:
+        if entry.result is None:
+            raise RuntimeError("A prepared certificate was never sent to be rendered.")
+        try:
+            pdf, digest = entry.result.result()
+        except SigningNotConfigured:
+            raise
+        except Exception as error:
+            log.exception("Rendering the certificate of candidate %s failed", entry.candidate_id)
+            settle(
+                entry.item_id, IssueItemState.FAILED, f"The PDF could not be made: {error}", None
+            )
+            continue
+        transcript = dataclasses.replace(
+            transcripts[entry.candidate_id].for_engine(),
+            held_awards=held.get(entry.candidate_id, frozenset()),
+        )
+        report = evaluate_progress(rules, transcript, today)
+        if not report.eligible:
+            settle(entry.item_id, *_refusal_outcome(RequirementsNotMet(report.missing)), None)
+            continue
+        certificate = entry.certificate
+        # The instances of this transaction (those of the prepare step may be detached).
+        certificate.candidate = candidates[entry.candidate_id]
+        certificate.programme = job.programme
+        certificate.pdf, certificate.pdf_sha256 = pdf, digest
+        try:
+            store_certificate(certificate, job.created_by, today=today)
+        except AlreadyIssued as refusal:
+            settle(entry.item_id, *_refusal_outcome(refusal), None)
+        else:
+            settle(entry.item_id, IssueItemState.ISSUED, None, certificate.code)
+    db.session.commit()
+    db.session.expunge_all()  # nothing of this batch needs to stay in memory
+
+
+def _finish(job_id: int, runner: str) -> None:
+    _beat(job_id, runner)
+    job = get_issue_job(job_id)
+    job.status, job.finished_at, job.runner = IssueJobStatus.DONE, utcnow(), None
+    progress = job_progress(job, failures=0)
+    record_event(
+        None,
+        "issue_job.finished",
+        "issue_job",
+        job.id,
+        after={
+            "programme": job.programme.code,
+            "issued": progress.issued,
+            "failed": progress.failed,
+            "skipped": progress.skipped,
+        },
+    )
+    db.session.commit()
+
+
+def _fail(job_id: int, runner: str, reason: str) -> None:
+    """Stop the job for a reason that concerns every candidate (no seal key, say)."""
+    job = get_issue_job(job_id)
+    if job.runner != runner or not job.is_active:
+        db.session.rollback()
+        return
+    job.status, job.finished_at, job.runner, job.error = (
+        IssueJobStatus.FAILED,
+        utcnow(),
+        None,
+        reason[:1000],
+    )
+    record_event(None, "issue_job.failed", "issue_job", job.id, after={"reason": reason})
+    db.session.commit()
+
+
+# ---------------------------------------------------------------- rendering in processes
+
+
+class _Renderer:
+    """Phase 2: renders and seals snapshots, in a pool of ``processes`` processes (or in
+    this one when there is one). The pool starts its processes with ``forkserver`` (or
+    ``spawn``): forking a threaded queue worker is not safe."""
+
+    def __init__(self, processes: int, setup: SealingSetup) -> None:
+        self._setup = setup
+        self._pool = (
+            ProcessPoolExecutor(
+                max_workers=processes,
+                mp_context=_process_context(),
+                initializer=_start_sealer,
+                initargs=(setup,),
+            )
+            if processes > 1
+            else None
+        )
+
+    def submit(self, ready: Iterable[_Ready]) -> None:
+        for entry in ready:
+            if self._pool is not None:
+                entry.result = self._pool.submit(_seal_in_worker, entry.snapshot)
+                continue
+            entry.result = Future()
+            try:
+                entry.result.set_result(render_and_seal(entry.snapshot, self._setup))
+            except Exception as error:
+                entry.result.set_exception(error)
+
+    def __enter__(self) -> _Renderer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _process_context() -> BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # The server imports this module (and so the renderer and pyHanko) once; each pool
+        # process is forked from it, ready to work.
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+_worker_setup: SealingSetup | None = None
+
+
+def _start_sealer(setup: SealingSetup) -> None:
+    """Open both seal keys and register the fonts once per pool process."""
+    global _worker_setup
+    _worker_setup = setup
+    register_fonts()
+    for _, key in setup.sealers:
+        signer_for(key)
+
+
+def _seal_in_worker(snapshot: CertificateSnapshot) -> tuple[bytes, str]:
+    if _worker_setup is None:
+        raise RuntimeError("This process was not started with the seal keys.")
+    return render_and_seal(snapshot, _worker_setup)

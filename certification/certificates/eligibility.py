@@ -1,0 +1,62 @@
+"""Eligibility in SQL with awards held counted, as issuing counts them.
+
+:mod:`certification.records.eligibility` writes the rules; this module adds what only the
+certificates area knows: who holds a valid certificate (current, that is neither revoked
+nor superseded, and not expired on the day), the same test as
+:func:`certification.certificates.services.held_awards_by_candidate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from certification.auth.models import Role, User
+from certification.catalogue.models import Programme
+from certification.certificates.models import Certificate
+from certification.records.eligibility import HeldBy, eligible_candidate_ids
+
+
+def valid_on(today: dt.date) -> sa.ColumnElement[bool]:
+    """The condition "this certificate is valid on ``today``"."""
+    return sa.and_(
+        Certificate.is_current,
+        sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today),
+    )
+
+
+def holders(today: dt.date) -> HeldBy:
+    """For a programme, a SELECT of the ids of the candidates who hold a valid certificate
+    of it on ``today``; to pass as ``held`` to the records' eligibility functions."""
+
+    def held_by(programme: Programme) -> sa.Select[int]:
+        return sa.select(Certificate.candidate_id).where(
+            Certificate.programme_id == programme.id, valid_on(today)
+        )
+
+    return held_by
+
+
+def eligible_ids(programme: Programme, today: dt.date) -> sa.Select[int]:
+    """Candidates who meet every requirement of ``programme`` on ``today``, awards held
+    counting as prerequisites met (whether or not they hold ``programme`` itself)."""
+    return eligible_candidate_ids(programme, today, holders(today))
+
+
+def eligible_not_holding_ids(programme: Programme, today: dt.date) -> sa.Select[int]:
+    """Candidates who meet every requirement of ``programme`` and hold no valid certificate
+    of it: those a certificate may be issued to (an expired one may be renewed)."""
+    return eligible_ids(programme, today).where(User.id.not_in(holders(today)(programme)))
+
+
+def eligible_not_holding(programme: Programme, today: dt.date) -> sa.Select[User]:
+    """The same candidates as :func:`eligible_not_holding_ids`, as users sorted by name."""
+    return (
+        sa.select(User)
+        .where(
+            User.role == Role.CANDIDATE,
+            User.id.in_(eligible_not_holding_ids(programme, today)),
+        )
+        .order_by(User.name_key, User.id)
+    )

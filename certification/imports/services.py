@@ -1,0 +1,693 @@
+"""CSV imports: a preview that checks every row by the rules of single entry, then a commit
+that writes every row in one go, or none.
+
+Each row is checked by the functions single entry calls (``check_person``, ``check_credit``,
+``check_result``, ``attempts_refusal``), so an import and the admin form refuse alike. What
+differs is the looking up and the writing: calling ``record_credit`` once per row costs a few
+queries and a savepoint per row (see ``bench/bench_import.py``), so an import looks up every
+candidate, course, assessment and existing record it needs in a few queries first, and
+inserts its rows and their audit events in bulk. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from certification.audit import AuditEvent, record_event
+from certification.auth.models import Role, User
+from certification.auth.services import PersonFields, check_person, normalise_email
+from certification.catalogue.models import Assessment, Course
+from certification.errors import NotFound, ServiceError
+from certification.extensions import db
+from certification.imports.csvfile import (
+    DELIMITER_NAMES,
+    CellError,
+    CsvRow,
+    CsvTable,
+    Problem,
+    parse_decimal,
+    read_csv,
+)
+from certification.imports.models import ImportKind, ImportUpload
+from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.records.services import attempts_refusal, check_credit, check_result
+from certification.types import MAX_ID, utcnow
+from certification.validation import FieldErrors, as_code, name_search_key
+
+COLUMNS: dict[ImportKind, tuple[str, ...]] = {
+    ImportKind.CANDIDATES: ("email", "full_name", "country"),
+    ImportKind.CREDITS: ("email", "course_code", "completed_on"),
+    ImportKind.RESULTS: ("email", "assessment_code", "score", "taken_on"),
+}
+DATE_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
+    ImportKind.CANDIDATES: (),
+    ImportKind.CREDITS: ("completed_on",),
+    ImportKind.RESULTS: ("taken_on",),
+}
+# The services' field names, as the file's columns are called.
+_COLUMN_OF_FIELD = {"course": "course_code", "assessment": "assessment_code"}
+_LOOKUP_CHUNK = 500  # ids or e-mails per IN (...) query
+_WRITE_BATCH = 1000  # rows per INSERT
+SUMMARY_PROBLEMS = 200  # problems kept in an upload's stored summary
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import found, or wrote: counts, and every problem as (row, column, message)."""
+
+    kind: ImportKind
+    rows_read: int
+    new: int
+    already_recorded: int
+    problems: tuple[Problem, ...] = ()
+    extra_columns: tuple[str, ...] = ()
+    encoding: str = ""
+    delimiter: str = ""
+    date_format: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def counts(self) -> str:
+        return f"{self.new} new, {self.already_recorded} already recorded"
+
+    def to_summary(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "rows_read": self.rows_read,
+            "new": self.new,
+            "already_recorded": self.already_recorded,
+            "problem_count": len(self.problems),
+            "problems": [list(p) for p in self.problems[:SUMMARY_PROBLEMS]],
+            "extra_columns": list(self.extra_columns),
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "date_format": self.date_format,
+        }
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any]) -> ImportReport:
+        return cls(
+            kind=ImportKind(summary["kind"]),
+            rows_read=summary["rows_read"],
+            new=summary["new"],
+            already_recorded=summary["already_recorded"],
+            problems=tuple(Problem(*p) for p in summary.get("problems", [])),
+            extra_columns=tuple(summary.get("extra_columns", [])),
+            encoding=summary.get("encoding", ""),
+            delimiter=summary.get("delimiter", ""),
+            date_format=summary.get("date_format", ""),
+        )
+
+
+class ImportRefused(ServiceError):
+    """Nothing was imported: the file has problems, or the database changed meanwhile."""
+
+    slug = "import_refused"
+    http_status = 422
+
+    def __init__(self, report: ImportReport, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or f"Nothing was imported: the file has {_plural(len(report.problems), 'problem')}."
+        )
+        self.report = report
+
+
+# ------------------------------------------------------------------ preview and commit
+
+
+def preview_import(kind: ImportKind, data: bytes, *, today: dt.date) -> ImportReport:
+    """Check every row of ``data`` as single entry would, and write nothing."""
+    return _plan(kind, data, today).report
+
+
+def commit_import(
+    kind: ImportKind,
+    data: bytes,
+    *,
+    actor: User | None,
+    today: dt.date,
+    filename: str = "",
+    upload_id: int | None = None,
+) -> ImportReport:
+    """Check every row again and write all the new ones, or nothing if any row is bad.
+
+    The caller's transaction holds the rows, flushed; the caller commits. Should a unique
+    constraint fire (someone recorded the same credit meanwhile), nothing of the import is
+    kept and ``ImportRefused`` says so.
+    """
+    plan = _plan(kind, data, today)
+    report = plan.report
+    if not report.ok:
+        raise ImportRefused(report)
+    now = utcnow()
+    actor_id = actor.id if actor is not None else None
+    try:
+        with db.session.begin_nested():
+            # The records go in batches, each followed by its audit events: memory holds
+            # one batch of statements' parameters, not the whole file's.
+            for events in _chunks(plan.write(actor_id, now), _WRITE_BATCH):
+                db.session.execute(
+                    sa.insert(AuditEvent),
+                    [{"occurred_at": now, "actor_id": actor_id, **event} for event in events],
+                )
+    except IntegrityError:
+        raise ImportRefused(
+            report,
+            "Nothing was imported: some of these records were written by someone else while"
+            " the import ran. Preview the file again to see what is new now.",
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    record_event(
+        actor,
+        "import.committed",
+        "import",
+        upload_id if upload_id is not None else digest[:16],
+        after={
+            "kind": kind.value,
+            "filename": filename,
+            "sha256": digest,
+            "rows_read": report.rows_read,
+            "new": report.new,
+            "already_recorded": report.already_recorded,
+        },
+    )
+    db.session.flush()
+    return report
+
+
+# ------------------------------------------------------------------ uploads (the admin's two steps)
+
+
+def store_upload(
+    kind: ImportKind, filename: str, content: bytes, actor: User | None, *, today: dt.date
+) -> ImportUpload:
+    """Keep an uploaded file for its preview and commit, with what a first preview found."""
+    upload = ImportUpload(
+        kind=kind,
+        filename=_display_name(filename),
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=actor,
+        summary=preview_import(kind, content, today=today).to_summary(),
+    )
+    db.session.add(upload)
+    db.session.flush()
+    record_event(
+        actor,
+        "import.uploaded",
+        "import",
+        upload.id,
+        after={
+            "kind": kind.value,
+            "filename": upload.filename,
+            "sha256": upload.sha256,
+            "bytes": len(content),
+        },
+    )
+    return upload
+
+
+def get_upload(upload_id: int) -> ImportUpload:
+    upload = db.session.get(ImportUpload, upload_id) if 0 < upload_id <= MAX_ID else None
+    if upload is None:
+        raise NotFound("There is no such upload.")
+    return upload
+
+
+def recent_uploads(limit: int = 20) -> list[ImportUpload]:
+    return list(
+        db.session.scalars(
+            sa.select(ImportUpload)
+            .options(sa.orm.selectinload(ImportUpload.uploaded_by))
+            .order_by(ImportUpload.uploaded_at.desc(), ImportUpload.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def preview_upload(upload: ImportUpload, *, today: dt.date) -> ImportReport:
+    """A committed upload's report as committed; otherwise a fresh preview against the
+    database as it is now."""
+    if upload.committed_at is not None and upload.summary:
+        return ImportReport.from_summary(upload.summary)
+    return preview_import(upload.kind, upload.content, today=today)
+
+
+def commit_upload(
+    upload: ImportUpload, actor: User | None, *, today: dt.date
+) -> tuple[ImportReport, bool]:
+    """Commit an upload once: (its report, whether this call wrote it).
+
+    The upload is claimed with a conditional UPDATE first, so that a double submit, or two
+    administrators at once, cannot both write it: the second finds it claimed and gets the
+    first one's report. If the import is refused, the request rolls back and the claim too.
+    """
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(ImportUpload)
+        .where(ImportUpload.id == upload.id, ImportUpload.committed_at.is_(None))
+        .values(committed_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.refresh(upload)
+        return preview_upload(upload, today=today), False
+    try:
+        report = commit_import(
+            upload.kind,
+            upload.content,
+            actor=actor,
+            today=today,
+            filename=upload.filename,
+            upload_id=upload.id,
+        )
+    except ImportRefused:
+        # Leave the transaction as it was: the upload is not claimed after all.
+        db.session.execute(
+            sa.update(ImportUpload).where(ImportUpload.id == upload.id).values(committed_at=None)
+        )
+        raise
+    upload.summary = report.to_summary()
+    db.session.flush()
+    return report, True
+
+
+# ------------------------------------------------------------------ planning
+
+
+Event = dict[str, Any]
+
+
+@dataclass
+class _Plan:
+    """What an import would do: its report, and how to write its new rows."""
+
+    report: ImportReport
+    write: Callable[[int | None, dt.datetime], Iterator[Event]]
+
+
+@dataclass
+class _Tally:
+    """Problems and counts gathered while checking the rows."""
+
+    table: CsvTable
+    problems: list[Problem] = field(default_factory=list)
+    already_recorded: int = 0
+
+    def rows(self) -> Iterator[CsvRow]:
+        """The rows whose shape is right (the others have their problem already)."""
+        return (row for row in self.table.rows() if row.number not in self.table.bad_rows)
+
+    def refuse(self, row: int, errors: FieldErrors) -> None:
+        for name, message in errors.messages.items():
+            self.problems.append(Problem(row, _COLUMN_OF_FIELD.get(name, name), message))
+
+    def report(self, kind: ImportKind, new: int) -> ImportReport:
+        table = self.table
+        problems = sorted([*table.problems, *self.problems], key=lambda p: p.row)
+        return ImportReport(
+            kind=kind,
+            rows_read=table.row_count,
+            new=new,
+            already_recorded=self.already_recorded,
+            problems=tuple(problems),
+            extra_columns=table.extra_columns,
+            encoding=table.encoding,
+            delimiter=DELIMITER_NAMES.get(table.delimiter, "") if table.encoding else "",
+            date_format=table.date_format.value if DATE_COLUMNS[kind] and table.date_format else "",
+        )
+
+
+def _plan(kind: ImportKind, data: bytes, today: dt.date) -> _Plan:
+    table = read_csv(data, COLUMNS[kind], date_columns=DATE_COLUMNS[kind])
+    tally = _Tally(table)
+    if kind is ImportKind.CANDIDATES:
+        return _plan_candidates(tally)
+    if kind is ImportKind.CREDITS:
+        return _plan_credits(tally, today)
+    return _plan_results(tally, today)
+
+
+# ------------------------------------------------------------------ candidates
+
+
+def _plan_candidates(tally: _Tally) -> _Plan:
+    people: dict[str, tuple[int, PersonFields]] = {}
+    for row in tally.rows():
+        errors = FieldErrors()
+        values = row.values
+        person = check_person(errors, values["email"], values["full_name"], values["country"])
+        if errors.messages:
+            tally.refuse(row.number, errors)
+        elif (earlier := people.get(person.email)) is None:
+            people[person.email] = (row.number, person)
+        elif earlier[1] == person:
+            tally.already_recorded += 1
+        else:
+            tally.problems.append(
+                Problem(
+                    row.number,
+                    "email",
+                    f"This e-mail is on row {earlier[0]} too, with another name or country.",
+                )
+            )
+    roles = _roles_by_email(people)
+    new: list[PersonFields] = []
+    for email, (number, person) in people.items():
+        role = roles.get(email)
+        if role is None:
+            new.append(person)
+        elif role is Role.CANDIDATE:
+            tally.already_recorded += 1  # the name on file stays as it is
+        else:
+            tally.problems.append(
+                Problem(number, "email", "This e-mail belongs to an administrator's account.")
+            )
+
+    def write(actor_id: int | None, now: dt.datetime) -> Iterator[Event]:
+        for batch in _chunks(new, _WRITE_BATCH):
+            rows = [
+                {
+                    "email": p.email,
+                    "full_name": p.full_name,
+                    "name_key": name_search_key(p.full_name),
+                    "country": p.country,
+                    "role": Role.CANDIDATE,
+                    "active": True,
+                    "created_at": now,
+                }
+                for p in batch
+            ]
+            ids = db.session.scalars(
+                sa.insert(User).returning(User.id, sort_by_parameter_order=True), rows
+            ).all()
+            for user_id, p in zip(ids, batch, strict=True):
+                yield {
+                    "action": f"{Role.CANDIDATE.value}.created",
+                    "object_type": "user",
+                    "object_id": str(user_id),
+                    "after": {
+                        "email": p.email,
+                        "full_name": p.full_name,
+                        "country": p.country,
+                        "role": Role.CANDIDATE.value,
+                        "active": True,
+                    },
+                }
+
+    return _Plan(tally.report(ImportKind.CANDIDATES, len(new)), write)
+
+
+def _roles_by_email(emails: Iterable[str]) -> dict[str, Role]:
+    found: dict[str, Role] = {}
+    for chunk in _chunks(emails):
+        statement = sa.select(User.email, User.role).where(User.email.in_(chunk))
+        found.update((email, role) for email, role in db.session.execute(statement))
+    return found
+
+
+# ------------------------------------------------------------------ credits
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    id: int
+    full_name: str
+
+
+def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
+    emails: set[str] = set()
+    codes: set[str] = set()
+    for row in tally.rows():
+        emails.add(normalise_email(row.values["email"]))
+        if code := as_code(row.values["course_code"]):
+            codes.add(code)
+    candidates = _candidates_by_email(emails)
+    courses = {
+        c.code: c
+        for chunk in _chunks(codes)
+        for c in db.session.scalars(sa.select(Course).where(Course.code.in_(chunk)))
+    }
+    recorded: dict[tuple[int, int], dt.date] = {}
+    for chunk in _chunks(c.id for c in candidates.values()):
+        statement = sa.select(
+            CreditRecord.candidate_id, CreditRecord.course_id, CreditRecord.completed_on
+        ).where(CreditRecord.candidate_id.in_(chunk))
+        recorded.update(
+            ((cid, course_id), on) for cid, course_id, on in db.session.execute(statement)
+        )
+
+    new: dict[tuple[int, int], dt.date] = {}
+    for row in tally.rows():
+        values = row.values
+        errors = FieldErrors()
+        candidate = _candidate_for(errors, candidates, values["email"])
+        completed_on = _date_in(tally.table, errors, row, "completed_on")
+        code = as_code(values["course_code"])
+        course = courses.get(code) if code else None
+        check_credit(errors, course, values["course_code"], completed_on, today)
+        if errors.messages:
+            tally.refuse(row.number, errors)
+            continue
+        if candidate is None or course is None or completed_on is None:
+            continue  # a date that could not be read; its problem is noted already
+        pair = (candidate.id, course.id)
+        earlier = recorded.get(pair) or new.get(pair)
+        if earlier is None:
+            new[pair] = completed_on
+        elif earlier == completed_on:
+            tally.already_recorded += 1
+        else:
+            tally.problems.append(
+                Problem(
+                    row.number,
+                    "completed_on",
+                    f"{candidate.full_name} already has {course.code}, completed on"
+                    f" {earlier.isoformat()}; this row says {completed_on.isoformat()}."
+                    " A course counts once: correct the file or the record.",
+                )
+            )
+    course_by_id = {c.id: c for c in courses.values()}
+
+    def write(actor_id: int | None, now: dt.datetime) -> Iterator[Event]:
+        for batch in _chunks(new.items(), _WRITE_BATCH):
+            db.session.execute(
+                sa.insert(CreditRecord),
+                [
+                    {
+                        "candidate_id": cid,
+                        "course_id": course_id,
+                        "completed_on": on,
+                        "recorded_at": now,
+                        "recorded_by_id": actor_id,
+                    }
+                    for (cid, course_id), on in batch
+                ],
+            )
+            for (cid, course_id), on in batch:
+                yield {
+                    "action": "credit.recorded",
+                    "object_type": "user",
+                    "object_id": str(cid),
+                    "after": {
+                        "course": course_by_id[course_id].code,
+                        "credits": str(course_by_id[course_id].credits),
+                        "completed_on": on.isoformat(),
+                    },
+                }
+
+    return _Plan(tally.report(ImportKind.CREDITS, len(new)), write)
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True, order=True)
+class _Sitting:
+    taken_on: dt.date
+    row: int
+    score: Decimal
+
+
+def _plan_results(tally: _Tally, today: dt.date) -> _Plan:
+    emails: set[str] = set()
+    codes: set[str] = set()
+    for row in tally.rows():
+        emails.add(normalise_email(row.values["email"]))
+        if code := as_code(row.values["assessment_code"]):
+            codes.add(code)
+    candidates = _candidates_by_email(emails)
+    assessments = {
+        a.code: a
+        for chunk in _chunks(codes)
+        for a in db.session.scalars(sa.select(Assessment).where(Assessment.code.in_(chunk)))
+    }
+    # Per (candidate, assessment): the attempts on record, as (taken_on, score).
+    recorded: dict[tuple[int, int], list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    for chunk in _chunks(c.id for c in candidates.values()):
+        statement = sa.select(
+            AssessmentAttempt.candidate_id,
+            AssessmentAttempt.assessment_id,
+            AssessmentAttempt.taken_on,
+            AssessmentAttempt.score,
+        ).where(AssessmentAttempt.candidate_id.in_(chunk))
+        for cid, aid, sat_on, marks in db.session.execute(statement):
+            recorded[(cid, aid)].append((sat_on, marks))
+
+    pending: dict[tuple[int, int], list[_Sitting]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for row in tally.rows():
+        values = row.values
+        errors = FieldErrors()
+        candidate = _candidate_for(errors, candidates, values["email"])
+        score = _number_in(errors, "score", values["score"])
+        taken_on = _date_in(tally.table, errors, row, "taken_on")
+        code = as_code(values["assessment_code"])
+        assessment = assessments.get(code) if code else None
+        check_result(errors, assessment, values["assessment_code"], score, taken_on, today)
+        if errors.messages:
+            tally.refuse(row.number, errors)
+            continue
+        if candidate is None or assessment is None or score is None or taken_on is None:
+            continue  # a date that could not be read; its problem is noted already
+        key = (candidate.id, assessment.id)
+        names[candidate.id] = candidate.full_name
+        if (taken_on, score) in recorded[key] or any(
+            (s.taken_on, s.score) == (taken_on, score) for s in pending[key]
+        ):
+            tally.already_recorded += 1
+        else:
+            pending[key].append(_Sitting(taken_on, row.number, score))
+
+    # Attempts in the file count towards the limit in the order they were taken.
+    assessment_by_id = {a.id: a for a in assessments.values()}
+    new: list[tuple[int, Assessment, int, _Sitting]] = []
+    for (cid, aid), sittings in pending.items():
+        assessment = assessment_by_id[aid]
+        made = len(recorded[(cid, aid)])
+        for sitting in sorted(sittings):
+            if refusal := attempts_refusal(names[cid], assessment, made):
+                tally.problems.append(Problem(sitting.row, "assessment_code", refusal.message))
+            else:
+                made += 1
+                new.append((cid, assessment, made, sitting))
+
+    def write(actor_id: int | None, now: dt.datetime) -> Iterator[Event]:
+        for batch in _chunks(new, _WRITE_BATCH):
+            db.session.execute(
+                sa.insert(AssessmentAttempt),
+                [
+                    {
+                        "candidate_id": cid,
+                        "assessment_id": assessment.id,
+                        "attempt_number": number,
+                        "score": sitting.score,
+                        "taken_on": sitting.taken_on,
+                        "recorded_at": now,
+                        "recorded_by_id": actor_id,
+                    }
+                    for cid, assessment, number, sitting in batch
+                ],
+            )
+            for cid, assessment, number, sitting in batch:
+                yield {
+                    "action": "result.recorded",
+                    "object_type": "user",
+                    "object_id": str(cid),
+                    "after": {
+                        "assessment": assessment.code,
+                        "attempt": number,
+                        "score": str(sitting.score),
+                        "taken_on": sitting.taken_on.isoformat(),
+                    },
+                }
+
+    return _Plan(tally.report(ImportKind.RESULTS, len(new)), write)
+
+
+# ------------------------------------------------------------------ cells and look-ups
+
+
+def _candidates_by_email(emails: Iterable[str]) -> dict[str, _Candidate]:
+    found: dict[str, _Candidate] = {}
+    # No database stores a NUL in text, and PostgreSQL refuses to even receive one.
+    for chunk in _chunks(e for e in emails if e and "\x00" not in e):
+        statement = sa.select(User.email, User.id, User.full_name).where(
+            User.role == Role.CANDIDATE, User.email.in_(chunk)
+        )
+        found.update(
+            (email, _Candidate(i, name)) for email, i, name in db.session.execute(statement)
+        )
+    return found
+
+
+def _candidate_for(
+    errors: FieldErrors, candidates: dict[str, _Candidate], email: str
+) -> _Candidate | None:
+    if not email:
+        errors.add("email", "This field is required.")
+        return None
+    candidate = candidates.get(normalise_email(email))
+    if candidate is None:
+        errors.add("email", "No candidate with this e-mail.")
+    return candidate
+
+
+def _date_in(table: CsvTable, errors: FieldErrors, row: CsvRow, name: str) -> dt.date | None:
+    text = row.values[name]
+    if not text:
+        errors.add(name, "This field is required.")
+        return None
+    if table.date_format is None or (row.number, name) in table.flagged_cells:
+        return None  # the file's date format is unclear, or this date's: that is said already
+    try:
+        return table.parse_date(text)
+    except CellError as error:
+        errors.add(name, str(error))
+        return None
+
+
+def _number_in(errors: FieldErrors, name: str, text: str) -> Decimal | None:
+    if not text:
+        errors.add(name, "This field is required.")
+        return None
+    try:
+        return parse_decimal(text)
+    except CellError as error:
+        errors.add(name, str(error))
+        return None
+
+
+def _chunks(values: Iterable[Any], size: int = _LOOKUP_CHUNK) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _display_name(filename: str) -> str:
+    """The file's own name, without a browser's path and without control characters."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if ch.isprintable())
+    return name.strip()[:255] or "upload.csv"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"

@@ -1,0 +1,460 @@
+"""E-mail through an outbox: a message is a row written in the same transaction as the
+change it announces, and a queue worker sends it after that transaction commits.
+
+So a rolled-back request sends nothing, a web request never waits for a mail server, and a
+message whose task was lost (a worker killed, a host gone) is still in the table, where a
+periodic sweep finds it. Every attempt is counted on the row; an administrator sees the
+failures on /admin/emails and may send one again.
+
+Like every service, the ``queue_*`` functions and :func:`retry` flush and never commit.
+:func:`deliver` is the exception, on purpose: it is a worker's unit of work, not part of a
+request, and it must commit its claim on a message *before* talking to the mail server and
+the outcome right after, so that a sent message is never rolled back into "queued" and sent
+twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from certification.audit import record_event
+from certification.auth.models import PasswordSetupLink, User
+from certification.certificates.models import Certificate
+from certification.certificates.pdf import format_long_date
+from certification.errors import NotFound, RuleViolation
+from certification.extensions import db
+from certification.mail.compose import Attachment, certificate_attachment, compose_message
+from certification.mail.models import EmailKind, EmailStatus, OutgoingEmail
+from certification.mail.transport import MailSettings, describe_error, is_permanent, send_message
+from certification.queue import enqueue_after_commit
+from certification.types import MAX_ID, utcnow
+
+log = logging.getLogger(__name__)
+
+PROGRAMME_NAME = "European Certificate and Diploma in Imaging Informatics"
+EXPIRY_REMINDER_WINDOW = dt.timedelta(days=90)
+# How long a worker may take to hand one message over before another may try: far longer
+# than any send (MAIL_TIMEOUT is per network operation), short enough to recover soon.
+SENDING_LEASE = dt.timedelta(minutes=15)
+# A queued message this long past its due time has lost its task; the sweep queues it again.
+STALLED_AFTER = dt.timedelta(minutes=10)
+# A retry that Huey runs a little early (clocks of two hosts) is still allowed to send.
+CLOCK_TOLERANCE = dt.timedelta(seconds=30)
+# The one-time token in an invitation works like a password until it is used; once the
+# message is sent, the stored copy of the body no longer needs it.
+_SET_PASSWORD_TOKEN = re.compile(r"(/set-password/)[\w-]+")
+
+
+class DeliveryFailed(Exception):
+    """A message could not be handed over. ``final``: no more automatic attempts."""
+
+    def __init__(self, email_id: int, reason: str, *, final: bool) -> None:
+        super().__init__(f"E-mail {email_id} was not sent: {reason}")
+        self.email_id = email_id
+        self.reason = reason
+        self.final = final
+
+
+# ---------------------------------------------------------------- queueing
+
+
+def queue_invitation(candidate: User, set_password_url: str, actor: User | None) -> OutgoingEmail:
+    """Queue the invitation carrying ``candidate``'s set-password link (just made with
+    :func:`~certification.auth.services.create_password_setup_link`)."""
+    link = db.session.scalar(
+        sa.select(PasswordSetupLink)
+        .where(PasswordSetupLink.user_id == candidate.id, PasswordSetupLink.used_at.is_(None))
+        .order_by(PasswordSetupLink.expires_at.desc())
+        .limit(1)
+    )
+    outgoing = _new_email(
+        EmailKind.INVITATION,
+        candidate,
+        subject=f"Set your password: {PROGRAMME_NAME}",
+        body=_render(
+            "invitation.txt",
+            candidate=candidate,
+            inviter=actor.full_name if actor is not None else None,
+            set_password_url=set_password_url,
+            valid_until=_moment_in_words(link.expires_at) if link is not None else None,
+            programme_name=PROGRAMME_NAME,
+        ),
+    )
+    db.session.add(outgoing)
+    db.session.flush()
+    _send_after_commit(outgoing.id)
+    record_event(
+        actor,
+        "email.queued",
+        "outgoing_email",
+        outgoing.id,
+        after={"kind": outgoing.kind.value, "recipient": outgoing.recipient},
+    )
+    return outgoing
+
+
+def queue_certificate_issued(certificate: Certificate) -> OutgoingEmail | None:
+    """Queue "your certificate is issued" with its PDF; once per certificate (None if it
+    was queued before)."""
+    outgoing = _new_email(
+        EmailKind.CERTIFICATE_ISSUED,
+        certificate.candidate,
+        subject=f"Your {certificate.award_title} ({certificate.code})",
+        body=_render(
+            "certificate_issued.txt", certificate=certificate, candidate=certificate.candidate
+        ),
+        certificate=certificate,
+        dedupe_key=f"certificate-issued:{certificate.id}",
+    )
+    return outgoing if _queue_once(outgoing) else None
+
+
+def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMINDER_WINDOW) -> int:
+    """Queue a reminder for every current certificate that expires within ``window`` of
+    ``today`` and has not been reminded of; return how many were queued.
+
+    Safe to run twice, or on two hosts at once: each reminder has a dedupe key (the holder,
+    the award and the expiry date, so a reissued certificate is not reminded of again).
+    """
+    due = db.session.scalars(
+        sa.select(Certificate)
+        .join(User, Certificate.candidate_id == User.id)
+        .options(so.contains_eager(Certificate.candidate))
+        .where(
+            Certificate.is_current,
+            Certificate.revoked_at.is_(None),
+            Certificate.superseded_by_id.is_(None),
+            Certificate.expires_on >= today,
+            Certificate.expires_on <= today + window,
+            User.active,
+        )
+        .order_by(Certificate.expires_on, Certificate.id)
+    ).all()
+    keys = {certificate.id: _reminder_key(certificate) for certificate in due}
+    reminded = _existing_keys(list(keys.values()))
+    queued = 0
+    for certificate in due:
+        if keys[certificate.id] in reminded or certificate.expires_on is None:
+            continue
+        outgoing = _new_email(
+            EmailKind.EXPIRY_REMINDER,
+            certificate.candidate,
+            subject=(
+                f"Your {certificate.award_title} expires on"
+                f" {format_long_date(certificate.expires_on)}"
+            ),
+            body=_render(
+                "expiry_reminder.txt",
+                certificate=certificate,
+                candidate=certificate.candidate,
+                expires_on=format_long_date(certificate.expires_on),
+                days_left=(certificate.expires_on - today).days,
+                public_base_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
+            ),
+            certificate=certificate,
+            dedupe_key=keys[certificate.id],
+        )
+        queued += _queue_once(outgoing)
+    return queued
+
+
+def set_password_url(token: str) -> str:
+    """The absolute set-password address for ``token``, where no request is at hand (a CLI
+    import); a view uses ``url_for(..., _external=True)``."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/set-password/{token}"
+
+
+def _reminder_key(certificate: Certificate) -> str:
+    expires_on = certificate.expires_on.isoformat() if certificate.expires_on else "never"
+    return f"expiry-reminder:{certificate.candidate_id}:{certificate.programme_id}:{expires_on}"
+
+
+def _existing_keys(keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):  # keep the IN list within every database's limits
+        chunk = keys[start : start + 500]
+        statement = sa.select(OutgoingEmail.dedupe_key).where(OutgoingEmail.dedupe_key.in_(chunk))
+        found.update(key for key in db.session.scalars(statement) if key is not None)
+    return found
+
+
+def _new_email(
+    kind: EmailKind,
+    recipient: User,
+    *,
+    subject: str,
+    body: str,
+    certificate: Certificate | None = None,
+    dedupe_key: str | None = None,
+) -> OutgoingEmail:
+    return OutgoingEmail(
+        kind=kind,
+        recipient=recipient.email,
+        recipient_name=recipient.full_name,
+        subject=subject,
+        text_body=body,
+        message_id=email.utils.make_msgid(domain=_sender_domain()),
+        candidate=recipient,
+        certificate=certificate,
+        dedupe_key=dedupe_key,
+        status=EmailStatus.QUEUED,
+        attempts=0,
+        created_at=utcnow(),
+    )
+
+
+def _queue_once(outgoing: OutgoingEmail) -> bool:
+    """Add a message that has a dedupe key and queue its sending; False (and nothing
+    added) when the key is taken already, perhaps by a concurrent transaction."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(outgoing)
+    except IntegrityError:
+        if outgoing in db.session:  # the savepoint's rollback normally expunges it
+            db.session.expunge(outgoing)
+        return False
+    _send_after_commit(outgoing.id)
+    return True
+
+
+def _send_after_commit(email_id: int) -> None:
+    from certification.mail.tasks import send_email  # the task module imports this one
+
+    enqueue_after_commit(send_email, email_id)
+
+
+def _render(template: str, **context: Any) -> str:
+    # The plain Jinja environment, not render_template: no request is needed (a worker, a
+    # CLI import) and no page context processors run. .txt templates are not autoescaped.
+    return current_app.jinja_env.get_template(f"email/{template}").render(**context).strip() + "\n"
+
+
+def _moment_in_words(moment: dt.datetime) -> str:
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    local = moment.astimezone(zone)
+    place = zone.key.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{format_long_date(local.date())} at {local:%H:%M} ({place} time)"
+
+
+def _sender() -> str:
+    return str(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+def _sender_domain() -> str:
+    address = email.utils.parseaddr(_sender())[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+# ---------------------------------------------------------------- sending
+
+
+def deliver(email_id: int, *, now: dt.datetime | None = None) -> OutgoingEmail | None:
+    """Send one queued message: claim it, hand it to the mail server, record the outcome.
+
+    Returns the message once sent, or None when there is nothing to do (sent already,
+    given up on, not due yet, or being sent by another worker right now). A failed
+    attempt is counted and described on the row and raises :class:`DeliveryFailed`,
+    ``final`` when the server refused for good or the attempts are used up (the message is
+    then ``failed``); otherwise the caller tries again after ``MAIL_RETRY_DELAY`` seconds.
+    Commits (see the module's docstring).
+    """
+    config = current_app.config
+    now = now or utcnow()
+    if not _claim(email_id, now):
+        db.session.rollback()
+        return None
+    db.session.commit()  # the claim holds before the mail server hears of the message
+    outgoing = db.session.get(OutgoingEmail, email_id, populate_existing=True)
+    if outgoing is None:  # deleted in between: nothing left to send
+        return None
+    try:
+        message = compose_message(
+            outgoing, sender=_sender(), now=now, attachment=_attachment_of(outgoing)
+        )
+        send_message(
+            message,
+            MailSettings.from_config(config, current_app.instance_path),
+            file_stem=f"{outgoing.created_at:%Y%m%dT%H%M%S}Z-{outgoing.id}",
+        )
+    except Exception as error:
+        # Anything but a temporary network or server trouble will not mend by waiting.
+        final = (
+            not isinstance(error, OSError)
+            or is_permanent(error)
+            or outgoing.attempts >= int(config["MAIL_MAX_ATTEMPTS"])
+        )
+        reason = describe_error(error)
+        _record_failure(outgoing, reason, final=final, now=now, retry_delay=_retry_delay())
+        db.session.commit()
+        log.warning("E-mail %s, attempt %s: %s", email_id, outgoing.attempts, reason)
+        raise DeliveryFailed(email_id, reason, final=final) from error
+    _record_sent(outgoing, now)
+    db.session.commit()
+    return outgoing
+
+
+def _claim(email_id: int, now: dt.datetime) -> bool:
+    """Mark the message as being sent, if it is due and nobody else is sending it. One
+    conditional UPDATE, so that of two workers (a retry and the sweep, two hosts) only one
+    wins; the attempt counts from here, so a worker killed mid-send still used one."""
+    claimed = db.session.execute(
+        sa.update(OutgoingEmail)
+        .where(
+            OutgoingEmail.id == email_id,
+            OutgoingEmail.status == EmailStatus.QUEUED,
+            sa.or_(
+                OutgoingEmail.next_attempt_at.is_(None),
+                OutgoingEmail.next_attempt_at <= now + CLOCK_TOLERANCE,
+            ),
+            sa.or_(
+                OutgoingEmail.sending_since.is_(None),
+                OutgoingEmail.sending_since < now - SENDING_LEASE,
+            ),
+        )
+        .values(sending_since=now, attempts=OutgoingEmail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def _attachment_of(outgoing: OutgoingEmail) -> Attachment | None:
+    if outgoing.kind is not EmailKind.CERTIFICATE_ISSUED or outgoing.certificate is None:
+        return None
+    # The PDF exactly as issued and sealed: stored bytes, never rendered again.
+    return certificate_attachment(outgoing.certificate.code, outgoing.certificate.pdf)
+
+
+def _record_sent(outgoing: OutgoingEmail, now: dt.datetime) -> None:
+    outgoing.status = EmailStatus.SENT
+    outgoing.sent_at = now
+    outgoing.sending_since = None
+    outgoing.next_attempt_at = None
+    if outgoing.kind is EmailKind.INVITATION:
+        outgoing.text_body = _SET_PASSWORD_TOKEN.sub(r"\1(removed once sent)", outgoing.text_body)
+    db.session.flush()
+
+
+def _record_failure(
+    outgoing: OutgoingEmail,
+    reason: str,
+    *,
+    final: bool,
+    now: dt.datetime,
+    retry_delay: dt.timedelta,
+) -> None:
+    outgoing.last_error = reason[:1000]
+    outgoing.sending_since = None
+    if final:
+        outgoing.status = EmailStatus.FAILED
+        outgoing.next_attempt_at = None
+    else:
+        outgoing.next_attempt_at = now + retry_delay
+    db.session.flush()
+
+
+def _retry_delay() -> dt.timedelta:
+    return dt.timedelta(seconds=float(current_app.config["MAIL_RETRY_DELAY"]))
+
+
+def retry_delay_seconds() -> float:
+    """How long the queue waits before the next automatic attempt (``MAIL_RETRY_DELAY``)."""
+    return _retry_delay().total_seconds()
+
+
+def stalled_email_ids(now: dt.datetime | None = None, *, limit: int = 500) -> list[int]:
+    """Queued messages long past due that no worker is sending: their task was lost."""
+    now = now or utcnow()
+    due_at = sa.func.coalesce(OutgoingEmail.next_attempt_at, OutgoingEmail.created_at)
+    return list(
+        db.session.scalars(
+            sa.select(OutgoingEmail.id)
+            .where(
+                OutgoingEmail.status == EmailStatus.QUEUED,
+                due_at < now - STALLED_AFTER,
+                sa.or_(
+                    OutgoingEmail.sending_since.is_(None),
+                    OutgoingEmail.sending_since < now - SENDING_LEASE,
+                ),
+            )
+            .order_by(OutgoingEmail.id)
+            .limit(limit)
+        )
+    )
+
+
+# ---------------------------------------------------------------- the administrator's view
+
+
+def retry(outgoing: OutgoingEmail, actor: User | None) -> OutgoingEmail:
+    """Send a failed message again ("Send again"), with a fresh allowance of attempts. A
+    queued one waiting for its next attempt may be sent now too."""
+    waiting = outgoing.status is EmailStatus.QUEUED and outgoing.attempts > 0
+    if outgoing.status is not EmailStatus.FAILED and not waiting:
+        raise RuleViolation(
+            "Only an e-mail that failed, or is waiting to be tried again, can be sent again.",
+            slug="not_retryable",
+        )
+    if outgoing.sending_since is not None and outgoing.sending_since >= utcnow() - SENDING_LEASE:
+        raise RuleViolation("This e-mail is being sent right now.", slug="being_sent")
+    before = _delivery_snapshot(outgoing)
+    outgoing.status = EmailStatus.QUEUED
+    outgoing.attempts = 0
+    outgoing.next_attempt_at = None
+    db.session.flush()
+    record_event(
+        actor,
+        "email.retried",
+        "outgoing_email",
+        outgoing.id,
+        before=before,
+        after=_delivery_snapshot(outgoing),
+    )
+    _send_after_commit(outgoing.id)
+    return outgoing
+
+
+def _delivery_snapshot(outgoing: OutgoingEmail) -> dict[str, object]:
+    return {
+        "recipient": outgoing.recipient,
+        "status": outgoing.status.value,
+        "attempts": outgoing.attempts,
+        "last_error": outgoing.last_error,
+    }
+
+
+def get_email(email_id: int) -> OutgoingEmail:
+    outgoing = db.session.get(OutgoingEmail, email_id) if 0 < email_id <= MAX_ID else None
+    if outgoing is None:
+        raise NotFound(f"There is no e-mail {email_id}.")
+    return outgoing
+
+
+def outbox_query(status: EmailStatus | None = None) -> sa.Select[OutgoingEmail]:
+    """The outbox, newest first, optionally of one status; a statement, for pagination."""
+    statement = sa.select(OutgoingEmail).order_by(
+        OutgoingEmail.created_at.desc(), OutgoingEmail.id.desc()
+    )
+    if status is not None:
+        statement = statement.where(OutgoingEmail.status == status)
+    return statement
+
+
+def outbox_counts() -> dict[EmailStatus, int]:
+    """How many messages are in each status (every status present, zeros included)."""
+    rows = db.session.execute(
+        sa.select(OutgoingEmail.status, sa.func.count()).group_by(OutgoingEmail.status)
+    ).all()
+    counts = dict.fromkeys(EmailStatus, 0)
+    counts.update({status: count for status, count in rows})
+    return counts

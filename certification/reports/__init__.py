@@ -1,0 +1,1 @@
+"""Figures for the administrators' dashboard, each from a few SQL aggregates."""

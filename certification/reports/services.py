@@ -1,0 +1,348 @@
+"""The dashboard's figures, each computed by the database in one aggregate query.
+
+No figure loops over candidates in Python: the number of statements depends on nothing but
+the (small) catalogue, so the page costs the same with 100 or 100,000 candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from certification.auth.models import Role, User
+from certification.catalogue.models import Assessment, Programme
+from certification.certificates.eligibility import eligible_ids, holders
+from certification.certificates.models import Certificate
+from certification.extensions import db
+from certification.records.eligibility import Column
+from certification.records.models import AssessmentAttempt, CreditRecord
+
+MONTHS_SHOWN = 12
+EXPIRING_DAYS = 90
+SCORE_BINS = 10
+
+
+# ---------------------------------------------------------------- the catalogue, loaded once
+
+
+def programmes_with_rules() -> list[Programme]:
+    """Every programme with what its eligibility needs, in a fixed number of queries."""
+    return list(
+        db.session.scalars(
+            sa.select(Programme)
+            # A prerequisite is one of these programmes: found in the session, no query.
+            .options(
+                so.selectinload(Programme.domain_minimums),
+                so.selectinload(Programme.required_assessments),
+            )
+            .order_by(Programme.level, Programme.code)
+        )
+    )
+
+
+# ---------------------------------------------------------------- certificates per month
+
+
+@dataclass(frozen=True)
+class AwardSeries:
+    code: str
+    title: str
+    counts: tuple[int, ...]  # one per month of IssuedPerMonth.months
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
+class IssuedPerMonth:
+    months: tuple[dt.date, ...]  # the first day of each month, oldest first
+    series: tuple[AwardSeries, ...]
+
+    def month_total(self, index: int) -> int:
+        return sum(s.counts[index] for s in self.series)
+
+    @property
+    def total(self) -> int:
+        return sum(s.total for s in self.series)
+
+
+def month_starts(today: dt.date, count: int = MONTHS_SHOWN) -> tuple[dt.date, ...]:
+    """The first days of the ``count`` months up to and including ``today``'s."""
+    index = today.year * 12 + today.month - 1
+    return tuple(dt.date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1))
+
+
+def issued_per_month(today: dt.date, programmes: list[Programme] | None = None) -> IssuedPerMonth:
+    """Certificates issued per month and award over the last twelve months, by their date
+    of issue.
+
+    Each award conferred counts once: a reissue (a corrected replacement) carries the
+    original's date of issue and is not counted again. A certificate revoked or superseded
+    later still counts in the month it was issued.
+    """
+    programmes = programmes if programmes is not None else programmes_with_rules()
+    months = month_starts(today)
+    replacement = so.aliased(Certificate)
+    year = sa.extract("year", Certificate.issued_on)
+    month = sa.extract("month", Certificate.issued_on)
+    rows = db.session.execute(
+        sa.select(Certificate.programme_id, year, month, sa.func.count())
+        .where(
+            Certificate.issued_on >= months[0],
+            Certificate.issued_on <= today,
+            ~sa.exists().where(replacement.superseded_by_id == Certificate.id),
+        )
+        .group_by(Certificate.programme_id, year, month)
+    )
+    counts = {(pid, int(y), int(m)): n for pid, y, m, n in rows}
+    return IssuedPerMonth(
+        months=months,
+        series=tuple(
+            AwardSeries(
+                p.code,
+                p.title,
+                tuple(counts.get((p.id, m.year, m.month), 0) for m in months),
+            )
+            for p in programmes
+        ),
+    )
+
+
+# ---------------------------------------------------------------- candidates by stage
+
+
+class Stage(enum.StrEnum):
+    REGISTERED = "registered"  # nothing recorded yet
+    IN_PROGRESS = "in_progress"  # something recorded, requirements not all met
+    ELIGIBLE = "eligible"  # every requirement met, no valid certificate yet
+    CERTIFIED = "certified"  # holds a valid certificate of the award
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class StageCounts:
+    code: str
+    title: str
+    counts: dict[Stage, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def candidates_by_stage(
+    today: dt.date, programmes: list[Programme] | None = None
+) -> list[StageCounts]:
+    """For every award, how many candidates are at each stage. The stages are exclusive,
+    taken in the order certified, eligible, in progress, registered, so that the four add
+    up to the number of candidates. One statement for all awards."""
+    programmes = programmes if programmes is not None else programmes_with_rules()
+    if not programmes:
+        return []
+    has_record = sa.or_(
+        User.id.in_(sa.select(CreditRecord.candidate_id)),
+        User.id.in_(sa.select(AssessmentAttempt.candidate_id)),
+    )
+    parts = []
+    for programme in programmes:
+        stage = sa.case(
+            (User.id.in_(holders(today)(programme)), sa.literal(Stage.CERTIFIED.value)),
+            (User.id.in_(eligible_ids(programme, today)), sa.literal(Stage.ELIGIBLE.value)),
+            (has_record, sa.literal(Stage.IN_PROGRESS.value)),
+            else_=sa.literal(Stage.REGISTERED.value),
+        )
+        staged = sa.select(stage.label("stage")).where(User.role == Role.CANDIDATE).subquery()
+        parts.append(
+            sa.select(
+                sa.literal(programme.id).label("programme_id"),
+                staged.c.stage,
+                sa.func.count().label("n"),
+            ).group_by(staged.c.stage)
+        )
+    counts: dict[int, dict[Stage, int]] = {p.id: dict.fromkeys(Stage, 0) for p in programmes}
+    for programme_id, stage_value, n in db.session.execute(sa.union_all(*parts)):
+        counts[programme_id][Stage(stage_value)] = n
+    return [StageCounts(p.code, p.title, counts[p.id]) for p in programmes]
+
+
+# ---------------------------------------------------------------- assessments
+
+
+@dataclass(frozen=True)
+class AssessmentFigures:
+    code: str
+    title: str
+    pass_mark: Decimal
+    max_score: Decimal
+    attempts: int
+    sat: int  # candidates who sat it at least once
+    passed: int  # candidates whose best score reached the pass mark
+    bins: tuple[int, ...]  # attempts per tenth of the maximum score; the last includes it
+
+    @property
+    def pass_rate(self) -> float | None:
+        """Candidates who passed out of those who sat, 0 to 1; None if nobody sat."""
+        return self.passed / self.sat if self.sat else None
+
+    def bin_labels(self) -> list[str]:
+        step = self.max_score / SCORE_BINS
+        return [f"{_short(step * i)}–{_short(step * (i + 1))}" for i in range(SCORE_BINS)]
+
+
+def _short(value: Decimal) -> str:
+    text = f"{value.quantize(Decimal('0.01')).normalize():f}"
+    return text
+
+
+def _hundredths(column: Column[Decimal]) -> sa.ColumnElement[int]:
+    return sa.cast(sa.func.round(column * sa.literal_column("100")), sa.Integer)
+
+
+def assessment_figures() -> list[AssessmentFigures]:
+    """Per assessment: attempts, candidates who sat and who passed (best score at least the
+    pass mark), and the distribution of every attempt's score in ten equal bins of the
+    maximum score. Two statements for all assessments."""
+    passed_candidate = sa.case(
+        (AssessmentAttempt.score >= Assessment.pass_mark, AssessmentAttempt.candidate_id)
+    )
+    summary = db.session.execute(
+        sa.select(
+            Assessment.id,
+            Assessment.code,
+            Assessment.title,
+            Assessment.pass_mark,
+            Assessment.max_score,
+            sa.func.count(AssessmentAttempt.id),
+            sa.func.count(sa.distinct(AssessmentAttempt.candidate_id)),
+            sa.func.count(sa.distinct(passed_candidate)),
+        )
+        .outerjoin(AssessmentAttempt, AssessmentAttempt.assessment_id == Assessment.id)
+        .group_by(
+            Assessment.id,
+            Assessment.code,
+            Assessment.title,
+            Assessment.pass_mark,
+            Assessment.max_score,
+        )
+        .order_by(Assessment.code)
+    ).all()
+
+    # Whole hundredths divided as integers: the same bin on every database.
+    raw_bin = (_hundredths(AssessmentAttempt.score) * sa.literal_column("10")) // _hundredths(
+        Assessment.max_score
+    )
+    binned = (
+        sa.select(AssessmentAttempt.assessment_id, raw_bin.label("bin"))
+        .join(Assessment, Assessment.id == AssessmentAttempt.assessment_id)
+        .where(Assessment.max_score > 0)
+        .subquery()
+    )
+    bins: dict[int, list[int]] = {row[0]: [0] * SCORE_BINS for row in summary}
+    for assessment_id, bin_number, n in db.session.execute(
+        sa.select(binned.c.assessment_id, binned.c.bin, sa.func.count()).group_by(
+            binned.c.assessment_id, binned.c.bin
+        )
+    ):
+        # A full score falls in the last bin, not an eleventh.
+        bins[assessment_id][min(max(int(bin_number), 0), SCORE_BINS - 1)] += n
+    return [
+        AssessmentFigures(
+            code=code,
+            title=title,
+            pass_mark=pass_mark,
+            max_score=max_score,
+            attempts=attempts,
+            sat=sat,
+            passed=passed,
+            bins=tuple(bins[assessment_id]),
+        )
+        for assessment_id, code, title, pass_mark, max_score, attempts, sat, passed in summary
+    ]
+
+
+# ---------------------------------------------------------------- countries
+
+
+@dataclass(frozen=True)
+class CountryCount:
+    code: str | None  # ISO 3166-1 alpha-2; None where not given
+    candidates: int
+
+
+def candidates_by_country() -> list[CountryCount]:
+    """Candidates per country, most first (the face turns codes into names)."""
+    rows = db.session.execute(
+        sa.select(User.country, sa.func.count())
+        .where(User.role == Role.CANDIDATE)
+        .group_by(User.country)
+    )
+    counts = [CountryCount(code or None, n) for code, n in rows]
+    return sorted(counts, key=lambda c: (-c.candidates, c.code is None, c.code or ""))
+
+
+# ---------------------------------------------------------------- expiring soon
+
+
+def _expiring(today: dt.date, days: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Certificate.is_current,
+        Certificate.revoked_at.is_(None),
+        Certificate.expires_on >= today,
+        Certificate.expires_on <= today + dt.timedelta(days=days),
+    )
+
+
+def expiring_soon(today: dt.date, days: int = EXPIRING_DAYS) -> sa.Select[Certificate]:
+    """Valid certificates whose last valid day falls within the next ``days`` days (today
+    included), soonest first."""
+    return (
+        sa.select(Certificate)
+        .where(_expiring(today, days))
+        .options(so.joinedload(Certificate.candidate), so.joinedload(Certificate.programme))
+        .order_by(Certificate.expires_on, Certificate.code)
+    )
+
+
+def count_expiring_soon(today: dt.date, days: int = EXPIRING_DAYS) -> int:
+    return (
+        db.session.scalar(sa.select(sa.func.count(Certificate.id)).where(_expiring(today, days)))
+        or 0
+    )
+
+
+# ---------------------------------------------------------------- everything at once
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: dt.date
+    candidates: int
+    issued: IssuedPerMonth
+    stages: list[StageCounts]
+    assessments: list[AssessmentFigures]
+    countries: list[CountryCount]
+    expiring: int
+
+
+def dashboard(today: dt.date) -> Dashboard:
+    """Every figure of the dashboard, in a fixed number of statements."""
+    programmes = programmes_with_rules()
+    countries = candidates_by_country()
+    return Dashboard(
+        today=today,
+        candidates=sum(c.candidates for c in countries),
+        issued=issued_per_month(today, programmes),
+        stages=candidates_by_stage(today, programmes),
+        assessments=assessment_figures(),
+        countries=countries,
+        expiring=count_expiring_soon(today),
+    )

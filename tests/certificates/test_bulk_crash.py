@@ -1,0 +1,159 @@
+"""A bulk issuing job whose worker is killed mid-job, and a new worker that finishes it.
+
+Real ``huey_consumer`` processes on a SQLite database and a SQLite queue file, rendering in
+a pool of two processes: the first is killed with SIGKILL (with its pool) once some but not
+all certificates are issued; the second, on starting, finds the job without a live runner
+and carries on. Every candidate must end with exactly one certificate: no duplicate and no
+gap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from certification.audit import AuditEvent
+from certification.catalogue.services import get_programme
+from certification.certificates import bulk
+from certification.certificates.models import (
+    Certificate,
+    IssueItemState,
+    IssueJob,
+    IssueJobItem,
+    IssueJobStatus,
+)
+from certification.extensions import db
+
+CANDIDATES = 40
+CONSUMER = Path(sys.executable).with_name("huey_consumer")
+
+
+def _counts(app, job_id: int) -> dict[IssueItemState, int]:
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(IssueJobItem.state, sa.func.count())
+            .where(IssueJobItem.job_id == job_id)
+            .group_by(IssueJobItem.state)
+        ).all()
+        return {IssueItemState(state): count for state, count in rows}
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out waiting for {what}. Worker log:\n{log.read_text()[-4000:]}")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.skipif(not CONSUMER.exists(), reason="huey_consumer is not installed")
+def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
+    app, eligible_candidate, today, seal_keys, tmp_path
+):
+    ids = [eligible_candidate(f"Kandidat {n:02d}") for n in range(CANDIDATES)]
+    with app.app_context():
+        # Queued nowhere the workers look: the first worker finds the job by its sweep,
+        # exactly as it would find a job whose task was lost.
+        job = bulk.start_issue_job(get_programme("EII-C"), None, today=today, queue=False)
+        db.session.commit()
+        job_id = job.id
+
+    log = tmp_path / "worker.log"
+    environment = {
+        **os.environ,
+        "INSTANCE_PATH": app.instance_path,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "crash-test-secret-key-not-for-production",
+        "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
+        "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
+        "SEAL_KEYS": json.dumps(seal_keys["SEAL_KEYS"]),
+        "SIGNING_TRUST_ROOTS": json.dumps(seal_keys["SIGNING_TRUST_ROOTS"]),
+        "ISSUE_PROCESSES": "2",
+        "ISSUE_BATCH_SIZE": "3",
+        "JOB_STALE_SECONDS": "1",
+    }
+
+    def start_worker() -> subprocess.Popen[bytes]:
+        with log.open("ab") as output:
+            return subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
+                [str(CONSUMER), "certification.worker.huey", "--workers", "1", "--delay", "0.1"],
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the pool dies with it
+            )
+
+    first = start_worker()
+    try:
+        _wait_for(
+            lambda: _counts(app, job_id).get(IssueItemState.ISSUED, 0) >= 6,
+            30,
+            "the first worker to issue some certificates",
+            log,
+        )
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+
+    after_crash = _counts(app, job_id)
+    assert 0 < after_crash.get(IssueItemState.ISSUED, 0) < CANDIDATES
+    assert after_crash.get(IssueItemState.PENDING, 0) > 0
+    with app.app_context():
+        assert db.session.get(IssueJob, job_id).status is IssueJobStatus.RUNNING
+
+    second = start_worker()
+    try:
+        _wait_for(
+            lambda: IssueItemState.PENDING not in _counts(app, job_id),
+            40,
+            "the second worker to finish the job",
+            log,
+        )
+        with app.app_context():
+            _wait_for(
+                lambda: (
+                    db.session.scalar(sa.select(IssueJob.status).where(IssueJob.id == job_id))
+                    is IssueJobStatus.DONE
+                ),
+                10,
+                "the job to be marked done",
+                log,
+            )
+    finally:
+        os.killpg(second.pid, signal.SIGKILL)
+        second.wait(timeout=10)
+
+    with app.app_context():
+        job = db.session.get(IssueJob, job_id)
+        per_candidate = dict(
+            db.session.execute(
+                sa.select(Certificate.candidate_id, sa.func.count()).group_by(
+                    Certificate.candidate_id
+                )
+            ).all()
+        )
+        assert per_candidate == {i: 1 for i in ids}  # no duplicate, no gap
+        items = list(
+            db.session.scalars(sa.select(IssueJobItem).where(IssueJobItem.job_id == job_id))
+        )
+        assert {i.state for i in items} == {IssueItemState.ISSUED}
+        assert {i.certificate_code for i in items} == set(
+            db.session.scalars(sa.select(Certificate.code))
+        )
+        progress = bulk.job_progress(job)
+        assert progress.total == progress.issued + progress.failed + progress.skipped
+        assert (progress.issued, progress.remaining) == (CANDIDATES, 0)
+        issued_events = db.session.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.action == "certificate.issued")
+        )
+        assert issued_events == CANDIDATES  # the killed batch left no trace
