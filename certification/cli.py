@@ -148,8 +148,14 @@ def sample_certificate_command(output: str, name: str) -> None:
 @click.argument("kind", type=click.Choice([kind.value for kind in ImportKind]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--commit", is_flag=True, help="Write the rows: all of them, or none if any is bad.")
+@click.option(
+    "--invite/--no-invite",
+    default=True,
+    show_default=True,
+    help="With --commit, e-mail each new candidate a link to set their password.",
+)
 @with_appcontext
-def import_csv_command(kind: str, file: Path, commit: bool) -> None:
+def import_csv_command(kind: str, file: Path, commit: bool, invite: bool) -> None:
     """Import candidates, credits or results from a CSV FILE.
 
     Without --commit, a preview: every problem is listed and nothing is written. The exit
@@ -161,7 +167,12 @@ def import_csv_command(kind: str, file: Path, commit: bool) -> None:
     try:
         if commit:
             report = commit_import(
-                ImportKind(kind), data, actor=None, today=today(), filename=file.name
+                ImportKind(kind),
+                data,
+                actor=None,
+                today=today(),
+                filename=file.name,
+                invite=invite and kind == ImportKind.CANDIDATES,
             )
         else:
             report = preview_import(ImportKind(kind), data, today=today())

@@ -54,6 +54,7 @@ from certification.certificates.signing import (
 )
 from certification.errors import InvalidInput, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
+from certification.mail.services import queue_certificate_issued
 from certification.progress import (
     ProgressReport,
     Transcript,
@@ -304,6 +305,8 @@ def store_certificate(
         certificate.code,
         after={**_summary(certificate), "renews": renews},
     )
+    # In the same transaction: the e-mail goes out only if the certificate is committed.
+    queue_certificate_issued(certificate)
     return certificate
 
 
@@ -584,6 +587,7 @@ def reissue_certificate(
         before=_summary(certificate),
         after=_summary(replacement),
     )
+    queue_certificate_issued(replacement, replaces=certificate.code)
     return replacement
 
 

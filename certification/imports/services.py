@@ -11,6 +11,7 @@ inserts its rows and their audit events in bulk. Services flush, never commit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import unicodedata
@@ -39,6 +40,7 @@ from certification.imports.csvfile import (
     read_csv,
 )
 from certification.imports.models import ImportKind, ImportUpload
+from certification.mail.services import invite_candidates
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.records.services import attempts_refusal, check_credit, check_result
 from certification.types import MAX_ID, utcnow
@@ -74,6 +76,7 @@ class ImportReport:
     encoding: str = ""
     delimiter: str = ""
     date_format: str = ""
+    invited: int = 0  # new candidates sent an invitation to set their password
 
     @property
     def ok(self) -> bool:
@@ -81,7 +84,10 @@ class ImportReport:
 
     @property
     def counts(self) -> str:
-        return f"{self.new} new, {self.already_recorded} already recorded"
+        counts = f"{self.already_recorded} already recorded, {self.new} new"
+        if self.invited:
+            counts += f", {_plural(self.invited, 'invitation')} queued"
+        return counts
 
     def to_summary(self) -> dict[str, Any]:
         return {
@@ -95,6 +101,7 @@ class ImportReport:
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "date_format": self.date_format,
+            "invited": self.invited,
         }
 
     @classmethod
@@ -109,6 +116,7 @@ class ImportReport:
             encoding=summary.get("encoding", ""),
             delimiter=summary.get("delimiter", ""),
             date_format=summary.get("date_format", ""),
+            invited=summary.get("invited", 0),
         )
 
 
@@ -142,12 +150,14 @@ def commit_import(
     today: dt.date,
     filename: str = "",
     upload_id: int | None = None,
+    invite: bool = False,
 ) -> ImportReport:
     """Check every row again and write all the new ones, or nothing if any row is bad.
 
     The caller's transaction holds the rows, flushed; the caller commits. Should a unique
     constraint fire (someone recorded the same credit meanwhile), nothing of the import is
-    kept and ``ImportRefused`` says so.
+    kept and ``ImportRefused`` says so. With ``invite``, each new candidate gets a
+    set-password link by e-mail (sent by a worker once the caller commits).
     """
     plan = _plan(kind, data, today)
     report = plan.report
@@ -170,6 +180,8 @@ def commit_import(
             "Nothing was imported: some of these records were written by someone else while"
             " the import ran. Preview the file again to see what is new now.",
         ) from None
+    if invite and plan.new_emails:
+        report = dataclasses.replace(report, invited=invite_candidates(plan.new_emails, actor))
     digest = hashlib.sha256(data).hexdigest()
     record_event(
         actor,
@@ -183,6 +195,7 @@ def commit_import(
             "rows_read": report.rows_read,
             "new": report.new,
             "already_recorded": report.already_recorded,
+            "invited": report.invited,
         },
     )
     db.session.flush()
@@ -248,7 +261,7 @@ def preview_upload(upload: ImportUpload, *, today: dt.date) -> ImportReport:
 
 
 def commit_upload(
-    upload: ImportUpload, actor: User | None, *, today: dt.date
+    upload: ImportUpload, actor: User | None, *, today: dt.date, invite: bool = False
 ) -> tuple[ImportReport, bool]:
     """Commit an upload once: (its report, whether this call wrote it).
 
@@ -273,6 +286,7 @@ def commit_upload(
             today=today,
             filename=upload.filename,
             upload_id=upload.id,
+            invite=invite,
         )
     except ImportRefused:
         # Leave the transaction as it was: the upload is not claimed after all.
@@ -297,6 +311,7 @@ class _Plan:
 
     report: ImportReport
     write: Callable[[int | None, dt.datetime], Iterator[Event]]
+    new_emails: tuple[str, ...] = ()  # the candidates an import of candidates creates
 
 
 @dataclass
@@ -408,7 +423,7 @@ def _plan_candidates(tally: _Tally) -> _Plan:
                     },
                 }
 
-    return _Plan(tally.report(ImportKind.CANDIDATES, len(new)), write)
+    return _Plan(tally.report(ImportKind.CANDIDATES, len(new)), write, tuple(p.email for p in new))
 
 
 def _roles_by_email(emails: Iterable[str]) -> dict[str, Role]:

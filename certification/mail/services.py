@@ -29,7 +29,8 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
-from certification.auth.models import PasswordSetupLink, User
+from certification.auth.models import PasswordSetupLink, Role, User
+from certification.auth.services import create_password_setup_link
 from certification.certificates.models import Certificate
 from certification.certificates.pdf import format_long_date
 from certification.errors import NotFound, RuleViolation
@@ -104,15 +105,38 @@ def queue_invitation(candidate: User, set_password_url: str, actor: User | None)
     return outgoing
 
 
-def queue_certificate_issued(certificate: Certificate) -> OutgoingEmail | None:
+def invite_candidates(emails: Sequence[str], actor: User | None) -> int:
+    """Give each of these candidates a new set-password link and queue the invitation that
+    carries it (a CSV import of candidates does this); return how many were queued."""
+    valid_for = dt.timedelta(hours=current_app.config["PASSWORD_SETUP_LINK_HOURS"])
+    invited = 0
+    for start in range(0, len(emails), 500):  # keep the IN list within every database's limits
+        candidates = db.session.scalars(
+            sa.select(User)
+            .where(User.email.in_(emails[start : start + 500]), User.role == Role.CANDIDATE)
+            .order_by(User.id)
+        ).all()
+        for candidate in candidates:
+            token = create_password_setup_link(candidate, actor, valid_for=valid_for)
+            queue_invitation(candidate, set_password_url(token), actor)
+            invited += 1
+    return invited
+
+
+def queue_certificate_issued(
+    certificate: Certificate, *, replaces: str | None = None
+) -> OutgoingEmail | None:
     """Queue "your certificate is issued" with its PDF; once per certificate (None if it
-    was queued before)."""
+    was queued before). ``replaces``: the code of the certificate a reissue supersedes."""
     outgoing = _new_email(
         EmailKind.CERTIFICATE_ISSUED,
         certificate.candidate,
         subject=f"Your {certificate.award_title} ({certificate.code})",
         body=_render(
-            "certificate_issued.txt", certificate=certificate, candidate=certificate.candidate
+            "certificate_issued.txt",
+            certificate=certificate,
+            candidate=certificate.candidate,
+            replaces=replaces,
         ),
         certificate=certificate,
         dedupe_key=f"certificate-issued:{certificate.id}",

@@ -21,6 +21,7 @@ from certification.certificates.models import (
 from certification.certificates.services import issue_certificate
 from certification.errors import RuleViolation
 from certification.extensions import db
+from certification.mail.models import EmailStatus, OutgoingEmail
 from certification.records.models import CreditRecord
 from certification.records.services import delete_credit
 
@@ -86,6 +87,14 @@ def test_the_ready_page_starts_a_job_that_a_worker_runs(
         assert actions.count("issue_job.started") == actions.count("issue_job.finished") == 1
         issued_by = set(db.session.scalars(sa.select(Certificate.issued_by_id)))
         assert issued_by == {admin.id}
+        # Each holder got their certificate by e-mail once (the outbox folder, by default).
+        emails = db.session.execute(
+            sa.select(OutgoingEmail.recipient, OutgoingEmail.status, Certificate.code).join(
+                Certificate, Certificate.id == OutgoingEmail.certificate_id
+            )
+        ).all()
+        assert sorted(e.code for e in emails) == sorted(held.values())
+        assert {e.status for e in emails} == {EmailStatus.SENT}
 
     done = client.get(job_url).get_data(as_text=True)
     assert ">Done<" in done and ">Refresh<" not in done

@@ -5,14 +5,17 @@ from __future__ import annotations
 import html
 import io
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from certification.extensions import db
 from certification.imports.models import ImportUpload
+from certification.mail.models import EmailKind, EmailStatus, OutgoingEmail
 from certification.records.models import CreditRecord
 from tests.conftest import PASSWORD
+from tests.mail import receive
 
 GOOD = (
     b"Email;Course code;Completed on;Notes\n"
@@ -82,16 +85,63 @@ def test_a_good_file_commits_once(app, admin):
     commit_url = response.headers["Location"] + "/commit"
     done = admin.post(commit_url, follow_redirects=True)
     assert done.status_code == 200
-    assert "Imported credits.csv: 2 new, 0 already recorded." in text_of(done)
+    assert "Imported credits.csv: 0 already recorded, 2 new." in text_of(done)
     assert credits_in(app) == 2
     # A double submit adds nothing and says so.
     twice = admin.post(commit_url, follow_redirects=True)
     assert "was imported already; nothing was added again" in text_of(twice)
     assert credits_in(app) == 2
     # The same file uploaded again is all "already recorded".
-    again = admin.get(upload(admin, GOOD).headers["Location"])
-    assert "Import 0 new rows" in text_of(again)
+    again = text_of(admin.get(upload(admin, GOOD).headers["Location"]))
+    assert "Nothing new: every row of this file is already recorded" in again
+    assert "(2 already recorded, 0 new)" in again
+    assert "/commit" not in again
     assert "Imported" in text_of(admin.get("/admin/imports"))
+
+
+CANDIDATES = (
+    "email,full_name,country\n"
+    "jan.kowalski@example.pl,Jan Kowalski,PL\n"
+    "sigrun@example.is,Sigrún Þórsdóttir,IS\n"
+    "wisniewski@example.org,Łukasz Wiśniewski,PL\n"
+).encode()
+
+
+def test_new_candidates_are_invited_by_default(app, admin, run_queue):
+    response = upload(admin, CANDIDATES, kind="candidates", name="cohort.csv")
+    preview = text_of(admin.get(response.headers["Location"]))
+    assert 'name="invite" value="yes" checked' in preview
+    done = admin.post(
+        response.headers["Location"] + "/commit", data={"invite": "yes"}, follow_redirects=True
+    )
+    assert "Imported cohort.csv: 1 already recorded, 2 new, 2 invitations queued." in text_of(done)
+    assert run_queue() == 2
+    with app.app_context():
+        sent = db.session.execute(
+            sa.select(OutgoingEmail.recipient, OutgoingEmail.status, OutgoingEmail.kind)
+        ).all()
+    assert sorted(sent) == [
+        ("jan.kowalski@example.pl", EmailStatus.SENT, EmailKind.INVITATION),
+        ("sigrun@example.is", EmailStatus.SENT, EmailKind.INVITATION),
+    ]
+    # The written message carries a set-password link that works.
+    (eml,) = [
+        p for p in (Path(app.instance_path) / "outbox").glob("*.eml") if b"sigrun" in p.read_bytes()
+    ]
+    message = receive(eml.read_bytes())
+    link = re.search(r"https?://\S+/set-password/\S+", message.get_body(("plain",)).get_content())
+    assert link is not None
+    path = link.group(0).split("://", 1)[1].split("/", 1)[1]
+    assert admin.get("/" + path).status_code == 200
+
+
+def test_unticking_the_box_invites_nobody(app, admin, run_queue):
+    response = upload(admin, CANDIDATES, kind="candidates", name="cohort.csv")
+    done = admin.post(response.headers["Location"] + "/commit", follow_redirects=True)
+    assert "Imported cohort.csv: 1 already recorded, 2 new." in text_of(done)
+    assert run_queue() == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail)) == 0
 
 
 def test_an_upload_without_a_file_comes_back_with_the_error(admin):

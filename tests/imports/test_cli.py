@@ -47,18 +47,18 @@ def test_commit_writes_and_a_second_run_says_already_recorded(
 
     preview = runner.invoke(args=["import-csv", "credits", str(path)])
     assert preview.exit_code == 0, preview.output
-    assert "2 new, 0 already recorded" in preview.output
+    assert "0 already recorded, 2 new" in preview.output
     assert "--commit" in preview.output
     assert credits_in(app) == 0
 
     committed = runner.invoke(args=["import-csv", "credits", str(path), "--commit"])
     assert committed.exit_code == 0, committed.output
-    assert "Imported credits.csv: 2 new, 0 already recorded." in committed.output
+    assert "Imported credits.csv: 0 already recorded, 2 new." in committed.output
     assert credits_in(app) == 2
 
     again = runner.invoke(args=["import-csv", "credits", str(path), "--commit"])
     assert again.exit_code == 0, again.output
-    assert "0 new, 2 already recorded" in again.output
+    assert "2 already recorded, 0 new" in again.output
     assert credits_in(app) == 2
 
 
@@ -69,3 +69,28 @@ def test_a_file_that_is_not_csv_is_refused_clearly(runner, tmp_path):
     assert result.exit_code == 1
     assert "row 1: This file is not a CSV text file." in result.output
     assert "Traceback" not in result.output
+
+
+def test_imported_candidates_are_invited_unless_told_not_to(app, runner, tmp_path, run_queue):
+    from certification.mail.models import OutgoingEmail
+
+    def invitations() -> list[str]:
+        with app.app_context():
+            return sorted(db.session.scalars(sa.select(OutgoingEmail.recipient)))
+
+    first = tmp_path / "first.csv"
+    first.write_text("email,full_name,country\nanna@example.pl,Anna Kowalska,PL\n")
+    result = runner.invoke(args=["import-csv", "candidates", str(first), "--commit"])
+    assert result.exit_code == 0, result.output
+    assert "Imported first.csv: 0 already recorded, 1 new, 1 invitation queued." in result.output
+    assert invitations() == ["anna@example.pl"]
+    assert run_queue() == 1
+
+    second = tmp_path / "second.csv"
+    second.write_text("email,full_name,country\nolof@example.se,Olof Åberg,SE\n")
+    result = runner.invoke(
+        args=["import-csv", "candidates", str(second), "--commit", "--no-invite"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Imported second.csv: 0 already recorded, 1 new." in result.output
+    assert invitations() == ["anna@example.pl"]

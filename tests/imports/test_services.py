@@ -103,7 +103,7 @@ def test_credits_commit_then_a_reimport_adds_nothing(ctx, catalogue, people, tod
     assert len(committed.after["sha256"]) == 64
 
     again = commit_import(CREDITS, GOOD_CREDITS, actor=admin, today=today)
-    assert again.counts == "0 new, 3 already recorded"
+    assert again.counts == "3 already recorded, 0 new"
     db.session.commit()
     assert count(CreditRecord) == 3
 
@@ -171,7 +171,7 @@ def test_results_count_towards_the_attempts_limit_in_date_order(ctx, catalogue, 
     assert (
         "has used all 3 attempts" in preview_import(RESULTS, later, today=today).problems[0].message
     )
-    assert preview_import(RESULTS, good, today=today).counts == "0 new, 4 already recorded"
+    assert preview_import(RESULTS, good, today=today).counts == "4 already recorded, 0 new"
 
 
 NAMES = [
@@ -193,7 +193,7 @@ def test_every_european_name_survives_a_round_trip(ctx, today, make_candidate):
     lines.append("ANNA@example.org,Someone Else,PL")
     data = ("\ufeffEmail,Full name,Country\n" + "\n".join(lines) + "\n").encode()
     report = commit_import(CANDIDATES, data, actor=None, today=today)
-    assert report.counts == f"{len(NAMES)} new, 1 already recorded"
+    assert report.counts == f"1 already recorded, {len(NAMES)} new"
     db.session.commit()
     db.session.expunge_all()
     for i, (name, country) in enumerate(NAMES):
@@ -203,7 +203,7 @@ def test_every_european_name_survives_a_round_trip(ctx, today, make_candidate):
     assert get_user_by_email("anna@example.org").full_name == "Anna Kowalska"  # not overwritten
     assert actions().count("candidate.created") == len(NAMES) + 1  # Anna's own, and the import's
     assert commit_import(CANDIDATES, data, actor=None, today=today).counts == (
-        f"0 new, {len(NAMES) + 1} already recorded"
+        f"{len(NAMES) + 1} already recorded, 0 new"
     )
 
 
@@ -239,7 +239,7 @@ def test_an_upload_commits_once_however_often_it_is_submitted(ctx, catalogue, pe
     db.session.commit()
     report, wrote = commit_upload(imports.get_upload(upload.id), None, today=today)
     assert not wrote
-    assert report.counts == "3 new, 0 already recorded"  # what the commit did, shown again
+    assert report.counts == "0 already recorded, 3 new"  # what the commit did, shown again
     db.session.commit()
     assert count(CreditRecord) == 3
     assert actions().count("import.committed") == 1

@@ -14,7 +14,8 @@ from flask import Flask
 
 from certification.auth.services import create_password_setup_link, get_candidate
 from certification.catalogue.services import get_programme
-from certification.certificates.services import issue_certificate
+from certification.certificates.models import Certificate
+from certification.certificates.services import issue_certificate, reissue_certificate
 from certification.extensions import db
 from certification.mail.models import EmailStatus, OutgoingEmail
 from certification.mail.services import (
@@ -50,7 +51,20 @@ def _email(app: Flask, email_id: int) -> OutgoingEmail:
 # ---------------------------------------------------------------- over SMTP
 
 
-def test_certificate_email_goes_out_after_commit_with_the_stored_pdf(
+def _emails_of(app: Flask, certificate_code: str) -> list[OutgoingEmail]:
+    with app.app_context():
+        found = list(
+            db.session.scalars(
+                sa.select(OutgoingEmail)
+                .join(Certificate, Certificate.id == OutgoingEmail.certificate_id)
+                .where(Certificate.code == certificate_code)
+            )
+        )
+        db.session.expunge_all()
+        return found
+
+
+def test_issuing_a_certificate_emails_it_after_commit_with_the_stored_pdf(
     app, smtp, run_queue, eligible_candidate, today
 ):
     smtp.start()
@@ -59,11 +73,11 @@ def test_certificate_email_goes_out_after_commit_with_the_stored_pdf(
         certificate = issue_certificate(
             get_candidate(holder), get_programme("EII-C"), None, today=today
         )
-        outgoing = queue_certificate_issued(certificate)
-        assert queue_certificate_issued(certificate) is None  # once per certificate
+        assert queue_certificate_issued(certificate) is None  # issuing queued it, once
         db.session.commit()
         code, pdf, verify_url = certificate.code, certificate.pdf, certificate.verify_url
-        email_id = outgoing.id
+    (outgoing,) = _emails_of(app, code)
+    email_id = outgoing.id
     assert smtp.inbox.envelopes == []  # queued, not sent: the worker sends
 
     assert run_queue() == 1
@@ -89,6 +103,47 @@ def test_certificate_email_goes_out_after_commit_with_the_stored_pdf(
     assert (sent.status, sent.attempts, sent.last_error) == (EmailStatus.SENT, 1, None)
     assert sent.sent_at is not None
     assert run_queue() == 0  # nothing left, nothing sent twice
+
+
+def test_a_reissue_emails_the_new_pdf_and_names_the_certificate_it_replaces(
+    app, smtp, run_queue, eligible_candidate, today
+):
+    smtp.start()
+    holder = eligible_candidate("Lukasz Wisniewski")
+    with app.app_context():
+        first = issue_certificate(get_candidate(holder), get_programme("EII-C"), None, today=today)
+        db.session.commit()
+        old_code = first.code
+    assert run_queue() == 1
+    with app.app_context():
+        first = db.session.scalar(sa.select(Certificate).where(Certificate.code == old_code))
+        replacement = reissue_certificate(first, None, full_name="Łukasz Wiśniewski")
+        db.session.commit()
+        new_code, new_pdf = replacement.code, replacement.pdf
+    assert run_queue() == 1
+    first_message, second = smtp.inbox.messages
+    assert old_code in subject_of(first_message)
+    assert subject_of(second) == f"Your European Certificate in Imaging Informatics ({new_code})"
+    text = second.get_body(("plain",)).get_content()
+    assert "Dear Łukasz Wiśniewski," in text
+    assert f"replaces certificate {old_code}, which is no longer valid" in text
+    assert "Congratulations" not in text
+    (attachment,) = second.iter_attachments()
+    assert attachment.get_filename() == f"{new_code}.pdf"
+    assert attachment.get_content() == new_pdf
+
+
+def test_a_refused_issue_queues_no_email(app, run_queue, eligible_candidate, candidate, today):
+    from certification.certificates.services import RequirementsNotMet
+
+    eligible_candidate()  # the programme exists; this candidate has nothing towards it
+    person_id = candidate()
+    with app.app_context():
+        with pytest.raises(RequirementsNotMet):
+            issue_certificate(get_candidate(person_id), get_programme("EII-C"), None, today=today)
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(OutgoingEmail.id))) == 0
+    assert run_queue() == 0
 
 
 def test_a_rolled_back_transaction_sends_nothing(app, smtp, run_queue, candidate):
