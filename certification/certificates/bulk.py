@@ -307,17 +307,19 @@ def start_issue_job(
 
 def stale_issue_jobs(now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
     """Active jobs nobody is running: (stale, still beating). A job is stale when its
-    heartbeat, or its creation if it never started, is older than ``JOB_STALE_SECONDS``."""
+    heartbeat, or its creation if it never started, is older than ``JOB_STALE_SECONDS``,
+    or when its runner was a process on this host that has died."""
     now = now or utcnow()
     cutoff = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
     stale: list[int] = []
     beating: list[int] = []
-    for job_id, heartbeat_at, created_at in db.session.execute(
-        sa.select(IssueJob.id, IssueJob.heartbeat_at, IssueJob.created_at)
+    for job_id, runner, heartbeat_at, created_at in db.session.execute(
+        sa.select(IssueJob.id, IssueJob.runner, IssueJob.heartbeat_at, IssueJob.created_at)
         .where(IssueJob.status.in_(ACTIVE_JOB_STATUSES))
         .order_by(IssueJob.id)
     ):
-        (stale if (heartbeat_at or created_at) < cutoff else beating).append(job_id)
+        is_stale = (heartbeat_at or created_at) < cutoff or _runner_has_died(runner)
+        (stale if is_stale else beating).append(job_id)
     return stale, beating
 
 
@@ -419,10 +421,33 @@ def _runner_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+def _runner_has_died(runner: str | None) -> bool:
+    """Whether ``runner`` was a process on this host that no longer exists.
+
+    A worker killed mid-job and started again should carry on at once, not after
+    ``JOB_STALE_SECONDS``; only a process on the same host can be looked for. A process
+    that exists (even one that reused the pid) counts as alive: then the heartbeat decides.
+    """
+    host, _, rest = (runner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:40] or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, under another user
+        return False
+    return False
+
+
 def _claim(job_id: int, runner: str) -> bool:
-    """Take the job unless another runner holds it with a fresh heartbeat; commits."""
+    """Take the job unless another runner holds it with a fresh heartbeat and is not known
+    to have died; commits."""
     now = utcnow()
     stale = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    holder = db.session.scalar(sa.select(IssueJob.runner).where(IssueJob.id == job_id))
+    dead_holder = [IssueJob.runner == holder] if _runner_has_died(holder) else []
     claimed = db.session.execute(
         sa.update(IssueJob)
         .where(
@@ -433,6 +458,7 @@ def _claim(job_id: int, runner: str) -> bool:
                 IssueJob.runner == runner,
                 IssueJob.heartbeat_at.is_(None),
                 IssueJob.heartbeat_at < stale,
+                *dead_holder,
             ),
         )
         .values(status=IssueJobStatus.RUNNING, runner=runner, heartbeat_at=now)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -443,19 +443,29 @@ class _Candidate:
     full_name: str
 
 
-def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
+CatalogueItem = TypeVar("CatalogueItem", Course, Assessment)
+
+
+def _look_up(
+    tally: _Tally, code_column: str, model: type[CatalogueItem]
+) -> tuple[dict[str, _Candidate], dict[str, CatalogueItem]]:
+    """Every candidate and every course or assessment the file names, in a few queries."""
     emails: set[str] = set()
     codes: set[str] = set()
     for row in tally.rows():
         emails.add(normalise_email(row.values["email"]))
-        if code := as_code(row.values["course_code"]):
+        if code := as_code(row.values[code_column]):
             codes.add(code)
-    candidates = _candidates_by_email(emails)
-    courses = {
-        c.code: c
+    items = {
+        item.code: item
         for chunk in _chunks(codes)
-        for c in db.session.scalars(sa.select(Course).where(Course.code.in_(chunk)))
+        for item in db.session.scalars(sa.select(model).where(model.code.in_(chunk)))
     }
+    return _candidates_by_email(emails), items
+
+
+def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
+    candidates, courses = _look_up(tally, "course_code", Course)
     recorded: dict[tuple[int, int], dt.date] = {}
     for chunk in _chunks(c.id for c in candidates.values()):
         statement = sa.select(
@@ -538,18 +548,7 @@ class _Sitting:
 
 
 def _plan_results(tally: _Tally, today: dt.date) -> _Plan:
-    emails: set[str] = set()
-    codes: set[str] = set()
-    for row in tally.rows():
-        emails.add(normalise_email(row.values["email"]))
-        if code := as_code(row.values["assessment_code"]):
-            codes.add(code)
-    candidates = _candidates_by_email(emails)
-    assessments = {
-        a.code: a
-        for chunk in _chunks(codes)
-        for a in db.session.scalars(sa.select(Assessment).where(Assessment.code.in_(chunk)))
-    }
+    candidates, assessments = _look_up(tally, "assessment_code", Assessment)
     # Per (candidate, assessment): the attempts on record, as (taken_on, score).
     recorded: dict[tuple[int, int], list[tuple[dt.date, Decimal]]] = defaultdict(list)
     for chunk in _chunks(c.id for c in candidates.values()):

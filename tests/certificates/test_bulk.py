@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -24,6 +27,7 @@ from certification.extensions import db
 from certification.mail.models import EmailStatus, OutgoingEmail
 from certification.records.models import CreditRecord
 from certification.records.services import delete_credit
+from certification.types import utcnow
 
 
 @pytest.fixture(autouse=True)
@@ -290,3 +294,34 @@ def test_no_seal_key_stops_the_job_with_the_reason(app, eligible_candidate, toda
         assert progress.error is not None and "missing.p12 does not exist" in progress.error
         assert progress.remaining == 1
         assert certificates_by_candidate() == {}
+
+
+def test_a_job_is_taken_over_at_once_only_when_its_runner_s_process_has_died(
+    app, eligible_candidate, today
+):
+    """The heartbeat of a runner killed a moment ago is still fresh; a worker on the same
+    host sees that the process is gone and carries on without waiting. A live runner, on
+    this host or another, keeps its job."""
+    eligible_candidate()
+    host = socket.gethostname()[:40]
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    try:
+        with app.app_context():
+            job_id = start(today)
+            job = db.session.get(IssueJob, job_id)
+            job.status, job.heartbeat_at = IssueJobStatus.RUNNING, utcnow()
+            for runner, expected in [
+                (f"{host}:{alive.pid}:a1", ([], [job_id])),
+                (f"elsewhere:{gone.pid}:b2", ([], [job_id])),
+                (f"{host}:{gone.pid}:c3", ([job_id], [])),
+            ]:
+                job.runner = runner
+                db.session.commit()
+                assert bulk.stale_issue_jobs() == expected, runner
+            progress = bulk.run_issue_job(job_id, today=today)
+            assert progress is not None and progress.issued == 1
+    finally:
+        alive.kill()
+        alive.wait()

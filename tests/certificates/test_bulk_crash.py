@@ -80,20 +80,19 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
         "SIGNING_TRUST_ROOTS": json.dumps(seal_keys["SIGNING_TRUST_ROOTS"]),
         "ISSUE_PROCESSES": "2",
         "ISSUE_BATCH_SIZE": "3",
-        "JOB_STALE_SECONDS": "1",
     }
 
-    def start_worker() -> subprocess.Popen[bytes]:
+    def start_worker(stale_seconds: int) -> subprocess.Popen[bytes]:
         with log.open("ab") as output:
             return subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
                 [str(CONSUMER), "certification.worker.huey", "--workers", "1", "--delay", "0.1"],
-                env=environment,
+                env={**environment, "JOB_STALE_SECONDS": str(stale_seconds)},
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: the pool dies with it
             )
 
-    first = start_worker()
+    first = start_worker(stale_seconds=1)  # takes the job, never started, at once
     try:
         _wait_for(
             lambda: _counts(app, job_id).get(IssueItemState.ISSUED, 0) >= 6,
@@ -111,11 +110,13 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
     with app.app_context():
         assert db.session.get(IssueJob, job_id).status is IssueJobStatus.RUNNING
 
-    second = start_worker()
+    # The default: the second worker does not wait for the first one's last heartbeat to
+    # go stale, as it can see that the first one's process has died.
+    second = start_worker(stale_seconds=120)
     try:
         _wait_for(
             lambda: IssueItemState.PENDING not in _counts(app, job_id),
-            40,
+            40,  # far less than JOB_STALE_SECONDS
             "the second worker to finish the job",
             log,
         )

@@ -95,10 +95,15 @@ def test_the_number_of_statements_does_not_grow_with_candidates(known, make_cand
     assert before == 9  # programmes (3 with their rules), then one per figure
 
 
-def _table(html: str, table_id: str) -> list[list[str]]:
+def _table(html: str, table_id: str, *, phone: bool = False) -> list[list[str]]:
+    """The cells' text as a desktop shows it; ``phone``: with the labels that narrow
+    screens show in each cell, where the column headings are hidden."""
     body = re.search(rf'<table class="table" id="{table_id}">(.*?)</table>', html, re.S)
     assert body, table_id
-    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    content = body.group(1)
+    if not phone:
+        content = re.sub(r'<span class="cell-label">.*?</span>', "", content)
+    rows = re.findall(r"<tr>(.*?)</tr>", content, re.S)
     return [
         [
             re.sub(r"<[^>]+>", "", cell).strip()
@@ -123,6 +128,13 @@ def test_the_page_shows_the_figures(known, client, auth, make_admin):
     assessments = _table(html, "table-assessments")
     assert assessments[2][2:] == ["6", "5", "4", "80%"]  # EXAM, after DEXAM by code
     assert assessments[1][2:] == ["2", "2", "1", "50%"]
+    # On a phone the headings are hidden, so each figure says what it is.
+    assert _table(html, "table-assessments", phone=True)[2][2:] == [
+        "Attempts 6",
+        "Candidates who sat 5",
+        "Passed 4",
+        "Pass rate 80%",
+    ]
 
     countries = _table(html, "table-countries")
     assert countries[1:] == [
