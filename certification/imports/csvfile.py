@@ -311,6 +311,7 @@ class _DateEvidence:
     rows: dict[DateFormat, list[tuple[int, str]]] = field(default_factory=dict)
     day_first: tuple[int, str] | None = None  # 25/03/2024 can only be day first
     month_first: tuple[int, str] | None = None  # 03/25/2024 can only be month first
+    either_way: tuple[int, str] | None = None  # 03/04/2024 reads as two different days
 
     def note(self, number: int, column: str, text: str) -> None:
         for date_format, pattern in _DATE_PATTERNS.items():
@@ -322,6 +323,8 @@ class _DateEvidence:
                         self.day_first = (number, text)
                     if second > 12 and self.month_first is None:
                         self.month_first = (number, text)
+                    if first <= 12 and second <= 12 and first != second:
+                        self.either_way = self.either_way or (number, text)
                 return
 
 
@@ -394,13 +397,16 @@ def _settle_date_format(table: CsvTable, evidence: _DateEvidence, date_columns: 
             )
         )
         table.date_format = None
-    elif evidence.day_first is None:
+    elif evidence.day_first is None and evidence.either_way is not None:
+        # (When every date reads the same both ways, 05/05/2025 say, there is no doubt.)
+        row, text = evidence.either_way
         table.problems.append(
             Problem(
                 table.header_row,
                 column,
                 "These dates could be DD/MM/YYYY or MM/DD/YYYY: no day in the file is above"
-                " 12, so 03/04/2024 could mean 3 April or 4 March. Write them as YYYY-MM-DD.",
+                f" 12, so {text} (row {row}) could mean either of two days."
+                " Write them as YYYY-MM-DD.",
             )
         )
         table.date_format = None

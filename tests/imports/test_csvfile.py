@@ -234,8 +234,18 @@ def test_slashes_that_could_be_either_way_round_are_a_problem():
         "email;course_code;completed_on\na@x.org;C1;03/04/2024\na@x.org;C2;05/06/2024\n"
     )
     assert [(p.row, p.column) for p in table.problems] == [(1, "completed_on")]
+    assert "03/04/2024 (row 2) could mean either of two days" in table.problems[0].message
     assert "YYYY-MM-DD" in table.problems[0].message
     assert table.date_format is None
+
+
+def test_slashes_that_read_the_same_either_way_round_are_no_problem():
+    # A whole cohort sat on 5 May: 05/05/2025 is that day whichever way round it is read.
+    table = credits_table(
+        "email;course_code;completed_on\na@x.org;C1;05/05/2025\nb@x.org;C1;11/11/2025\n"
+    )
+    assert table.problems == []
+    assert table.parse_date("05/05/2025") == dt.date(2025, 5, 5)
 
 
 def test_month_first_dates_are_a_problem():
