@@ -172,7 +172,7 @@ def import_csv_command(kind: str, file: Path, commit: bool, invite: bool) -> Non
                 actor=None,
                 today=today(),
                 filename=file.name,
-                invite=invite and kind == ImportKind.CANDIDATES,
+                invite=invite,  # only an import of candidates creates anyone to invite
             )
         else:
             report = preview_import(ImportKind(kind), data, today=today())

@@ -103,8 +103,8 @@ def import_preview(upload_id: int) -> Page:
 @bp.route("/imports/<int:upload_id>/commit", methods=["POST"])
 def import_commit(upload_id: int) -> Page:
     upload = imports.get_upload(upload_id)
-    # Only candidates can be invited; the box is on the page for them and ticked by default.
-    invite = upload.kind is ImportKind.CANDIDATES and request.form.get("invite") == "yes"
+    # The box is on the preview of a candidates file, ticked by default.
+    invite = request.form.get("invite") == "yes"
     try:
         report, wrote = imports.commit_upload(upload, _actor(), today=today(), invite=invite)
     except imports.ImportRefused as refusal:
