@@ -46,6 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database,
         models,  # noqa: F401  (registers every table, for Alembic)
         queue,
+        security,
         web,
     )
     from certification.admin import bp as admin_bp
@@ -58,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
     queue.init_app(app)
     web.init_app(app)
+    security.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(admin_bp)

@@ -46,6 +46,11 @@ RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 VERIFY_RATE_LIMIT = "60 per minute"
 
+# Behind a reverse proxy: how many proxies set each X-Forwarded-* header, e.g.
+# {"x_for": 1, "x_proto": 1} for one load balancer that terminates TLS. Empty: the headers
+# are ignored (a client could otherwise pick its own address and escape the rate limits).
+PROXY_FIX: dict[str, int] = {}
+
 # The job queue (Huey). Empty: a SQLite file in the instance folder, for one machine.
 # redis://127.0.0.1:6379/0 lets workers on several hosts share the queue.
 QUEUE_URL = ""
@@ -94,6 +99,7 @@ ENVIRONMENT_KEYS = (
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_ENABLED",
     "VERIFY_RATE_LIMIT",
+    "PROXY_FIX",
     "QUEUE_URL",
     "ISSUE_PROCESSES",
     "ISSUE_BATCH_SIZE",
