@@ -30,6 +30,36 @@ class AuditEvent(Model):
     actor: so.Mapped[User | None] = so.relationship()
 
 
+# The database itself refuses to change or delete an audit row, whoever asks: a bug, a
+# stray script or someone with the application's credentials. (TRUNCATE and DROP need the
+# table owner's rights, which the application's role in production should not have.)
+# The same statements are in the migration that added them.
+APPEND_ONLY_POSTGRESQL = [
+    """CREATE OR REPLACE FUNCTION audit_event_is_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit events are append-only: %% refused', TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END
+    $$""",
+    """CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
+    FOR EACH ROW EXECUTE FUNCTION audit_event_is_append_only()""",
+]
+APPEND_ONLY_SQLITE = [
+    f"""CREATE TRIGGER audit_event_no_{operation.lower()} BEFORE {operation} ON audit_event
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only: {operation} refused'); END"""
+    for operation in ("UPDATE", "DELETE")
+]
+for _statement in APPEND_ONLY_POSTGRESQL:
+    sa.event.listen(
+        AuditEvent.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql")
+    )
+for _statement in APPEND_ONLY_SQLITE:
+    sa.event.listen(
+        AuditEvent.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite")
+    )
+
+
 def record_event(
     actor: User | None,
     action: str,

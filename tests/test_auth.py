@@ -118,6 +118,34 @@ def test_short_password_is_refused_and_link_stays_usable(app, client, make_candi
     assert client.get(f"/set-password/{token}").status_code == 200
 
 
+@pytest.mark.parametrize("common", ["qwertyuiop123", "Password1234", "  1qaz2wsx3edc  "])
+def test_a_common_password_is_refused_however_long(app, client, make_candidate, common):
+    make_candidate(email="c@example.org", password=None)
+    token = _link_for(app, "c@example.org")
+    response = client.post(f"/set-password/{token}", data={"password": common, "confirm": common})
+    assert response.status_code == 422
+    assert "one of the most common" in response.get_data(as_text=True)
+    assert client.get(f"/set-password/{token}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["correct horse battery staple", "Łódź w październiku", "ΑθήναΠειραιάς2026", "x" * 128],
+)
+def test_long_uncommon_passwords_need_no_digits_or_symbols(password):
+    from certification.auth.passwords import password_problem
+
+    assert password_problem(password) is None
+
+
+def test_the_common_list_holds_at_least_the_3000_most_common():
+    from certification.auth.passwords import _common_passwords
+
+    common = _common_passwords()
+    assert len(common) >= 3000
+    assert {"123456", "password", "qwertyuiop", "iloveyou"} <= common
+
+
 def test_password_is_stored_hashed_with_argon2id(app, make_candidate):
     make_candidate(email="c@example.org")
     with app.app_context():

@@ -62,6 +62,13 @@ def test_init_db_builds_the_schema_the_models_describe_and_is_safe_twice(empty_a
     assert differences == [], "the migrations and the models disagree; run `flask db migrate`"
 
 
+def test_the_migrated_database_refuses_to_change_audit_rows(empty_app):
+    from tests.test_audit import assert_audit_rows_cannot_change
+
+    assert empty_app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    assert_audit_rows_cannot_change(empty_app)
+
+
 def test_seed_demo_fills_an_empty_database_once_and_prints_logins(empty_app):
     from certification.auth.services import get_user_by_email
     from certification.records.services import candidate_progress

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
+from pathlib import Path
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
+# The 20,000 passwords people choose most often (the list Django ships; its licence is in
+# COMMON-PASSWORDS-LICENSE.txt beside it). An attacker tries these first, whatever the rules.
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt.gz")
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 
@@ -40,9 +47,18 @@ _DUMMY_HASH = _hasher.hash("no account has this password")
 
 
 def password_problem(password: str) -> str | None:
-    """Why ``password`` is not acceptable, or None."""
+    """Why ``password`` is not acceptable, or None. Length and commonness only: no rules
+    about digits or symbols, which make passwords harder to remember, not to guess."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    if password.strip().lower() in _common_passwords():
+        return "This password is one of the most common ones; choose one less easy to guess."
     return None
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())

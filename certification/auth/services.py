@@ -28,7 +28,7 @@ from certification.unique import add_unique
 from certification.validation import FieldErrors, check_text, clean_text, name_search_key
 
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
-API_TOKEN_PREFIX = "eii_"  # noqa: S105 - a label that marks our tokens in logs, not a secret
+API_TOKEN_PREFIX = "eii_"  # noqa: S105 - a label marking our tokens  # nosec B105
 
 
 def _digest(token: str) -> str:

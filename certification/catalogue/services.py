@@ -255,7 +255,7 @@ def update_assessment(
         if data.pass_mark != assessment.pass_mark:
             raise RuleViolation(
                 "Results have been recorded for this assessment, so its pass mark is fixed.",
-                {"pass_mark": "Fixed once results are recorded."},
+                {"pass_mark": "Fixed once results are recorded."},  # a message  # nosec B105
                 slug="in_use",
             )
         if data.max_score < Decimal(str(best)):
