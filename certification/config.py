@@ -19,6 +19,17 @@ SQLALCHEMY_RECORD_QUERIES = False
 APP_TIMEZONE = "Europe/Brussels"
 # How long a candidate's one-time set-password link stays valid.
 PASSWORD_SETUP_LINK_HOURS = 72
+# How long a "forgot password" link stays valid.
+PASSWORD_RESET_MINUTES = 30
+# A session with no request for this long is ended (administrators hold more power).
+ADMIN_IDLE_MINUTES = 30
+CANDIDATE_IDLE_MINUTES = 60
+# Failed logins allowed per account and per client: once a window is full, the next try
+# waits for it to pass, and the windows grow (minutes, then an hour, then a day).
+LOGIN_RATE_LIMIT_PER_ACCOUNT = "5 per 5 minutes; 10 per hour; 20 per day"
+LOGIN_RATE_LIMIT_PER_CLIENT = "20 per 5 minutes; 100 per day"
+# "Forgot password" requests per address and per client.
+RESET_REQUEST_RATE_LIMIT = "3 per hour; 10 per day"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
@@ -90,6 +101,12 @@ ENVIRONMENT_KEYS = (
     "SECRET_KEY",
     "APP_TIMEZONE",
     "PASSWORD_SETUP_LINK_HOURS",
+    "PASSWORD_RESET_MINUTES",
+    "ADMIN_IDLE_MINUTES",
+    "CANDIDATE_IDLE_MINUTES",
+    "LOGIN_RATE_LIMIT_PER_ACCOUNT",
+    "LOGIN_RATE_LIMIT_PER_CLIENT",
+    "RESET_REQUEST_RATE_LIMIT",
     "SESSION_COOKIE_SECURE",
     "MAX_CONTENT_LENGTH",
     "PUBLIC_BASE_URL",

@@ -61,7 +61,7 @@ def _pages_of_the_three_journeys(app, client, auth, make_admin, eligible_candida
     pages = [client.get(p).get_data(as_text=True) for p in ("/login", "/verify")]
     pages.append(client.get(f"/verify/{code}").get_data(as_text=True))
     auth.login("eligible1@example.org")
-    pages.append(client.get("/me").get_data(as_text=True))
+    pages.append(client.get("/me/").get_data(as_text=True))
     auth.logout()
     auth.login(make_admin().email)
     for path in (
@@ -257,7 +257,7 @@ def test_private_pages_and_pdfs_are_not_stored(app, client, auth, make_admin, el
         db.session.commit()
     assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
     auth.login("eligible1@example.org", PASSWORD)
-    assert client.get("/me").headers["Cache-Control"] == "no-store"
+    assert client.get("/me/").headers["Cache-Control"] == "no-store"
     pdf = client.get(f"/me/certificates/{code}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.headers["Cache-Control"] == "no-store"

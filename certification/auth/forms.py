@@ -37,3 +37,23 @@ class SetPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Set password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "E-mail",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    submit = SubmitField("Send me a link")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = SetPasswordForm.password
+    confirm = SetPasswordForm.confirm
+    submit = SubmitField("Change password")

@@ -35,10 +35,17 @@ class User(UserMixin, Model):
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # Raised to end every session of the user at once (a logout, a new password): a session
+    # names the epoch it began in (get_id), and one from an earlier epoch no longer loads.
+    session_epoch: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    def get_id(self) -> str:
+        """What the session cookie holds: the account and the epoch the session began in."""
+        return f"{self.id}:{self.session_epoch}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to log in inactive accounts

@@ -183,6 +183,42 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def user_for_session(session_id: str) -> User | None:
+    """The active user a session cookie's ``id:epoch`` names, unless that session has been
+    ended since (by :func:`end_sessions`)."""
+    user_id, _, epoch = session_id.partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()) or int(user_id) > MAX_ID:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_epoch != int(epoch):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user``, on every device: each must log in again. The caller
+    logs the current one in again where it should go on (after a new password, say)."""
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(session_epoch=User.session_epoch + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user, ["session_epoch"])
+
+
+def change_password(user: User, current: str, new: str) -> User:
+    """Change a logged-in user's password, given the current one; ends every session."""
+    if not password_matches(user.password_hash, current):
+        raise InvalidInput("The current password is not right.", {"current": "Not right."})
+    if problem := password_problem(new):
+        raise InvalidInput(problem, {"password": problem})
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    record_event(user, "password.changed", "user", user.id)
+    return user
+
+
 def create_password_setup_link(
     user: User, actor: User | None, *, valid_for: dt.timedelta, now: dt.datetime | None = None
 ) -> str:
@@ -238,6 +274,7 @@ def set_password_with_link(token: str, password: str, now: dt.datetime | None = 
     user = link.user
     user.password_hash = hash_password(password)
     db.session.flush()
+    end_sessions(user)  # a reset link used by the owner shuts out whoever knew the old one
     record_event(user, "password.set", "user", user.id)
     return user
 

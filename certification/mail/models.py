@@ -19,6 +19,7 @@ class EmailKind(enum.StrEnum):
     INVITATION = "invitation"
     CERTIFICATE_ISSUED = "certificate_issued"
     EXPIRY_REMINDER = "expiry_reminder"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail  # nosec B105
 
 
 class EmailStatus(enum.StrEnum):

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
 from certification.auth.models import PasswordSetupLink, Role, User
-from certification.auth.services import create_password_setup_link
+from certification.auth.services import create_password_setup_link, get_user_by_email
 from certification.certificates.models import Certificate
 from certification.certificates.pdf import format_long_date
 from certification.errors import NotFound, RuleViolation
@@ -103,6 +103,35 @@ def queue_invitation(candidate: User, set_password_url: str, actor: User | None)
         after={"kind": outgoing.kind.value, "recipient": outgoing.recipient},
     )
     return outgoing
+
+
+def queue_password_reset(email_address: str) -> None:
+    """If an active account uses ``email_address``, make it a one-time link to choose a new
+    password (valid ``PASSWORD_RESET_MINUTES``) and queue the e-mail that carries it.
+
+    Says nothing either way: the page that calls this answers the same whether or not the
+    address is registered, so it cannot be used to find out who has an account."""
+    user = get_user_by_email(email_address)
+    if user is None or not user.active:
+        return
+    minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
+    token = create_password_setup_link(user, None, valid_for=dt.timedelta(minutes=minutes))
+    outgoing = _new_email(
+        EmailKind.PASSWORD_RESET,
+        user,
+        subject=f"Choose a new password: {PROGRAMME_NAME}",
+        body=_render(
+            "password_reset.txt",
+            user=user,
+            reset_url=set_password_url(token),
+            minutes=minutes,
+            programme_name=PROGRAMME_NAME,
+        ),
+    )
+    db.session.add(outgoing)
+    db.session.flush()
+    _send_after_commit(outgoing.id)
+    record_event(None, "email.queued", "outgoing_email", outgoing.id, after={"kind": "reset"})
 
 
 def invite_candidates(emails: Sequence[str], actor: User | None) -> int:
@@ -364,7 +393,7 @@ def _record_sent(outgoing: OutgoingEmail, now: dt.datetime) -> None:
     outgoing.sent_at = now
     outgoing.sending_since = None
     outgoing.next_attempt_at = None
-    if outgoing.kind is EmailKind.INVITATION:
+    if outgoing.kind in (EmailKind.INVITATION, EmailKind.PASSWORD_RESET):
         outgoing.text_body = _SET_PASSWORD_TOKEN.sub(r"\1(removed once sent)", outgoing.text_body)
     db.session.flush()
 
