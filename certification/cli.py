@@ -70,13 +70,19 @@ def create_admin_command(email: str, name: str) -> None:
 @with_appcontext
 @click.argument("email")
 @click.option("--label", default="", help="What the token is for, e.g. the LMS's name.")
-def create_api_token_command(email: str, label: str) -> None:
+@click.option(
+    "--valid-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Days until the token stops working (default: until it is revoked).",
+)
+def create_api_token_command(email: str, label: str, valid_days: int | None) -> None:
     """Create an API token for an administrator and print it (the last line of output)."""
     user = get_user_by_email(email)
     if user is None or not user.is_admin:
         raise click.ClickException(f"There is no administrator with the e-mail {email}.")
     try:
-        token = create_api_token(user, label)
+        token = create_api_token(user, label, valid_days=valid_days)
     except ServiceError as refusal:
         _fail(refusal)
     db.session.commit()

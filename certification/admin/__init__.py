@@ -16,4 +16,11 @@ def require_admin() -> None:
         abort(404)
 
 
-from certification.admin import emails, imports, jobs, reports, views  # noqa: E402,F401  (registers the routes on bp)
+from certification.admin import (  # noqa: E402,F401  (registers the routes on bp)
+    emails,
+    imports,
+    jobs,
+    reports,
+    tokens,
+    views,
+)

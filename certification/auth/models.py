@@ -82,5 +82,10 @@ class ApiToken(Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    expires_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)  # None: never
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
 
-    user: so.Mapped[User] = so.relationship()
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
+
+    def usable_at(self, moment: dt.datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or moment < self.expires_at)

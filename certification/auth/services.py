@@ -279,26 +279,88 @@ def set_password_with_link(token: str, password: str, now: dt.datetime | None = 
     return user
 
 
-def create_api_token(user: User, label: str = "") -> str:
-    """Issue a bearer token for an administrator. Returned once; only its hash is kept."""
+MAX_TOKEN_DAYS = 3660  # ten years: a longer "expiry" is a typing mistake
+
+
+def create_api_token(
+    user: User,
+    label: str = "",
+    *,
+    valid_days: int | None = None,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Issue a bearer token for an administrator, valid ``valid_days`` (None: until revoked).
+
+    The token is returned once; only its hash is kept."""
     if not user.is_admin:
         raise InvalidInput("Only administrators can hold API tokens.", {"email": "Not an admin."})
+    errors = FieldErrors()
+    if label := clean_text(label):
+        check_text(errors, "label", label, 100)
+    if valid_days is not None and not 1 <= valid_days <= MAX_TOKEN_DAYS:
+        errors.add("valid_days", f"Give a number of days from 1 to {MAX_TOKEN_DAYS}, or none.")
+    errors.raise_if_any()
+    now = now or utcnow()
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=_digest(token), label=clean_text(label)))
+    record = ApiToken(
+        user=user,
+        token_hash=_digest(token),
+        label=label,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=valid_days) if valid_days is not None else None,
+    )
+    db.session.add(record)
     db.session.flush()
-    record_event(user, "api_token.created", "user", user.id, after={"label": label})
+    record_event(
+        actor or user,
+        "api_token.created",
+        "api_token",
+        record.id,
+        after={
+            "holder": user.email,
+            "label": label,
+            "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+        },
+    )
     return token
+
+
+def api_tokens() -> list[ApiToken]:
+    """Every API token, newest first, with its holder (revoked and expired ones too)."""
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .options(sa.orm.joinedload(ApiToken.user))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_api_token(token_id: int, actor: User, now: dt.datetime | None = None) -> ApiToken:
+    """Stop a token working from now on; the record stays, saying who revoked it and when."""
+    record = db.session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
+    if record is None:
+        raise NotFound("There is no such API token.")
+    if record.revoked_at is None:
+        record.revoked_at = now or utcnow()
+        record.revoked_by_id = actor.id
+        db.session.flush()
+        record_event(
+            actor, "api_token.revoked", "api_token", record.id, after={"label": record.label}
+        )
+    return record
 
 
 def user_for_api_token(token: str, now: dt.datetime | None = None) -> User | None:
     """The active administrator holding ``token``, recording when it was last used."""
     api_token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if api_token is None or api_token.revoked_at is not None:
+    now = now or utcnow()
+    if api_token is None or not api_token.usable_at(now):
         return None
     user = api_token.user
     if not (user.active and user.is_admin):
         return None
-    now = now or utcnow()
     # At most one write a minute: otherwise every API call would write, and on PostgreSQL
     # concurrent calls with one token would queue on this row until each commits.
     if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_PRECISION:
