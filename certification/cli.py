@@ -26,6 +26,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(create_api_token_command)
+    app.cli.add_command(reset_second_factor_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(make_demo_keys_command)
     app.cli.add_command(sample_certificate_command)
@@ -88,6 +89,24 @@ def create_api_token_command(email: str, label: str, valid_days: int | None) -> 
     db.session.commit()
     click.echo("Keep this token secret; it is shown only once:", err=True)
     click.echo(token)
+
+
+@click.command("reset-second-factor")
+@with_appcontext
+@click.argument("email")
+def reset_second_factor_command(email: str) -> None:
+    """Forget an administrator's authenticator app and recovery codes (a lost phone); they
+    set up a new one at their next login. Their sessions end."""
+    from certification.auth.second_factor import reset_second_factor
+    from certification.auth.services import end_sessions
+
+    user = get_user_by_email(email)
+    if user is None or not user.is_admin:
+        raise click.ClickException(f"There is no administrator with the e-mail {email}.")
+    reset_second_factor(user, None)
+    end_sessions(user)
+    db.session.commit()
+    click.echo(f"{email} sets up a new authenticator at their next login.")
 
 
 @click.command("seed-demo")

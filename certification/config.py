@@ -21,6 +21,12 @@ APP_TIMEZONE = "Europe/Brussels"
 PASSWORD_SETUP_LINK_HOURS = 72
 # How long a "forgot password" link stays valid.
 PASSWORD_RESET_MINUTES = 30
+# Administrators' second factor: the name authenticator apps show, how long the step
+# between password and code may take, and how recent a login must be for changes to
+# passwords, second factors, API tokens and signing settings.
+TOTP_ISSUER = "EFRS–EuSoMII Certification"
+SECOND_FACTOR_MINUTES = 5
+FRESH_LOGIN_MINUTES = 10
 # A session with no request for this long is ended (administrators hold more power).
 ADMIN_IDLE_MINUTES = 30
 CANDIDATE_IDLE_MINUTES = 60
@@ -102,6 +108,9 @@ ENVIRONMENT_KEYS = (
     "APP_TIMEZONE",
     "PASSWORD_SETUP_LINK_HOURS",
     "PASSWORD_RESET_MINUTES",
+    "TOTP_ISSUER",
+    "SECOND_FACTOR_MINUTES",
+    "FRESH_LOGIN_MINUTES",
     "ADMIN_IDLE_MINUTES",
     "CANDIDATE_IDLE_MINUTES",
     "LOGIN_RATE_LIMIT_PER_ACCOUNT",

@@ -230,6 +230,9 @@ def seed_demo(today: dt.date | None = None) -> str:
     lines = ["Demo logins (each password was generated when the demo was created):"]
     lines += [f"  {email:<{width}}  {password}  {note}" for email, password, note in logins]
     lines += [
+        "Administrators also give a code from an authenticator app: the first login shows a QR",
+        "code to scan, and the key as text. Without a phone, the current code for a key is",
+        '  .venv/bin/python -c "import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())" KEY',
         "Demo certificates (open /verify and type one):",
         f"  {valid.code}  valid, held by {valid.holder_name}",
         f"  {revoked.code}  revoked",

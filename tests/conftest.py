@@ -180,12 +180,39 @@ def ctx(app: Flask) -> Iterator[None]:
         yield
 
 
+def totp_code(app: Flask, email: str) -> str:
+    """The code an administrator's authenticator app shows now.
+
+    Each code is accepted once, and tests log in many times a second: the step last used
+    is forgotten first, a test's stand-in for waiting 30 seconds."""
+    import pyotp
+
+    from certification.auth.second_factor import _secret_of
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        user.totp_last_step = None
+        db.session.commit()
+        secret = _secret_of(user)
+        assert secret is not None, f"{email} has no authenticator"
+        return pyotp.TOTP(secret).now()
+
+
+def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    """Log in as a person would: the password, then (administrators) the code."""
+    response = client.post("/login", data={"email": email, "password": password})
+    if response.status_code == 302 and response.headers["Location"].endswith("/login/code"):
+        app = client.application
+        response = client.post("/login/code", data={"code": totp_code(app, email)})
+    return response
+
+
 class AuthActions:
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
     def login(self, email: str, password: str = PASSWORD) -> Any:
-        return self._client.post("/login", data={"email": email, "password": password})
+        return log_in(self._client, email, password)
 
     def logout(self) -> Any:
         return self._client.post("/logout")
@@ -196,15 +223,31 @@ def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
 
 
+def enrol_authenticator(user: User) -> list[str]:
+    """Set up ``user``'s authenticator as the first login would; the recovery codes."""
+    import pyotp
+
+    from certification.auth.second_factor import begin_enrolment, confirm_enrolment
+
+    secret = begin_enrolment(user)
+    return confirm_enrolment(user, pyotp.TOTP(secret).now())
+
+
 @pytest.fixture
 def make_admin(app: Flask) -> Callable[..., User]:
+    """Administrators with an authenticator set up (``second_factor=False``: not yet)."""
     counter = iter(range(1, 1000))
 
-    def build(email: str | None = None, full_name: str = "Ada Admin") -> User:
+    def build(
+        email: str | None = None, full_name: str = "Ada Admin", *, second_factor: bool = True
+    ) -> User:
         with app.app_context():
             user = create_admin(
                 email or f"admin{next(counter)}@example.org", full_name, PASSWORD, None
             )
+            if second_factor:
+                enrol_authenticator(user)
+                user.totp_last_step = None
             db.session.commit()
             db.session.refresh(user)  # load every column before leaving the session
             db.session.expunge(user)

@@ -10,7 +10,7 @@ import jinja2
 import pytest
 
 from certification.auth.services import get_user_by_email
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -39,7 +39,7 @@ def _share_compiled_templates(app):
 def admin(client, make_admin):
     """A client logged in as an administrator."""
     make_admin("office@efrs.example", "EFRS Programme Office")
-    client.post("/login", data={"email": "office@efrs.example", "password": PASSWORD})
+    log_in(client, "office@efrs.example")
     return client
 
 

@@ -54,10 +54,10 @@ def issued(api, eligible_candidate) -> dict[str, Any]:
 
 def login(app, email: str, password: str | None = None) -> Any:
     """A separate browser, logged in as ``email``."""
-    from tests.conftest import PASSWORD
+    from tests.conftest import PASSWORD, log_in
 
     browser = app.test_client()
-    answer = browser.post("/login", data={"email": email, "password": password or PASSWORD})
+    answer = log_in(browser, email, password or PASSWORD)
     assert answer.status_code == 302, answer.get_data(as_text=True)
     return browser
 

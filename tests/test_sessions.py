@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from certification import create_app
 from certification.extensions import db, limiter
 from certification.mail.models import EmailKind, OutgoingEmail
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 
 NEW_PASSWORD = "a new password for the next five years"
 
@@ -108,7 +108,7 @@ def _seen(client: FlaskClient, minutes_ago: int) -> None:
 
 def test_an_idle_administrator_is_logged_out_after_30_minutes(client, make_admin):
     admin = make_admin()
-    login(client, admin.email)
+    log_in(client, admin.email)
     _seen(client, 29)
     assert client.get("/admin/candidates").status_code == 200
     _seen(client, 31)
@@ -241,6 +241,7 @@ def test_a_reset_link_works_once_for_30_minutes_and_ends_other_sessions(
         f"/set-password/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     )
     assert done.status_code == 302
+    assert "Your password is set." in client.get("/me/").get_data(as_text=True)
     assert is_logged_in(client)
     assert not is_logged_in(elsewhere)
     assert client.get(f"/set-password/{token}").status_code == 404  # used once

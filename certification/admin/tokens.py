@@ -18,6 +18,7 @@ from certification.auth.services import (
     create_api_token,
     revoke_api_token,
 )
+from certification.auth.sessions import fresh_login_required
 from certification.errors import InvalidInput
 from certification.types import utcnow
 
@@ -56,6 +57,7 @@ def api_tokens_page() -> Page:
 
 
 @bp.route("/api-tokens", methods=["POST"])
+@fresh_login_required
 def api_token_create() -> Page:
     form = ApiTokenForm()
     if not form.validate_on_submit():
@@ -73,6 +75,7 @@ def api_token_create() -> Page:
 
 
 @bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@fresh_login_required
 def api_token_revoke(token_id: int) -> Response:
     record = revoke_api_token(token_id, _actor())
     flash(f"The token “{record.label or record.id}” no longer works.", "success")

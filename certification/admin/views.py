@@ -48,6 +48,7 @@ from certification.auth.services import (
     get_candidate,
     update_candidate,
 )
+from certification.auth.sessions import fresh_login_required
 from certification.catalogue import services as catalogue
 from certification.catalogue.models import Course, Programme
 from certification.certificates import services as certificates
@@ -512,6 +513,7 @@ def _branding_page(forms: dict[str, PartnerBodyForm], status: int = 200) -> tupl
 
 
 @bp.route("/branding", methods=["GET", "POST"])
+@fresh_login_required  # what both bodies' seals and signatures print on every certificate
 def branding() -> Page:
     bodies = {b.short_name: b for b in certificates.partner_bodies()}
     forms = {

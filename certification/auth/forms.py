@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo
 
 from certification.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -57,3 +57,27 @@ class ChangePasswordForm(FlaskForm):
     password = SetPasswordForm.password
     confirm = SetPasswordForm.confirm
     submit = SubmitField("Change password")
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired()],
+        description="The six digits your authenticator app shows now, or one of your"
+        " recovery codes.",
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "autofocus": True,
+            "maxlength": 20,
+        },
+    )
+    submit = SubmitField("Continue")
+
+
+class ConfirmIdentityForm(FlaskForm):
+    password = PasswordField(
+        "Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    code = SecondFactorForm.code
+    submit = SubmitField("Confirm")

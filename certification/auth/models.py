@@ -38,6 +38,12 @@ class User(UserMixin, Model):
     # Raised to end every session of the user at once (a logout, a new password): a session
     # names the epoch it began in (get_id), and one from an earlier epoch no longer loads.
     session_epoch: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # The second factor (administrators): a TOTP secret, encrypted with a key derived from
+    # SECRET_KEY; set when enrolment starts, in use from totp_enabled_at. totp_last_step is
+    # the time step of the last code accepted, so that a code cannot be used twice.
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    totp_enabled_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
 
     @property
     def is_admin(self) -> bool:
@@ -89,3 +95,16 @@ class ApiToken(Model):
 
     def usable_at(self, moment: dt.datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or moment < self.expires_at)
+
+
+class RecoveryCode(Model):
+    """A single-use code that stands in for the authenticator app (a lost phone). Only its
+    hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)

@@ -19,11 +19,26 @@ from werkzeug.wrappers import Response
 
 from certification.auth.forms import (
     ChangePasswordForm,
+    ConfirmIdentityForm,
     ForgotPasswordForm,
     LoginForm,
+    SecondFactorForm,
     SetPasswordForm,
 )
 from certification.auth.models import User
+from certification.auth.passwords import password_matches
+from certification.auth.qr_svg import qr_svg
+from certification.auth.second_factor import (
+    begin_enrolment,
+    confirm_enrolment,
+    has_second_factor,
+    pending_secret,
+    provisioning_uri,
+    regenerate_recovery_codes,
+    reset_second_factor,
+    unused_recovery_codes,
+    verify_second_factor,
+)
 from certification.auth.services import (
     authenticate,
     change_password,
@@ -32,6 +47,7 @@ from certification.auth.services import (
     set_password_with_link,
     user_for_session,
 )
+from certification.auth.sessions import fresh_login_required, is_fresh, mark_authenticated
 from certification.errors import InvalidInput, NotFound
 from certification.extensions import limiter, login_manager
 from certification.mail.services import queue_password_reset
@@ -80,6 +96,51 @@ def _start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session["seen_at"] = int(time.time())
+    mark_authenticated()
+
+
+# Between the password and the code: whose password was right, when, and where to go next.
+# Not a login yet: nothing behind a login opens until the second step is done.
+PENDING = "second_factor_pending"
+
+
+def _after_password(user: User, next_url: str | None) -> Response:
+    """Candidates are in; administrators go on to their code (or set up their app)."""
+    if not user.is_admin:
+        _start_session(user)
+        return redirect(next_url or home_for(user))
+    session.clear()
+    session[PENDING] = {"user": user.get_id(), "at": int(time.time()), "next": next_url}
+    return redirect(url_for("auth.second_factor" if has_second_factor(user) else "auth.enrol"))
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    limit = int(current_app.config["SECOND_FACTOR_MINUTES"]) * 60
+    if time.time() - int(pending.get("at", 0)) > limit:
+        session.pop(PENDING, None)
+        return None
+    user = user_for_session(str(pending.get("user", "")))
+    return user if user is not None and user.is_admin else None
+
+
+def _finish_login(user: User) -> str:
+    next_url = _safe_next(session.get(PENDING, {}).get("next"))
+    _start_session(user)
+    return next_url or home_for(user)
+
+
+def _start_again() -> Response:
+    flash("Please log in again: that step took too long, or was not started.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _pending_key() -> str:
+    pending = session.get(PENDING)
+    who = pending.get("user", "") if isinstance(pending, dict) else ""
+    return f"second-factor:{str(who).partition(':')[0]}"
 
 
 # ---------------------------------------------------------------- idle sessions
@@ -157,16 +218,125 @@ def login() -> Page:
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            _start_session(user)
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            return _after_password(user, _safe_next(request.args.get("next")))
         form.password.errors = [LOGIN_FAILED]
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
 
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
+    key_func=_pending_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="second-factor",
+)
+def second_factor() -> Page:
+    user = _pending_user()
+    if user is None:
+        return _start_again()
+    if not has_second_factor(user):
+        return redirect(url_for("auth.enrol"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        code = form.code.data or ""
+        if verify_second_factor(user, code):
+            next_url = _finish_login(user)  # a fresh session: flash after it, not before
+            if not "".join(code.split()).isdigit():
+                flash(
+                    f"You used a recovery code; {unused_recovery_codes(user)} are left."
+                    " Make new ones under Password and security.",
+                    "info",
+                )
+            return redirect(next_url)
+        form.code.errors = ["That code is not right, or was used already."]
+        return render_template("auth/second_factor.html", form=form), 401
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.route("/login/set-up-authenticator", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
+    key_func=_pending_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 422,
+    scope="second-factor",
+)
+def enrol() -> Page:
+    """First login of an administrator: set up the authenticator app, then log in."""
+    user = _pending_user()
+    if user is None:
+        return _start_again()
+    if has_second_factor(user):
+        return redirect(url_for("auth.second_factor"))
+    secret = pending_secret(user) or begin_enrolment(user)
+    form = SecondFactorForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            codes = confirm_enrolment(user, form.code.data or "")
+        except InvalidInput as refusal:
+            form.code.errors = [refusal.message]
+            status = 422
+        else:
+            next_url = _finish_login(user)
+            return (
+                render_template(
+                    "auth/recovery_codes.html", codes=codes, next_url=next_url, first_time=True
+                ),
+                201,
+                {"Cache-Control": "no-store"},
+            )  # type: ignore[return-value]
+    uri = provisioning_uri(user, secret)
+    page = render_template(
+        "auth/enrol.html",
+        form=form,
+        user=user,
+        secret=secret,
+        qr=qr_svg(uri, label="QR code to scan with an authenticator app"),
+    )
+    return page, status, {"Cache-Control": "no-store"}  # type: ignore[return-value]
+
+
+@bp.route("/login/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
+    key_func=lambda: f"confirm:{current_user.get_id()}",
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-account",
+)
+def confirm_identity() -> Page:
+    """Type the password (and code) again before a sensitive change."""
+    user = current_user._get_current_object()
+    form = ConfirmIdentityForm()
+    needs_code = has_second_factor(user)
+    if not needs_code:
+        del form.code
+    if form.validate_on_submit():
+        right = password_matches(user.password_hash, form.password.data or "") and (
+            not needs_code or verify_second_factor(user, form.code.data or "")
+        )
+        if right:
+            mark_authenticated()
+            return redirect(_safe_next(request.args.get("next")) or home_for(user), code=303)
+        form.password.errors = ["The password or the code is not right."]
+        return render_template("auth/confirm.html", form=form), 401
+    return render_template("auth/confirm.html", form=form)
+
+
 @bp.errorhandler(RateLimitExceeded)
 def _too_many_attempts(error: RateLimitExceeded) -> Page:
     headers = dict(error.get_headers())
+    if request.endpoint in ("auth.second_factor", "auth.enrol"):
+        flash(TOO_MANY_ATTEMPTS, "error")
+        return redirect(url_for("auth.login")), 303, headers  # type: ignore[return-value]
+    if request.endpoint == "auth.confirm_identity":
+        form = ConfirmIdentityForm()
+        form.password.errors = [TOO_MANY_ATTEMPTS]
+        return render_template("auth/confirm.html", form=form), 429, headers  # type: ignore[return-value]
     if request.endpoint == "auth.forgot_password":
         form = ForgotPasswordForm()
         form.email.errors = ["Too many requests. Wait a while, then try again."]
@@ -224,14 +394,15 @@ def set_password(token: str) -> Page:
         except InvalidInput as refusal:
             form.password.errors = [refusal.fields.get("password", refusal.message)]
             return render_template("auth/set_password.html", form=form, user=link.user), 422
-        _start_session(user)
-        flash("Your password is set. Welcome!", "success")
-        return redirect(home_for(user))
+        answer = _after_password(user, None)  # an administrator still gives their code
+        flash("Your password is set.", "success")  # after: the session was started anew
+        return answer
     return render_template("auth/set_password.html", form=form, user=link.user)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@fresh_login_required
 def account_password() -> Page:
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -250,3 +421,38 @@ def account_password() -> Page:
         )
         return redirect(home_for(user), code=303)
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/security")
+@login_required
+def account_security() -> Page:
+    user = current_user._get_current_object()
+    return render_template(
+        "auth/security.html",
+        has_second_factor=has_second_factor(user),
+        codes_left=unused_recovery_codes(user) if user.is_admin else 0,
+        fresh=is_fresh(),
+    )
+
+
+@bp.route("/account/recovery-codes", methods=["POST"])
+@login_required
+@fresh_login_required
+def new_recovery_codes() -> Page:
+    codes = regenerate_recovery_codes(current_user._get_current_object())
+    page = render_template("auth/recovery_codes.html", codes=codes, next_url=None, first_time=False)
+    return page, 201, {"Cache-Control": "no-store"}  # type: ignore[return-value]
+
+
+@bp.route("/account/authenticator", methods=["POST"])
+@login_required
+@fresh_login_required
+def replace_authenticator() -> Response:
+    """Forget the authenticator app; the next login sets up the new one."""
+    user = current_user._get_current_object()
+    reset_second_factor(user, user)
+    end_sessions(user)
+    logout_user()
+    session.clear()
+    flash("Your old authenticator no longer works. Log in to set up the new one.", "info")
+    return redirect(url_for("auth.login"), code=303)

@@ -15,7 +15,7 @@ from certification.catalogue.services import get_programme
 from certification.certificates.models import Certificate, PartnerBody
 from certification.certificates.services import find_certificate, issue_certificate
 from certification.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 from tests.test_admin import field_error, page_text
 
 CODE = r"EIC(?:-[0-9A-Z]{4}){4}-[0-9A-Z]"
@@ -25,7 +25,7 @@ CODE = r"EIC(?:-[0-9A-Z]{4}){4}-[0-9A-Z]"
 def admin(client, make_admin):
     """A client logged in as an administrator."""
     make_admin("office@efrs.example", "EFRS Programme Office")
-    client.post("/login", data={"email": "office@efrs.example", "password": PASSWORD})
+    log_in(client, "office@efrs.example")
     return client
 
 

@@ -14,7 +14,7 @@ from certification.extensions import db
 from certification.imports.models import ImportUpload
 from certification.mail.models import EmailKind, EmailStatus, OutgoingEmail
 from certification.records.models import CreditRecord
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 from tests.mail import receive
 
 GOOD = (
@@ -30,7 +30,7 @@ def admin(client, make_admin, make_course, make_candidate):
     make_candidate(email="wisniewski@example.org")
     make_candidate("Αικατερίνη Παπαδοπούλου", email="papadopoulou@example.org", country="GR")
     make_admin("office@efrs.example")
-    client.post("/login", data={"email": "office@efrs.example", "password": PASSWORD})
+    log_in(client, "office@efrs.example")
     return client
 
 
