@@ -75,6 +75,16 @@ class SecondFactorForm(FlaskForm):
     submit = SubmitField("Continue")
 
 
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired()],
+        description="Six digits; the app shows a new code every 30 seconds.",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 8},
+    )
+    submit = SubmitField("Finish setting up")
+
+
 class ConfirmIdentityForm(FlaskForm):
     password = PasswordField(
         "Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from certification.auth.forms import (
     ChangePasswordForm,
     ConfirmIdentityForm,
+    EnrolForm,
     ForgotPasswordForm,
     LoginForm,
     SecondFactorForm,
@@ -271,7 +272,7 @@ def enrol() -> Page:
     if has_second_factor(user):
         return redirect(url_for("auth.second_factor"))
     secret = pending_secret(user) or begin_enrolment(user)
-    form = SecondFactorForm()
+    form = EnrolForm()
     status = 200
     if form.validate_on_submit():
         try:
