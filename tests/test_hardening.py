@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from certification import create_app
@@ -264,3 +265,26 @@ def test_private_pages_and_pdfs_are_not_stored(app, client, auth, make_admin, el
     auth.logout()
     auth.login(make_admin().email)
     assert client.get("/admin/candidates").headers["Cache-Control"] == "no-store"
+
+
+def test_fields_a_form_does_not_declare_are_ignored(app, client, auth, make_admin):
+    from certification.auth.models import User
+
+    auth.login(make_admin().email)
+    response = client.post(
+        "/admin/candidates/new",
+        data={
+            "email": "sneaky@example.org",
+            "full_name": "Zoë Sneaky",
+            "country": "BE",
+            "role": "admin",
+            "is_admin": "true",
+            "active": "false",
+            "session_epoch": "99",
+        },
+    )
+    assert response.status_code in (302, 303)
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "sneaky@example.org"))
+        assert (user.role.value, user.is_admin, user.active) == ("candidate", False, True)
+        assert user.session_epoch == 0

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -49,7 +50,7 @@ from certification.auth.services import (
     user_for_session,
 )
 from certification.auth.sessions import fresh_login_required, is_fresh, mark_authenticated
-from certification.errors import InvalidInput, NotFound
+from certification.errors import InvalidInput, NotFound, RuleViolation
 from certification.extensions import limiter, login_manager
 from certification.mail.services import queue_password_reset
 
@@ -436,11 +437,22 @@ def account_security() -> Page:
     )
 
 
+def _administrator() -> User:
+    """The second factor is the administrators': to a candidate these pages do not exist."""
+    if not current_user.is_admin:
+        abort(404)
+    return current_user._get_current_object()
+
+
 @bp.route("/account/recovery-codes", methods=["POST"])
 @login_required
 @fresh_login_required
 def new_recovery_codes() -> Page:
-    codes = regenerate_recovery_codes(current_user._get_current_object())
+    try:
+        codes = regenerate_recovery_codes(_administrator())
+    except RuleViolation as refusal:  # no authenticator set up yet
+        flash(refusal.message, "error")
+        return redirect(url_for("auth.account_security"), code=303)
     page = render_template("auth/recovery_codes.html", codes=codes, next_url=None, first_time=False)
     return page, 201, {"Cache-Control": "no-store"}  # type: ignore[return-value]
 
@@ -450,7 +462,7 @@ def new_recovery_codes() -> Page:
 @fresh_login_required
 def replace_authenticator() -> Response:
     """Forget the authenticator app; the next login sets up the new one."""
-    user = current_user._get_current_object()
+    user = _administrator()
     reset_second_factor(user, user)
     end_sessions(user)
     logout_user()

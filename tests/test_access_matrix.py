@@ -1,0 +1,359 @@
+"""Who may open what: every route of the application, asked by an anonymous visitor, a
+candidate (the holder of the records in the URL), another candidate, an administrator and
+an API token, against the answer each should get.
+
+A route added without a row here fails the first test, so nobody can add a page and forget
+to decide who may see it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+
+from certification.auth.models import ApiToken, User
+from certification.auth.services import create_api_token, get_candidate
+from certification.catalogue.services import get_programme
+from certification.certificates import bulk
+from certification.certificates.branding import PartnerBodyInput, update_partner_body
+from certification.certificates.models import PartnerBody
+from certification.certificates.services import issue_certificate
+from certification.extensions import db
+from certification.imports.models import ImportKind
+from certification.imports.services import store_upload
+from certification.mail.models import OutgoingEmail
+from certification.records.models import CreditRecord
+from tests.conftest import log_in
+
+# The token goes before the administrator, whose rows revoke it.
+ROLES = ("anonymous", "candidate", "other", "token", "admin")
+
+# What an answer means, for the matrix: a page, a refusal, or the way to the login page.
+OK = "ok"  # the route did its work, or refused the (empty) input as invalid: access granted
+LOGIN = "login"  # 302 to the login page
+NOT_FOUND = 404  # no such page, as far as this visitor may know
+NO_TOKEN = 401  # the API: no valid bearer token
+
+
+@dataclass(frozen=True)
+class World:
+    holder_id: int  # "candidate": the records in the URLs are theirs
+    other_id: int
+    certificate: str
+    record_id: int
+    token_id: int
+    email_id: int
+    upload_id: int
+    job_id: int
+    logo: str
+    admin_email: str
+    token: str
+
+
+@pytest.fixture
+def world(app: Flask, make_admin, make_candidate, eligible_candidate, today) -> World:
+    admin = make_admin("office@efrs.example")
+    holder_id = eligible_candidate("Αικατερίνη Παπαδοπούλου")
+    waiting_id = eligible_candidate("Jürgen Schäfer")  # eligible, so a job has someone to do
+    other = make_candidate("Łukasz Wiśniewski", email="other@example.org")
+    with app.app_context():
+        admin_user = db.session.get(User, admin.id)
+        certificate = issue_certificate(
+            get_candidate(holder_id), get_programme("EII-C"), admin_user, today=today
+        )
+        token = create_api_token(admin_user, "matrix")
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 40), "navy").save(buffer, "PNG")
+        body = db.session.scalar(sa.select(PartnerBody).where(PartnerBody.short_name == "EFRS"))
+        update_partner_body(
+            body,
+            PartnerBodyInput(
+                body.name, body.signatory_name, body.signatory_title, buffer.getvalue()
+            ),
+            admin_user,
+        )
+        upload = store_upload(
+            ImportKind.CREDITS,
+            "credits.csv",
+            b"email,course_code,completed_on\n",
+            admin_user,
+            today=today,
+        )
+        job = bulk.start_issue_job(get_programme("EII-C"), admin_user, today=today, queue=False)
+        db.session.commit()
+        assert waiting_id
+        return World(
+            holder_id=holder_id,
+            other_id=other.id,
+            certificate=certificate.code,
+            record_id=db.session.scalar(
+                sa.select(CreditRecord.id).where(CreditRecord.candidate_id == holder_id).limit(1)
+            ),
+            token_id=db.session.scalar(sa.select(ApiToken.id)),
+            email_id=db.session.scalar(sa.select(OutgoingEmail.id).limit(1)),
+            upload_id=upload.id,
+            job_id=job.id,
+            logo=body.logo_file,
+            admin_email=admin.email,
+            token=token,
+        )
+
+
+def _params(world: World) -> dict[str, Any]:
+    return {
+        "candidate_id": world.holder_id,
+        "record_id": world.record_id,
+        "code": world.certificate,
+        "token_id": world.token_id,
+        "email_id": world.email_id,
+        "upload_id": world.upload_id,
+        "job_id": world.job_id,
+        "filename": None,  # set per route below
+        "token": "not-a-real-token",
+        "path": "css/app.css",
+    }
+
+
+# Catalogue routes take a course, assessment or programme code where others take a
+# certificate's.
+CATALOGUE_CODES = {
+    "admin.course_edit": "EII-101",
+    "admin.course_delete": "EII-101",
+    "admin.assessment_edit": "CERT-EXAM",
+    "admin.assessment_delete": "CERT-EXAM",
+    "admin.programme_edit": "EII-C",
+    "admin.eligible": "EII-C",
+    "admin.issue_job_start": "EII-C",
+}
+
+ADMIN_ONLY = {"anonymous": LOGIN, "candidate": NOT_FOUND, "other": NOT_FOUND, "admin": OK}
+TOKEN_ONLY = {"anonymous": NO_TOKEN, "candidate": NO_TOKEN, "other": NO_TOKEN, "admin": NO_TOKEN}
+EVERYONE = dict.fromkeys(ROLES, OK)
+LOGGED_IN = {"anonymous": LOGIN, "candidate": OK, "other": OK, "admin": OK}
+
+# Each route and method, and what each visitor should get. "token" is the administrator's
+# API token sent as a bearer token, without a session.
+EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
+    **{
+        (endpoint, method): {**ADMIN_ONLY, "token": LOGIN, "admin": 302}
+        for endpoint, method in [
+            ("admin.index", "GET"),  # to the candidates
+            ("admin.ready", "GET"),  # to the first programme's list
+        ]
+    },
+    **{
+        (endpoint, method): {**ADMIN_ONLY, "token": LOGIN}
+        for endpoint, method in [
+            ("admin.candidates", "GET"),
+            ("admin.candidate", "GET"),
+            ("admin.candidate_new", "GET"),
+            ("admin.candidate_new", "POST"),
+            ("admin.candidate_edit", "GET"),
+            ("admin.candidate_edit", "POST"),
+            ("admin.candidate_credits", "POST"),
+            ("admin.candidate_credit_delete", "POST"),
+            ("admin.candidate_results", "POST"),
+            ("admin.candidate_issue", "POST"),
+            ("admin.candidate_password_link", "POST"),
+            ("admin.certificate_pdf", "GET"),
+            ("admin.certificate_revoke", "POST"),
+            ("admin.certificate_reissue", "POST"),
+            ("admin.courses", "GET"),
+            ("admin.course_new", "GET"),
+            ("admin.course_new", "POST"),
+            ("admin.course_edit", "GET"),
+            ("admin.course_edit", "POST"),
+            ("admin.assessments", "GET"),
+            ("admin.assessment_new", "GET"),
+            ("admin.assessment_new", "POST"),
+            ("admin.assessment_edit", "GET"),
+            ("admin.assessment_edit", "POST"),
+            ("admin.programmes", "GET"),
+            ("admin.programme_new", "GET"),
+            ("admin.programme_new", "POST"),
+            ("admin.programme_edit", "GET"),
+            ("admin.programme_edit", "POST"),
+            ("admin.eligible", "GET"),
+            ("admin.issue_job_start", "POST"),
+            ("admin.issue_jobs", "GET"),
+            ("admin.issue_job", "GET"),
+            ("admin.issue_job_progress", "GET"),
+            ("admin.branding", "GET"),
+            ("admin.branding", "POST"),
+            ("admin.branding_image", "GET"),
+            ("admin.emails", "GET"),
+            ("admin.email_retry", "POST"),
+            ("admin.import_upload", "GET"),
+            ("admin.import_upload", "POST"),
+            ("admin.import_preview", "GET"),
+            ("admin.import_commit", "POST"),
+            ("admin.reports_dashboard", "GET"),
+            ("admin.reports_expiring", "GET"),
+            ("admin.exports_page", "GET"),
+            ("admin.export_candidates", "GET"),
+            ("admin.export_certificates", "GET"),
+            ("admin.export_expiring", "GET"),
+            ("admin.export_certificates_pdf", "POST"),
+            ("admin.export_certificates_zip", "POST"),
+            ("admin.audit", "GET"),
+            ("admin.api_tokens_page", "GET"),
+            ("admin.api_token_create", "POST"),
+            ("admin.api_token_revoke", "POST"),
+            # Last: these change what the rows above look at.
+            ("admin.course_delete", "POST"),
+            ("admin.assessment_delete", "POST"),
+        ]
+    },
+    **{
+        (endpoint, method): {**TOKEN_ONLY, "token": OK}
+        for endpoint, method in [
+            ("api.get_candidate_by_id", "GET"),
+            ("api.get_progress", "GET"),
+            ("api.get_certificate", "GET"),
+            ("api.post_programme", "POST"),
+            ("api.post_course", "POST"),
+            ("api.post_assessment", "POST"),
+            ("api.post_candidate", "POST"),
+            ("api.post_credit", "POST"),
+            ("api.post_result", "POST"),
+            ("api.post_certificate", "POST"),
+            ("api.revoke", "POST"),
+            ("api.reissue", "POST"),
+        ]
+    },
+    # The signed PDF: its holder and administrators (by session or token); to anyone else
+    # it does not exist.
+    ("api.get_certificate_pdf", "GET"): {
+        "anonymous": NO_TOKEN,
+        "candidate": OK,
+        "other": NOT_FOUND,
+        "admin": OK,
+        "token": OK,
+    },
+    # The candidates' portal: to administrators it does not exist (they have /admin).
+    ("portal.index", "GET"): {**LOGGED_IN, "admin": NOT_FOUND, "token": LOGIN},
+    ("portal.certificate_pdf", "GET"): {
+        "anonymous": LOGIN,
+        "candidate": OK,
+        "other": NOT_FOUND,
+        "admin": NOT_FOUND,
+        "token": LOGIN,
+    },
+    # Public: verification, the API's description, and logging in.
+    ("api.openapi", "GET"): EVERYONE,
+    ("verify.index", "GET"): EVERYONE,
+    ("verify.index", "POST"): EVERYONE,
+    ("verify.certificate_page", "GET"): EVERYONE,
+    ("verify.certificate_json", "GET"): EVERYONE,
+    ("verify.pdf_json", "POST"): EVERYONE,
+    ("static", "GET"): EVERYONE,
+    ("auth.index", "GET"): {**dict.fromkeys(ROLES, 302), "anonymous": LOGIN, "token": LOGIN},
+    ("auth.login", "GET"): {**dict.fromkeys(ROLES, 302), "anonymous": OK, "token": OK},
+    ("auth.login", "POST"): {**dict.fromkeys(ROLES, 302), "anonymous": OK, "token": OK},
+    ("auth.forgot_password", "GET"): EVERYONE,
+    ("auth.forgot_password", "POST"): EVERYONE,
+    ("auth.set_password", "GET"): dict.fromkeys(ROLES, NOT_FOUND),  # a token nobody was given
+    ("auth.set_password", "POST"): dict.fromkeys(ROLES, NOT_FOUND),
+    ("auth.logout", "POST"): dict.fromkeys(ROLES, LOGIN),
+    # The second step of logging in needs a password just given; otherwise: log in again.
+    ("auth.second_factor", "GET"): dict.fromkeys(ROLES, LOGIN),
+    ("auth.second_factor", "POST"): dict.fromkeys(ROLES, LOGIN),
+    ("auth.enrol", "GET"): dict.fromkeys(ROLES, LOGIN),
+    ("auth.enrol", "POST"): dict.fromkeys(ROLES, LOGIN),
+    ("auth.confirm_identity", "GET"): {**LOGGED_IN, "token": LOGIN},
+    ("auth.confirm_identity", "POST"): {**LOGGED_IN, "token": LOGIN},
+    ("auth.account_security", "GET"): {**LOGGED_IN, "token": LOGIN},
+    ("auth.account_password", "GET"): {**LOGGED_IN, "token": LOGIN},
+    ("auth.account_password", "POST"): {**LOGGED_IN, "token": LOGIN},
+    # Candidates have no second factor to manage. Last (the dict keeps this order): a new
+    # phone logs the administrator out.
+    ("auth.new_recovery_codes", "POST"): {**ADMIN_ONLY, "token": LOGIN},
+    ("auth.replace_authenticator", "POST"): {**ADMIN_ONLY, "token": LOGIN},
+}
+
+
+def _routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+
+
+def test_every_route_has_a_row_in_the_matrix(app):
+    missing = _routes(app) - set(EXPECTED)
+    assert not missing, f"decide who may open these, in EXPECTED: {sorted(missing)}"
+    assert not set(EXPECTED) - _routes(app), "rows for routes that no longer exist"
+
+
+def _url(app: Flask, endpoint: str, world: World) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    params = _params(world)
+    values = {name: params[name] for name in rule.arguments}
+    if "code" in values and endpoint in CATALOGUE_CODES:
+        values["code"] = CATALOGUE_CODES[endpoint]
+    if "filename" in values:
+        values["filename"] = "css/app.css" if endpoint == "static" else world.logo
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
+
+
+def _meaning(status: int, location: str) -> Any:
+    if status == 302 and "/login" in location and "/login/" not in location.split("?")[0]:
+        return LOGIN
+    if status in (401, 403, 404, 405, 302) or status >= 500:
+        return status
+    return OK  # 2xx, 303 after a change, or 400/409/422 for the empty input sent
+
+
+def _client_for(app: Flask, role: str, world: World) -> tuple[FlaskClient, dict[str, str]]:
+    client = app.test_client()
+    emails = {"candidate": "eligible1@example.org", "other": "other@example.org"}
+    if role in emails:
+        assert log_in(client, emails[role]).status_code == 302
+    elif role == "admin":
+        assert log_in(client, world.admin_email).status_code == 302
+    headers = {"Authorization": f"Bearer {world.token}"} if role == "token" else {}
+    return client, headers
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_each_visitor_gets_what_the_matrix_says(app, world):
+    actual: dict[tuple[str, str], dict[str, Any]] = {}
+    for role in ROLES:
+        client, headers = _client_for(app, role, world)
+        for endpoint, method in EXPECTED:
+            if endpoint == "auth.logout":
+                continue  # asked last: it would end the session the other rows use
+            response = client.open(_url(app, endpoint, world), method=method, headers=headers)
+            response.close()
+            actual.setdefault((endpoint, method), {})[role] = _meaning(
+                response.status_code, response.headers.get("Location", "")
+            )
+        response = client.post("/logout", headers=headers)
+        actual[("auth.logout", "POST")] = {
+            **actual.get(("auth.logout", "POST"), {}),
+            role: _meaning(response.status_code, response.headers.get("Location", "")),
+        }
+    wrong = {
+        route: {
+            role: (actual[route][role], expected[role])
+            for role in ROLES
+            if actual[route][role] != expected[role]
+        }
+        for route, expected in EXPECTED.items()
+    }
+    wrong = {route: cells for route, cells in wrong.items() if cells}
+    assert not wrong, "\n".join(
+        f"{route}: (got, expected) {cells}" for route, cells in wrong.items()
+    )
