@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from certification.auth.services import create_admin, create_api_token, get_user_by_email
+from certification.backup import CertificateCheck
 from certification.errors import NotFound, ServiceError
 from certification.extensions import db
 from certification.imports.models import ImportKind
@@ -27,6 +28,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(create_api_token_command)
     app.cli.add_command(reset_second_factor_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(check_certificates_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(make_demo_keys_command)
     app.cli.add_command(sample_certificate_command)
@@ -107,6 +111,64 @@ def reset_second_factor_command(email: str) -> None:
     end_sessions(user)
     db.session.commit()
     click.echo(f"{email} sets up a new authenticator at their next login.")
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(destination: Path) -> None:
+    """Copy the database (SQLite, online), the seal keys, branding and instance config into
+    DESTINATION, a new folder, with a manifest of SHA-256 sums."""
+    from certification.backup import BackupError, backup, pg_dump_hint
+
+    try:
+        report = backup(destination)
+    except BackupError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(
+        f"Backed up {len(report.files)} files ({report.certificates} certificates) to"
+        f" {report.folder}."
+    )
+    if report.database != "sqlite":
+        click.echo(pg_dump_hint())
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite the database and config that exist.")
+@with_appcontext
+def restore_command(source: Path, replace: bool) -> None:
+    """Put a backup back, then check that every certificate still verifies."""
+    from certification.backup import BackupError, check_certificates, restore
+
+    try:
+        restore(source, replace=replace)
+    except BackupError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f"Restored from {source}.")
+    _report_certificate_check(check_certificates())
+
+
+@click.command("check-certificates")
+@with_appcontext
+def check_certificates_command() -> None:
+    """Check every issued certificate: its PDF matches its SHA-256 and both seals validate."""
+    from certification.backup import check_certificates
+
+    _report_certificate_check(check_certificates())
+
+
+def _report_certificate_check(check: CertificateCheck) -> None:
+    for problem in check.problems:
+        click.echo(f"  {problem}")
+    if check.problems:
+        raise click.ClickException(
+            f"{len(check.problems)} of {check.checked} certificates do not check out."
+        )
+    click.echo(
+        f"{check.checked} certificates checked: every PDF matches its SHA-256 and both seals"
+        " are valid."
+    )
 
 
 @click.command("seed-demo")
