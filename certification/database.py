@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _tune_sqlite)
+            event.listen(db.engine, "savepoint", _begin_before_first_savepoint)
 
 
 def _commit_or_rollback(response: Response) -> Response:
@@ -35,3 +36,12 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _begin_before_first_savepoint(connection: Any, _name: Any) -> None:
+    # Python's sqlite3 opens a transaction only before an INSERT, UPDATE or DELETE. A
+    # SAVEPOINT sent first (a service's begin_nested before any write) would then be a
+    # transaction of its own, and its RELEASE would commit at once: a request that fails
+    # afterwards could not roll it back. Open the outer transaction first.
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")

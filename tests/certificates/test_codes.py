@@ -77,3 +77,15 @@ def test_swapped_neighbours_are_caught_except_zero_and_z(body, position):
     swapped = body[:position] + b + a + body[position + 2 :]
     with pytest.raises(MalformedCode):
         normalise_code("EIC" + swapped + check_symbol(body))
+
+
+@given(st.text(max_size=60))
+def test_any_text_gives_a_canonical_code_or_a_clear_refusal(text):
+    # What a verifier may type or paste: a code, a sentence, emoji, a NUL, a whole URL.
+    try:
+        code = normalise_code(text)
+    except MalformedCode as refusal:
+        assert str(refusal)
+    else:
+        assert re.fullmatch(r"[A-Z]{2,5}(-[0-9A-HJKMNP-TV-Z]{4}){4}-[0-9A-HJKMNP-TV-Z]", code)
+        assert normalise_code(code) == code
