@@ -34,7 +34,8 @@ run: install instance/config.py
 	@echo "Serving on http://$(HOST):$(PORT)/ with a queue worker (Ctrl-C stops both)"
 	@$(BIN)/huey_consumer certification.worker.huey --workers $(QUEUE_WORKERS) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
+	$(BIN)/gunicorn -c python:certification.gunicorn_conf --workers $(WORKERS) \
+		--bind $(HOST):$(PORT) --access-logfile - \
 		'certification:create_app()'
 
 test: install

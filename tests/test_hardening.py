@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -190,8 +191,18 @@ def test_the_production_server_names_no_version_and_keeps_the_headers(app, tmp_p
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    access_log = tmp_path / "access.log"
     server = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
-        [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "certification:create_app()"],
+        [
+            str(GUNICORN),
+            "-c",
+            "python:certification.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(access_log),
+            "certification:create_app()",
+        ],
         env={
             **os.environ,
             "INSTANCE_PATH": app.instance_path,
@@ -212,9 +223,15 @@ def test_the_production_server_names_no_version_and_keeps_the_headers(app, tmp_p
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+        link = f"http://127.0.0.1:{port}/set-password/Zm9yZ2V0LW1lLW5vdA-secret-token"
+        with pytest.raises(urllib.error.HTTPError):  # 404: no such link, but it is logged
+            urllib.request.urlopen(link)
     finally:
         server.terminate()
         server.wait(timeout=10)
+    log = access_log.read_text()
+    assert "GET /set-password/[redacted] HTTP/1.1" in log
+    assert "secret-token" not in log
     assert headers["Server"] == "gunicorn"  # no version for a scanner to look up
     assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert headers["X-Frame-Options"] == "DENY"

@@ -1,0 +1,33 @@
+"""How gunicorn serves the app: ``gunicorn -c python:certification.gunicorn_conf ...``.
+
+Only logging, for now: a set-password or reset link carries its one-time token in the
+path, and an access log must not hand it to whoever reads the logs (it works like a
+password until it is used). The token is replaced by ``[redacted]`` in the request line,
+the path and the referrer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+_TOKEN_IN_PATH = re.compile(r"(/set-password/)[^/?#\s\"]+")
+_ATOMS_WITH_PATHS = ("r", "U", "f", "{referer}i")
+
+
+def redact(text: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1[redacted]", text)
+
+
+class RedactingLogger(Logger):
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for key in _ATOMS_WITH_PATHS:
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact(atoms[key])
+        return atoms
+
+
+logger_class = RedactingLogger
