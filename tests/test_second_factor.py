@@ -138,7 +138,12 @@ def test_sensitive_changes_ask_to_confirm_after_ten_minutes(app, client, make_ad
     )
     assert stale.status_code == 302
     assert "/login/confirm?next=/admin/api-tokens" in stale.headers["Location"]
-    for path in ("/admin/branding", "/account/password", "/account/recovery-codes"):
+    for path in (
+        "/admin/branding",
+        "/account/password",
+        "/account/recovery-codes",
+        "/admin/candidates/1/edit",
+    ):
         assert client.post(path).status_code == 302, path
     confirm = client.post(
         "/login/confirm?next=/admin/api-tokens",

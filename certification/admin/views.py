@@ -195,6 +195,7 @@ def candidate_new() -> Page:
 
 
 @bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
+@fresh_login_required  # a changed e-mail is where the next set-password link goes
 def candidate_edit(candidate_id: int) -> Page:
     candidate = get_candidate(candidate_id)
     form = CandidateForm(obj=candidate)
