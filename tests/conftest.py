@@ -4,10 +4,17 @@ a client, a CLI runner, a login helper and factories that build data through the
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,6 +153,43 @@ def app(
             with db.engine.begin() as connection:
                 connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def second_app(app: Flask) -> Iterator[Callable[..., Flask]]:
+    """A factory of second apps on the same database, each with its own settings (rate
+    limits on, a proxy in front…), as another worker or host would run."""
+    from certification.extensions import limiter
+
+    made: list[Flask] = []
+
+    def build(**config: Any) -> Flask:
+        other = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret-key-not-for-production",
+                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                "WTF_CSRF_ENABLED": False,
+                "QUEUE_URL": "memory://",
+                **config,
+            }
+        )
+        with other.app_context():
+            limiter.reset()
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        with other.app_context():
+            limiter.reset()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def rate_limited_app(second_app: Callable[..., Flask]) -> Flask:
+    """A second app with rate limits on, as in production (memory storage: one process)."""
+    return second_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
 
 
 @pytest.fixture
@@ -391,3 +435,47 @@ def eligible_candidate(
         return candidate.id
 
     return build
+
+
+@contextlib.contextmanager
+def gunicorn_serving(app: Flask, *options: str) -> Iterator[str]:
+    """The app's database served by a real gunicorn, as in production; yields its base URL.
+
+    ``options`` go to gunicorn (``--workers 4``, ``--access-logfile PATH``…)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "-c",
+            "python:certification.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            *options,
+            "certification:create_app()",
+        ],
+        env={
+            **os.environ,
+            "INSTANCE_PATH": app.instance_path,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "gunicorn-test-secret-key-not-for-production",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/login"):  # noqa: S310  (loopback)
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

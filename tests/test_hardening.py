@@ -4,24 +4,17 @@ odd methods, forged log lines, cached private pages, and tracebacks."""
 from __future__ import annotations
 
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from certification import create_app
-from certification.extensions import db, limiter
+from certification.extensions import db
 from certification.security import CONTENT_SECURITY_POLICY
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, gunicorn_serving
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle=", re.I)
@@ -110,31 +103,6 @@ def test_no_page_has_inline_script_style_or_handlers(
         assert not INLINE_HANDLER.search(page), title
 
 
-@pytest.fixture
-def second_app(app):
-    """A second app on the same database, with its own configuration."""
-    made: list[Flask] = []
-
-    def build(**config) -> Flask:
-        other = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test-secret-key-not-for-production",
-                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                "WTF_CSRF_ENABLED": False,
-                **config,
-            }
-        )
-        made.append(other)
-        return other
-
-    yield build
-    for other in made:
-        with other.app_context():
-            limiter.reset()
-            db.engine.dispose()
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_behind_a_proxy_each_client_has_its_own_rate_limit(second_app):
     proxied = second_app(
@@ -183,52 +151,15 @@ def test_methods_a_route_does_not_use_answer_405(client, method, path):
     assert response.headers["Allow"]
 
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_production_server_names_no_version_and_keeps_the_headers(app, tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     access_log = tmp_path / "access.log"
-    server = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
-        [
-            str(GUNICORN),
-            "-c",
-            "python:certification.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            str(access_log),
-            "certification:create_app()",
-        ],
-        env={
-            **os.environ,
-            "INSTANCE_PATH": app.instance_path,
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "hardening-test-secret-key-not-for-production",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login") as answer:
-                    headers = answer.headers
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        link = f"http://127.0.0.1:{port}/set-password/Zm9yZ2V0LW1lLW5vdA-secret-token"
+    with gunicorn_serving(app, "--access-logfile", str(access_log)) as base:
+        with urllib.request.urlopen(f"{base}/login") as answer:  # noqa: S310  (loopback)
+            headers = answer.headers
+        link = f"{base}/set-password/Zm9yZ2V0LW1lLW5vdA-secret-token"
         with pytest.raises(urllib.error.HTTPError):  # 404: no such link, but it is logged
-            urllib.request.urlopen(link)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+            urllib.request.urlopen(link)  # noqa: S310  (loopback)
     log = access_log.read_text()
     assert "GET /set-password/[redacted] HTTP/1.1" in log
     assert "secret-token" not in log

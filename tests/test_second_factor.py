@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import pyotp
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from flask.testing import FlaskClient
 
-from certification import create_app
 from certification.auth.models import RecoveryCode, User
-from certification.extensions import db, limiter
+from certification.extensions import db
 from tests.conftest import PASSWORD, enrol_authenticator, log_in, totp_code
 
 
@@ -202,30 +199,10 @@ def test_the_command_resets_a_lost_second_factor(app, runner, client, make_admin
     assert runner.invoke(args=["reset-second-factor", "nobody@example.org"]).exit_code != 0
 
 
-@pytest.fixture
-def limited(app: Flask) -> Iterator[Flask]:
-    other = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    with other.app_context():
-        limiter.reset()
-    yield other
-    with other.app_context():
-        limiter.reset()
-        db.engine.dispose()
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_guessing_codes_is_throttled(limited, make_admin):
+def test_guessing_codes_is_throttled(rate_limited_app, make_admin):
     admin = make_admin()
-    client = limited.test_client()
+    client = rate_limited_app.test_client()
     password_step(client, admin.email)
     answers = [client.post("/login/code", data={"code": f"{n:06d}"}).status_code for n in range(6)]
     assert answers == [401] * 5 + [303]  # back to the login page, told to wait

@@ -6,15 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from certification import create_app
-from certification.extensions import db, limiter
+from certification.extensions import db
 from certification.mail.models import EmailKind, OutgoingEmail
 from tests.conftest import PASSWORD, log_in
 
@@ -133,32 +131,12 @@ def test_a_candidate_may_idle_longer_and_the_limit_is_configurable(app, client, 
 # ---------------------------------------------------------------- throttling
 
 
-@pytest.fixture
-def limited(app: Flask) -> Iterator[Flask]:
-    """A second app on the same database with rate limits on, as in production."""
-    other = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "QUEUE_URL": "memory://",
-        }
-    )
-    with other.app_context():
-        limiter.reset()
-    yield other
-    with other.app_context():
-        limiter.reset()
-        db.engine.dispose()
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_failed_logins_are_throttled_per_account_alike_for_unknown_ones(limited, make_candidate):
+def test_failed_logins_are_throttled_per_account_alike_for_unknown_ones(
+    rate_limited_app, make_candidate
+):
     make_candidate(email="c@example.org")
-    client = limited.test_client()
+    client = rate_limited_app.test_client()
     for email in ("c@example.org", "nobody@example.org"):
         answers = [login(client, email, "wrong password, try again").status_code for _ in range(6)]
         assert answers == [401] * 5 + [429]
@@ -171,17 +149,17 @@ def test_failed_logins_are_throttled_per_account_alike_for_unknown_ones(limited,
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_successful_logins_do_not_count(limited, make_candidate):
+def test_successful_logins_do_not_count(rate_limited_app, make_candidate):
     make_candidate(email="c@example.org")
-    client = limited.test_client()
+    client = rate_limited_app.test_client()
     for _ in range(8):
         assert login(client, "c@example.org").status_code == 302
         client.post("/logout")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_failed_logins_are_throttled_per_client_across_accounts(limited):
-    client = limited.test_client()
+def test_failed_logins_are_throttled_per_client_across_accounts(rate_limited_app):
+    client = rate_limited_app.test_client()
     answers = [
         login(client, f"guess{n}@example.org", "wrong password, try again").status_code
         for n in range(21)
@@ -248,8 +226,8 @@ def test_a_reset_link_works_once_for_30_minutes_and_ends_other_sessions(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_forgot_password_is_throttled(limited, make_candidate):
-    client = limited.test_client()
+def test_forgot_password_is_throttled(rate_limited_app, make_candidate):
+    client = rate_limited_app.test_client()
     answers = [
         client.post("/forgot-password", data={"email": "c@example.org"}).status_code
         for _ in range(4)

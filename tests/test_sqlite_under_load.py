@@ -5,12 +5,8 @@ for each other instead)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -20,6 +16,7 @@ import pytest
 
 from certification.auth.services import create_api_token, get_user_by_email
 from certification.extensions import db
+from tests.conftest import gunicorn_serving
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 THREADS = 8
@@ -52,39 +49,8 @@ def test_concurrent_workers_never_answer_database_is_locked(
     with app.app_context():
         token = create_api_token(get_user_by_email("integrator@example.org"), "load")
         db.session.commit()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     errors = tmp_path / "gunicorn.log"
-    server = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
-        [
-            str(GUNICORN),
-            "--workers",
-            "4",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--error-logfile",
-            str(errors),
-            "certification:create_app()",
-        ],
-        env={
-            **os.environ,
-            "INSTANCE_PATH": app.instance_path,
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "load-test-secret-key-not-for-production",
-        },
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if _request(f"{base}/openapi.json", token) == 200:
-                    break
-            except urllib.error.URLError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.1)
+    with gunicorn_serving(app, "--workers", "4", "--error-logfile", str(errors)) as base:
         statuses: Counter[int] = Counter()
         lock = threading.Lock()
 
@@ -92,11 +58,11 @@ def test_concurrent_workers_never_answer_database_is_locked(
             for course in courses:
                 answers = [
                     _request(
-                        f"{base}/candidates/{candidate_id}/credits",
+                        f"{base}/api/v1/candidates/{candidate_id}/credits",
                         token,
                         {"course": course, "completed_on": "2025-03-01"},
                     ),
-                    _request(f"{base}/candidates/{candidate_id}/progress", token),
+                    _request(f"{base}/api/v1/candidates/{candidate_id}/progress", token),
                 ]
                 with lock:
                     statuses.update(answers)
@@ -106,9 +72,6 @@ def test_concurrent_workers_never_answer_database_is_locked(
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     log = errors.read_text()
     assert "database is locked" not in log
     assert statuses == {201: THREADS * ROUNDS, 200: THREADS * ROUNDS}, (statuses, log[-3000:])
