@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from certification.certificates.models import Certificate
-from certification.certificates.services import partner_bodies
+from certification.certificates.services import expected_seal_fields, seals_hold
 from certification.certificates.settings import current_settings, trust_roots
 from certification.certificates.signing import check_seals
 from certification.extensions import db
@@ -148,7 +148,7 @@ def check_certificates(batch: int = 200) -> CertificateCheck:
     """Every issued certificate's stored PDF hashes to its recorded SHA-256, and its seals
     (one per partner body) validate against the configured trust roots."""
     roots = trust_roots(current_settings().trust_root_paths)
-    expected_seals = {f"{b.short_name}-seal" for b in partner_bodies()}
+    expected_seals = expected_seal_fields()
     problems: list[str] = []
     checked = 0
     last_id = 0
@@ -167,10 +167,7 @@ def check_certificates(batch: int = 200) -> CertificateCheck:
             if hashlib.sha256(pdf).hexdigest() != recorded:
                 problems.append(f"{code}: the stored PDF does not match its SHA-256.")
                 continue
-            seals = check_seals(pdf, roots)
-            if not (
-                seals and all(s.ok for s in seals) and expected_seals <= {s.field for s in seals}
-            ):
+            if not seals_hold(check_seals(pdf, roots), expected_seals):
                 problems.append(f"{code}: its seals do not validate against the trust roots.")
     return CertificateCheck(checked, tuple(problems))
 

@@ -178,7 +178,7 @@ def sealing_setup() -> SealingSetup:
         if key is None:
             raise SigningNotConfigured(f"No seal key is configured for {body.short_name}.")
         signer_for(key)  # opens it: a missing file or a wrong passphrase is found before any work
-        sealers.append((f"{body.short_name}-seal", key))
+        sealers.append((seal_field(body), key))
     return SealingSetup(tuple(sealers))
 
 
@@ -648,6 +648,20 @@ def _as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def seal_field(body: PartnerBody) -> str:
+    """The name of the signature field that holds ``body``'s seal."""
+    return f"{body.short_name}-seal"
+
+
+def expected_seal_fields() -> set[str]:
+    return {seal_field(b) for b in partner_bodies()}
+
+
+def seals_hold(seals: list[SealCheck], expected_fields: set[str]) -> bool:
+    """Every seal in the file validates, and each partner body's seal is among them."""
+    return bool(seals) and all(s.ok for s in seals) and expected_fields <= {s.field for s in seals}
+
+
 def verify_pdf(pdf: bytes, today: dt.date) -> PdfVerdict:
     """Is this file a certificate we issued, unchanged, with both bodies' seals intact?"""
     if not pdf.startswith(b"%PDF-"):
@@ -664,8 +678,7 @@ def verify_pdf(pdf: bytes, today: dt.date) -> PdfVerdict:
         raise InvalidInput("This file is not a readable PDF.", {"file": "Not a PDF."}) from None
     digest = hashlib.sha256(pdf).hexdigest()
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.pdf_sha256 == digest))
-    expected = {f"{b.short_name}-seal" for b in partner_bodies()}
-    seals_ok = bool(seals) and all(s.ok for s in seals) and expected <= {s.field for s in seals}
+    seals_ok = seals_hold(seals, expected_seal_fields())
     if certificate is None:
         reason = "This file is not a certificate we issued, or it was changed after issue."
     elif not seals_ok:
