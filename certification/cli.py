@@ -102,13 +102,11 @@ def reset_second_factor_command(email: str) -> None:
     """Forget an administrator's authenticator app and recovery codes (a lost phone); they
     set up a new one at their next login. Their sessions end."""
     from certification.auth.second_factor import reset_second_factor
-    from certification.auth.services import end_sessions
 
     user = get_user_by_email(email)
     if user is None or not user.is_admin:
         raise click.ClickException(f"There is no administrator with the e-mail {email}.")
     reset_second_factor(user, None)
-    end_sessions(user)
     db.session.commit()
     click.echo(f"{email} sets up a new authenticator at their next login.")
 

@@ -25,6 +25,7 @@ from flask import current_app
 
 from certification.audit import record_event
 from certification.auth.models import RecoveryCode, User
+from certification.auth.services import end_sessions
 from certification.errors import InvalidInput, RuleViolation
 from certification.extensions import db
 from certification.types import utcnow
@@ -85,7 +86,8 @@ def confirm_enrolment(user: User, code: str, now: dt.datetime | None = None) -> 
     if secret is None:
         raise RuleViolation("Start setting up the authenticator again.", slug="no_enrolment")
     now = now or utcnow()
-    if not _accept_totp(user, secret, code, now):
+    digits = app_code(code)
+    if digits is None or not _accept_totp(user, secret, digits, now):
         raise InvalidInput(
             "That code is not right. Type the six digits the app shows now.",
             {"code": "Not right."},
@@ -103,10 +105,17 @@ def verify_second_factor(user: User, code: str, now: dt.datetime | None = None) 
     if secret is None:
         return False
     now = now or utcnow()
-    digits = "".join(code.split())
-    if digits.isdigit() and len(digits) == 6:
+    digits = app_code(code)
+    if digits is not None:
         return _accept_totp(user, secret, digits, now)
     return _use_recovery_code(user, code, now)
+
+
+def app_code(code: str) -> str | None:
+    """The six digits of an authenticator app's code as typed ("123 456"), or None when
+    ``code`` is not one (a recovery code, say)."""
+    digits = "".join(code.split())
+    return digits if digits.isdigit() and len(digits) == 6 else None
 
 
 def regenerate_recovery_codes(user: User, now: dt.datetime | None = None) -> list[str]:
@@ -130,7 +139,9 @@ def unused_recovery_codes(user: User) -> int:
 
 
 def reset_second_factor(user: User, actor: User | None) -> None:
-    """Forget ``user``'s authenticator and recovery codes: they enrol again at next login."""
+    """Forget ``user``'s authenticator and recovery codes, and end every session of theirs
+    (the lost phone may hold one): they enrol again at their next login."""
+    end_sessions(user)
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
@@ -139,10 +150,7 @@ def reset_second_factor(user: User, actor: User | None) -> None:
     record_event(actor, "second_factor.reset", "user", user.id)
 
 
-def _accept_totp(user: User, secret: str, code: str, now: dt.datetime) -> bool:
-    digits = "".join(code.split())
-    if not (digits.isdigit() and len(digits) == 6):
-        return False
+def _accept_totp(user: User, secret: str, digits: str, now: dt.datetime) -> bool:
     totp = pyotp.TOTP(secret)
     step = totp.timecode(now)
     for candidate in range(step - VALID_WINDOW, step + VALID_WINDOW + 1):

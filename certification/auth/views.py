@@ -31,6 +31,7 @@ from certification.auth.models import User
 from certification.auth.passwords import password_matches
 from certification.auth.qr_svg import qr_svg
 from certification.auth.second_factor import (
+    app_code,
     begin_enrolment,
     confirm_enrolment,
     has_second_factor,
@@ -245,7 +246,7 @@ def second_factor() -> Page:
         code = form.code.data or ""
         if verify_second_factor(user, code):
             next_url = _finish_login(user)  # a fresh session: flash after it, not before
-            if not "".join(code.split()).isdigit():
+            if app_code(code) is None:
                 flash(
                     f"You used a recovery code; {unused_recovery_codes(user)} are left."
                     " Make new ones under Password and security.",
@@ -463,8 +464,7 @@ def new_recovery_codes() -> Page:
 def replace_authenticator() -> Response:
     """Forget the authenticator app; the next login sets up the new one."""
     user = _administrator()
-    reset_second_factor(user, user)
-    end_sessions(user)
+    reset_second_factor(user, user)  # ends every session, this one too
     logout_user()
     session.clear()
     flash("Your old authenticator no longer works. Log in to set up the new one.", "info")
