@@ -437,14 +437,16 @@ def eligible_candidate(
     return build
 
 
-@contextlib.contextmanager
-def gunicorn_serving(app: Flask, *options: str) -> Iterator[str]:
-    """The app's database served by a real gunicorn, as in production; yields its base URL.
-
-    ``options`` go to gunicorn (``--workers 4``, ``--access-logfile PATH``…)."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn_server(environment: dict[str, str], port: int, *options: str) -> Iterator[str]:
+    """A real gunicorn on ``port``, configured by ``environment`` as in production, and
+    answering; yields its base URL. ``options`` go to gunicorn (``--workers 4``…)."""
     server = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
         [
             str(Path(sys.executable).with_name("gunicorn")),
@@ -455,18 +457,13 @@ def gunicorn_serving(app: Flask, *options: str) -> Iterator[str]:
             *options,
             "certification:create_app()",
         ],
-        env={
-            **os.environ,
-            "INSTANCE_PATH": app.instance_path,
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "gunicorn-test-secret-key-not-for-production",
-        },
+        env={**os.environ, **environment},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/login"):  # noqa: S310  (loopback)
@@ -479,3 +476,13 @@ def gunicorn_serving(app: Flask, *options: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def gunicorn_serving(app: Flask, *options: str) -> contextlib.AbstractContextManager[str]:
+    """The test app's instance and database served by a real gunicorn."""
+    environment = {
+        "INSTANCE_PATH": app.instance_path,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "gunicorn-test-secret-key-not-for-production",
+    }
+    return gunicorn_server(environment, free_port(), *options)

@@ -21,17 +21,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyotp
 import pytest
+
+from tests.conftest import free_port, gunicorn_server
 
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
@@ -68,26 +67,17 @@ pytestmark = pytest.mark.skipif(
 @dataclass
 class Server:
     url: str
-    instance: Path
     logins: dict[str, str]
-    revoked_demo_code: str
     # What one journey leaves for the next.
     state: dict[str, str] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("e2e")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     environment = {
-        **os.environ,
         "INSTANCE_PATH": str(folder / "instance"),
         "DATABASE_URL": f"sqlite:///{folder / 'e2e.sqlite'}",
         "SECRET_KEY": "e2e-secret-key-not-for-production",
@@ -95,45 +85,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
     }
     flask = [str(BIN / "flask"), "--app", "certification"]
-    subprocess.run([*flask, "init-db"], env=environment, check=True, capture_output=True)  # noqa: S603
+    commands = {**os.environ, **environment}
+    subprocess.run([*flask, "init-db"], env=commands, check=True, capture_output=True)  # noqa: S603
     seeded = subprocess.run(  # noqa: S603
-        [*flask, "seed-demo"], env=environment, check=True, capture_output=True, text=True
+        [*flask, "seed-demo"], env=commands, check=True, capture_output=True, text=True
     ).stdout
     logins = dict(re.findall(r"^\s+(\S+@\S+)\s+(\S+)\s", seeded, re.M))
-    revoked = re.search(r"^\s+(EIC-\S+)\s+revoked", seeded, re.M)
-    assert logins and revoked, seeded
-    process = subprocess.Popen(  # noqa: S603
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            "python:certification.gunicorn_conf",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "certification:create_app()",
-        ],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/login"):  # noqa: S310
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.2)
+    assert "admin@efrs.example" in logins, seeded
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
-    try:
-        yield Server(url, folder / "instance", logins, revoked.group(1))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with gunicorn_server(environment, port, "--workers", "2"):
+        yield Server(url, logins)
 
 
 @pytest.fixture(scope="module")
