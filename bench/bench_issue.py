@@ -225,6 +225,7 @@ def seed(app: Flask, today: dt.date, count: int) -> tuple[int, list[int]]:
                 validity_months=60,
             ),
             admin,
+            today=today,
         )
         ids = []
         for number in range(count):

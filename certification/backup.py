@@ -1,5 +1,5 @@
-"""Backups that can be restored: the database, the seal keys, the branding images and the
-instance configuration, copied while the application runs.
+"""Backups that can be restored: the database (which holds the branding images too), the
+seal keys and the instance configuration, copied while the application runs.
 
 SQLite is copied with its online backup API, which gives a consistent snapshot even while
 gunicorn workers write (WAL mode). A PostgreSQL database is backed up with ``pg_dump``
@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from certification.certificates.models import Certificate
+from certification.certificates.models import Certificate, CertificatePdf
 from certification.certificates.services import expected_seal_fields, seals_hold
 from certification.certificates.settings import current_settings, trust_roots
 from certification.certificates.signing import check_seals
@@ -32,7 +32,10 @@ from certification.types import utcnow
 MANIFEST = "manifest.json"
 DATABASE_FILE = "certification.sqlite"
 # What lives in the instance folder besides the database, and is needed to carry on.
-INSTANCE_ENTRIES = ("keys", "branding", "config.py")
+INSTANCE_ENTRIES = ("keys", "config.py")
+# Backups made while logos and signatures were files still carry them: restored beside
+# that older database, `flask init-db` (its migration) moves them into the database.
+OLD_INSTANCE_ENTRIES = ("branding",)
 
 
 class BackupError(Exception):
@@ -129,13 +132,27 @@ def restore(source: Path, *, replace: bool = False) -> BackupReport:
         database.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / DATABASE_FILE, database)
     instance = Path(current_app.instance_path)
-    for name in INSTANCE_ENTRIES:
+    for name in (*INSTANCE_ENTRIES, *OLD_INSTANCE_ENTRIES):
         entry = source / name
         if entry.is_dir():
             shutil.copytree(entry, instance / name, dirs_exist_ok=True)
         elif entry.is_file() and (replace or not (instance / name).exists()):
             shutil.copy2(entry, instance / name)
     return report
+
+
+def database_is_behind() -> bool:
+    """Whether the database was last migrated by an earlier release, as a restored backup
+    of one is: it needs `init-db` before this release can read it. A database that was
+    never migrated (built directly from the models, as the tests build theirs) is not."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return bool(current) and current != heads
 
 
 @dataclass(frozen=True)
@@ -154,7 +171,8 @@ def check_certificates(batch: int = 200) -> CertificateCheck:
     last_id = 0
     while True:
         rows = db.session.execute(
-            sa.select(Certificate.id, Certificate.code, Certificate.pdf, Certificate.pdf_sha256)
+            sa.select(Certificate.id, Certificate.code, CertificatePdf.pdf, Certificate.pdf_sha256)
+            .join(CertificatePdf, CertificatePdf.certificate_id == Certificate.id, isouter=True)
             .where(Certificate.id > last_id)
             .order_by(Certificate.id)
             .limit(batch)
@@ -164,7 +182,7 @@ def check_certificates(batch: int = 200) -> CertificateCheck:
         for certificate_id, code, pdf, recorded in rows:
             last_id = certificate_id
             checked += 1
-            if hashlib.sha256(pdf).hexdigest() != recorded:
+            if pdf is None or hashlib.sha256(pdf).hexdigest() != recorded:
                 problems.append(f"{code}: the stored PDF does not match its SHA-256.")
                 continue
             if not seals_hold(check_seals(pdf, roots), expected_seals):

@@ -21,10 +21,12 @@ from certification.imports.services import (
     commit_import,
     preview_import,
 )
+from certification.records.standings import refresh_standings, standings_missing
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_db_command)
+    app.cli.add_command(refresh_standings_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(create_api_token_command)
     app.cli.add_command(reset_second_factor_command)
@@ -48,9 +50,29 @@ def _fail(refusal: ServiceError) -> None:
 @with_appcontext
 def init_db_command() -> None:
     """Create the database schema, or upgrade it to the latest migration. Safe to re-run."""
+    from certification.web import today
+
     Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)  # the SQLite file's home
     upgrade()
+    if standings_missing():  # a register upgraded to the release that added them
+        count = refresh_standings(None, today())
+        db.session.commit()
+        click.echo(f"Worked out the standings of {count} candidates.")
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("refresh-standings")
+@with_appcontext
+def refresh_standings_command() -> None:
+    """Work out every candidate's standing towards every programme again, from scratch.
+
+    They are kept up to date on every write; this is for after changing the database
+    behind the application's back."""
+    from certification.web import today
+
+    count = refresh_standings(None, today())
+    db.session.commit()
+    click.echo(f"Worked out the standings of {count} candidates.")
 
 
 @click.command("create-admin")
@@ -115,8 +137,8 @@ def reset_second_factor_command(email: str) -> None:
 @click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(destination: Path) -> None:
-    """Copy the database (SQLite, online), the seal keys, branding and instance config into
-    DESTINATION, a new folder, with a manifest of SHA-256 sums."""
+    """Copy the database (SQLite, online; it holds the branding images), the seal keys and
+    the instance config into DESTINATION, a new folder, with a manifest of SHA-256 sums."""
     from certification.backup import BackupError, backup, pg_dump_hint
 
     try:
@@ -137,13 +159,19 @@ def backup_command(destination: Path) -> None:
 @with_appcontext
 def restore_command(source: Path, replace: bool) -> None:
     """Put a backup back, then check that every certificate still verifies."""
-    from certification.backup import BackupError, check_certificates, restore
+    from certification.backup import BackupError, check_certificates, database_is_behind, restore
 
     try:
         restore(source, replace=replace)
     except BackupError as refusal:
         raise click.ClickException(str(refusal)) from None
     click.echo(f"Restored from {source}.")
+    if database_is_behind():
+        click.echo(
+            "Its database is from an earlier release: run `flask --app certification init-db`"
+            " to bring it up to date, then `flask --app certification check-certificates`."
+        )
+        return
     _report_certificate_check(check_certificates())
 
 

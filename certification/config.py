@@ -58,9 +58,15 @@ SIGNING_TRUST_ROOTS = ["keys/demo-ca.pem"]
 VERIFY_MAX_PDF_BYTES = 5 * 1024 * 1024
 
 # Rate limits (Flask-Limiter). memory:// is per process; several workers or hosts need a
-# shared store, e.g. RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379.
+# shared store, e.g. RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379. Every host of one
+# deployment uses the same RATELIMIT_KEY_PREFIX; another deployment (or a test run) sharing
+# that Redis uses a different one, so their counts never mix.
 RATELIMIT_STORAGE_URI = "memory://"
-RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_KEY_PREFIX = ""
+# No X-RateLimit-* headers: with Redis they cost two more round trips on every look-up
+# (measured: bench/bench_verify.py), and nobody reads them; a refusal still says
+# Retry-After.
+RATELIMIT_HEADERS_ENABLED = False
 VERIFY_RATE_LIMIT = "60 per minute"
 
 # Behind a reverse proxy: how many proxies set each X-Forwarded-* header, e.g.
@@ -71,12 +77,20 @@ PROXY_FIX: dict[str, int] = {}
 # The job queue (Huey). Empty: a SQLite file in the instance folder, for one machine.
 # redis://127.0.0.1:6379/0 lets workers on several hosts share the queue.
 QUEUE_URL = ""
+# Every host and worker of one deployment uses the same QUEUE_NAME; another deployment (or a
+# test run) sharing that Redis uses its own, so that neither runs the other's tasks.
+QUEUE_NAME = "certification"
 # Bulk issuing ("issue to everyone eligible"): how many processes render and seal PDFs
 # (default: every core), how many candidates each database write takes, and after how many
 # seconds without a heartbeat a job's worker counts as dead and another may carry on.
 ISSUE_PROCESSES = os.cpu_count() or 1
 ISSUE_BATCH_SIZE = 40
 JOB_STALE_SECONDS = 120
+# The dashboard's figures are computed by a queue worker every REPORTS_REFRESH_MINUTES and
+# kept; a page view older than REPORTS_MAX_AGE_SECONDS computes them itself (seconds with
+# 100,000 candidates).
+REPORTS_REFRESH_MINUTES = 5
+REPORTS_MAX_AGE_SECONDS = 900
 # How long the API remembers an Idempotency-Key and the answer it got.
 IDEMPOTENCY_KEY_DAYS = 30
 
@@ -123,14 +137,18 @@ ENVIRONMENT_KEYS = (
     "SIGNING_TRUST_ROOTS",
     "VERIFY_MAX_PDF_BYTES",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX",
     "RATELIMIT_ENABLED",
     "VERIFY_RATE_LIMIT",
     "PROXY_FIX",
     "QUEUE_URL",
+    "QUEUE_NAME",
     "ISSUE_PROCESSES",
     "ISSUE_BATCH_SIZE",
     "JOB_STALE_SECONDS",
     "IDEMPOTENCY_KEY_DAYS",
+    "REPORTS_REFRESH_MINUTES",
+    "REPORTS_MAX_AGE_SECONDS",
     "MAIL_SERVER",
     "MAIL_PORT",
     "MAIL_USERNAME",

@@ -108,6 +108,7 @@ def seed_demo(today: dt.date | None = None) -> str:
             credit_window_months=60,
         ),
         efrs,
+        today=today,
     )
     create_programme(
         ProgrammeInput(
@@ -128,6 +129,7 @@ def seed_demo(today: dt.date | None = None) -> str:
             credit_window_months=84,
         ),
         eusomii,
+        today=today,
     )
 
     def candidate(

@@ -11,7 +11,9 @@ from certification.catalogue.models import (
     programme_assessment,
 )
 from certification.certificates.models import (
+    BrandingImage,
     Certificate,
+    CertificatePdf,
     IssueJob,
     IssueJobItem,
     PartnerBody,
@@ -20,14 +22,17 @@ from certification.certificates.models import (
 from certification.idempotency import IdempotencyKey
 from certification.imports.models import ImportUpload
 from certification.mail.models import OutgoingEmail
-from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.records.models import AssessmentAttempt, CreditRecord, ProgrammeStanding
+from certification.reports.models import ReportSnapshot
 
 __all__ = [
     "ApiToken",
     "Assessment",
     "AssessmentAttempt",
     "AuditEvent",
+    "BrandingImage",
     "Certificate",
+    "CertificatePdf",
     "Course",
     "CreditRecord",
     "DomainMinimum",
@@ -40,6 +45,8 @@ __all__ = [
     "PartnerBody",
     "PasswordSetupLink",
     "Programme",
+    "ProgrammeStanding",
+    "ReportSnapshot",
     "Role",
     "User",
     "Verification",

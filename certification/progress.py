@@ -8,8 +8,10 @@ reproduced and tested.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import enum
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -158,6 +160,66 @@ def evaluate_progress(
     )
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Whether a transcript meets a programme's *own* requirements (its prerequisite aside)
+    on a day, and the first later day it stops meeting them, as credits leave the
+    programme's window (``lapses_on``; None: never, as the transcript stands).
+
+    Time alone can only take eligibility away (credits lapse; nothing is gained by
+    waiting), so a standing worked out on any day up to today answers exactly for today
+    and every day after, until the transcript or the rules change.
+    """
+
+    met: bool
+    lapses_on: dt.date | None = None
+
+    def met_on(self, day: dt.date) -> bool:
+        return self.met and (self.lapses_on is None or day < self.lapses_on)
+
+
+def evaluate_standing(rules: ProgrammeRules, transcript: Transcript, as_of: dt.date) -> Standing:
+    """The standing of ``transcript`` towards ``rules``' own requirements on ``as_of``:
+    what :func:`evaluate_progress` says of them on that day and on every later one."""
+    own = dataclasses.replace(rules, prerequisite=None)
+    if not evaluate_progress(own, transcript, as_of).eligible:
+        return Standing(met=False)
+    window = own.credit_window_months
+    if window is None:
+        return Standing(met=True)
+    counted, _lapsed = _credits_in_window(transcript.credits, window, as_of)
+    # Take the counted credits away oldest first, a day's worth at a time, and find the
+    # first removal that leaves the total or a domain short: its day is when it happens.
+    total = sum((e.credits for e in counted), ZERO)
+    by_domain: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for entry in counted:
+        by_domain[entry.domain] += entry.credits
+    completed_days = sorted({e.completed_on for e in counted})
+    for completed_on in completed_days:
+        for entry in counted:
+            if entry.completed_on == completed_on:
+                total -= entry.credits
+                by_domain[entry.domain] -= entry.credits
+        short = total < own.min_total_credits or any(
+            by_domain[domain] < minimum for domain, minimum in own.domain_minimums.items()
+        )
+        if short:
+            return Standing(met=True, lapses_on=first_day_outside_window(completed_on, window))
+    return Standing(met=True)  # nothing in the window was needed (no credit requirement)
+
+
+def first_day_outside_window(completed_on: dt.date, window_months: int) -> dt.date:
+    """The first day on which a credit completed on ``completed_on`` no longer counts for
+    a programme whose credits must be completed within the last ``window_months``."""
+    # A credit counts on day d while completed_on >= subtract_months(d, window), which
+    # never decreases as d advances; the same day ``window`` months on is the last or
+    # within a few days of the last (months differ in length), so step from there.
+    day = _add_months(completed_on, window_months)
+    while subtract_months(day, window_months) <= completed_on:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def format_decimal(value: Decimal) -> str:
     """Write a number the way a person would: ``60`` not ``60.0``, ``2.5`` not ``2.50``."""
     text = f"{value.normalize():f}"
@@ -170,6 +232,10 @@ def subtract_months(day: dt.date, months: int) -> dt.date:
     year, month = divmod(month_index, 12)
     last_day = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(day.day, last_day))
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    return subtract_months(day, -months)
 
 
 def _credits_in_window(

@@ -4,6 +4,7 @@ Work that must not happen inside a web request (bulk issuing, sending e-mail) is
 ``QUEUE_URL`` chooses where tasks wait: empty (the embedded default) is a SQLite file in the
 instance folder, ``redis://host:port/db`` serves workers on several hosts, and ``memory://``
 keeps them in this process (the tests, which run what is queued with :func:`run_pending`).
+``QUEUE_NAME`` keeps one deployment's tasks apart from another's in the same store.
 
 Tasks are queued *after* the transaction that made their work commits
 (:func:`enqueue_after_commit`), so a worker never looks for a row that is not there yet, and
@@ -29,25 +30,31 @@ from certification.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The storage is replaced by init_app with the configured one; tasks register on this object.
-huey = Huey("certification", results=False, utc=True, storage_class=MemoryStorage)
+DEFAULT_QUEUE_NAME = "certification"
+
+# The name and storage are replaced by init_app with the configured ones; tasks register on
+# this object.
+huey = Huey(DEFAULT_QUEUE_NAME, results=False, utc=True, storage_class=MemoryStorage)
 
 _worker_app: Flask | None = None
 
 
 def init_app(app: Flask) -> None:
-    huey.storage = _storage_for(app.config.get("QUEUE_URL") or "", app.instance_path)
+    # Huey names its keys (Redis) or rows (SQLite) and its locks after the queue's name.
+    name = str(app.config.get("QUEUE_NAME") or DEFAULT_QUEUE_NAME)
+    huey.name = name
+    huey.storage = _storage_for(app.config.get("QUEUE_URL") or "", name, app.instance_path)
     app.extensions["huey"] = huey
 
 
-def _storage_for(url: str, instance_path: str) -> Any:
+def _storage_for(url: str, name: str, instance_path: str) -> Any:
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStorage("certification", url=url)
+        return RedisStorage(name, url=url)
     if url == "memory://":
-        return MemoryStorage("certification")
+        return MemoryStorage(name)
     path = url.removeprefix("sqlite:///") if url else os.path.join(instance_path, "queue.sqlite")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    return SqliteStorage("certification", filename=path)
+    return SqliteStorage(name, filename=path)
 
 
 def set_worker_app(app: Flask) -> None:

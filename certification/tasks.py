@@ -9,3 +9,4 @@ def register_tasks() -> None:
     from certification import idempotency  # noqa: F401
     from certification.certificates import tasks as certificate_tasks  # noqa: F401
     from certification.mail import tasks as mail_tasks  # noqa: F401
+    from certification.reports import tasks as report_tasks  # noqa: F401

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -35,6 +36,7 @@ from certification.catalogue.services import (
     create_programme,
 )
 from certification.certificates.branding import DEFAULT_PARTNER_BODIES
+from certification.certificates.look_ups import counter as look_up_counter
 from certification.certificates.models import PartnerBody
 from certification.extensions import db
 from certification.records.services import record_credit, record_result
@@ -148,6 +150,8 @@ def app(
     yield app
     with app.app_context():
         db.session.remove()
+        # Look-ups counted in the last second go in now, not into the next test's database.
+        look_up_counter().write()
         if db.engine.dialect.name == "postgresql":
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as connection:
@@ -182,6 +186,7 @@ def second_app(app: Flask) -> Iterator[Callable[..., Flask]]:
     yield build
     for other in made:
         with other.app_context():
+            look_up_counter().write()
             limiter.reset()
             db.engine.dispose()
 
@@ -389,6 +394,7 @@ def make_programme(app: Flask) -> Callable[..., str]:
                     **extra,
                 ),
                 None,
+                today=programme_today(app),
             )
             db.session.commit()
         return code
@@ -396,12 +402,17 @@ def make_programme(app: Flask) -> Callable[..., str]:
     return build
 
 
+def programme_today(app: Flask) -> dt.date:
+    """Today in the programme's calendar, as the app's faces take it."""
+    from certification.web import today as web_today
+
+    with app.app_context():
+        return web_today()
+
+
 @pytest.fixture
 def today(app: Flask) -> dt.date:
-    from certification.web import today as programme_today
-
-    with app.test_request_context():
-        return programme_today()
+    return programme_today(app)
 
 
 @pytest.fixture
@@ -443,39 +454,72 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class ServerDidNotStart(Exception):
+    """A test server that exited or never answered; the message ends with its output."""
+
+
 @contextlib.contextmanager
-def gunicorn_server(environment: dict[str, str], port: int, *options: str) -> Iterator[str]:
+def gunicorn_server(
+    environment: dict[str, str], port: int, *options: str, timeout: float = 30
+) -> Iterator[str]:
     """A real gunicorn on ``port``, configured by ``environment`` as in production, and
-    answering; yields its base URL. ``options`` go to gunicorn (``--workers 4``…)."""
-    server = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "-c",
-            "python:certification.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            *options,
-            "certification:create_app()",
-        ],
-        env={**os.environ, **environment},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
+    answering; yields its base URL. ``options`` go to gunicorn (``--workers 4``…).
+
+    Its output goes to a file, so that a server which exits or does not answer within
+    ``timeout`` seconds fails the test with the end of that output (a refused
+    configuration, a traceback) rather than with a bare timeout."""
+    with tempfile.TemporaryDirectory(prefix="gunicorn-") as folder:
+        output = Path(folder) / "output.log"
+        with output.open("wb") as sink:
+            server = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
+                [
+                    str(Path(sys.executable).with_name("gunicorn")),
+                    "-c",
+                    "python:certification.gunicorn_conf",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    *options,
+                    "certification:create_app()",
+                ],
+                env={**os.environ, **environment},
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_answering(server, f"{base}/login", output, timeout)
+            yield base
+        finally:
+            server.terminate()
             try:
-                with urllib.request.urlopen(f"{base}/login"):  # noqa: S310  (loopback)
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_until_answering(
+    server: subprocess.Popen[bytes], url: str, output: Path, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url):  # noqa: S310  (loopback)
+                return
+        except OSError as error:
+            if server.poll() is not None:
+                problem = f"gunicorn exited (status {server.returncode}) before answering {url}"
+            elif time.monotonic() > deadline:
+                problem = f"gunicorn did not answer {url} within {timeout:g} s ({error})"
+            else:
                 time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+                continue
+        raise ServerDidNotStart(f"{problem}. The end of its output:\n{_tail(output)}")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:]) or "(nothing)"
 
 
 def gunicorn_serving(app: Flask, *options: str) -> contextlib.AbstractContextManager[str]:

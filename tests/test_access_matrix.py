@@ -100,7 +100,7 @@ def world(app: Flask, make_admin, make_candidate, eligible_candidate, today) -> 
             email_id=db.session.scalar(sa.select(OutgoingEmail.id).limit(1)),
             upload_id=upload.id,
             job_id=job.id,
-            logo=body.logo_file,
+            logo=body.logo_image.file_name,
             admin_email=admin.email,
             token=token,
         )
@@ -200,6 +200,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.export_candidates", "GET"),
             ("admin.export_certificates", "GET"),
             ("admin.export_expiring", "GET"),
+            ("admin.reports_refresh", "POST"),
             ("admin.export_certificates_pdf", "POST"),
             ("admin.export_certificates_zip", "POST"),
             ("admin.audit", "GET"),

@@ -19,6 +19,7 @@ from certification.catalogue.services import get_programme, programme_as_input, 
 from certification.certificates.models import Certificate
 from certification.extensions import db
 from certification.progress import subtract_months
+from tests.conftest import programme_today
 from tests.test_api import Api, assert_error, count
 
 ADMIN_EMAIL = "registry@example.org"
@@ -436,7 +437,7 @@ def test_progress_counts_a_held_certificate_as_the_prerequisite(
         stricter = dataclasses.replace(
             programme_as_input(certificate), min_total_credits=Decimal(20)
         )
-        update_programme(certificate, stricter, None)
+        update_programme(certificate, stricter, None, today=programme_today(app))
         db.session.commit()
     make_programme("EII-D", level="diploma", min_total_credits="0", prerequisite="EII-C")
 

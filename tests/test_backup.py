@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from PIL import Image
 
+from certification import backup as backups
+from certification import create_app
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
 from certification.certificates.branding import PartnerBodyInput, update_partner_body
@@ -21,6 +24,8 @@ from certification.certificates.services import (
     verify_pdf,
 )
 from certification.extensions import db
+from tests.certificates.test_admin_certificates import png
+from tests.test_cli import BRANDING_AS_FILES
 
 
 @pytest.fixture
@@ -62,7 +67,7 @@ def test_back_up_wipe_restore_and_every_certificate_still_verifies(
         revoke_certificate(certificates[2], "Issued in error.", None)
         db.session.commit()
         before = {c.code: (c.pdf_sha256, c.status_on(today).value) for c in certificates}
-        logo = body.logo_file
+        logo = body.logo_image.content
     (Path(app.instance_path) / "config.py").write_text("SECRET_KEY = 'kept'\n")
 
     destination = tmp_path / "backup-1"
@@ -70,20 +75,18 @@ def test_back_up_wipe_restore_and_every_certificate_still_verifies(
     assert made.exit_code == 0, made.output
     assert "3 certificates" in made.output
     manifest = json.loads((destination / "manifest.json").read_text())
-    assert {"certification.sqlite", "keys/efrs-seal.p12", f"branding/{logo}", "config.py"} <= set(
-        manifest["files"]
-    )
+    assert {"certification.sqlite", "keys/efrs-seal.p12", "config.py"} <= set(manifest["files"])
+    assert not any(name.startswith("branding/") for name in manifest["files"])  # in the database
     again = runner.invoke(args=["backup", str(destination)])
     assert again.exit_code != 0 and "not empty" in again.output
 
-    # Wipe: the database, the keys, the branding.
+    # Wipe: the database (and with it the branding), the keys.
     database = Path(sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
     with app.app_context():
         db.engine.dispose()
     for path in [database, *database.parent.glob(database.name + "-*")]:
         path.unlink()
     shutil.rmtree(instance_keys)
-    shutil.rmtree(Path(app.instance_path) / "branding")
 
     restored = runner.invoke(args=["restore", str(destination)])
     assert restored.exit_code == 0, restored.output
@@ -99,8 +102,10 @@ def test_back_up_wipe_restore_and_every_certificate_still_verifies(
         for certificate in db.session.scalars(sa.select(Certificate)):
             verdict = verify_pdf(certificate.pdf, today)
             assert verdict.authentic, (certificate.code, verdict.reason)
+        # The logo came back with the database.
+        body = db.session.scalar(sa.select(PartnerBody).where(PartnerBody.short_name == "EFRS"))
+        assert body.logo_image is not None and body.logo_image.content == logo
         db.session.rollback()
-    assert (Path(app.instance_path) / "branding" / logo).is_file()
     refused = runner.invoke(args=["restore", str(destination)])
     assert refused.exit_code != 0 and "--replace" in refused.output
 
@@ -138,3 +143,58 @@ def test_postgresql_backups_say_how_to_dump_the_database(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "pg_dump --format=custom" in result.output
     assert not (tmp_path / "b" / "certification.sqlite").exists()
+
+
+def app_on(instance: Path, monkeypatch: pytest.MonkeyPatch, **config: object) -> Flask:
+    """An installation of its own: this instance folder and a SQLite database inside it."""
+    instance.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("INSTANCE_PATH", str(instance))
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'certification.sqlite'}",
+            "QUEUE_URL": "memory://",
+            **config,
+        }
+    )
+
+
+def test_a_backup_made_when_logos_were_files_restores_them_into_the_database(
+    tmp_path, monkeypatch, seal_keys
+):
+    # The installation backed up ran the release that kept logos as instance files, and
+    # that release's backup copied the folder.
+    old = app_on(tmp_path / "old", monkeypatch)
+    assert old.test_cli_runner().invoke(args=["db", "upgrade", BRANDING_AS_FILES]).exit_code == 0
+    (tmp_path / "old" / "branding").mkdir()
+    (tmp_path / "old" / "branding" / "5f0c2a9e1d7b3c4a8e6f1b2d.png").write_bytes(png())
+    with old.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "UPDATE partner_body SET logo_file = '5f0c2a9e1d7b3c4a8e6f1b2d.png'"
+                    " WHERE short_name = 'EFRS'"
+                )
+            )
+        db.engine.dispose()
+    with monkeypatch.context() as that_release:
+        that_release.setattr(backups, "INSTANCE_ENTRIES", ("keys", "branding", "config.py"))
+        made = old.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup")])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "backup" / "branding" / "5f0c2a9e1d7b3c4a8e6f1b2d.png").is_file()
+
+    new = app_on(tmp_path / "new", monkeypatch, **seal_keys)
+    runner = new.test_cli_runner()
+    restored = runner.invoke(args=["restore", str(tmp_path / "backup")])
+    assert restored.exit_code == 0, restored.output
+    assert "from an earlier release: run `flask --app certification init-db`" in restored.output
+    upgraded = runner.invoke(args=["init-db"])
+    assert upgraded.exit_code == 0, upgraded.output
+    checked = runner.invoke(args=["check-certificates"])
+    assert checked.exit_code == 0, checked.output
+    with new.app_context():
+        body = db.session.scalar(sa.select(PartnerBody).where(PartnerBody.short_name == "EFRS"))
+        assert body.logo_image is not None and body.logo_image.content == png()
+        db.session.rollback()
+        db.engine.dispose()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,11 @@ from flask import Flask
 
 from certification import create_app
 from certification.extensions import db
+from tests.certificates.test_admin_certificates import png, printed_images
 from tests.conftest import _postgres_url
+
+# The last revision in which logos and signatures were files in instance/branding.
+BRANDING_AS_FILES = "c4e8f0a1b2d3"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -125,3 +131,53 @@ def test_create_admin_refuses_bad_input(empty_app, email, password, message):
     result = runner.invoke(args=["create-admin", email, "--name", "X"], input=password + "\n")
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_the_upgrade_moves_logo_files_into_the_database_and_skips_a_missing_one(
+    empty_app, tmp_path
+):
+    from certification.certificates.services import partner_bodies
+
+    runner = empty_app.test_cli_runner()
+    old = runner.invoke(args=["db", "upgrade", BRANDING_AS_FILES])
+    assert old.exit_code == 0, old.output
+    # An installation of that release: the EFRS logo uploaded, its signature file lost.
+    folder = Path(empty_app.instance_path) / "branding"
+    folder.mkdir(parents=True)
+    (folder / "5f0c2a9e1d7b3c4a8e6f1b2d.png").write_bytes(png())
+    with empty_app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "UPDATE partner_body SET logo_file = '5f0c2a9e1d7b3c4a8e6f1b2d.png',"
+                " signature_file = '9a8b7c6d5e4f3a2b1c0d9e8f.png' WHERE short_name = 'EFRS'"
+            )
+        )
+
+    upgraded = runner.invoke(args=["init-db"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "The signature of EFRS" in upgraded.output
+    assert "9a8b7c6d5e4f3a2b1c0d9e8f.png, is missing" in upgraded.output
+    with empty_app.app_context():
+        efrs, eusomii = partner_bodies()
+        assert efrs.logo_image is not None
+        assert efrs.logo_image.content == png()
+        assert efrs.logo_image.sha256 == hashlib.sha256(png()).hexdigest()
+        assert efrs.logo_image.media_type == "image/png"
+        assert efrs.signature_image is None
+        assert (eusomii.logo_image, eusomii.signature_image) == (None, None)
+    # The files are no longer needed: certificates print the logo from the database.
+    (folder / "5f0c2a9e1d7b3c4a8e6f1b2d.png").unlink()
+    sample = runner.invoke(args=["sample-certificate", str(tmp_path / "sample.pdf")])
+    assert sample.exit_code == 0, sample.output
+    assert printed_images((tmp_path / "sample.pdf").read_bytes()) == [((60, 40), (0, 0, 128))]
+
+    # Going back to that release writes the logo in use back as a file it can read.
+    back = runner.invoke(args=["db", "downgrade", BRANDING_AS_FILES])
+    assert back.exit_code == 0, back.output
+    with empty_app.app_context(), db.engine.connect() as connection:
+        names = connection.execute(
+            sa.text("SELECT logo_file, signature_file FROM partner_body ORDER BY position")
+        ).all()
+    written_back = hashlib.sha256(png()).hexdigest() + ".png"
+    assert [tuple(row) for row in names] == [(written_back, None), (None, None)]
+    assert (folder / written_back).read_bytes() == png()

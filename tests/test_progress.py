@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -14,8 +15,11 @@ from certification.progress import (
     AttemptEntry,
     CreditEntry,
     ProgrammeRules,
+    Standing,
     Transcript,
     evaluate_progress,
+    evaluate_standing,
+    first_day_outside_window,
     subtract_months,
 )
 
@@ -143,6 +147,53 @@ def test_subtract_months_clamps_to_the_end_of_short_months(day, months, expected
     assert subtract_months(day, months) == expected
 
 
+@pytest.mark.parametrize(
+    ("completed_on", "months", "first_day_out"),
+    [
+        (dt.date(2021, 11, 28), 60, dt.date(2026, 11, 29)),
+        # No 31 February: the last day it counts is 28 February, 31 January's window end.
+        (dt.date(2026, 1, 31), 1, dt.date(2026, 3, 1)),
+        (dt.date(2026, 1, 29), 1, dt.date(2026, 3, 1)),
+        (dt.date(2024, 1, 30), 1, dt.date(2024, 3, 1)),  # a leap year
+        # 29 to 31 March look back to 28 February (clamped), so it counts through March.
+        (dt.date(2026, 2, 28), 1, dt.date(2026, 4, 1)),
+        (dt.date(2025, 12, 31), 2, dt.date(2026, 3, 1)),
+    ],
+)
+def test_a_credit_leaves_the_window_on_the_day_the_engine_stops_counting_it(
+    completed_on, months, first_day_out
+):
+    assert first_day_outside_window(completed_on, months) == first_day_out
+    rules = ProgrammeRules("P", "P", Decimal(5), credit_window_months=months)
+    transcript = Transcript(credits=(credit("C1", AI, "5", completed_on),))
+    last_day_in = first_day_out - dt.timedelta(days=1)
+    assert evaluate_progress(rules, transcript, last_day_in).eligible
+    assert not evaluate_progress(rules, transcript, first_day_out).eligible
+
+
+def test_a_standing_lapses_when_the_credits_it_needs_leave_the_window():
+    rules = dataclasses.replace(CERTIFICATE, credit_window_months=60)
+    transcript = Transcript(
+        credits=(
+            credit("OLD", AI, "5", dt.date(2022, 3, 10)),  # out from 2027-03-11
+            credit("AI1", AI, "10", dt.date(2024, 1, 5)),
+            credit("SI1", SI, "5", dt.date(2022, 6, 1)),  # out from 2027-06-02: SI falls short
+            credit("SI2", SI, "15", dt.date(2025, 1, 1)),
+        ),
+        attempts=(attempt("75"),),
+    )
+    standing = evaluate_standing(rules, transcript, AS_OF)
+    # 35 in total: losing OLD (5) still leaves 30; losing SI1 as well leaves 25.
+    assert standing == Standing(met=True, lapses_on=dt.date(2027, 6, 2))
+    assert standing.met_on(dt.date(2027, 6, 1)) and not standing.met_on(dt.date(2027, 6, 2))
+
+
+def test_a_standing_is_the_programmes_own_requirements_not_its_prerequisite():
+    transcript = Transcript(credits=(credit("BIG", AI, "60"),))
+    assert not evaluate_progress(DIPLOMA, transcript, AS_OF).eligible  # no Certificate
+    assert evaluate_standing(DIPLOMA, transcript, AS_OF) == Standing(met=True)
+
+
 # ------------------------------------------------------------------ properties
 
 DOMAINS = [AI, SI, "Information Security & Data Protection"]
@@ -191,6 +242,20 @@ def test_adding_a_credit_never_lowers_progress(programme, transcript, new_credit
             assert now.achieved >= was.achieved
     assert after.fraction >= before.fraction
     assert after.eligible or not before.eligible
+
+
+@given(
+    programmes_strategy,
+    transcripts_strategy,
+    st.lists(st.integers(min_value=0, max_value=6 * 366), min_size=1, max_size=8),
+)
+def test_a_standing_answers_for_every_later_day_as_the_engine_would(programme, transcript, later):
+    standing = evaluate_standing(programme, transcript, AS_OF)
+    days = [AS_OF, *(AS_OF + dt.timedelta(days=n) for n in later)]
+    if standing.lapses_on is not None:  # the days either side of the lapse itself
+        days += [standing.lapses_on, standing.lapses_on - dt.timedelta(days=1)]
+    for day in days:
+        assert standing.met_on(day) == evaluate_progress(programme, transcript, day).eligible
 
 
 @given(programmes_strategy, transcripts_strategy)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
+
 import pytest
+import redis
+from flask import Flask
 
 from certification.extensions import db
 from certification.queue import app_task, enqueue_after_commit, huey, queued_count, run_pending
+
+REDIS_URL = "redis://127.0.0.1:6379/15"  # an index a deployment would not use (README: /0)
 
 ran: list[str] = []
 
@@ -54,3 +61,55 @@ def test_a_failed_request_queues_nothing(app):
 
 def test_the_configured_storage_is_used(app):
     assert type(huey.storage).__name__ == "MemoryStorage"  # QUEUE_URL=memory:// in the tests
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_queue_is_named_certification_unless_configured(app):
+    assert huey.name == "certification"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_queue_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """One store of queued tasks that two deployments are both pointed at."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared-queue.sqlite'}"
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Nothing answers at {REDIS_URL} (apt-get install redis-server)")
+    finally:
+        connection.close()
+    return REDIS_URL
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_deployments_sharing_a_queue_store_never_run_each_others_tasks(
+    second_app: Callable[..., Flask], shared_queue_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    run = secrets.token_hex(4)  # several test runs may share the Redis
+    first, other = f"first-{run}", f"other-{run}"
+
+    def host_of(name: str) -> Flask:
+        # Each app process has one queue; building an app points it at the app's.
+        return second_app(RATELIMIT_ENABLED=True, QUEUE_URL=shared_queue_url, QUEUE_NAME=name)
+
+    try:
+        with host_of(first).app_context():
+            enqueue_after_commit(remember, "for the first deployment")
+            db.session.commit()
+            assert queued_count() == 1
+        # The other deployment's worker, its name from the environment as in production.
+        monkeypatch.setenv("QUEUE_NAME", other)
+        with second_app(RATELIMIT_ENABLED=True, QUEUE_URL=shared_queue_url).app_context():
+            assert huey.name == other
+            assert queued_count() == 0
+            assert run_pending() == 0
+        assert ran == []
+        with host_of(first).app_context():  # a worker of the first deployment
+            assert run_pending() == 1
+        assert ran == ["for the first deployment"]
+    finally:
+        for name in (first, other):
+            with host_of(name).app_context():
+                huey.storage.flush_all()

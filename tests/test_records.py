@@ -142,6 +142,7 @@ def test_a_programme_cannot_require_itself(ctx, make_programme):
                 prerequisite="EII-D",
             ),
             None,
+            today=dt.date(2026, 1, 1),
         )
     assert refusal.value.fields["prerequisite"] == (
         "A programme cannot require itself, even indirectly."
@@ -169,7 +170,7 @@ def test_programme_rules_are_checked(ctx, changes, field):
     for key, value in changes.items():
         setattr(data, key, value)
     with pytest.raises(InvalidInput) as refusal:
-        create_programme(data, None)
+        create_programme(data, None, today=dt.date(2026, 1, 1))
     assert field in refusal.value.fields
 
 

@@ -7,11 +7,12 @@ answer. Filters that make no sense come back as the page with a message and stat
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template, request, stream_with_context
+from flask import current_app, redirect, render_template, request, stream_with_context, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField
@@ -41,13 +42,21 @@ def _zone() -> ZoneInfo:
 
 @bp.route("/reports")
 def reports_dashboard() -> Page:
-    figures = reports.dashboard(today())
+    max_age = dt.timedelta(seconds=current_app.config["REPORTS_MAX_AGE_SECONDS"])
+    figures = reports.current_dashboard(today(), max_age)
     return render_template(
         "admin/reports.html",
         figures=figures,
         charts=_dashboard_charts(figures),
         Stage=reports.Stage,
+        zone=_zone(),
     )
+
+
+@bp.route("/reports/refresh", methods=["POST"])
+def reports_refresh() -> Response:
+    reports.refresh_dashboard(today())
+    return redirect(url_for("admin.reports_dashboard"), 303)
 
 
 def _country_label(code: str | None) -> str:

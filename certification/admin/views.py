@@ -60,6 +60,7 @@ from certification.extensions import db
 from certification.mail.services import queue_invitation
 from certification.progress import format_decimal
 from certification.records import services as records
+from certification.types import MAX_ID
 from certification.web import today
 
 Page = Response | str | tuple[str, int]
@@ -146,20 +147,23 @@ def candidates() -> Page:
             form.eligible_for.errors = [refusal.message]
             status = 422
     query = "" if form.q.errors else form.q.data or ""
-    statement = records.search_candidates(query, eligible_for=eligible_for, today=today())
-    page = db.paginate(
-        statement, page=request.args.get("page", 1, type=int), per_page=CANDIDATES_PER_PAGE
-    )
-    transcripts = records.load_transcripts(candidate.id for candidate in page.items)
+    statement = certificates.search_candidates(query, eligible_for=eligible_for, today=today())
+    page = records.CandidatePage(statement, _page_number(), CANDIDATES_PER_PAGE)
     filters = {"q": query, "eligible_for": eligible_for.code if eligible_for else ""}
     return render_template(
         "admin/candidates.html",
         form=form,
         page=page,
-        totals={i: t.total_credits for i, t in transcripts.items()},
+        totals=records.credit_totals(c.id for c in page.items),
         filters={key: value for key, value in filters.items() if value},
         eligible_for=eligible_for,
     ), status
+
+
+def _page_number() -> int:
+    """The ``?page=`` asked for; anything that is not a page number is the first page."""
+    number = request.args.get("page", 1, type=int)
+    return number if 0 < number <= MAX_ID else 1
 
 
 def _link_lifetime() -> dt.timedelta:
@@ -328,7 +332,7 @@ def candidate_credit_delete(candidate_id: int, record_id: int) -> Page:
     candidate = get_candidate(candidate_id)
     record = records.get_credit(candidate, record_id)
     code = record.course.code
-    records.delete_credit(record, _actor())
+    records.delete_credit(record, _actor(), today=today())
     flash(f"Removed the credit for {code}.", "success")
     return _see_other("admin.candidate", candidate_id=candidate.id)
 
@@ -450,14 +454,14 @@ def certificate_reissue(code: str) -> Page:
 
 
 def _eligible_page(programme: Programme, status: int = 200) -> tuple[str, int]:
-    candidates = certificates.eligible_not_issued(programme, today())
-    transcripts = records.load_transcripts(c.id for c in candidates)
+    statement = certificates.eligible_not_issued(programme, today())
+    page = records.CandidatePage(statement, _page_number(), CANDIDATES_PER_PAGE)
     return render_template(
         "admin/eligible.html",
         programme=programme,
         programmes=catalogue.list_programmes(),
-        candidates=candidates,
-        totals={i: t.total_credits for i, t in transcripts.items()},
+        page=page,
+        totals=records.credit_totals(c.id for c in page.items),
     ), status
 
 
@@ -543,9 +547,10 @@ def branding() -> Page:
 
 @bp.route("/branding/<filename>")
 def branding_image(filename: str) -> Response:
+    image = certificates.current_branding_image(filename)
     return Response(
-        certificates.current_branding_image(filename),
-        mimetype="image/png",  # every stored image was re-encoded as PNG
+        image.content,
+        mimetype=image.media_type,
         headers={"X-Content-Type-Options": "nosniff"},
     )
 
@@ -571,7 +576,7 @@ def programme_new() -> Page:
     form = _programme_form()
     if form.validate_on_submit():
         try:
-            programme = catalogue.create_programme(form.to_input(), _actor())
+            programme = catalogue.create_programme(form.to_input(), _actor(), today=today())
         except ServiceError as refusal:
             _show_refusal(form, refusal)
         else:
@@ -586,7 +591,7 @@ def programme_edit(code: str) -> Page:
     form = _programme_form(programme.code, data=ProgrammeForm.data_of(programme))
     if form.validate_on_submit():
         try:
-            catalogue.update_programme(programme, form.to_input(), _actor())
+            catalogue.update_programme(programme, form.to_input(), _actor(), today=today())
         except ServiceError as refusal:
             _show_refusal(form, refusal)
         else:

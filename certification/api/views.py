@@ -87,7 +87,7 @@ def post_programme() -> Created:
         credit_window_months=body.whole_number_or_none("credit_window_months"),
     )
     body.raise_if_any()
-    return programme_json(create_programme(data, actor=g.actor)), 201
+    return programme_json(create_programme(data, actor=g.actor, today=today())), 201
 
 
 @bp.post("/courses")

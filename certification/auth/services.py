@@ -11,6 +11,7 @@ import secrets
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
 
 from certification.audit import record_event
@@ -26,6 +27,11 @@ from certification.extensions import db
 from certification.types import MAX_ID, utcnow
 from certification.unique import add_unique
 from certification.validation import FieldErrors, check_text, clean_text, name_search_key
+
+_signals = Namespace()
+#: Sent with the candidate when their name changes, in the same transaction: the records
+#: area keeps a copy of the name its lists are sorted by, and may not be called from here.
+candidate_renamed = _signals.signal("candidate-renamed")
 
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
 API_TOKEN_PREFIX = "eii_"  # noqa: S105 - a label marking our tokens  # nosec B105
@@ -158,9 +164,12 @@ def update_candidate(
     if existing is not None and existing.id != candidate.id:
         raise Duplicate(f"An account for {email} already exists.", {"email": "Already registered."})
     before = user_snapshot(candidate)
+    renamed = full_name != candidate.full_name
     candidate.email, candidate.full_name, candidate.country = email, full_name, country
     candidate.name_key = name_search_key(full_name)
     db.session.flush()
+    if renamed:
+        candidate_renamed.send(candidate)
     record_event(
         actor,
         "candidate.updated",

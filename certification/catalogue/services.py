@@ -6,12 +6,14 @@ the rules, write, flush and record an audit event. They never commit.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from blinker import Namespace
 
 from certification.audit import record_event
 from certification.auth.models import User
@@ -38,6 +40,13 @@ from certification.validation import (
     check_whole_number,
     clean_text,
 )
+
+_signals = Namespace()
+#: Sent with the programme and ``today`` when a programme is created or its rules change,
+#: in the same transaction: whoever keeps figures derived from the rules works them out
+#: again (the records area's standings). A signal, because the records area sits above
+#: the catalogue and the catalogue may not call it.
+programme_rules_changed = _signals.signal("programme-rules-changed")
 
 # ---------------------------------------------------------------- look-ups
 
@@ -458,20 +467,29 @@ def _depends_on(programme: Programme, target: Programme) -> bool:
     return False
 
 
-def create_programme(data: ProgrammeInput, actor: User | None) -> Programme:
+def create_programme(data: ProgrammeInput, actor: User | None, *, today: dt.date) -> Programme:
+    """A new programme; every candidate's progress towards it is worked out as of ``today``."""
     programme = Programme()
     _apply_programme(programme, data)
     add_unique(programme, _taken(programme.code))
     record_event(
         actor, "programme.created", "programme", programme.code, after=programme_snapshot(programme)
     )
+    programme_rules_changed.send(programme, today=today)
     return programme
 
 
-def update_programme(programme: Programme, data: ProgrammeInput, actor: User | None) -> Programme:
+def update_programme(
+    programme: Programme, data: ProgrammeInput, actor: User | None, *, today: dt.date
+) -> Programme:
+    """Change a programme; if its rules changed, every candidate's progress towards it is
+    worked out again as of ``today``."""
     before = programme_snapshot(programme)
+    rules_before = _rules_of(programme)
     _apply_programme(programme, data)
     db.session.flush()
+    if _rules_of(programme) != rules_before:
+        programme_rules_changed.send(programme, today=today)
     record_event(
         actor,
         "programme.updated",
@@ -481,6 +499,17 @@ def update_programme(programme: Programme, data: ProgrammeInput, actor: User | N
         after=programme_snapshot(programme),
     )
     return programme
+
+
+def _rules_of(programme: Programme) -> tuple[Any, ...]:
+    """What decides who meets a programme's own requirements (not its title or validity,
+    nor its prerequisite, which is judged when asked)."""
+    return (
+        programme.min_total_credits,
+        tuple((m.domain, m.min_credits) for m in programme.domain_minimums),
+        tuple(a.id for a in programme.required_assessments),
+        programme.credit_window_months,
+    )
 
 
 def programme_rules(programme: Programme) -> ProgrammeRules:

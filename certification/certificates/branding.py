@@ -2,23 +2,24 @@
 
 Images are uploaded by administrators, checked by their content (not their name),
 re-encoded through Pillow as PNG (which drops anything hidden in the original), and kept
-under generated names in ``instance/branding``. Only PNG and JPEG are taken: SVG can carry
+in the database (``branding_image``), not in an instance folder: a certificate issued on
+any host or by any queue worker prints them. Only PNG and JPEG are taken: SVG can carry
 scripts, and reportlab draws raster images directly.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
-import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
+import sqlalchemy as sa
 from PIL import Image, UnidentifiedImageError
 
 from certification.audit import record_event
 from certification.auth.models import User
-from certification.certificates.models import PartnerBody
+from certification.certificates.models import BrandingImage, PartnerBody
 from certification.errors import InvalidInput
 from certification.extensions import db
 from certification.validation import FieldErrors, check_text, clean_text
@@ -58,13 +59,17 @@ class PartnerBodyInput:
     remove_signature: bool = False
 
 
-def branding_folder() -> Path:
-    return Path(current_app.instance_path) / "branding"
-
-
-def read_branding_image(name: str) -> bytes | None:
-    path = branding_folder() / Path(name).name  # never leave the folder
-    return path.read_bytes() if path.is_file() else None
+def image_contents(digests: Iterable[str | None]) -> dict[str, bytes]:
+    """The stored images with these SHA-256 hashes, by hash, in one query."""
+    wanted = {d for d in digests if d}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        sa.select(BrandingImage.sha256, BrandingImage.content).where(
+            BrandingImage.sha256.in_(wanted)
+        )
+    )
+    return {digest: content for digest, content in rows}
 
 
 def clean_image(data: bytes, field: str) -> bytes:
@@ -86,12 +91,12 @@ def clean_image(data: bytes, field: str) -> bytes:
     return output.getvalue()
 
 
-def _store(data: bytes) -> str:
-    folder = branding_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(12)}.png"
-    (folder / name).write_bytes(data)
-    return name
+def _store(png: bytes) -> BrandingImage:
+    image = BrandingImage(
+        content=png, media_type="image/png", sha256=hashlib.sha256(png).hexdigest()
+    )
+    db.session.add(image)
+    return image
 
 
 def update_partner_body(body: PartnerBody, data: PartnerBodyInput, actor: User | None) -> None:
@@ -106,13 +111,13 @@ def update_partner_body(body: PartnerBody, data: PartnerBodyInput, actor: User |
     before = partner_snapshot(body)
     body.name, body.signatory_name, body.signatory_title = name, signatory_name, signatory_title
     if logo is not None:
-        body.logo_file = _store(logo)
+        body.logo_image = _store(logo)
     elif data.remove_logo:
-        body.logo_file = None
+        body.logo_image = None
     if signature is not None:
-        body.signature_file = _store(signature)
+        body.signature_image = _store(signature)
     elif data.remove_signature:
-        body.signature_file = None
+        body.signature_image = None
     db.session.flush()
     record_event(
         actor,
@@ -129,6 +134,6 @@ def partner_snapshot(body: PartnerBody) -> dict[str, object]:
         "name": body.name,
         "signatory_name": body.signatory_name,
         "signatory_title": body.signatory_title,
-        "logo_file": body.logo_file,
-        "signature_file": body.signature_file,
+        "logo_sha256": body.logo_image.sha256 if body.logo_image else None,
+        "signature_sha256": body.signature_image.sha256 if body.signature_image else None,
     }

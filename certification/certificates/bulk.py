@@ -61,6 +61,7 @@ from certification.certificates.services import (
     current_issuers,
     eligible_not_issued,
     held_awards_by_candidate,
+    issuer_images,
     lock_candidates,
     prepare_certificate,
     render_and_seal,
@@ -260,7 +261,7 @@ def start_issue_job(
     active = active_issue_job(programme)
     if active is not None:
         raise JobAlreadyRunning(active)
-    candidates = eligible_not_issued(programme, today)
+    candidates = list(db.session.scalars(eligible_not_issued(programme, today)))
     if not candidates:
         raise RuleViolation(
             f"Nobody is waiting for the {programme.title}: every candidate who meets its"
@@ -286,8 +287,8 @@ def start_issue_job(
     db.session.execute(
         sa.insert(IssueJobItem),
         [
-            {"job_id": job.id, "candidate_id": c.id, "state": IssueItemState.PENDING}
-            for c in candidates
+            {"job_id": job.id, "candidate_id": candidate_id, "state": IssueItemState.PENDING}
+            for candidate_id in candidates
         ],
     )
     record_event(
@@ -515,6 +516,7 @@ def _prepare_batch(job_id: int, after_id: int, size: int, today: dt.date) -> _Ba
     transcripts = load_transcripts(ids)
     held = held_awards_by_candidate(today, ids)
     issuers = current_issuers()
+    images = issuer_images(issuers)  # once for the batch, not once per certificate
     settings = current_settings()
     now = utcnow()
     batch = _Batch(last_item_id=rows[-1][0])
@@ -533,7 +535,7 @@ def _prepare_batch(job_id: int, after_id: int, size: int, today: dt.date) -> _Ba
         except (AlreadyIssued, RequirementsNotMet) as refusal:
             batch.settled[item_id] = _refusal_outcome(refusal)
         else:
-            snapshot = snapshot_of(certificate, settings)
+            snapshot = snapshot_of(certificate, settings, images)
             batch.ready.append(_Ready(item_id, candidate.id, certificate, snapshot))
     db.session.rollback()
     return batch

@@ -12,10 +12,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from certification.auth.models import Role, User
+from certification.auth.models import User
 from certification.catalogue.models import Programme
 from certification.certificates.models import Certificate
-from certification.records.eligibility import HeldBy, eligible_candidate_ids
+from certification.records.eligibility import HeldBy, eligible_by_name, eligible_candidate_ids
 
 
 def valid_on(today: dt.date) -> sa.ColumnElement[bool]:
@@ -50,13 +50,9 @@ def eligible_not_holding_ids(programme: Programme, today: dt.date) -> sa.Select[
     return eligible_ids(programme, today).where(User.id.not_in(holders(today)(programme)))
 
 
-def eligible_not_holding(programme: Programme, today: dt.date) -> sa.Select[User]:
-    """The same candidates as :func:`eligible_not_holding_ids`, as users sorted by name."""
-    return (
-        sa.select(User)
-        .where(
-            User.role == Role.CANDIDATE,
-            User.id.in_(eligible_not_holding_ids(programme, today)),
-        )
-        .order_by(User.name_key, User.id)
-    )
+def eligible_not_holding(programme: Programme, today: dt.date) -> sa.Select[int]:
+    """The same candidates as :func:`eligible_not_holding_ids`, sorted by name, to page
+    through (:class:`certification.records.services.CandidatePage`)."""
+    held = holders(today)
+    statement = eligible_by_name(programme, today, held)
+    return statement.where(statement.selected_columns[0].not_in(held(programme)))

@@ -22,7 +22,7 @@ from pypdf import PdfReader, PdfWriter
 
 from certification.auth.models import Role, User
 from certification.catalogue.services import get_programme, list_programmes, programme_rules
-from certification.certificates.models import Certificate, CertificateStatus
+from certification.certificates.models import Certificate, CertificatePdf, CertificateStatus
 from certification.certificates.services import held_awards_by_candidate
 from certification.errors import InvalidInput, NotFound, RuleViolation
 from certification.extensions import db
@@ -319,9 +319,9 @@ def _stored_pdfs(certificate_ids: Sequence[int]) -> Iterator[tuple[str, bytes]]:
         rows = {
             row.id: (row.code, row.pdf)
             for row in db.session.execute(
-                sa.select(Certificate.id, Certificate.code, Certificate.pdf).where(
-                    Certificate.id.in_(part)
-                )
+                sa.select(Certificate.id, Certificate.code, CertificatePdf.pdf)
+                .join(CertificatePdf, CertificatePdf.certificate_id == Certificate.id)
+                .where(Certificate.id.in_(part))
             )
         }
         for certificate_id in part:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 
 from certification.auth.models import User
 from certification.catalogue.models import Credits, Programme
@@ -23,11 +24,39 @@ class CertificateStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
+# The file name extension each stored media type is served under.
+IMAGE_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg"}
+
+
+class BrandingImage(Model):
+    """A logo or signature as uploaded (checked and re-encoded), kept in the database so that
+    every host and queue worker prints the same one.
+
+    Rows are never changed or deleted: a new upload is a new row, so a certificate being
+    rendered while an administrator uploads keeps the image it was prepared with, and the
+    audit trail and certificates' issuer snapshots name an image by its SHA-256.
+    """
+
+    __tablename__ = "branding_image"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # Deferred: the branding page and the issuer snapshots need only the hash.
+    content: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    media_type: so.Mapped[str] = so.mapped_column(sa.String(50))
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def file_name(self) -> str:
+        """The name the administrators' pages serve it under."""
+        return self.sha256 + IMAGE_EXTENSIONS.get(self.media_type, "")
+
+
 class PartnerBody(Model):
     """One of the two awarding bodies, as printed: names, signatory, logo and signature.
 
-    Branding is data: administrators change it without a release. Image files live under
-    the instance folder; only their generated file names are stored here.
+    Branding is data: administrators change it without a release. The images are rows of
+    ``branding_image``; a body points at the ones it prints now.
     """
 
     __tablename__ = "partner_body"
@@ -38,8 +67,18 @@ class PartnerBody(Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     signatory_name: so.Mapped[str] = so.mapped_column(sa.String(200))
     signatory_title: so.Mapped[str] = so.mapped_column(sa.String(200))
-    logo_file: so.Mapped[str | None] = so.mapped_column(sa.String(100))
-    signature_file: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    logo_image_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("branding_image.id"))
+    signature_image_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("branding_image.id"))
+
+    # Joined: every reader of a body (the branding page, issuing) wants the images' hashes.
+    # Not named plain "logo" and "signature": the branding form's upload fields are, and
+    # would be filled from these.
+    logo_image: so.Mapped[BrandingImage | None] = so.relationship(
+        foreign_keys=[logo_image_id], lazy="joined"
+    )
+    signature_image: so.Mapped[BrandingImage | None] = so.relationship(
+        foreign_keys=[signature_image_id], lazy="joined"
+    )
 
 
 class Certificate(Model):
@@ -81,7 +120,11 @@ class Certificate(Model):
     issued_on: so.Mapped[dt.date]
     expires_on: so.Mapped[dt.date | None]
     verify_url: so.Mapped[str] = so.mapped_column(sa.String(300))
-    pdf: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    # The signed PDF lives in a table of its own (CertificatePdf): reading a certificate's
+    # status then never walks past 100 KB of bytes (SQLite keeps a row's columns together).
+    pdf: AssociationProxy[bytes] = association_proxy(
+        "document", "pdf", creator=lambda pdf: CertificatePdf(pdf=pdf)
+    )
     pdf_sha256: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     issued_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
 
@@ -89,12 +132,17 @@ class Certificate(Model):
     revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     revocation_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
-    superseded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("certificate.id"))
+    superseded_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("certificate.id"), index=True
+    )
     superseded_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
     candidate: so.Mapped[User] = so.relationship(foreign_keys=[candidate_id])
     programme: so.Mapped[Programme] = so.relationship()
     superseded_by: so.Mapped[Certificate | None] = so.relationship(remote_side=[id])
+    document: so.Mapped[CertificatePdf] = so.relationship(
+        cascade="all, delete-orphan", single_parent=True
+    )
 
     def revoked_on(self, zone: dt.tzinfo) -> dt.date | None:
         """The day of the revocation in the programme's calendar (``zone``)."""
@@ -114,6 +162,18 @@ class Certificate(Model):
         if self.expires_on is not None and self.expires_on < day:
             return CertificateStatus.EXPIRED
         return CertificateStatus.VALID
+
+
+class CertificatePdf(Model):
+    """The signed PDF of an issued certificate, exactly as it was sent (its SHA-256 is on
+    the certificate)."""
+
+    __tablename__ = "certificate_pdf"
+
+    certificate_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("certificate.id"), primary_key=True
+    )
+    pdf: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
 
 
 class Verification(Model):

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import unicodedata
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,13 +22,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
-from certification.auth.models import Role, User
+from certification.auth.models import User
 from certification.auth.services import update_candidate
 from certification.catalogue.models import Level, Programme
 from certification.catalogue.services import programme_rules
-from certification.certificates.branding import read_branding_image
+from certification.certificates import look_ups
+from certification.certificates.branding import image_contents
 from certification.certificates.codes import MalformedCode, new_code, normalise_code
+from certification.certificates.eligibility import eligible_not_holding, holders
 from certification.certificates.models import (
+    BrandingImage,
     Certificate,
     CertificateStatus,
     PartnerBody,
@@ -66,7 +70,9 @@ from certification.records.services import (
 )
 from certification.records.services import (
     load_transcript,
-    load_transcripts,
+)
+from certification.records.services import (
+    search_candidates as records_search,
 )
 from certification.types import utcnow
 from certification.validation import FieldErrors, check_text, clean_text
@@ -263,8 +269,9 @@ def current_issuers() -> list[dict[str, Any]]:
             "short_name": b.short_name,
             "signatory_name": b.signatory_name,
             "signatory_title": b.signatory_title,
-            "logo_file": b.logo_file,
-            "signature_file": b.signature_file,
+            # The images by hash: rows are never changed, so the hash names what is printed.
+            "logo_sha256": b.logo_image.sha256 if b.logo_image else None,
+            "signature_sha256": b.signature_image.sha256 if b.signature_image else None,
         }
         for b in _two_bodies()
     ]
@@ -324,31 +331,19 @@ def lock_candidates(candidate_ids: list[int]) -> None:
         db.session.execute(sa.update(User).where(User.id.in_(ids)).values(id=User.id))
 
 
-def eligible_not_issued(programme: Programme, today: dt.date) -> list[User]:
-    """Candidates who meet every requirement of ``programme`` and hold no valid certificate
-    for it (an expired one may be renewed). Awards held count as prerequisites, exactly as
-    when issuing."""
-    held = held_awards_by_candidate(today)
-    candidates = [
-        c
-        for c in db.session.scalars(
-            sa.select(User).where(User.role == Role.CANDIDATE).order_by(User.name_key)
-        )
-        if programme.code not in held.get(c.id, frozenset())
-    ]
-    transcripts = load_transcripts(c.id for c in candidates)
-    rules = programme_rules(programme)
-    return [
-        c
-        for c in candidates
-        if evaluate_progress(
-            rules,
-            dataclasses.replace(
-                transcripts[c.id].for_engine(), held_awards=held.get(c.id, frozenset())
-            ),
-            today,
-        ).eligible
-    ]
+def eligible_not_issued(programme: Programme, today: dt.date) -> sa.Select[int]:
+    """The ids of the candidates who meet every requirement of ``programme`` and hold no
+    valid certificate for it (an expired one may be renewed), sorted by name. Awards held
+    count as prerequisites, exactly as when issuing."""
+    return eligible_not_holding(programme, today)
+
+
+def search_candidates(
+    query: str = "", *, eligible_for: Programme | None = None, today: dt.date
+) -> sa.Select[int]:
+    """The candidate list's search (:func:`certification.records.services.search_candidates`)
+    with eligibility judged as issuing judges it: awards held meet prerequisites."""
+    return records_search(query, eligible_for=eligible_for, today=today, held=holders(today))
 
 
 def held_awards_by_candidate(
@@ -431,16 +426,24 @@ def _add_months(day: dt.date, months: int | None) -> dt.date | None:
     return subtract_months(day, -months)
 
 
-def snapshot_of(certificate: Certificate, settings: CertificateSettings) -> CertificateSnapshot:
-    """What the renderer needs, taken only from the certificate's own stored fields."""
+def snapshot_of(
+    certificate: Certificate,
+    settings: CertificateSettings,
+    images: Mapping[str, bytes] | None = None,
+) -> CertificateSnapshot:
+    """What the renderer needs, taken only from the certificate's own stored fields and the
+    branding images they name. ``images`` (:func:`issuer_images`) spares a batch of
+    certificates with the same issuers a query each."""
+    if images is None:
+        images = issuer_images(certificate.issuers)
     left, right = (
         Issuer(
             name=i["name"],
             short_name=i["short_name"],
             signatory_name=i["signatory_name"],
             signatory_title=i["signatory_title"],
-            logo=_read_image(i.get("logo_file")),
-            signature=_read_image(i.get("signature_file")),
+            logo=images.get(i.get("logo_sha256") or ""),
+            signature=images.get(i.get("signature_sha256") or ""),
         )
         for i in certificate.issuers
     )
@@ -483,8 +486,12 @@ def _two_bodies() -> list[PartnerBody]:
     return bodies
 
 
-def _read_image(name: str | None) -> bytes | None:
-    return read_branding_image(name) if name else None
+def issuer_images(issuers: list[dict[str, Any]]) -> dict[str, bytes]:
+    """The logos and signatures that ``issuers`` (as :func:`current_issuers` gives them)
+    print, by SHA-256."""
+    return image_contents(
+        i.get(key) for i in issuers for key in ("logo_sha256", "signature_sha256")
+    )
 
 
 def _summary(certificate: Certificate) -> dict[str, object]:
@@ -605,27 +612,22 @@ class PdfVerdict:
 def record_verification(
     certificate: Certificate, channel: str, today: dt.date, now: dt.datetime | None = None
 ) -> CertificateStatus:
-    """Count a look-up (date and outcome, never who asked) and return the status."""
+    """Count a look-up (date and outcome, never who asked) and return the status. The count
+    is written a moment later, outside the request (:mod:`certification.certificates.look_ups`)."""
     status = certificate.status_on(today)
-    db.session.add(
-        Verification(
-            certificate_id=certificate.id,
-            verified_at=now or utcnow(),
-            outcome=status.value,
-            channel=channel,
-        )
-    )
-    db.session.flush()
+    look_ups.counter().count(certificate.id, status.value, channel, now or utcnow())
     return status
 
 
 def verification_counts(
     certificates: list[Certificate],
 ) -> dict[int, tuple[int, dt.datetime | None]]:
-    """How often each certificate was verified, and when last."""
+    """How often each certificate was verified, and when last: what the database has, and
+    the look-ups this process has counted but not yet written."""
     ids = [c.id for c in certificates]
-    counts: dict[int, tuple[int, dt.datetime | None]] = {i: (0, None) for i in ids}
-    if ids:
+
+    def written() -> look_ups.Counts:
+        counts: look_ups.Counts = {i: (0, None) for i in ids}
         for certificate_id, count, last in db.session.execute(
             sa.select(
                 Verification.certificate_id,
@@ -636,7 +638,9 @@ def verification_counts(
             .group_by(Verification.certificate_id)
         ):
             counts[certificate_id] = (count, _as_utc(last))
-    return counts
+        return counts
+
+    return look_ups.counter().add_waiting(ids, written) if ids else {}
 
 
 def _as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -767,11 +771,11 @@ def certificate_standings(
     return standings
 
 
-def current_branding_image(name: str) -> bytes:
-    """A logo or signature a partner body uses now. Any other name is not found, so that
-    the files of the instance folder cannot be listed or guessed through this."""
-    in_use = {n for b in partner_bodies() for n in (b.logo_file, b.signature_file) if n}
-    image = read_branding_image(name) if name in in_use else None
-    if image is None:
-        raise NotFound("There is no such image.")
-    return image
+def current_branding_image(file_name: str) -> BrandingImage:
+    """A logo or signature a partner body uses now, by its file name. Earlier uploads are
+    not found: the branding page shows only what certificates issued now print."""
+    for body in partner_bodies():
+        for image in (body.logo_image, body.signature_image):
+            if image is not None and image.file_name == file_name:
+                return image
+    raise NotFound("There is no such image.")

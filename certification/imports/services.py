@@ -43,6 +43,7 @@ from certification.imports.models import ImportKind, ImportUpload
 from certification.mail.services import invite_candidates
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.records.services import attempts_refusal, check_credit, check_result
+from certification.records.standings import refresh_standings
 from certification.types import MAX_ID, utcnow
 from certification.validation import FieldErrors, as_code, name_search_key
 
@@ -180,6 +181,7 @@ def commit_import(
             "Nothing was imported: some of these records were written by someone else while"
             " the import ran. Preview the file again to see what is new now.",
         ) from None
+    refresh_standings(plan.changed_transcripts, today)
     if invite and plan.new_emails:
         report = dataclasses.replace(report, invited=invite_candidates(plan.new_emails, actor))
     digest = hashlib.sha256(data).hexdigest()
@@ -312,6 +314,7 @@ class _Plan:
     report: ImportReport
     write: Callable[[int | None, dt.datetime], Iterator[Event]]
     new_emails: tuple[str, ...] = ()  # the candidates an import of candidates creates
+    changed_transcripts: frozenset[int] = frozenset()  # candidates given credits or results
 
 
 @dataclass
@@ -534,7 +537,11 @@ def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
                     },
                 }
 
-    return _Plan(tally.report(ImportKind.CREDITS, len(new)), write)
+    return _Plan(
+        tally.report(ImportKind.CREDITS, len(new)),
+        write,
+        changed_transcripts=frozenset(cid for cid, _course_id in new),
+    )
 
 
 # ------------------------------------------------------------------ results
@@ -629,7 +636,11 @@ def _plan_results(tally: _Tally, today: dt.date) -> _Plan:
                     },
                 }
 
-    return _Plan(tally.report(ImportKind.RESULTS, len(new)), write)
+    return _Plan(
+        tally.report(ImportKind.RESULTS, len(new)),
+        write,
+        changed_transcripts=frozenset(cid for cid, *_rest in new),
+    )
 
 
 # ------------------------------------------------------------------ cells and look-ups

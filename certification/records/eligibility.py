@@ -1,12 +1,12 @@
-"""Eligibility in SQL: who meets every requirement of a programme, in one statement.
+"""Eligibility in SQL: who meets every requirement of a programme, as one condition.
 
 The same rules as :func:`certification.progress.evaluate_progress`, written as conditions on
 the candidate's id, so that a list, a count or a bulk job over 100,000 candidates needs no
-loop in Python. The tests hold the two to the same answers on random transcripts.
-
-Credits are compared as whole tenths and marks as whole hundredths (the scales of their
-columns), so a sum such as 29.5 + 0.5 meets a minimum of 30 exactly, on SQLite (which sums
-NUMERIC as floating point) as on PostgreSQL.
+loop in Python. A programme's own requirements (credits, domains, assessments) are read
+from the standings kept up to date on every write (:mod:`certification.records.standings`):
+one indexed row per candidate, whatever the size of the transcript. Its prerequisite is
+judged here, when asked, since holding an award changes with time and with certificates
+issued and revoked. The tests hold the two to the same answers on random transcripts.
 
 Whether a candidate already *holds* an award is the certificates area's knowledge, and
 records may not import it; the caller passes it in as ``held`` (see
@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
 from typing import TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from certification.auth.models import Role, User
-from certification.catalogue.models import Course, Programme
-from certification.progress import subtract_months
-from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.catalogue.models import Programme
+from certification.records.models import ProgrammeStanding
 
 T = TypeVar("T")
 
@@ -35,8 +33,6 @@ HeldBy = Callable[[Programme], sa.Select[int]]
 
 # A column or an expression: ``User.id``, ``Certificate.candidate_id``, a subquery's column.
 Column = sa.ColumnElement[T] | so.QueryableAttribute[T]
-
-CREDIT_SCALE = 10  # credits are kept to one decimal place
 
 
 def eligible_candidate_ids(
@@ -61,6 +57,49 @@ def meets_requirements(
     return _meets(programme, today, candidate_id, held, seen=frozenset())
 
 
+def eligible_by_name(
+    programme: Programme, today: dt.date, held: HeldBy | None = None
+) -> sa.Select[int]:
+    """:func:`eligible_candidate_ids` sorted by name (then id), to page through: one range
+    of the standings' index, whatever the page."""
+    if not asks_anything(programme):
+        return eligible_candidate_ids(programme, today, held).order_by(User.name_key, User.id)
+    standing = ProgrammeStanding
+    statement = sa.select(standing.candidate_id).where(
+        standing.programme_id == programme.id, _standing_met_on(today)
+    )
+    if programme.prerequisite is not None:
+        statement = statement.where(
+            _meets_prerequisite(programme, today, standing.candidate_id, held, frozenset())
+        )
+    return statement.order_by(standing.name_key, standing.candidate_id)
+
+
+def meets_own_requirements(programme: Programme, today: dt.date) -> sa.Select[int]:
+    """A SELECT of the ids of the candidates whose standing meets ``programme``'s own
+    requirements on ``today`` (its prerequisite aside)."""
+    return sa.select(ProgrammeStanding.candidate_id).where(
+        ProgrammeStanding.programme_id == programme.id, _standing_met_on(today)
+    )
+
+
+def _standing_met_on(today: dt.date) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        ProgrammeStanding.met,
+        sa.or_(ProgrammeStanding.lapses_on.is_(None), ProgrammeStanding.lapses_on > today),
+    )
+
+
+def asks_anything(programme: Programme) -> bool:
+    """False for a programme that anyone meets with nothing recorded (no credits, no
+    assessment): then no standing is needed, and candidates without records meet it too."""
+    return (
+        programme.min_total_credits > 0
+        or any(m.min_credits > 0 for m in programme.domain_minimums)
+        or bool(programme.required_assessments)
+    )
+
+
 def _meets(
     programme: Programme,
     today: dt.date,
@@ -68,61 +107,27 @@ def _meets(
     held: HeldBy | None,
     seen: frozenset[int],
 ) -> sa.ColumnElement[bool]:
-    if programme.id in seen:  # the catalogue refuses cycles; never loop if one slipped in
-        raise ValueError(f"Programme {programme.code} requires itself.")
-    seen = seen | {programme.id}
     conditions: list[sa.ColumnElement[bool]] = []
-
-    if (prerequisite := programme.prerequisite) is not None:
-        meets_prerequisite = _meets(prerequisite, today, candidate_id, held, seen)
-        if held is not None:
-            meets_prerequisite = sa.or_(candidate_id.in_(held(prerequisite)), meets_prerequisite)
-        conditions.append(meets_prerequisite)
-
-    if (credits := _credit_condition(programme, today)) is not None:
-        conditions.append(candidate_id.in_(credits))
-
-    for assessment in programme.required_assessments:
-        # "Best score >= pass mark" is "some attempt scored at least the pass mark"; a plain
-        # comparison of one stored value with another is exact on every database.
-        passed = sa.select(AssessmentAttempt.candidate_id).where(
-            AssessmentAttempt.assessment_id == assessment.id,
-            AssessmentAttempt.score >= assessment.pass_mark,
-        )
-        conditions.append(candidate_id.in_(passed))
-
+    if programme.prerequisite is not None:
+        conditions.append(_meets_prerequisite(programme, today, candidate_id, held, seen))
+    if asks_anything(programme):
+        conditions.append(candidate_id.in_(meets_own_requirements(programme, today)))
     return sa.and_(sa.true(), *conditions)
 
 
-def _tenths(value: Decimal) -> int:
-    return int((value * CREDIT_SCALE).to_integral_value())
-
-
-def credit_tenths(column: Column[Decimal]) -> sa.ColumnElement[int]:
-    """A credits column as a whole number of tenths, so that sums are exact everywhere."""
-    return sa.cast(sa.func.round(column * sa.literal_column(str(CREDIT_SCALE))), sa.Integer)
-
-
-def _credit_condition(programme: Programme, today: dt.date) -> sa.Select[int] | None:
-    """The candidates whose counted credits meet the total and every domain minimum, or None
-    when no credit is required (then nobody falls short, even with no credits at all)."""
-    tenths = credit_tenths(Course.credits)
-    having: list[sa.ColumnElement[bool]] = []
-    if (total := _tenths(programme.min_total_credits)) > 0:
-        having.append(sa.func.sum(tenths) >= total)
-    for minimum in programme.domain_minimums:
-        if (required := _tenths(minimum.min_credits)) > 0:
-            in_domain = sa.case((Course.domain == minimum.domain, tenths), else_=0)
-            having.append(sa.func.sum(in_domain) >= required)
-    if not having:
-        return None
-    statement = (
-        sa.select(CreditRecord.candidate_id)
-        .join(Course, Course.id == CreditRecord.course_id)
-        .group_by(CreditRecord.candidate_id)
-        .having(sa.and_(*having))
-    )
-    if programme.credit_window_months is not None:
-        earliest = subtract_months(today, programme.credit_window_months)
-        statement = statement.where(CreditRecord.completed_on >= earliest)
-    return statement
+def _meets_prerequisite(
+    programme: Programme,
+    today: dt.date,
+    candidate_id: Column[int],
+    held: HeldBy | None,
+    seen: frozenset[int],
+) -> sa.ColumnElement[bool]:
+    """Holding ``programme``'s prerequisite (when ``held`` says who does), or meeting it."""
+    if programme.id in seen:  # the catalogue refuses cycles; never loop if one slipped in
+        raise ValueError(f"Programme {programme.code} requires itself.")
+    prerequisite = programme.prerequisite
+    assert prerequisite is not None  # noqa: S101 - only asked of a programme that has one
+    meets = _meets(prerequisite, today, candidate_id, held, seen | {programme.id})
+    if held is None:
+        return meets
+    return sa.or_(candidate_id.in_(held(prerequisite)), meets)

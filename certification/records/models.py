@@ -52,3 +52,39 @@ class AssessmentAttempt(Model):
 
     candidate: so.Mapped[User] = so.relationship(foreign_keys=[candidate_id])
     assessment: so.Mapped[Assessment] = so.relationship()
+
+
+class ProgrammeStanding(Model):
+    """Whether a candidate meets a programme's own requirements (its prerequisite aside),
+    kept up to date on every change of the transcript or of the programme's rules, so that
+    lists and counts over every candidate read one indexed row each instead of summing
+    every credit (see :mod:`certification.records.standings`).
+
+    ``met`` on the day it was worked out, and ``lapses_on``, the first day it stops being
+    met as credits leave the programme's window (None: it does not lapse). A candidate
+    with nothing recorded has no row, and meets nothing that asks for anything.
+
+    ``name_key`` is the candidate's (``User.name_key``), kept here too so that "who meets P,
+    in the order of their names" is one range of one index: page 500 of 36,000 eligible
+    candidates then skips index entries instead of sorting them all.
+    """
+
+    __tablename__ = "programme_standing"
+    __table_args__ = (
+        sa.Index(
+            "ix_programme_standing_met",
+            "programme_id",
+            "met",
+            "name_key",
+            "candidate_id",
+            "lapses_on",
+        ),
+    )
+
+    candidate_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user_account.id"), primary_key=True
+    )
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"), primary_key=True)
+    met: so.Mapped[bool]
+    lapses_on: so.Mapped[dt.date | None]
+    name_key: so.Mapped[str] = so.mapped_column(sa.String(250))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 
 from certification.audit import record_event
 from certification.auth.models import Role, User
@@ -25,7 +26,9 @@ from certification.progress import (
     evaluate_progress,
     format_decimal,
 )
+from certification.records.eligibility import HeldBy, eligible_by_name
 from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.records.standings import refresh_standings
 from certification.types import MAX_ID
 from certification.unique import add_unique
 from certification.validation import (
@@ -138,16 +141,18 @@ def record_credit(
             "completed_on": completed_on.isoformat(),
         },
     )
+    refresh_standings([candidate.id], today)
     return record
 
 
-def delete_credit(record: CreditRecord, actor: User | None) -> None:
+def delete_credit(record: CreditRecord, actor: User | None, *, today: dt.date) -> None:
     """Remove a credit recorded by mistake. The audit trail keeps what it was."""
     before = {"course": record.course.code, "completed_on": record.completed_on.isoformat()}
     candidate_id = record.candidate_id
     db.session.delete(record)
     db.session.flush()
     record_event(actor, "credit.deleted", "user", candidate_id, before=before)
+    refresh_standings([candidate_id], today)
 
 
 def get_credit(candidate: User, record_id: int) -> CreditRecord:
@@ -216,6 +221,7 @@ def record_result(
             "taken_on": taken_on.isoformat(),
         },
     )
+    refresh_standings([candidate.id], today)
     return attempt
 
 
@@ -300,31 +306,67 @@ def candidate_progress(
 
 
 def search_candidates(
-    query: str = "", *, eligible_for: Programme | None = None, today: dt.date
-) -> sa.Select[tuple[User]]:
-    """A SELECT of candidates matching ``query`` (name or e-mail), optionally only those
-    eligible for a programme. Returned as a statement so the face can paginate it."""
-    # Sorted by the folded name, so that Łukasz sorts with the Ls, not after Z.
-    statement = sa.select(User).where(User.role == Role.CANDIDATE).order_by(User.name_key, User.id)
+    query: str = "",
+    *,
+    eligible_for: Programme | None = None,
+    today: dt.date,
+    held: HeldBy | None = None,
+) -> sa.Select[int]:
+    """A SELECT of the ids of the candidates matching ``query`` (name or e-mail), optionally
+    only those eligible for a programme on ``today`` (awards ``held`` meeting
+    prerequisites), in the order of their names. Only ids, so that a page of 100,000 is
+    found and counted on an index; :class:`CandidatePage` loads the page's candidates."""
+    if eligible_for is not None:
+        statement = eligible_by_name(eligible_for, today, held)
+    else:
+        # Sorted by the folded name, so that Łukasz sorts with the Ls, not after Z.
+        statement = (
+            sa.select(User.id).where(User.role == Role.CANDIDATE).order_by(User.name_key, User.id)
+        )
     query = clean_text(query).replace("\x00", "")  # no database stores NUL in text
     if query:
         pattern = f"%{_escape_like(name_search_key(query))}%"
         email_pattern = f"%{_escape_like(query.lower())}%"
-        statement = statement.where(
+        matching = sa.select(User.id).where(
             sa.or_(
                 User.name_key.like(pattern, escape="\\"),
                 User.email.like(email_pattern, escape="\\"),
             )
         )
-    if eligible_for is not None:
-        ids = list(db.session.scalars(statement.with_only_columns(User.id)))
-        transcripts = load_transcripts(ids)
-        rules = programme_rules(eligible_for)
-        eligible_ids = [
-            i for i in ids if evaluate_progress(rules, transcripts[i].for_engine(), today).eligible
-        ]
-        statement = statement.where(User.id.in_(eligible_ids))
+        statement = statement.where(statement.selected_columns[0].in_(matching))
     return statement
+
+
+class CandidatePage(Pagination):
+    """One page of the candidates a :func:`search_candidates` statement finds: their ids
+    are found and counted on that narrow statement, and only the page's are loaded."""
+
+    def __init__(self, statement: sa.Select[int], page: int, per_page: int) -> None:
+        super().__init__(page, per_page, max_per_page=per_page, error_out=False, ids=statement)
+
+    def _query_items(self) -> list[User]:
+        statement = self._query_args["ids"]
+        ids = list(db.session.scalars(statement.limit(self.per_page).offset(self._query_offset)))
+        found = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+        return [found[i] for i in ids]
+
+    def _query_count(self) -> int:
+        statement = self._query_args["ids"].order_by(None).subquery()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(statement)) or 0
+
+
+def credit_totals(candidate_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Each candidate's credits in total, in one query."""
+    ids = list(candidate_ids)
+    totals = dict.fromkeys(ids, Decimal(0))
+    if ids:
+        for candidate_id, credits in db.session.execute(
+            sa.select(CreditRecord.candidate_id, Course.credits)
+            .join(Course, Course.id == CreditRecord.course_id)
+            .where(CreditRecord.candidate_id.in_(ids))
+        ):
+            totals[candidate_id] += credits
+    return totals
 
 
 def _escape_like(text: str) -> str:

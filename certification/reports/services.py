@@ -1,15 +1,21 @@
 """The dashboard's figures, each computed by the database in one aggregate query.
 
 No figure loops over candidates in Python: the number of statements depends on nothing but
-the (small) catalogue, so the page costs the same with 100 or 100,000 candidates.
+the (small) catalogue. Still, aggregating a register of 100,000 candidates and a million
+credits takes the database seconds, too long for a page view: the figures are kept as a
+snapshot (:class:`ReportSnapshot`) that a queue worker computes every few minutes, and a
+page shows the latest one, with its time, computing it only when it is older than
+``REPORTS_MAX_AGE_SECONDS`` (or an administrator asks for fresh figures).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -20,7 +26,9 @@ from certification.certificates.eligibility import eligible_ids, holders
 from certification.certificates.models import Certificate
 from certification.extensions import db
 from certification.records.eligibility import Column
-from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.records.models import AssessmentAttempt, ProgrammeStanding
+from certification.reports.models import ReportSnapshot
+from certification.types import utcnow
 
 MONTHS_SHOWN = 12
 EXPIRING_DAYS = 90
@@ -148,12 +156,14 @@ def candidates_by_stage(
     programmes = programmes if programmes is not None else programmes_with_rules()
     if not programmes:
         return []
-    has_record = sa.or_(
-        User.id.in_(sa.select(CreditRecord.candidate_id)),
-        User.id.in_(sa.select(AssessmentAttempt.candidate_id)),
-    )
     parts = []
     for programme in programmes:
+        # Everyone with a credit or a result has a standing towards every programme.
+        has_record = User.id.in_(
+            sa.select(ProgrammeStanding.candidate_id).where(
+                ProgrammeStanding.programme_id == programme.id
+            )
+        )
         stage = sa.case(
             (User.id.in_(holders(today)(programme)), sa.literal(Stage.CERTIFIED.value)),
             (User.id.in_(eligible_ids(programme, today)), sa.literal(Stage.ELIGIBLE.value)),
@@ -331,18 +341,116 @@ class Dashboard:
     assessments: list[AssessmentFigures]
     countries: list[CountryCount]
     expiring: int
+    computed_at: dt.datetime
+    seconds: float = 0.0  # how long computing the figures took
 
 
 def dashboard(today: dt.date) -> Dashboard:
-    """Every figure of the dashboard, in a fixed number of statements."""
+    """Every figure of the dashboard, computed now, in a fixed number of statements."""
+    started = time.perf_counter()
     programmes = programmes_with_rules()
     countries = candidates_by_country()
+    issued = issued_per_month(today, programmes)
+    stages = candidates_by_stage(today, programmes)
+    assessments = assessment_figures()
+    expiring = count_expiring_soon(today)
     return Dashboard(
         today=today,
         candidates=sum(c.candidates for c in countries),
-        issued=issued_per_month(today, programmes),
-        stages=candidates_by_stage(today, programmes),
-        assessments=assessment_figures(),
+        issued=issued,
+        stages=stages,
+        assessments=assessments,
         countries=countries,
-        expiring=count_expiring_soon(today),
+        expiring=expiring,
+        computed_at=utcnow(),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def refresh_dashboard(today: dt.date) -> Dashboard:
+    """Compute every figure now and keep them as the latest snapshot (older ones go)."""
+    figures = dashboard(today)
+    db.session.execute(sa.delete(ReportSnapshot))
+    db.session.add(
+        ReportSnapshot(
+            computed_at=figures.computed_at,
+            as_of=figures.today,
+            seconds=figures.seconds,
+            figures=_as_json(figures),
+        )
+    )
+    db.session.flush()
+    return figures
+
+
+def current_dashboard(today: dt.date, max_age: dt.timedelta) -> Dashboard:
+    """The latest snapshot if it is for ``today`` and younger than ``max_age``; else the
+    figures computed now (and kept)."""
+    latest = db.session.scalar(
+        sa.select(ReportSnapshot).order_by(ReportSnapshot.computed_at.desc()).limit(1)
+    )
+    if latest is not None and latest.as_of == today and utcnow() - latest.computed_at < max_age:
+        return _from_json(latest.figures, latest.computed_at, latest.seconds)
+    return refresh_dashboard(today)
+
+
+def _as_json(figures: Dashboard) -> dict[str, Any]:
+    return {
+        "today": figures.today.isoformat(),
+        "candidates": figures.candidates,
+        "issued": {
+            "months": [m.isoformat() for m in figures.issued.months],
+            "series": [[s.code, s.title, list(s.counts)] for s in figures.issued.series],
+        },
+        "stages": [
+            [s.code, s.title, {k.value: n for k, n in s.counts.items()}] for s in figures.stages
+        ],
+        "assessments": [
+            {
+                "code": a.code,
+                "title": a.title,
+                "pass_mark": str(a.pass_mark),
+                "max_score": str(a.max_score),
+                "attempts": a.attempts,
+                "sat": a.sat,
+                "passed": a.passed,
+                "bins": list(a.bins),
+            }
+            for a in figures.assessments
+        ],
+        "countries": [[c.code, c.candidates] for c in figures.countries],
+        "expiring": figures.expiring,
+    }
+
+
+def _from_json(data: dict[str, Any], computed_at: dt.datetime, seconds: float) -> Dashboard:
+    return Dashboard(
+        today=dt.date.fromisoformat(data["today"]),
+        candidates=data["candidates"],
+        issued=IssuedPerMonth(
+            months=tuple(dt.date.fromisoformat(m) for m in data["issued"]["months"]),
+            series=tuple(
+                AwardSeries(code, title, tuple(counts))
+                for code, title, counts in data["issued"]["series"]
+            ),
+        ),
+        stages=[
+            StageCounts(code, title, {Stage(k): n for k, n in counts.items()})
+            for code, title, counts in data["stages"]
+        ],
+        assessments=[
+            AssessmentFigures(
+                **{
+                    **a,
+                    "pass_mark": Decimal(a["pass_mark"]),
+                    "max_score": Decimal(a["max_score"]),
+                    "bins": tuple(a["bins"]),
+                }
+            )
+            for a in data["assessments"]
+        ],
+        countries=[CountryCount(code, n) for code, n in data["countries"]],
+        expiring=data["expiring"],
+        computed_at=computed_at,
+        seconds=seconds,
     )

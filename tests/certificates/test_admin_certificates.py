@@ -3,15 +3,20 @@ the audit trail and the partner bodies' branding, as an administrator would use 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
+from pypdf import PdfReader
 
+from certification.audit import AuditEvent
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
+from certification.certificates import bulk
 from certification.certificates.models import Certificate, PartnerBody
 from certification.certificates.services import find_certificate, issue_certificate
 from certification.extensions import db
@@ -302,10 +307,21 @@ def test_the_audit_trail_shows_who_issued_and_revoked_and_filters_by_action(
 # ---------------------------------------------------------------- branding
 
 
-def png(colour: str = "navy") -> bytes:
+def png(colour: str = "navy", size: tuple[int, int] = (60, 40)) -> bytes:
     output = io.BytesIO()
-    Image.new("RGB", (60, 40), colour).save(output, format="PNG")
+    Image.new("RGB", size, colour).save(output, format="PNG")
     return output.getvalue()
+
+
+def printed_images(pdf: bytes) -> list[tuple[tuple[int, int], tuple[int, ...]]]:
+    """Each raster image on the certificate's page: its size in pixels and its colour."""
+    return sorted(
+        (found.image.size, found.image.convert("RGB").getpixel((0, 0)))
+        for found in PdfReader(io.BytesIO(pdf)).pages[0].images
+    )
+
+
+NAVY_LOGO = ((60, 40), (0, 0, 128))
 
 
 def efrs() -> PartnerBody:
@@ -333,21 +349,107 @@ def test_an_uploaded_logo_is_printed_on_the_next_certificate(app, admin, eligibl
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
-    with app.app_context():
-        logo_file = efrs().logo_file
-    assert logo_file
     page = admin.get("/admin/branding").get_data(as_text=True)
-    assert f'src="/admin/branding/{logo_file}"' in page
-    image = admin.get(f"/admin/branding/{logo_file}")
+    shown = re.search(r'src="(/admin/branding/[^"]+)" alt="The EFRS logo now in use"', page)
+    assert shown, "the page shows no EFRS logo"
+    image = admin.get(shown[1])
     assert image.content_type == "image/png"
     assert image.data.startswith(b"\x89PNG")
     assert admin.get("/admin/branding/demo-logins.txt").status_code == 404
+    # Nothing is written to this host's instance folder: there is nothing to copy.
+    assert not (Path(app.instance_path) / "branding").exists()
 
     code = issue(app, eligible_candidate(), today)
     with app.app_context():
-        issuers = find_certificate(code).issuers
-    assert [i["logo_file"] for i in issuers] == [logo_file, None]
+        certificate = find_certificate(code)
+        issuers, pdf = certificate.issuers, certificate.pdf
+    digest = hashlib.sha256(image.data).hexdigest()
+    assert [i["logo_sha256"] for i in issuers] == [digest, None]
     assert issuers[0]["signatory_name"] == "Dr Ingrid Halvorsen"
+    assert printed_images(pdf) == [NAVY_LOGO]
+
+
+def test_a_new_logo_leaves_issued_certificates_and_the_audit_trail_names_both(
+    app, admin, eligible_candidate, today
+):
+    def upload_logo(colour: str) -> tuple[str, str]:
+        """Upload a logo of that colour; the address the branding page then shows it at,
+        and the SHA-256 of what it shows."""
+        admin.post(
+            "/admin/branding",
+            data=branding_form(**{"efrs-logo": (io.BytesIO(png(colour)), "logo.png")}),
+            content_type="multipart/form-data",
+        )
+        page = admin.get("/admin/branding").get_data(as_text=True)
+        url = re.search(r'src="(/admin/branding/[^"]+)" alt="The EFRS logo', page)[1]
+        return url, hashlib.sha256(admin.get(url).data).hexdigest()
+
+    navy_url, navy = upload_logo("navy")
+    first = issue(app, eligible_candidate(), today)
+    maroon_url, maroon = upload_logo("maroon")
+    second = issue(app, eligible_candidate(), today)
+
+    assert navy_url != maroon_url
+    assert admin.get(navy_url).status_code == 404  # only what is printed now is shown
+    with app.app_context():
+        first_pdf, second_pdf = (find_certificate(code).pdf for code in (first, second))
+        events = db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.action == "partner_body.updated")
+            .order_by(AuditEvent.id)
+        ).all()
+        logos = [(e.before["logo_sha256"], e.after["logo_sha256"]) for e in events]
+    assert printed_images(first_pdf) == [NAVY_LOGO]
+    assert printed_images(second_pdf) == [((60, 40), (128, 0, 0))]
+    assert logos == [(None, navy), (navy, maroon)]
+
+
+def test_images_uploaded_on_one_host_show_and_print_on_another(
+    app, admin, second_app, seal_keys, eligible_candidate, today, tmp_path, monkeypatch
+):
+    holders = [eligible_candidate(f"Candidate {n}") for n in range(2)]
+    admin.post(
+        "/admin/branding",
+        data=branding_form(
+            **{
+                "efrs-logo": (io.BytesIO(png()), "logo.png"),
+                "efrs-signature": (io.BytesIO(png("black", (90, 30))), "signature.jpg"),
+            }
+        ),
+        content_type="multipart/form-data",
+    )
+    # Another host (or a queue worker elsewhere): the same database, its own instance folder.
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "host-b"))
+    host_b = second_app(
+        RATELIMIT_ENABLED=True,
+        PUBLIC_BASE_URL=app.config["PUBLIC_BASE_URL"],
+        ISSUE_PROCESSES=1,
+        **seal_keys,
+    )
+    assert host_b.instance_path != app.instance_path
+
+    on_b = host_b.test_client()
+    log_in(on_b, "office@efrs.example")
+    page = on_b.get("/admin/branding").get_data(as_text=True)
+    shown = re.findall(r'src="(/admin/branding/[^"]+)" alt="The (EFRS logo|signature)', page)
+    assert [what for _, what in shown] == ["EFRS logo", "signature"]
+    assert all(on_b.get(url).data.startswith(b"\x89PNG") for url, _ in shown)
+
+    with app.app_context():
+        job = bulk.start_issue_job(get_programme("EII-C"), None, today=today, queue=False)
+        db.session.commit()
+        job_id = job.id
+    with host_b.app_context():
+        bulk.run_issue_job(job_id, today=today, runner="worker-on-host-b")
+        pdfs = [
+            c.pdf
+            for c in db.session.scalars(
+                sa.select(Certificate).where(Certificate.candidate_id.in_(holders))
+            )
+        ]
+    assert len(pdfs) == 2
+    for pdf in pdfs:
+        assert printed_images(pdf) == [NAVY_LOGO, ((90, 30), (0, 0, 0))]
 
 
 def test_a_text_file_named_png_is_refused_next_to_the_field(app, admin):
@@ -369,5 +471,5 @@ def test_a_text_file_named_png_is_refused_next_to_the_field(app, admin):
     assert field_error(unnamed, "efrs-name") == "This field is required."
     with app.app_context():
         body = efrs()
-        assert body.logo_file is None
+        assert body.logo_image is None
         assert body.signatory_name != "Dr Ingrid Halvorsen"  # nothing was saved

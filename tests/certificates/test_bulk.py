@@ -128,7 +128,7 @@ def test_someone_no_longer_eligible_is_listed_with_the_reason(
     with app.app_context():
         job_id = start(today)
         record = db.session.scalar(sa.select(CreditRecord).where(CreditRecord.candidate_id == late))
-        delete_credit(record, None)
+        delete_credit(record, None, today=today)
         db.session.commit()
         progress = bulk.run_issue_job(job_id, today=today)
         assert progress is not None

@@ -249,10 +249,12 @@ def test_the_ready_list_counts_awards_already_held(ctx, eligible_candidate, make
             min_total_credits=Decimal(100),
         ),
         None,
+        today=today,
     )
     db.session.commit()
-    assert [c.id for c in eligible_not_issued(get_programme("EII-D"), today)] == [candidate_id]
-    assert eligible_not_issued(get_programme("EII-C"), today) == []
+    ready = eligible_not_issued(get_programme("EII-D"), today)
+    assert list(db.session.scalars(ready)) == [candidate_id]
+    assert list(db.session.scalars(eligible_not_issued(get_programme("EII-C"), today))) == []
 
 
 def test_missing_seal_keys_are_a_clear_refusal(app, eligible_candidate, today, tmp_path):

@@ -158,6 +158,39 @@ def test_the_page_shows_the_figures(known, client, auth, make_admin):
     assert "style=" not in html
 
 
+def test_the_page_shows_kept_figures_until_they_are_refreshed(
+    known, app, client, auth, make_admin, make_candidate
+):
+    """A page view reads the latest snapshot; it is worked out again when it is too old, on
+    "Refresh now", and by the queue worker's periodic task."""
+    from certification.reports.tasks import refresh_dashboard_when_due
+
+    admin = make_admin()
+    auth.login(admin.email)
+
+    def candidates_shown() -> str:
+        html = client.get("/admin/reports").get_data(as_text=True)
+        assert re.search(r"Figures computed at <time datetime=\"[^\"]+\">\d\d:\d\d</time>", html)
+        return re.search(r"(\d+) candidates,", html)[1]
+
+    assert candidates_shown() == "6"
+    make_candidate("Newcomer", email="new@example.org")
+    assert candidates_shown() == "6"  # the kept figures, not yet the newcomer
+    refreshed = client.post("/admin/reports/refresh")
+    assert refreshed.status_code == 303
+    assert candidates_shown() == "7"
+
+    make_candidate("Later", email="later@example.org")
+    app.config["REPORTS_REFRESH_MINUTES"] = 1  # due every minute, so now
+    with app.app_context():
+        refresh_dashboard_when_due.call_local()
+    assert candidates_shown() == "8"
+
+    make_candidate("Last", email="last@example.org")
+    app.config["REPORTS_MAX_AGE_SECONDS"] = 0  # every kept figure is too old
+    assert candidates_shown() == "9"
+
+
 def test_only_administrators_see_reports(known, client, auth, make_candidate):
     candidate = make_candidate("Someone", email="someone@example.org")
     auth.login(candidate.email)

@@ -1,0 +1,213 @@
+"""Each candidate's standing towards each programme, kept up to date on every write.
+
+Eligibility over the whole register (the candidate list's "eligible for" filter, the
+ready-to-issue list, bulk jobs, the dashboard) cannot sum a million credit records on
+every page view. Instead, whatever changes a transcript (a credit or a result recorded or
+removed, an import) or a programme's rules calls :func:`refresh_standings` in the same
+transaction, and the rows it writes (:class:`ProgrammeStanding`) say, per candidate and
+programme, whether the programme's own requirements are met and on which day that lapses
+as credits leave the window. The pure engine decides (:func:`evaluate_standing`), so the
+rows say exactly what :func:`certification.progress.evaluate_progress` would;
+:mod:`certification.records.eligibility` turns them into SQL conditions.
+
+Concurrent writers for the same candidate are serialised (a row lock on PostgreSQL; SQLite
+has one writer at a time), and a rules change locks its programme, so a standing is always
+worked out from a committed transcript and the rules in force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from certification.auth.models import User
+from certification.auth.services import candidate_renamed
+from certification.catalogue.models import Assessment, Course, Programme
+from certification.catalogue.services import programme_rules, programme_rules_changed
+from certification.extensions import db
+from certification.progress import AttemptEntry, CreditEntry, Transcript, evaluate_standing
+from certification.records.models import AssessmentAttempt, CreditRecord, ProgrammeStanding
+
+# Candidates whose transcripts are read, evaluated and written together: a few MB at most.
+CHUNK = 2000
+
+
+def refresh_standings(
+    candidate_ids: Iterable[int] | None,
+    today: dt.date,
+    programmes: list[Programme] | None = None,
+) -> int:
+    """Work out again the standings of ``candidate_ids`` (None: every candidate with
+    anything recorded) towards ``programmes`` (None: all), as of ``today``, and flush.
+    Returns the number of candidates with records whose standings were written."""
+    everyone = candidate_ids is None
+    ids = sorted(set(candidate_ids)) if candidate_ids is not None else None
+    if ids == []:
+        return 0
+    loaded = _with_rules(programmes)
+    rules = {p.id: programme_rules(p) for p in loaded}
+    if not rules:
+        return 0
+    programme_ids = sorted(rules)
+    mine = ProgrammeStanding.programme_id.in_(programme_ids)
+    if ids is None:
+        ids = list(db.session.scalars(_candidates_with_records()))
+        db.session.execute(sa.delete(ProgrammeStanding).where(mine))
+    else:
+        _lock_candidates(ids)
+    written = 0
+    for chunk in _chunks(ids, CHUNK):
+        if not everyone:
+            db.session.execute(
+                sa.delete(ProgrammeStanding).where(ProgrammeStanding.candidate_id.in_(chunk), mine)
+            )
+        transcripts = _transcripts(chunk)
+        name_keys = {
+            user_id: name_key
+            for user_id, name_key in db.session.execute(
+                sa.select(User.id, User.name_key).where(User.id.in_(transcripts))
+            )
+        }
+        rows = [
+            {
+                "candidate_id": candidate_id,
+                "programme_id": programme_id,
+                "met": standing.met,
+                "lapses_on": standing.lapses_on,
+                "name_key": name_keys[candidate_id],
+            }
+            for candidate_id, transcript in transcripts.items()
+            for programme_id in programme_ids
+            for standing in [evaluate_standing(rules[programme_id], transcript, today)]
+        ]
+        if rows:
+            db.session.execute(sa.insert(ProgrammeStanding), rows)
+        written += len(transcripts)
+    db.session.flush()
+    return written
+
+
+def standings_missing() -> bool:
+    """True when candidates have records but no standing at all: a register upgraded to
+    the release that added standings (or restored from before it)."""
+    any_standing = db.session.scalar(sa.select(ProgrammeStanding.candidate_id).limit(1))
+    any_record = db.session.scalar(_candidates_with_records().limit(1))
+    return any_standing is None and any_record is not None
+
+
+def _with_rules(programmes: list[Programme] | None) -> list[Programme]:
+    """The programmes (locked against a concurrent rules change on PostgreSQL), with what
+    their rules need loaded in a fixed number of queries."""
+    statement = sa.select(Programme).options(
+        so.selectinload(Programme.domain_minimums),
+        so.selectinload(Programme.required_assessments),
+    )
+    if programmes is not None:
+        statement = statement.where(Programme.id.in_([p.id for p in programmes]))
+    if _is_postgresql():
+        # Shared: writers of different candidates go on side by side, while a rules change
+        # (which locks its programme for update) waits for them, and they for it.
+        statement = statement.with_for_update(read=True)
+    return list(db.session.scalars(statement.order_by(Programme.id)))
+
+
+def _lock_candidates(ids: list[int]) -> None:
+    """Serialise refreshes of the same candidates until the transaction ends, so that the
+    transcript read next includes whatever a concurrent writer committed first. (NO KEY
+    UPDATE, not UPDATE: the credit just inserted holds a KEY SHARE lock on its candidate,
+    and two writers upgrading theirs to UPDATE would deadlock.)"""
+    if ids and _is_postgresql():
+        db.session.execute(
+            sa.select(User.id)
+            .where(User.id.in_(ids))
+            .order_by(User.id)
+            .with_for_update(key_share=True)
+        )
+
+
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _candidates_with_records() -> sa.Select[tuple[int]]:
+    """The ids of every candidate with a credit or a result, in order."""
+    recorded = sa.union(
+        sa.select(CreditRecord.candidate_id.label("candidate_id")),
+        sa.select(AssessmentAttempt.candidate_id.label("candidate_id")),
+    ).subquery()
+    return sa.select(recorded.c.candidate_id).order_by(recorded.c.candidate_id)
+
+
+def _transcripts(candidate_ids: list[int]) -> dict[int, Transcript]:
+    """The transcripts, as the engine reads them, of those of ``candidate_ids`` who have
+    anything recorded. Plain rows, not models: this reads a million rows when the rules of
+    a programme change."""
+    courses = {
+        course_id: (code, domain, credits)
+        for course_id, code, domain, credits in db.session.execute(
+            sa.select(Course.id, Course.code, Course.domain, Course.credits)
+        )
+    }
+    assessments = {
+        i: code for i, code in db.session.execute(sa.select(Assessment.id, Assessment.code))
+    }
+    credits: dict[int, list[CreditEntry]] = defaultdict(list)
+    for candidate_id, course_id, completed_on in db.session.execute(
+        sa.select(
+            CreditRecord.candidate_id, CreditRecord.course_id, CreditRecord.completed_on
+        ).where(CreditRecord.candidate_id.in_(candidate_ids))
+    ):
+        code, domain, amount = courses[course_id]
+        credits[candidate_id].append(CreditEntry(code, domain, amount, completed_on))
+    attempts: dict[int, list[AttemptEntry]] = defaultdict(list)
+    for candidate_id, assessment_id, score, taken_on in db.session.execute(
+        sa.select(
+            AssessmentAttempt.candidate_id,
+            AssessmentAttempt.assessment_id,
+            AssessmentAttempt.score,
+            AssessmentAttempt.taken_on,
+        ).where(AssessmentAttempt.candidate_id.in_(candidate_ids))
+    ):
+        attempts[candidate_id].append(AttemptEntry(assessments[assessment_id], score, taken_on))
+    return {
+        candidate_id: Transcript(
+            credits=tuple(credits.get(candidate_id, ())),
+            attempts=tuple(attempts.get(candidate_id, ())),
+        )
+        for candidate_id in candidate_ids
+        if candidate_id in credits or candidate_id in attempts
+    }
+
+
+def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@candidate_renamed.connect
+def _on_candidate_renamed(candidate: User, **_: object) -> None:
+    """Keep the copy of the name the candidate lists are sorted by."""
+    db.session.execute(
+        sa.update(ProgrammeStanding)
+        .where(ProgrammeStanding.candidate_id == candidate.id)
+        .values(name_key=candidate.name_key)
+    )
+
+
+@programme_rules_changed.connect
+def _on_rules_changed(programme: Programme, *, today: dt.date, **_: object) -> None:
+    """A programme's rules changed (or it is new): every candidate's standing towards it is
+    worked out again under the new rules. (Programmes that require it keep theirs: a
+    standing covers a programme's own requirements, and its prerequisite is judged when
+    asked, in :mod:`certification.records.eligibility`.)"""
+    if _is_postgresql():
+        # Writers of single transcripts hold this programme FOR SHARE while they work out
+        # its standing: wait for them, and make the next ones wait for the new rules.
+        db.session.execute(
+            sa.select(Programme.id).where(Programme.id == programme.id).with_for_update()
+        )
+    refresh_standings(None, today, [programme])

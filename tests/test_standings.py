@@ -1,0 +1,179 @@
+"""Standings kept up to date on every write: whatever changes a transcript or a programme's
+rules changes who the lists call eligible, at once, and time alone takes them out of it
+when their credits leave the window."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from certification.auth.services import create_api_token, get_candidate, get_user_by_email
+from certification.catalogue.services import get_programme, programme_as_input, update_programme
+from certification.certificates.services import search_candidates
+from certification.extensions import db
+from certification.imports.models import ImportKind
+from certification.imports.services import commit_import
+from certification.progress import first_day_outside_window
+from certification.records.models import CreditRecord, ProgrammeStanding
+from certification.records.services import delete_credit, record_credit, record_result
+from tests.test_api import Api
+
+
+def eligible_names(programme: str, today: dt.date, query: str = "") -> list[str]:
+    """Who the admin's candidate list shows as eligible for ``programme`` on ``today``."""
+    statement = search_candidates(query, eligible_for=get_programme(programme), today=today)
+    return [get_candidate(i).full_name for i in db.session.scalars(statement)]
+
+
+def _catalogue(make_course, make_assessment, make_programme, **programme: Any) -> None:
+    make_course("EII-101", credits="5", domain="AI")
+    make_course("EII-102", credits="5", domain="Standards")
+    make_course("EII-103", credits="5", domain="Standards")
+    make_assessment("CERT-EXAM", pass_mark="60")
+    make_programme(
+        "EII-C",
+        min_total_credits="10",
+        domain_minimums={"Standards": "5"},
+        required_assessments=("CERT-EXAM",),
+        **programme,
+    )
+
+
+def test_each_credit_and_result_moves_the_candidate_in_or_out_at_once(
+    app, ctx, make_candidate, make_course, make_assessment, make_programme, today
+):
+    _catalogue(make_course, make_assessment, make_programme)
+    person = get_candidate(make_candidate("Ada Ωmega", email="ada@example.org").id)
+    record_credit(person, "EII-101", today, actor=None, today=today)
+    record_credit(person, "EII-102", today, actor=None, today=today)
+    assert eligible_names("EII-C", today) == []  # the examination is still to pass
+    record_result(person, "CERT-EXAM", Decimal("59.5"), today, actor=None, today=today)
+    assert eligible_names("EII-C", today) == []
+    record_result(person, "CERT-EXAM", Decimal(60), today, actor=None, today=today)
+    assert eligible_names("EII-C", today) == ["Ada Ωmega"]
+
+    standards = db.session.scalar(
+        sa.select(CreditRecord).join(CreditRecord.course).filter_by(code="EII-102")
+    )
+    delete_credit(standards, None, today=today)
+    assert eligible_names("EII-C", today) == []
+    db.session.commit()
+    assert eligible_names("EII-C", today) == []
+
+
+def test_an_import_makes_the_whole_cohort_eligible_in_one_go(
+    app, ctx, make_candidate, make_course, make_assessment, make_programme, today
+):
+    _catalogue(make_course, make_assessment, make_programme)
+    names = ["Željka Šimić", "Σοφία Αλεξίου", "Олена Коваленко"]
+    for number, name in enumerate(names):
+        make_candidate(name, email=f"c{number}@example.org")
+    day = today.strftime("%d.%m.%Y")
+    credits = "email;course_code;completed_on\r\n" + "".join(
+        f"c{n}@example.org;{course};{day}\r\n"
+        for n in range(3)
+        for course in ("EII-101", "EII-102")
+    )
+    results = "email;assessment_code;score;taken_on\r\n" + "".join(
+        f"c{n}@example.org;CERT-EXAM;{score};{day}\r\n"
+        for n, score in enumerate(["61", "70,5", "12"])
+    )
+    commit_import(ImportKind.CREDITS, credits.encode(), actor=None, today=today)
+    assert eligible_names("EII-C", today) == []
+    commit_import(ImportKind.RESULTS, results.encode(), actor=None, today=today)
+    db.session.commit()
+    assert sorted(eligible_names("EII-C", today)) == sorted(["Željka Šimić", "Σοφία Αλεξίου"])
+
+
+def test_changing_a_programmes_rules_judges_everyone_again_at_once(
+    app, ctx, eligible_candidate, make_programme, today
+):
+    eligible_candidate("Jón Þórðarson")  # 10 ECTS and the examination (conftest)
+    assert eligible_names("EII-C", today) == ["Jón Þórðarson"]
+    programme = get_programme("EII-C")
+    stricter = dataclasses.replace(programme_as_input(programme), min_total_credits=Decimal(15))
+    update_programme(programme, stricter, None, today=today)
+    assert eligible_names("EII-C", today) == []
+    looser = dataclasses.replace(stricter, min_total_credits=Decimal(10))
+    update_programme(programme, looser, None, today=today)
+    assert eligible_names("EII-C", today) == ["Jón Þórðarson"]
+    db.session.commit()
+    # A new programme is worked out for everyone already on the register.
+    make_programme("EII-X", min_total_credits="5")
+    assert eligible_names("EII-X", today) == ["Jón Þórðarson"]
+
+
+def test_time_alone_takes_a_candidate_out_when_the_credits_leave_the_window(
+    app, ctx, make_candidate, make_course, make_assessment, make_programme, today
+):
+    _catalogue(make_course, make_assessment, make_programme, credit_window_months=24)
+    person = get_candidate(make_candidate("Ana Ćosić").id)
+    old = today - dt.timedelta(days=700)  # inside 24 months, for another month or so
+    record_credit(person, "EII-101", old, actor=None, today=today)
+    record_credit(person, "EII-102", today, actor=None, today=today)
+    record_credit(person, "EII-103", today, actor=None, today=today)
+    record_result(person, "CERT-EXAM", Decimal(80), today, actor=None, today=today)
+    db.session.commit()
+
+    # 15 credits; the old 5 are not needed for the total. Nothing is written from now on.
+    lapse = first_day_outside_window(old, 24)
+    assert eligible_names("EII-C", lapse) == ["Ana Ćosić"]
+    later = first_day_outside_window(today, 24)
+    assert eligible_names("EII-C", later - dt.timedelta(days=1)) == ["Ana Ćosić"]
+    assert eligible_names("EII-C", later) == []
+    standing = db.session.scalars(sa.select(ProgrammeStanding)).one()
+    assert (standing.met, standing.lapses_on) == (True, later)
+
+
+def test_two_credits_recorded_at_the_same_moment_both_count(
+    app, make_admin, make_candidate, make_course, make_assessment, make_programme, today
+):
+    """Each writer works out the standing from what the other committed: on PostgreSQL
+    the candidate's row is locked, and neither writer deadlocks on the other's foreign-key
+    lock; on SQLite the writers take turns."""
+    _catalogue(make_course, make_assessment, make_programme)
+    admin = make_admin()
+    with app.app_context():
+        token = create_api_token(get_user_by_email(admin.email), "LMS")
+        db.session.commit()
+    rounds = 12
+    people = [make_candidate(f"Person {n}", email=f"p{n}@example.org").id for n in range(rounds)]
+    taken_on = (today - dt.timedelta(days=10)).isoformat()
+    for person in people:
+        passed = Api(app.test_client(), token).post(
+            f"/candidates/{person}/results",
+            {"assessment": "CERT-EXAM", "score": 90, "taken_on": taken_on},
+        )
+        assert passed.status_code == 201
+
+    def record_both_at_once(person: int) -> list[int]:
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+
+        def record(course: str) -> None:
+            api = Api(app.test_client(), token)
+            barrier.wait()
+            response = api.post(
+                f"/candidates/{person}/credits", {"course": course, "completed_on": taken_on}
+            )
+            statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=record, args=(c,)) for c in ("EII-101", "EII-102")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return statuses
+
+    for person in people:
+        assert record_both_at_once(person) == [201, 201]
+
+    with app.app_context():
+        assert sorted(eligible_names("EII-C", today)) == sorted(
+            f"Person {n}" for n in range(rounds)
+        )
