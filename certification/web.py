@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -15,9 +16,17 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from certification.errors import NotFound
+from certification.extensions import limiter
 from certification.progress import format_decimal
 
 log = logging.getLogger(__name__)
+
+
+def seconds_until_allowed() -> int:
+    """How long the client refused by a rate limit in this request must wait: what its
+    ``Retry-After`` says (Flask-Limiter's own headers are off, see RATELIMIT_HEADERS_ENABLED)."""
+    current = limiter.current_limit
+    return max(1, int(current.reset_at - time.time())) if current is not None else 60
 
 
 def today() -> dt.date:

@@ -159,6 +159,14 @@ def app(
         db.engine.dispose()
 
 
+def close_app(app: Flask) -> None:
+    """What a worker does as it stops: write the look-ups it counted (else its timer would
+    write them into the next test's database), and close its database connections."""
+    with app.app_context():
+        look_up_counter().write()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def second_app(app: Flask) -> Iterator[Callable[..., Flask]]:
     """A factory of second apps on the same database, each with its own settings (rate
@@ -186,9 +194,8 @@ def second_app(app: Flask) -> Iterator[Callable[..., Flask]]:
     yield build
     for other in made:
         with other.app_context():
-            look_up_counter().write()
             limiter.reset()
-            db.engine.dispose()
+        close_app(other)
 
 
 @pytest.fixture

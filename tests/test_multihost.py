@@ -37,10 +37,10 @@ from certification.extensions import db
 from tests.conftest import _postgres_url, free_port, gunicorn_server
 
 REDIS_URL = "redis://127.0.0.1:6379"
-# Huey's queue key has a fixed name, so the test keeps its tasks away from the database
-# index a deployment would use (README: /0) and removes those it queued.
-QUEUE_DB = 15
-QUEUE_KEY = "huey.redis.certification"
+# The run's own queue (QUEUE_NAME), so that no worker of a deployment on the same Redis
+# takes its tasks, and it takes none of theirs.
+QUEUE_NAME = f"multihost{secrets.token_hex(8)}"  # Huey keeps [a-z0-9] of it
+QUEUE_KEY = f"huey.redis.{QUEUE_NAME}"
 LIMIT = 6
 PUBLIC_BASE_URL = "https://certificates.example.org"
 KEY_FILES = ("efrs-seal.p12", "eusomii-seal.p12", "demo-ca.pem")
@@ -170,7 +170,8 @@ def hosts(
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": prefix,
         "VERIFY_RATE_LIMIT": f"{LIMIT} per minute",
-        "QUEUE_URL": f"{REDIS_URL}/{QUEUE_DB}",
+        "QUEUE_URL": f"{REDIS_URL}/0",
+        "QUEUE_NAME": QUEUE_NAME,
     }
     folders = (tmp_path / "host-a" / "instance", tmp_path / "host-b" / "instance")
     a_env, b_env = (
@@ -189,16 +190,14 @@ def hosts(
 
 @pytest.fixture
 def shared_queue(shared_redis: redis.Redis) -> Iterator[Callable[[], Counter[bytes]]]:
-    """The tasks waiting in the hosts' shared queue; what the test added is removed after."""
-    connection = redis.Redis.from_url(f"{REDIS_URL}/{QUEUE_DB}", socket_connect_timeout=1)
+    """The tasks waiting in the hosts' shared queue, which is removed after."""
+    connection = redis.Redis.from_url(f"{REDIS_URL}/0", socket_connect_timeout=1)
 
     def waiting() -> Counter[bytes]:
         return Counter(connection.lrange(QUEUE_KEY, 0, -1))
 
-    before = waiting()
     yield waiting
-    for task, count in (waiting() - before).items():
-        connection.lrem(QUEUE_KEY, count, task)
+    connection.delete(QUEUE_KEY)
     connection.close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from certification import create_app
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, close_app
 
 
 @pytest.fixture
@@ -20,10 +20,7 @@ def csrf_client(app):
         }
     )
     yield protected.test_client()
-    from certification.extensions import db
-
-    with protected.app_context():
-        db.engine.dispose()
+    close_app(protected)
 
 
 def test_a_post_without_the_csrf_token_is_refused(csrf_client, make_candidate):

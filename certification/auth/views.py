@@ -54,6 +54,7 @@ from certification.auth.sessions import fresh_login_required, is_fresh, mark_aut
 from certification.errors import InvalidInput, NotFound, RuleViolation
 from certification.extensions import limiter, login_manager
 from certification.mail.services import queue_password_reset
+from certification.web import seconds_until_allowed
 
 bp = Blueprint("auth", __name__)
 
@@ -332,7 +333,7 @@ def confirm_identity() -> Page:
 
 @bp.errorhandler(RateLimitExceeded)
 def _too_many_attempts(error: RateLimitExceeded) -> Page:
-    headers = dict(error.get_headers())
+    headers = {**dict(error.get_headers()), "Retry-After": str(seconds_until_allowed())}
     if request.endpoint in ("auth.second_factor", "auth.enrol"):
         flash(TOO_MANY_ATTEMPTS, "error")
         return redirect(url_for("auth.login")), 303, headers  # type: ignore[return-value]

@@ -10,7 +10,6 @@ nobody learns anything from the shape of a guess.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -34,11 +33,11 @@ from certification.certificates.services import (
 )
 from certification.certificates.signing import SealCheck
 from certification.errors import InvalidInput, NotFound
-from certification.extensions import csrf, limiter
+from certification.extensions import csrf
 from certification.progress import format_decimal
 from certification.verify import bp
 from certification.verify.forms import CodeForm, PdfForm
-from certification.web import today
+from certification.web import seconds_until_allowed, today
 
 NO_SUCH_CERTIFICATE = "No certificate has this code."
 Page = str | tuple[str, int] | Response
@@ -362,8 +361,7 @@ def upload_too_large(_error: HTTPException) -> Page | Json:
 @bp.errorhandler(429)
 def too_many_look_ups(_error: HTTPException) -> tuple[Any, int, dict[str, str]]:
     limit = current_app.config["VERIFY_RATE_LIMIT"]
-    current = limiter.current_limit
-    wait = max(1, int(current.reset_at - time.time())) if current is not None else 60
+    wait = seconds_until_allowed()
     headers = {"Retry-After": str(wait)}
     message = (
         f"Too many look-ups from your address (at most {limit}). Please try again in"

@@ -27,6 +27,7 @@ from certification.certificates.services import (
     verification_counts,
 )
 from certification.extensions import db
+from tests.conftest import close_app
 
 AWARD = "European Certificate in Imaging Informatics"
 BODIES = [
@@ -428,8 +429,7 @@ def protected_client(app: Flask) -> Iterator[Any]:
         }
     )
     yield protected.test_client()
-    with protected.app_context():
-        db.engine.dispose()
+    close_app(protected)
 
 
 def test_the_forms_need_the_csrf_token_and_the_json_route_does_not(protected_client, issue):

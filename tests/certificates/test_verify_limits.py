@@ -15,6 +15,7 @@ from certification.catalogue.services import get_programme
 from certification.certificates.codes import new_code
 from certification.certificates.services import issue_certificate
 from certification.extensions import db, limiter
+from tests.conftest import close_app
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -57,8 +58,7 @@ def limited_client(app: Flask) -> Iterator[Callable[..., Any]]:
 
     yield build
     for limited in made:
-        with limited.app_context():
-            db.engine.dispose()
+        close_app(limited)
 
 
 def _three_look_ups_then_refused(client: Any, valid_code: str) -> None:
