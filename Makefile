@@ -49,8 +49,15 @@ lint: install
 	$(BIN)/bandit -q -c pyproject.toml -r certification 2> .bandit.log || { cat .bandit.log; exit 1; }
 	@rm -f .bandit.log
 
-# Figures, not tests: issuing one certificate, a 10,000-row CSV import, bulk issuing with 1 and 2 processes.
+# Figures, not tests, each beside its target (docs/PERFORMANCE.md): verification throughput
+# against a bare Flask app, pages at 100,000 candidates (the datasets are built once, kept in
+# bench/.data), statements per page as records grow, issuing one certificate, bulk issuing,
+# a 10,000-row import. About half an hour the first time.
 bench: install
+	$(BIN)/python bench/bench_verify.py
+	$(BIN)/python bench/make_dataset.py
+	$(BIN)/python bench/bench_scale.py
+	$(BIN)/pytest -q -s -p no:cacheprovider tests/test_query_growth.py
 	$(BIN)/python bench/bench_issue.py
 	$(BIN)/python bench/bench_bulk.py
 	$(BIN)/python bench/bench_import.py

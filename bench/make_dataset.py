@@ -36,10 +36,10 @@ counted back from the day of the build):
 - about 20,000 certificates (85 % EII-C, 15 % EII-D) for candidates who had met every
   requirement, issued some weeks after that day: valid, expired (issued over five years
   ago), revoked (3 %, with a reason) and superseded by a reissue with a corrected name
-  (1.5 %), their snapshots computed as issuing computes them. The ``pdf`` column of every
-  row holds the same real sealed sample PDF (``sample_certificate``, rendered once), with
-  ``pdf_sha256`` its hash: the table has its real size on disk, and a look-up never reads
-  the PDF.
+  (1.5 %), their snapshots computed as issuing computes them. Each certificate's row in
+  ``certificate_pdf`` holds the same real sealed sample PDF (``sample_certificate``,
+  rendered once), with ``pdf_sha256`` its hash: the table has its real size on disk, and a
+  look-up never reads the PDF.
 
 No audit events, e-mails or verifications are generated. The rows go in with executemany,
 one transaction per table, on SQLite (no journal file, no fsync while loading; WAL after)
@@ -97,7 +97,7 @@ SECRET_FILE = DATA / "secret-key"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"
 PUBLIC_BASE_URL = "https://certificates.example.org"
 
-GENERATOR_VERSION = 1  # raise it when the generator changes what it builds
+GENERATOR_VERSION = 2  # raise it when the generator changes what it builds
 SEED = 20261202
 FULL_SIZE = {
     "candidates": 100_000,
@@ -1272,7 +1272,6 @@ def tables(
                 c.issued_on,
                 c.expires_on,
                 f"{PUBLIC_BASE_URL}/verify/{c.code}",
-                pdf,
                 digest,
                 c.issued_by,
                 c.revoked_at,
@@ -1309,10 +1308,16 @@ def tables(
             "id:int code:str candidate_id:int programme_id:int is_current:bool holder_name:str"
             " award_title:str level:str eqf_level:int credits_total:decimal"
             " credits_by_domain:json issuers:json issued_at:datetime issued_on:date"
-            " expires_on:date verify_url:str pdf:bytes pdf_sha256:str issued_by_id:int"
+            " expires_on:date verify_url:str pdf_sha256:str issued_by_id:int"
             " revoked_at:datetime revocation_reason:str revoked_by_id:int superseded_by_id:int"
             " superseded_at:datetime",
             certificate_rows,
+            len(data.certificates),
+        ),
+        Table(
+            "certificate_pdf",
+            "certificate_id:int pdf:bytes",
+            lambda: ((c.id, pdf) for c in data.certificates),
             len(data.certificates),
         ),
     ]
@@ -1581,7 +1586,8 @@ def load_postgres(url: sa.URL, loads: list[Table], timings: dict[str, float]) ->
             connection.commit()
             step(timings, f"load {table.name} ({table.count:,} rows)", began)
         with connection.cursor() as cursor:
-            names = dict.fromkeys(["course", "assessment", "programme", *(t.name for t in loads)])
+            with_ids = (t.name for t in loads if t.columns[0] == "id")
+            names = dict.fromkeys(["course", "assessment", "programme", *with_ids])
             for name in names:
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{name}', 'id'),"  # noqa: S608 - this script's own table names

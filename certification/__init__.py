@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, Response
 
 from certification import config as default_config
+from certification.auth.sessions import CookieSessions
 from certification.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         )
     _require_secret_key(app)
 
+    app.session_interface = CookieSessions()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
@@ -88,8 +90,8 @@ def _require_secret_key(app: Flask) -> None:
 def _no_store_for_private_pages(response: Response) -> Response:
     # Pages behind a login carry personal data: never let a shared cache or the back button
     # of a shared computer keep them.
-    from flask_login import current_user
+    from certification.auth.sessions import logged_in
 
-    if current_user.is_authenticated:
+    if logged_in():
         response.headers["Cache-Control"] = "no-store"
     return response

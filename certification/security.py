@@ -41,6 +41,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+_SECURITY_HEADERS = tuple(SECURITY_HEADERS.items())
+_HSTS = (("Strict-Transport-Security", HSTS),)
 
 
 def init_app(app: Flask) -> None:
@@ -54,10 +56,11 @@ def init_app(app: Flask) -> None:
 
 
 def _add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    # One pass over the headers a view already set (it may set its own policy), instead of
+    # a scan per header: this runs on every answer, the busiest ones included.
+    present = {name.lower() for name, _ in response.headers}
+    wanted = [*_SECURITY_HEADERS, *(_HSTS if request.is_secure else ())]
+    response.headers.extend([(n, v) for n, v in wanted if n.lower() not in present])
     return response
 
 

@@ -209,6 +209,14 @@ def test_pages_send_as_many_statements_for_100_records_as_for_one(
             counts[page.name][size] = len(sent)
             statements[page.name][size] = sent
 
+    # What `make bench` shows (pytest -s): the statements per page at each size.
+    with app.app_context():
+        database = db.engine.dialect.name
+    print(f"\nSQL statements per page on {database}, with {SIZES} of every record:")
+    for name, by_size in counts.items():
+        counted = "  ".join(f"{by_size[size]:>3}" for size in SIZES)
+        flat = "pass" if len(set(by_size.values())) == 1 else "short"
+        print(f"  {name:<36} {counted}   (target: equal) {flat}")
     grew = {name: by_size for name, by_size in counts.items() if len(set(by_size.values())) > 1}
     assert not grew, "\n".join(
         f"{name}: {by_size} statements at sizes {SIZES}; sent more often at {max(SIZES)}:"

@@ -8,11 +8,39 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 AUTHENTICATED_AT = "authenticated_at"
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with no work for a request that brings no cookie and
+    leaves its session empty (every verifier's, every API call's): Flask builds the cookie
+    signer for each request and works out every cookie setting before looking."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
+
+def logged_in() -> bool:
+    """Is someone logged in on this request? Asked of every answer, so a session that names
+    nobody (every verifier's) says no without loading a user. The session is the only way
+    in: no remember-me cookie is ever set."""
+    from flask_login import current_user
+
+    return "_user_id" in session and bool(current_user.is_authenticated)
 
 
 def mark_authenticated() -> None:

@@ -50,7 +50,12 @@ from certification.auth.services import (
     set_password_with_link,
     user_for_session,
 )
-from certification.auth.sessions import fresh_login_required, is_fresh, mark_authenticated
+from certification.auth.sessions import (
+    fresh_login_required,
+    is_fresh,
+    logged_in,
+    mark_authenticated,
+)
 from certification.errors import InvalidInput, NotFound, RuleViolation
 from certification.extensions import limiter, login_manager
 from certification.mail.services import queue_password_reset
@@ -159,7 +164,7 @@ def _idle_limit(user: User) -> int:
 @bp.before_app_request
 def end_idle_sessions() -> Response | None:
     """Log out a session that has had no request for longer than its role allows."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    if request.endpoint == "static" or not logged_in():
         return None
     now = int(time.time())
     seen_at = session.get("seen_at")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -81,7 +81,37 @@ class PartnerBody(Model):
     )
 
 
-class Certificate(Model):
+class StatusFromFields:
+    """How a certificate stands on a day, worked out from its own fields. Shared by the
+    mapped :class:`Certificate` and by the public look-up's row
+    (:class:`certification.certificates.public.PublicCertificate`)."""
+
+    if TYPE_CHECKING:
+        revoked_at: dt.datetime | None
+        superseded_by_id: int | None
+        expires_on: dt.date | None
+
+    def revoked_on(self, zone: dt.tzinfo) -> dt.date | None:
+        """The day of the revocation in the programme's calendar (``zone``)."""
+        return self.revoked_at.astimezone(zone).date() if self.revoked_at else None
+
+    @property
+    def lapsed_on(self) -> dt.date | None:
+        """The first day it is no longer valid: it says "Valid until <expires_on>", which
+        includes that day."""
+        return self.expires_on + dt.timedelta(days=1) if self.expires_on else None
+
+    def status_on(self, day: dt.date) -> CertificateStatus:
+        if self.revoked_at is not None:
+            return CertificateStatus.REVOKED
+        if self.superseded_by_id is not None:
+            return CertificateStatus.SUPERSEDED
+        if self.expires_on is not None and self.expires_on < day:
+            return CertificateStatus.EXPIRED
+        return CertificateStatus.VALID
+
+
+class Certificate(StatusFromFields, Model):
     """An issued certificate: what was printed, the signed PDF, and what became of it.
 
     The printed fields are a snapshot taken at issue time and never change. A correction is
@@ -144,24 +174,10 @@ class Certificate(Model):
         cascade="all, delete-orphan", single_parent=True
     )
 
-    def revoked_on(self, zone: dt.tzinfo) -> dt.date | None:
-        """The day of the revocation in the programme's calendar (``zone``)."""
-        return self.revoked_at.astimezone(zone).date() if self.revoked_at else None
-
     @property
-    def lapsed_on(self) -> dt.date | None:
-        """The first day it is no longer valid: it says "Valid until <expires_on>", which
-        includes that day."""
-        return self.expires_on + dt.timedelta(days=1) if self.expires_on else None
-
-    def status_on(self, day: dt.date) -> CertificateStatus:
-        if self.revoked_at is not None:
-            return CertificateStatus.REVOKED
-        if self.superseded_by_id is not None:
-            return CertificateStatus.SUPERSEDED
-        if self.expires_on is not None and self.expires_on < day:
-            return CertificateStatus.EXPIRED
-        return CertificateStatus.VALID
+    def replacement_code(self) -> str | None:
+        """The code of the certificate that superseded this one, if one did."""
+        return self.superseded_by.code if self.superseded_by is not None else None
 
 
 class CertificatePdf(Model):

@@ -43,6 +43,7 @@ from certification.certificates.pdf import (
     format_long_date,
     render_certificate_pdf,
 )
+from certification.certificates.public import PublicCertificate
 from certification.certificates.settings import (
     CertificateSettings,
     current_settings,
@@ -610,7 +611,10 @@ class PdfVerdict:
 
 
 def record_verification(
-    certificate: Certificate, channel: str, today: dt.date, now: dt.datetime | None = None
+    certificate: Certificate | PublicCertificate,
+    channel: str,
+    today: dt.date,
+    now: dt.datetime | None = None,
 ) -> CertificateStatus:
     """Count a look-up (date and outcome, never who asked) and return the status. The count
     is written a moment later, outside the request (:mod:`certification.certificates.look_ups`)."""
@@ -714,19 +718,18 @@ def status_in_words(certificate: Certificate, today: dt.date, zone: dt.tzinfo) -
     revoked_on, lapsed_on = certificate.revoked_on(zone), certificate.lapsed_on
     if status is CertificateStatus.REVOKED and revoked_on is not None:
         return f"Revoked on {format_long_date(revoked_on)}"
-    if status is CertificateStatus.SUPERSEDED and certificate.superseded_by is not None:
-        return f"Superseded by {certificate.superseded_by.code}"
+    if status is CertificateStatus.SUPERSEDED and certificate.replacement_code is not None:
+        return f"Superseded by {certificate.replacement_code}"
     if status is CertificateStatus.EXPIRED and lapsed_on is not None:
         return f"Expired on {format_long_date(lapsed_on)}"
     return status.value.capitalize()
 
 
 def public_record(
-    certificate: Certificate, status: CertificateStatus, zone: dt.tzinfo
+    certificate: Certificate | PublicCertificate, status: CertificateStatus, zone: dt.tzinfo
 ) -> dict[str, Any]:
     """What anyone may learn of a certificate: the printed snapshot and what became of it.
     Credits stay ``Decimal``; dates are ISO strings."""
-    replacement = certificate.superseded_by
     revoked_on = certificate.revoked_on(zone)
     return {
         "code": certificate.code,
@@ -745,7 +748,7 @@ def public_record(
         "pdf_sha256": certificate.pdf_sha256,
         "revoked_on": revoked_on.isoformat() if revoked_on else None,
         "revocation_reason": certificate.revocation_reason,
-        "superseded_by": replacement.code if replacement else None,
+        "superseded_by": certificate.replacement_code,
     }
 
 

@@ -6,15 +6,11 @@ public JSON routes (``/api/v1/verify/...``): one rate limit then covers them all
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
-from certification.extensions import limiter
+from certification.verify.throttle import count_look_up
 
 bp = Blueprint("verify", __name__)
-
-# One limit per client over every route here, pages and JSON alike, and a look-up that
-# finds nothing costs the same as one that does: nobody can walk through codes faster
-# by switching channels or by guessing.
-limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope="verify")(bp)
+bp.before_request(count_look_up)
 
 from certification.verify import views  # noqa: E402,F401  (registers the routes on bp)

@@ -21,12 +21,17 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import Field
 
+from certification.auth.sessions import logged_in
 from certification.certificates.codes import MalformedCode, normalise_code
 from certification.certificates.models import Certificate, CertificateStatus
 from certification.certificates.pdf import format_long_date
+from certification.certificates.public import (
+    NO_SUCH_CERTIFICATE,
+    PublicCertificate,
+    public_certificate,
+)
 from certification.certificates.services import (
     PdfVerdict,
-    find_certificate,
     public_record,
     record_verification,
     verify_pdf,
@@ -35,11 +40,10 @@ from certification.certificates.signing import SealCheck
 from certification.errors import InvalidInput, NotFound
 from certification.extensions import csrf
 from certification.progress import format_decimal
-from certification.verify import bp
+from certification.verify import bp, throttle
 from certification.verify.forms import CodeForm, PdfForm
-from certification.web import seconds_until_allowed, today
+from certification.web import today
 
-NO_SUCH_CERTIFICATE = "No certificate has this code."
 Page = str | tuple[str, int] | Response
 Json = dict[str, Any] | tuple[dict[str, Any], int]
 
@@ -60,7 +64,7 @@ class StatusBanner:
 
 
 def describe_status(
-    certificate: Certificate, status: CertificateStatus, on: dt.date
+    certificate: Certificate | PublicCertificate, status: CertificateStatus, on: dt.date
 ) -> StatusBanner:
     if status is CertificateStatus.REVOKED:
         return StatusBanner(
@@ -71,7 +75,7 @@ def describe_status(
             reason=certificate.revocation_reason,
         )
     if status is CertificateStatus.SUPERSEDED:
-        replacement = certificate.superseded_by
+        replacement = certificate.replacement_code
         assert replacement is not None  # noqa: S101 - that is what superseded means
         return StatusBanner(
             status,
@@ -80,7 +84,7 @@ def describe_status(
             f"A new certificate replaced this one on {_superseded_on(certificate)}"
             " (for example to correct a name). This one is no longer in force: open the new"
             " certificate to see its status.",
-            replacement=replacement.code,
+            replacement=replacement,
         )
     if status is CertificateStatus.EXPIRED:
         expires_on, lapsed = certificate.expires_on, certificate.lapsed_on
@@ -105,18 +109,18 @@ def _local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
 
 
-def _revoked_on(certificate: Certificate) -> dt.date:
+def _revoked_on(certificate: Certificate | PublicCertificate) -> dt.date:
     revoked_on = certificate.revoked_on(ZoneInfo(current_app.config["APP_TIMEZONE"]))
     assert revoked_on is not None  # noqa: S101 - only asked of a revoked one
     return revoked_on
 
 
-def _superseded_on(certificate: Certificate) -> str:
+def _superseded_on(certificate: Certificate | PublicCertificate) -> str:
     moment = certificate.superseded_at or certificate.issued_at
     return format_long_date(_local_date(moment))
 
 
-def _issuer_names(certificate: Certificate) -> str:
+def _issuer_names(certificate: Certificate | PublicCertificate) -> str:
     return " and ".join(issuer["short_name"] for issuer in certificate.issuers)
 
 
@@ -210,7 +214,7 @@ def certificate_page(code: str) -> Page:
     if canonical != code:
         return redirect(url_for("verify.certificate_page", code=canonical), 301)
     try:
-        certificate = find_certificate(canonical)
+        certificate = public_certificate(canonical)
     except NotFound:
         return _no_such_certificate(code)
     on = today()
@@ -225,12 +229,10 @@ def certificate_page(code: str) -> Page:
     )
 
 
-def _is_own_look(certificate: Certificate) -> bool:
+def _is_own_look(certificate: PublicCertificate) -> bool:
     """The holder or an administrator opening the page is not a verifier's check, so it
     does not count towards "verified N times"."""
-    return current_user.is_authenticated and (
-        current_user.is_admin or current_user.id == certificate.candidate_id
-    )
+    return logged_in() and (current_user.is_admin or current_user.id == certificate.candidate_id)
 
 
 def _no_such_certificate(code: str) -> tuple[str, int]:
@@ -248,7 +250,7 @@ def _no_such_certificate(code: str) -> tuple[str, int]:
 @bp.get("/api/v1/verify/<code>")
 def certificate_json(code: str) -> Json:
     try:
-        certificate = find_certificate(code)
+        certificate = public_certificate(code)
     except NotFound:
         # The same answer for a malformed code as for an unknown one.
         return {"error": "not_found", "message": NO_SUCH_CERTIFICATE}, 404
@@ -275,7 +277,7 @@ def pdf_json() -> Json:
 
 
 def certificate_representation(
-    certificate: Certificate, status: CertificateStatus
+    certificate: Certificate | PublicCertificate, status: CertificateStatus
 ) -> dict[str, Any]:
     zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
     return public_record(certificate, status, zone)
@@ -361,7 +363,7 @@ def upload_too_large(_error: HTTPException) -> Page | Json:
 @bp.errorhandler(429)
 def too_many_look_ups(_error: HTTPException) -> tuple[Any, int, dict[str, str]]:
     limit = current_app.config["VERIFY_RATE_LIMIT"]
-    wait = seconds_until_allowed()
+    wait = throttle.seconds_until_allowed()
     headers = {"Retry-After": str(wait)}
     message = (
         f"Too many look-ups from your address (at most {limit}). Please try again in"

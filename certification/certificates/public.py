@@ -1,0 +1,89 @@
+"""What a verifier's look-up reads: one certificate's public fields, in one statement.
+
+Every QR scan and every employer's check lands here, so the row is read without a Session
+(:class:`certification.database.PreparedRead`) into a plain record that answers the same
+questions as the mapped :class:`Certificate` (status on a day, revocation day, replacement).
+It holds the printed snapshot and what became of it, and the holder's account id only so
+that the page can tell a holder's own look from a verifier's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from certification.certificates.codes import MalformedCode, normalise_code
+from certification.certificates.models import Certificate, StatusFromFields
+from certification.database import PreparedRead
+from certification.errors import NotFound
+
+NO_SUCH_CERTIFICATE = "No certificate has this code."
+
+
+@dataclass(frozen=True)
+class PublicCertificate(StatusFromFields):
+    id: int
+    code: str
+    candidate_id: int
+    holder_name: str
+    award_title: str
+    level: str
+    eqf_level: int | None
+    credits_total: decimal.Decimal
+    credits_by_domain: dict[str, str]
+    issuers: list[dict[str, Any]]
+    issued_at: dt.datetime
+    issued_on: dt.date
+    expires_on: dt.date | None
+    pdf_sha256: str
+    revoked_at: dt.datetime | None
+    revocation_reason: str | None
+    superseded_by_id: int | None
+    superseded_at: dt.datetime | None
+    replacement_code: str | None
+
+
+_replacement = so.aliased(Certificate)
+_READ = PreparedRead(
+    sa.select(
+        Certificate.id,
+        Certificate.code,
+        Certificate.candidate_id,
+        Certificate.holder_name,
+        Certificate.award_title,
+        Certificate.level,
+        Certificate.eqf_level,
+        Certificate.credits_total,
+        Certificate.credits_by_domain,
+        Certificate.issuers,
+        Certificate.issued_at,
+        Certificate.issued_on,
+        Certificate.expires_on,
+        Certificate.pdf_sha256,
+        Certificate.revoked_at,
+        Certificate.revocation_reason,
+        Certificate.superseded_by_id,
+        Certificate.superseded_at,
+        _replacement.code.label("replacement_code"),
+    )
+    .outerjoin(_replacement, _replacement.id == Certificate.superseded_by_id)
+    .where(Certificate.code == sa.bindparam("code"))
+)
+
+
+def public_certificate(text: str) -> PublicCertificate:
+    """The certificate a typed code names. A malformed code never reaches the database;
+    it is not found, like an unknown one."""
+    try:
+        code = normalise_code(text)
+    except MalformedCode as problem:
+        raise NotFound(str(problem)) from None
+    row = _READ.first(code=code)
+    if row is None:
+        raise NotFound(NO_SUCH_CERTIFICATE)
+    return PublicCertificate(**row)
