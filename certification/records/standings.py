@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -59,18 +61,22 @@ def refresh_standings(
         db.session.execute(sa.delete(ProgrammeStanding).where(mine))
     else:
         _lock_candidates(ids)
+    catalogue = _Catalogue.load()
+    users = User.__table__.c
     written = 0
     for chunk in _chunks(ids, CHUNK):
+        among = _picking(chunk, contiguous=everyone)
         if not everyone:
             db.session.execute(
                 sa.delete(ProgrammeStanding).where(ProgrammeStanding.candidate_id.in_(chunk), mine)
             )
-        transcripts = _transcripts(chunk)
+        transcripts = _transcripts(among, catalogue)
         name_keys = {
             user_id: name_key
             for user_id, name_key in db.session.execute(
-                sa.select(User.id, User.name_key).where(User.id.in_(transcripts))
+                sa.select(users.id, users.name_key).where(among(users.id))
             )
+            if user_id in transcripts
         }
         rows = [
             {
@@ -84,8 +90,8 @@ def refresh_standings(
             for programme_id in programme_ids
             for standing in [evaluate_standing(rules[programme_id], transcript, today)]
         ]
-        if rows:
-            db.session.execute(sa.insert(ProgrammeStanding), rows)
+        if rows:  # on the connection: a plain INSERT of many rows, no ORM bookkeeping
+            db.session.connection().execute(sa.insert(ProgrammeStanding), rows)
         written += len(transcripts)
     db.session.flush()
     return written
@@ -142,45 +148,78 @@ def _candidates_with_records() -> sa.Select[tuple[int]]:
     return sa.select(recorded.c.candidate_id).order_by(recorded.c.candidate_id)
 
 
-def _transcripts(candidate_ids: list[int]) -> dict[int, Transcript]:
-    """The transcripts, as the engine reads them, of those of ``candidate_ids`` who have
-    anything recorded. Plain rows, not models: this reads a million rows when the rules of
-    a programme change."""
-    courses = {
-        course_id: (code, domain, credits)
-        for course_id, code, domain, credits in db.session.execute(
-            sa.select(Course.id, Course.code, Course.domain, Course.credits)
+@dataclass(frozen=True)
+class _Catalogue:
+    """What a transcript's rows point at: each course's code, domain and credits, and each
+    assessment's code."""
+
+    courses: dict[int, tuple[str, str, Decimal]]
+    assessments: dict[int, str]
+
+    @classmethod
+    def load(cls) -> _Catalogue:
+        courses = Course.__table__.c
+        assessments = Assessment.__table__.c
+        return cls(
+            courses={
+                course_id: (code, domain, credits)
+                for course_id, code, domain, credits in db.session.execute(
+                    sa.select(courses.id, courses.code, courses.domain, courses.credits)
+                )
+            },
+            assessments={
+                assessment_id: code
+                for assessment_id, code in db.session.execute(
+                    sa.select(assessments.id, assessments.code)
+                )
+            },
         )
-    }
-    assessments = {
-        i: code for i, code in db.session.execute(sa.select(Assessment.id, Assessment.code))
-    }
+
+
+def _transcripts(among: Picker, catalogue: _Catalogue) -> dict[int, Transcript]:
+    """The transcripts, as the engine reads them, of the candidates ``among`` picks who have
+    anything recorded. Plain rows from the tables, not models: when a programme's rules
+    change this reads a million of them."""
+    credit_rows = CreditRecord.__table__.c
+    attempt_rows = AssessmentAttempt.__table__.c
     credits: dict[int, list[CreditEntry]] = defaultdict(list)
     for candidate_id, course_id, completed_on in db.session.execute(
-        sa.select(
-            CreditRecord.candidate_id, CreditRecord.course_id, CreditRecord.completed_on
-        ).where(CreditRecord.candidate_id.in_(candidate_ids))
+        sa.select(credit_rows.candidate_id, credit_rows.course_id, credit_rows.completed_on).where(
+            among(credit_rows.candidate_id)
+        )
     ):
-        code, domain, amount = courses[course_id]
+        code, domain, amount = catalogue.courses[course_id]
         credits[candidate_id].append(CreditEntry(code, domain, amount, completed_on))
     attempts: dict[int, list[AttemptEntry]] = defaultdict(list)
     for candidate_id, assessment_id, score, taken_on in db.session.execute(
         sa.select(
-            AssessmentAttempt.candidate_id,
-            AssessmentAttempt.assessment_id,
-            AssessmentAttempt.score,
-            AssessmentAttempt.taken_on,
-        ).where(AssessmentAttempt.candidate_id.in_(candidate_ids))
+            attempt_rows.candidate_id,
+            attempt_rows.assessment_id,
+            attempt_rows.score,
+            attempt_rows.taken_on,
+        ).where(among(attempt_rows.candidate_id))
     ):
-        attempts[candidate_id].append(AttemptEntry(assessments[assessment_id], score, taken_on))
+        code = catalogue.assessments[assessment_id]
+        attempts[candidate_id].append(AttemptEntry(code, score, taken_on))
     return {
         candidate_id: Transcript(
             credits=tuple(credits.get(candidate_id, ())),
             attempts=tuple(attempts.get(candidate_id, ())),
         )
-        for candidate_id in candidate_ids
-        if candidate_id in credits or candidate_id in attempts
+        for candidate_id in sorted(credits.keys() | attempts.keys())
     }
+
+
+Picker = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]]
+
+
+def _picking(chunk: list[int], *, contiguous: bool) -> Picker:
+    """The condition "a candidate of ``chunk``" on a column of candidate ids. A contiguous
+    chunk holds every candidate with records between its first and last id: a range of
+    the index, not 2,000 parameters."""
+    if contiguous:
+        return lambda column: column.between(chunk[0], chunk[-1])
+    return lambda column: column.in_(chunk)
 
 
 def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
