@@ -12,7 +12,8 @@ from flask import Flask, Response
 
 from certification import config as default_config
 from certification.auth.sessions import CookieSessions
-from certification.extensions import csrf, db, limiter, login_manager, migrate
+from certification.extensions import csrf, db, login_manager, migrate
+from certification.verify.throttle import init_limiter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
 
     from certification import (
         database,

@@ -72,7 +72,13 @@ class PreparedRead:
         dialect = engine.dialect
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
         connection = engine.raw_connection()
+        # One statement needs no transaction: psycopg would open one (BEGIN) and the pool
+        # close it (ROLLBACK), two more round trips to the server. SQLAlchemy's own ping
+        # does the same. (Python's sqlite3 opens none before a SELECT.)
+        autocommit = dialect.name == "postgresql"
         try:
+            if autocommit:
+                connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
             cursor = connection.cursor()
             try:
                 cursor.execute(compiled.sql, compiled.arguments(params))
@@ -82,8 +88,10 @@ class PreparedRead:
                     converters = self._learn_converters(dialect, cursor.description)
             finally:
                 cursor.close()
+                if autocommit:
+                    connection.dbapi_connection.autocommit = False  # type: ignore[union-attr]
         finally:
-            connection.close()  # back to the pool, rolled back
+            connection.close()  # back to the pool
         if row is None:
             return None
         return {

@@ -5,15 +5,18 @@ codes faster by switching channels or by guessing. The count is kept in Flask-Li
 storage (memory, or Redis shared by every worker and host) with its strategy, but taken
 here directly: one storage call per look-up. Flask-Limiter's own decorator spends about
 three times a bare Flask request's instructions deciding which of its limits apply, on the
-busiest pages of the site (callgrind, bench/bench_verify.py); it still guards the login.
+busiest pages of the site (callgrind, bench/bench_verify.py); it still guards the login,
+and its hooks are not run here at all (:func:`init_limiter`).
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
+from typing import Any
 
-from flask import abort, current_app, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 
@@ -49,7 +52,34 @@ def _parsed(limit: str) -> tuple[RateLimitItem, ...]:
     return tuple(parse_many(limit))
 
 
-@limiter.request_filter
-def _counted_here() -> bool:
-    """Flask-Limiter leaves the verification routes to :func:`count_look_up`."""
-    return request.blueprint == SCOPE
+def init_limiter(app: Flask) -> None:
+    """Bind Flask-Limiter to ``app``, its hooks left out of the verification routes.
+
+    Flask-Limiter runs three hooks on every request: before it, working out which of its
+    limits apply (a request filter is asked only at the end of that work), after it,
+    deducting and writing headers, and at teardown, forgetting. None of its limits ever
+    applies to a verification route, where :func:`count_look_up` keeps the limit, so there
+    they are skipped: a seventh of a look-up's instructions (callgrind, docs/PERFORMANCE.md).
+    The hooks are told apart as the ones ``init_app`` adds, not by Flask-Limiter's names."""
+    registries: tuple[dict[Any, list[Any]], ...] = (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+    )
+    already = [list(registry.get(None, ())) for registry in registries]
+    limiter.init_app(app)
+    for registry, kept in zip(registries, already, strict=True):
+        registry[None] = [
+            hook if hook in kept else _not_on_verification(hook) for hook in registry.get(None, ())
+        ]
+
+
+def _not_on_verification(hook: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(hook)
+    def elsewhere(*args: Any) -> Any:
+        if request.blueprint == SCOPE:
+            # An after-request hook hands the response on; a teardown's answer is ignored.
+            return args[0] if args else None
+        return hook(*args)
+
+    return elsewhere
