@@ -206,6 +206,7 @@ def test_pages_send_as_many_statements_for_100_records_as_for_one(
             assert response.status_code == 200, (page.name, size)
             missing = page.missing(page_text(response), size, code, codes)
             assert not missing, f"{page.name} at size {size} does not show {missing}"
+            assert sent, f"no statement of {page.name} reached the listener: nothing to compare"
             counts[page.name][size] = len(sent)
             statements[page.name][size] = sent
 
