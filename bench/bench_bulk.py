@@ -186,7 +186,7 @@ def measure(template: Path, work: Path, processes: int) -> dict[str, Any]:
 
 def main(large: int, memory_size: int) -> None:
     sys.path.insert(0, str(HERE))
-    from bench_issue import machine
+    from machine import describe
 
     small = max(1, large // 4)
     with tempfile.TemporaryDirectory(prefix="bench-bulk-") as temporary:
@@ -204,7 +204,7 @@ def main(large: int, memory_size: int) -> None:
     from certification.config import ISSUE_BATCH_SIZE
 
     print(f"Bulk issuing: a job for N eligible candidates on SQLite, batches of {ISSUE_BATCH_SIZE}")
-    print(f"Machine: {machine()}")
+    print(f"Machine: {describe()}")
     print()
     header = (
         f"{'candidates':>10}  {'processes':>9}  {'start s':>8}  {'run s':>7}  "

@@ -21,7 +21,7 @@ import csv
 import datetime as dt
 import io
 import os
-import platform
+import sqlite3
 import tempfile
 import time
 import tracemalloc
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from machine import describe  # this folder's, beside the script
 
 CANDIDATES = 2_000
 COURSES = [f"EII-10{n}" for n in range(1, 6)]
@@ -104,18 +105,6 @@ def traced_peak(work: Callable[[], Any]) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}; {os.cpu_count()} logical cores; Python {platform.python_version()}"
 
 
 def run(folder: Path, *, trace: bool) -> dict[str, Any]:
@@ -194,7 +183,7 @@ def main() -> None:
     rows = timings["rows"]
     total = timings["preview"] + timings["commit"]
     print(f"CSV import of {rows:,} credit rows ({timings['bytes'] / 1024:.0f} KiB), SQLite")
-    print(f"Machine: {machine()}")
+    print(f"Machine: {describe(f'SQLite {sqlite3.sqlite_version}')}")
     print()
     lines = [
         ("bare: decode + csv.reader", timings["bare"]),

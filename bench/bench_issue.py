@@ -23,7 +23,6 @@ import gc
 import importlib.metadata
 import io
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import reportlab
 from flask import Flask
+from machine import describe  # this folder's, beside the script
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from reportlab.graphics import renderPDF
@@ -241,24 +241,6 @@ def seed(app: Flask, today: dt.date, count: int) -> tuple[int, list[int]]:
 # ------------------------------------------------------------------ the report
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"{model}; {os.cpu_count()} logical cores ({usable} usable); "
-        f"Python {platform.python_version()} ({platform.python_implementation()}) on "
-        f"{platform.system()} {platform.release()}; reportlab {reportlab.Version}, "
-        f"pyHanko {importlib.metadata.version('pyhanko')}"
-    )
-
-
 def main() -> None:
     from certification.auth.models import User
     from certification.auth.services import get_candidate
@@ -326,7 +308,11 @@ def main() -> None:
     ratio = issue / bare
 
     print(f"Issuing one certificate: milliseconds, N={N} runs after {WARM_UP} warm-up runs")
-    print(f"Machine: {machine()}")
+    versions = (
+        f"reportlab {reportlab.Version}",
+        f"pyHanko {importlib.metadata.version('pyhanko')}",
+    )
+    print(f"Machine: {describe(*versions)}")
     print()
     width = max(len(name) for name, _ in rows)
     print(f"{'':<{width}}  {'median':>8}  {'p95':>8}")

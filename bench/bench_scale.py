@@ -41,7 +41,6 @@ import argparse
 import cProfile
 import math
 import os
-import platform
 import pstats
 import random
 import re
@@ -63,6 +62,7 @@ from werkzeug.test import TestResponse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_dataset  # this folder's generator: its paths, settings and manifests
+from machine import describe
 
 N = 40
 WARM_UP = 5
@@ -553,23 +553,6 @@ def explain(engine: sa.Engine, kind: str, statement: str, parameters: Any) -> li
 # ---------------------------------------------------------------- the report
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"{model}; {os.cpu_count()} logical cores ({usable} usable); Python"
-        f" {platform.python_version()}; SQLite {sqlite3.sqlite_version};"
-        f" SQLAlchemy {sa.__version__}"
-    )
-
-
 def print_table(results: list[Result]) -> None:
     width = max(len(r.page) for r in results)
     print(
@@ -618,7 +601,8 @@ def main() -> None:
     if not args.sqlite_only:
         targets.append(("postgresql", args.postgres_url))
     print(f"Pages at scale: milliseconds per full GET, N={N} after {WARM_UP} warm-up requests")
-    print(f"Machine: {machine()}")
+    versions = (f"SQLite {sqlite3.sqlite_version}", f"SQLAlchemy {sa.__version__}")
+    print(f"Machine: {describe(*versions)}")
     print("Load average at the start (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     results: list[Result] = []
     for kind, url in targets:

@@ -298,7 +298,14 @@ def main() -> None:
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from machine import describe
+
+    # "wrk debian/4.1.0-3+b2 [epoll] ..." (and an exit status of 1, which says nothing)
+    about_wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)  # noqa: S607
+    wrk_version = about_wrk.stdout.split()[:2]
+    print(f"Machine: {describe(' '.join(wrk_version))}")
+    print(f"Load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if options.database in ("sqlite", "both"):
         measure("SQLite (one file, WAL)", None)
     if options.database in ("postgresql", "both"):

@@ -1,0 +1,25 @@
+"""The line each bench prints about the machine it ran on, so that figures from different
+hosts are never compared as if they were one."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def describe(*versions: str) -> str:
+    """CPU model, cores, Python, and the ``versions`` of what the bench exercises."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    python = f"Python {platform.python_version()} ({platform.python_implementation()})"
+    return "; ".join(
+        (f"{model}", f"{os.cpu_count()} logical cores ({usable} usable)", python, *versions)
+    )
