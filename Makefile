@@ -54,6 +54,8 @@ lint: install
 # bench/.data), statements per page as records grow, issuing one certificate, bulk issuing,
 # a 10,000-row import. About half an hour the first time.
 bench: install
+	@# wrk loads the verification pages (Debian's package; nothing is downloaded at run time).
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/bench_verify.py
 	$(BIN)/python bench/make_dataset.py
 	$(BIN)/python bench/bench_scale.py
