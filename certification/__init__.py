@@ -41,7 +41,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = CookieSessions()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    login_manager.init_app(app)
+    # Templates get the user lazily (web.init_app): Flask-Login's own context processor
+    # loads it for every page, a verifier's too.
+    login_manager.init_app(app, add_context_processor=False)
     csrf.init_app(app)
     init_limiter(app)
 
