@@ -76,14 +76,18 @@ _READ = PreparedRead(
 )
 
 
-def public_certificate(text: str) -> PublicCertificate:
-    """The certificate a typed code names. A malformed code never reaches the database;
-    it is not found, like an unknown one."""
+def code_to_look_up(text: str) -> str:
+    """A typed code in its stored form. A malformed code never reaches the database: it is
+    not found, like an unknown one."""
     try:
-        code = normalise_code(text)
+        return normalise_code(text)
     except MalformedCode as problem:
         raise NotFound(str(problem)) from None
-    row = _READ.first(code=code)
+
+
+def public_certificate(text: str) -> PublicCertificate:
+    """The certificate a typed code names, as a verifier may see it."""
+    row = _READ.first(code=code_to_look_up(text))
     if row is None:
         raise NotFound(NO_SUCH_CERTIFICATE)
     return PublicCertificate(**row)

@@ -28,7 +28,7 @@ from certification.catalogue.models import Level, Programme
 from certification.catalogue.services import programme_rules
 from certification.certificates import look_ups
 from certification.certificates.branding import image_contents
-from certification.certificates.codes import MalformedCode, new_code, normalise_code
+from certification.certificates.codes import new_code
 from certification.certificates.eligibility import eligible_not_holding, holders
 from certification.certificates.models import (
     BrandingImage,
@@ -43,7 +43,11 @@ from certification.certificates.pdf import (
     format_long_date,
     render_certificate_pdf,
 )
-from certification.certificates.public import PublicCertificate
+from certification.certificates.public import (
+    NO_SUCH_CERTIFICATE,
+    PublicCertificate,
+    code_to_look_up,
+)
 from certification.certificates.settings import (
     CertificateSettings,
     current_settings,
@@ -105,14 +109,11 @@ class AlreadyIssued(ServiceError):
 
 
 def find_certificate(text: str) -> Certificate:
-    """The certificate a typed code names. A malformed code never reaches the database."""
-    try:
-        code = normalise_code(text)
-    except MalformedCode as problem:
-        raise NotFound(str(problem)) from None
+    """The certificate a typed code names (see :func:`code_to_look_up`)."""
+    code = code_to_look_up(text)
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.code == code))
     if certificate is None:
-        raise NotFound("No certificate has this code.")
+        raise NotFound(NO_SUCH_CERTIFICATE)
     return certificate
 
 
