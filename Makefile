@@ -12,12 +12,21 @@ QUEUE_WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test lint format install clean bench
+.PHONY: run test lint format install upgrade clean bench
 
-$(BIN)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Installs come from uv.lock (exact versions and hashes); pyproject.toml keeps the ranges.
+# uv itself is pinned by hash in .ci/uv-requirements.txt and lives in its own venv, .tools.
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+
+$(UV): .ci/uv-requirements.txt
+	test -x .tools/bin/python || $(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --require-hashes -r .ci/uv-requirements.txt
+	touch $@
+
+# --locked: a pyproject.toml changed without re-locking stops here, with uv saying so.
+$(BIN)/.installed: uv.lock pyproject.toml $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON)
 	touch $@
 
 install: $(BIN)/.installed
@@ -68,5 +77,13 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Upgrading is on purpose: re-lock to the newest releases pyproject.toml allows, show what
+# moved, install exactly that and run the suite. Commit uv.lock if it passes.
+upgrade: $(UV)
+	$(UV) lock --upgrade 2>&1 | grep -E '^(Updated|Added|Removed)' || echo "Nothing to upgrade."
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON)
+	touch $(BIN)/.installed
+	$(MAKE) test
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
