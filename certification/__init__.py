@@ -59,10 +59,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification.auth.views import bp as auth_bp
     from certification.cli import register_commands
     from certification.portal import bp as portal_bp
+    from certification.tasks import register_tasks
     from certification.verify import bp as verify_bp
 
     database.init_app(app)
     queue.init_app(app)
+    register_tasks()  # the receivers that queue work after a commit
     web.init_app(app)
     security.init_app(app)
     app.register_blueprint(auth_bp)

@@ -18,14 +18,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
-from huey import crontab
 from sqlalchemy.exc import IntegrityError
 
 from certification.auth.models import User
 from certification.errors import ServiceError
 from certification.extensions import Model, db
-from certification.queue import app_periodic_task
 from certification.types import UTCDateTime, utcnow
 
 MAX_KEY_LENGTH = 255
@@ -134,9 +131,3 @@ def prune_expired_keys(now: dt.datetime, keep_days: int) -> int:
     cutoff = now - dt.timedelta(days=keep_days)
     result = db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-@app_periodic_task(crontab(hour="3", minute="17"))
-def prune_idempotency_keys() -> None:
-    prune_expired_keys(utcnow(), current_app.config["IDEMPOTENCY_KEY_DAYS"])
-    db.session.commit()

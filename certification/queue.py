@@ -111,6 +111,10 @@ def enqueue_after_commit(task: Callable[..., Any], *args: Any, **kwargs: Any) ->
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")
 def _enqueue_pending(session: sa.orm.Session) -> None:
+    # SQLAlchemy 2.1 also announces the release of a savepoint as a commit; the outer
+    # transaction may still roll back, and a worker would not find the rows yet.
+    if session.in_nested_transaction():
+        return
     for task, args, kwargs in session.info.pop(_PENDING_KEY, []):
         task(*args, **kwargs)
 

@@ -47,6 +47,27 @@ def test_a_rolled_back_transaction_queues_nothing(ctx):
     assert ran == []
 
 
+def test_a_released_savepoint_queues_nothing_until_the_transaction_commits(ctx):
+    # SQLAlchemy 2.1 announces a savepoint's release as a commit: a bulk job's batch makes
+    # one per certificate, and each e-mail's task would leave before its row is committed.
+    enqueue_after_commit(remember, "after the batch")
+    with db.session.begin_nested():
+        pass
+    assert queued_count() == 0
+
+    db.session.commit()
+    assert queued_count() == 1
+
+
+def test_a_transaction_rolled_back_after_a_savepoint_queues_nothing(ctx):
+    enqueue_after_commit(remember, "rolled back")
+    with db.session.begin_nested():
+        pass
+    db.session.rollback()
+    db.session.commit()
+    assert queued_count() == 0
+
+
 def test_a_failed_request_queues_nothing(app):
     @app.post("/queue-then-fail")
     def queue_then_fail() -> tuple[str, int]:

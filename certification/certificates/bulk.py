@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
@@ -78,6 +79,12 @@ from certification.records.services import load_transcripts
 from certification.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
+
+_signals = Namespace()
+#: Sent with a new job's id when a worker should run it, inside the transaction that
+#: records it: the certificates' tasks listen and queue it once that commits. (This module
+#: does not know the queue; the tasks module knows this one.)
+issue_job_ready = _signals.signal("issue-job-ready")
 
 FAILURES_SHOWN = 500
 
@@ -252,8 +259,8 @@ def start_issue_job(
     programme: Programme, actor: User | None, *, today: dt.date, queue: bool = True
 ) -> IssueJob:
     """Record a job issuing ``programme`` to every candidate eligible ``today`` who does not
-    hold it, and queue it for a worker once the transaction commits (``queue=False``: the
-    caller runs it). Flushes; does not commit.
+    hold it, and announce it for a worker (:data:`issue_job_ready`; ``queue=False``: the
+    caller runs it itself). Flushes; does not commit.
 
     Refused with :class:`JobAlreadyRunning` while a job for the same award is queued or
     running (a double click starts one job), and with ``RuleViolation`` if nobody is
@@ -299,10 +306,7 @@ def start_issue_job(
         after={"programme": programme.code, "candidates": len(candidates)},
     )
     if queue:
-        from certification.certificates.tasks import issue_job_task
-        from certification.queue import enqueue_after_commit
-
-        enqueue_after_commit(issue_job_task, job.id)
+        issue_job_ready.send(job.id)
     return job
 
 

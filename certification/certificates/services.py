@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
@@ -63,7 +64,6 @@ from certification.certificates.signing import (
 )
 from certification.errors import InvalidInput, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
-from certification.mail.services import queue_certificate_issued
 from certification.progress import (
     ProgressReport,
     Transcript,
@@ -83,6 +83,13 @@ from certification.types import utcnow
 from certification.validation import FieldErrors, check_text, clean_text
 
 log = logging.getLogger(__name__)
+
+_signals = Namespace()
+#: Sent with the new certificate (and ``replaces``: the code a reissue supersedes, or None)
+#: in the transaction that issues it. The mail area listens and writes the holder's e-mail
+#: into its outbox in that same transaction, so a rolled-back issue sends nothing and a
+#: committed one never loses its e-mail. A signal, because mail sits above this area.
+certificate_issued = _signals.signal("certificate-issued")
 
 CODE_PREFIXES = {Level.CERTIFICATE: "EIC", Level.DIPLOMA: "EID"}
 
@@ -314,8 +321,7 @@ def store_certificate(
         certificate.code,
         after={**_summary(certificate), "renews": renews},
     )
-    # In the same transaction: the e-mail goes out only if the certificate is committed.
-    queue_certificate_issued(certificate)
+    certificate_issued.send(certificate, replaces=None)
     return certificate
 
 
@@ -596,7 +602,7 @@ def reissue_certificate(
         before=_summary(certificate),
         after=_summary(replacement),
     )
-    queue_certificate_issued(replacement, replaces=certificate.code)
+    certificate_issued.send(replacement, replaces=certificate.code)
     return replacement
 
 

@@ -12,8 +12,8 @@ import logging
 from flask import current_app
 from huey import crontab
 
-from certification.certificates.bulk import run_issue_job, stale_issue_jobs
-from certification.queue import app_periodic_task, app_task, huey
+from certification.certificates.bulk import issue_job_ready, run_issue_job, stale_issue_jobs
+from certification.queue import app_periodic_task, app_task, enqueue_after_commit, huey
 from certification.web import today
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 def issue_job_task(job_id: int) -> None:
     """Run issuing job ``job_id`` (or carry on with it) until it is done."""
     run_issue_job(job_id, today=today())
+
+
+@issue_job_ready.connect
+def _queue_once_committed(job_id: int, **_: object) -> None:
+    enqueue_after_commit(issue_job_task, job_id)
 
 
 @app_task()

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
@@ -33,15 +34,21 @@ from certification.auth.models import PasswordSetupLink, Role, User
 from certification.auth.services import create_password_setup_link, get_user_by_email
 from certification.certificates.models import Certificate
 from certification.certificates.pdf import format_long_date
+from certification.certificates.services import certificate_issued
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
 from certification.mail.compose import Attachment, certificate_attachment, compose_message
 from certification.mail.models import EmailKind, EmailStatus, OutgoingEmail
 from certification.mail.transport import MailSettings, describe_error, is_permanent, send_message
-from certification.queue import enqueue_after_commit
 from certification.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
+
+_signals = Namespace()
+#: Sent with a message's id once its row is written (inside the writing transaction). The
+#: mail tasks listen and queue its sending for after the commit; this module does not know
+#: the queue, the tasks module knows this one.
+email_written = _signals.signal("email-written")
 
 PROGRAMME_NAME = "European Certificate and Diploma in Imaging Informatics"
 EXPIRY_REMINDER_WINDOW = dt.timedelta(days=90)
@@ -173,6 +180,11 @@ def queue_certificate_issued(
     return outgoing if _queue_once(outgoing) else None
 
 
+@certificate_issued.connect
+def _on_certificate_issued(certificate: Certificate, *, replaces: str | None, **_: object) -> None:
+    queue_certificate_issued(certificate, replaces=replaces)
+
+
 def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMINDER_WINDOW) -> int:
     """Queue a reminder for every current certificate that expires within ``window`` of
     ``today`` and has not been reminded of; return how many were queued.
@@ -282,9 +294,7 @@ def _queue_once(outgoing: OutgoingEmail) -> bool:
 
 
 def _send_after_commit(email_id: int) -> None:
-    from certification.mail.tasks import send_email  # the task module imports this one
-
-    enqueue_after_commit(send_email, email_id)
+    email_written.send(email_id)
 
 
 def _render(template: str, **context: Any) -> str:

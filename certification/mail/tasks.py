@@ -12,11 +12,12 @@ from certification.extensions import db
 from certification.mail.services import (
     DeliveryFailed,
     deliver,
+    email_written,
     queue_expiry_reminders,
     retry_delay_seconds,
     stalled_email_ids,
 )
-from certification.queue import app_periodic_task, app_task
+from certification.queue import app_periodic_task, app_task, enqueue_after_commit
 from certification.web import today
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ def send_email(email_id: int) -> None:
         if failure.final:
             return  # recorded on the row, shown on /admin/emails
         raise RetryTask(delay=retry_delay_seconds()) from failure
+
+
+@email_written.connect
+def _send_once_committed(email_id: int, **_: object) -> None:
+    enqueue_after_commit(send_email, email_id)
 
 
 @app_periodic_task(crontab(minute="*/5"))

@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
-from flask_login import current_user, login_required
+from certification.portal import views  # noqa: F401  (registers the routes on bp)
+from certification.portal.blueprint import bp
 
-bp = Blueprint("portal", __name__, url_prefix="/me")
-
-
-@bp.before_request
-@login_required
-def require_candidate() -> None:
-    """The one access check for this area: a logged-in candidate, who sees only their own."""
-    if current_user.is_admin:
-        abort(404)
-
-
-from certification.portal import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -15,7 +15,7 @@ from certification.certificates.services import (
     find_certificate,
 )
 from certification.errors import NotFound
-from certification.portal import bp
+from certification.portal.blueprint import bp
 from certification.records.services import load_transcript
 from certification.web import today
 

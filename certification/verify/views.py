@@ -40,7 +40,8 @@ from certification.certificates.signing import SealCheck
 from certification.errors import InvalidInput, NotFound
 from certification.extensions import csrf
 from certification.progress import format_decimal
-from certification.verify import bp, throttle
+from certification.verify import throttle
+from certification.verify.blueprint import bp
 from certification.verify.forms import CodeForm, PdfForm
 from certification.web import today
 

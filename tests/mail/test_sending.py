@@ -133,6 +133,36 @@ def test_a_reissue_emails_the_new_pdf_and_names_the_certificate_it_replaces(
     assert attachment.get_content() == new_pdf
 
 
+def test_emails_of_a_batch_leave_once_the_batch_commits_and_never_if_it_rolls_back(
+    app, smtp, run_queue, eligible_candidate, today
+):
+    """Issuing announces the certificate; the mail area writes its e-mail in the same
+    transaction, and its sending is queued only when that transaction commits, even after
+    the savepoints each certificate and each e-mail take (as a bulk job's batch does)."""
+    smtp.start()
+    holders = [eligible_candidate(name) for name in ("Ana Šimić", "Jānis Bērziņš", "Ömer Çelik")]
+    with app.app_context():
+        for holder in holders:
+            issue_certificate(get_candidate(holder), get_programme("EII-C"), None, today=today)
+        assert huey.pending_count() == 0  # nothing may leave before the batch commits
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(OutgoingEmail.id))) == 0
+    assert run_queue() == 0
+
+    with app.app_context():
+        for holder in holders:
+            issue_certificate(get_candidate(holder), get_programme("EII-C"), None, today=today)
+        assert huey.pending_count() == 0
+        db.session.commit()
+        assert huey.pending_count() == 3
+    assert run_queue() == 3
+    assert sorted(envelope.rcpt_tos[0] for envelope in smtp.inbox.envelopes) == [
+        "eligible1@example.org",
+        "eligible2@example.org",
+        "eligible3@example.org",
+    ]
+
+
 def test_a_refused_issue_queues_no_email(app, run_queue, eligible_candidate, candidate, today):
     from certification.certificates.services import RequirementsNotMet
 
