@@ -22,7 +22,12 @@ from certification.certificates.models import (
 from certification.idempotency import IdempotencyKey
 from certification.imports.models import ImportUpload
 from certification.mail.models import OutgoingEmail
-from certification.records.models import AssessmentAttempt, CreditRecord, ProgrammeStanding
+from certification.records.models import (
+    AssessmentAttempt,
+    CreditRecord,
+    ProgrammeStanding,
+    StandingJob,
+)
 from certification.reports.models import ReportSnapshot
 
 __all__ = [
@@ -48,6 +53,7 @@ __all__ = [
     "ProgrammeStanding",
     "ReportSnapshot",
     "Role",
+    "StandingJob",
     "User",
     "Verification",
     "programme_assessment",

@@ -10,6 +10,7 @@ import threading
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from certification.auth.services import create_api_token, get_candidate, get_user_by_email
@@ -19,8 +20,20 @@ from certification.extensions import db
 from certification.imports.models import ImportKind
 from certification.imports.services import commit_import
 from certification.progress import first_day_outside_window
-from certification.records.models import CreditRecord, ProgrammeStanding
+from certification.records import standings
+from certification.records.models import (
+    CreditRecord,
+    ProgrammeStanding,
+    StandingJob,
+    StandingJobStatus,
+)
 from certification.records.services import delete_credit, record_credit, record_result
+from certification.records.standings import (
+    active_standing_job,
+    refresh_standings,
+    run_standing_job,
+    stale_standing_jobs,
+)
 from tests.test_api import Api
 
 
@@ -90,22 +103,139 @@ def test_an_import_makes_the_whole_cohort_eligible_in_one_go(
     assert sorted(eligible_names("EII-C", today)) == sorted(["Željka Šimić", "Σοφία Αλεξίου"])
 
 
-def test_changing_a_programmes_rules_judges_everyone_again_at_once(
-    app, ctx, eligible_candidate, make_programme, today
+def test_a_rules_change_is_worked_out_for_everyone_by_a_job(
+    app, ctx, eligible_candidate, make_programme, run_queue, today
 ):
     eligible_candidate("Jón Þórðarson")  # 10 ECTS and the examination (conftest)
     assert eligible_names("EII-C", today) == ["Jón Þórðarson"]
     programme = get_programme("EII-C")
     stricter = dataclasses.replace(programme_as_input(programme), min_total_credits=Decimal(15))
     update_programme(programme, stricter, None, today=today)
+    db.session.commit()
+    job = active_standing_job(programme)
+    assert (job.total, job.percent_done) == (1, 0)
+    assert run_queue() == 1
     assert eligible_names("EII-C", today) == []
+    assert active_standing_job(programme) is None
+
     looser = dataclasses.replace(stricter, min_total_credits=Decimal(10))
     update_programme(programme, looser, None, today=today)
-    assert eligible_names("EII-C", today) == ["Jón Þórðarson"]
     db.session.commit()
+    assert run_queue() == 1
+    assert eligible_names("EII-C", today) == ["Jón Þórðarson"]
     # A new programme is worked out for everyone already on the register.
     make_programme("EII-X", min_total_credits="5")
+    assert run_queue() == 1
     assert eligible_names("EII-X", today) == ["Jón Þórðarson"]
+
+
+def _register_of(count: int, make_candidate, make_course, make_assessment, make_programme, today):
+    """``count`` candidates; every third meets EII-C under 10 ECTS, none under 15."""
+    _catalogue(make_course, make_assessment, make_programme)
+    for number in range(count):
+        person = get_candidate(make_candidate(f"Kandidát {number:02}").id)
+        record_credit(person, "EII-101", today, actor=None, today=today)
+        if number % 3 == 0:
+            record_credit(person, "EII-102", today, actor=None, today=today)
+            record_result(person, "CERT-EXAM", Decimal(75), today, actor=None, today=today)
+        db.session.commit()  # the factory writes in a session of its own
+
+
+def _standings() -> list[tuple[int, int, bool, dt.date | None]]:
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(
+                ProgrammeStanding.candidate_id,
+                ProgrammeStanding.programme_id,
+                ProgrammeStanding.met,
+                ProgrammeStanding.lapses_on,
+            ).order_by(ProgrammeStanding.candidate_id, ProgrammeStanding.programme_id)
+        )
+    ]
+
+
+def _change_rules(today: dt.date, **changes: Any) -> StandingJob:
+    programme = get_programme("EII-C")
+    update_programme(
+        programme, dataclasses.replace(programme_as_input(programme), **changes), None, today=today
+    )
+    db.session.commit()
+    job = active_standing_job(programme)
+    assert job is not None
+    return job
+
+
+class Killed(BaseException):
+    """What a SIGKILL does to a runner: it stops, and nothing after it runs."""
+
+
+def test_a_job_killed_mid_way_carries_on_and_ends_as_an_uninterrupted_run_would(
+    app, ctx, make_candidate, make_course, make_assessment, make_programme, today, monkeypatch
+):
+    _register_of(11, make_candidate, make_course, make_assessment, make_programme, today)
+    assert len(eligible_names("EII-C", today)) == 4
+    ids = sorted(db.session.scalars(sa.select(CreditRecord.candidate_id).distinct()))
+    job = _change_rules(
+        today, min_total_credits=Decimal(5), domain_minimums={}, required_assessments=()
+    )
+    job_id = job.id
+    assert len(eligible_names("EII-C", today)) == 4  # not yet worked out again
+
+    computed: list[list[int]] = []
+    real_refresh = standings._refresh_range
+
+    def refresh(chunk: list[int], *args: Any) -> None:
+        real_refresh(chunk, *args)
+        computed.append(chunk)
+        if len(computed) == 3:
+            raise Killed  # the third chunk is worked out, but never committed
+
+    monkeypatch.setattr(standings, "_refresh_range", refresh)
+    seen: list[int] = []
+    with pytest.raises(Killed):
+        run_standing_job(job_id, today, chunk_size=2, after_chunk=lambda j: seen.append(j.done))
+    db.session.rollback()
+    assert seen == [2, 4]  # two chunks committed, and the jobs page showed them
+    job = db.session.get(StandingJob, job_id, populate_existing=True)
+    assert (job.done, job.percent_done, job.is_active) == (4, 36, True)
+
+    # Nobody runs it now: the sweep finds it (at once for a dead process on this host;
+    # here, the same process, once the heartbeat is old).
+    later = job.heartbeat_at + dt.timedelta(seconds=app.config["JOB_STALE_SECONDS"] + 1)
+    assert stale_standing_jobs() == []
+    assert stale_standing_jobs(now=later) == [job_id]
+    run_standing_job(job_id, today, chunk_size=2)
+    job = db.session.get(StandingJob, job_id, populate_existing=True)
+    assert (job.status, job.done, job.percent_done) == (StandingJobStatus.DONE, 11, 100)
+
+    # Each committed chunk was worked out once; only the one killed before its commit twice.
+    chunks = [ids[start : start + 2] for start in range(0, 11, 2)]
+    assert computed == [*chunks[:3], *chunks[2:]]
+    assert len(eligible_names("EII-C", today)) == 11
+    resumed = _standings()
+    refresh_standings(None, today)  # the uninterrupted way: everyone, in one go
+    db.session.commit()
+    assert _standings() == resumed
+
+
+def test_a_second_change_replaces_the_running_job(
+    app, ctx, make_candidate, make_course, make_assessment, make_programme, today
+):
+    _register_of(5, make_candidate, make_course, make_assessment, make_programme, today)
+    first = _change_rules(today, min_total_credits=Decimal(15))
+    with pytest.raises(Killed):
+        run_standing_job(first.id, today, chunk_size=2, after_chunk=lambda _: _stop())
+    db.session.rollback()
+    second = _change_rules(today, min_total_credits=Decimal(10))
+    assert db.session.get(StandingJob, first.id).status == StandingJobStatus.SUPERSEDED
+    assert run_standing_job(first.id, today).status == StandingJobStatus.SUPERSEDED
+    assert run_standing_job(second.id, today).status == StandingJobStatus.DONE
+    assert len(eligible_names("EII-C", today)) == 2
+
+
+def _stop() -> None:
+    raise Killed
 
 
 def test_time_alone_takes_a_candidate_out_when_the_credits_leave_the_window(

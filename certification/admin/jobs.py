@@ -1,4 +1,5 @@
-"""Issuing an award to everyone eligible, as a background job, and watching it run."""
+"""Background jobs: issuing an award to everyone eligible, and working out standings again
+after a change of rules; starting the first, and watching both run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from certification.admin.views import Page, _actor, _eligible_page, _see_other
 from certification.catalogue import services as catalogue
 from certification.certificates import bulk
 from certification.errors import ServiceError
+from certification.records.standings import recent_standing_jobs
 from certification.web import today
 
 
@@ -36,7 +38,9 @@ def issue_job_start(code: str) -> Page:
 
 @bp.route("/jobs")
 def issue_jobs() -> Page:
-    return render_template("admin/jobs.html", jobs=bulk.recent_issue_jobs())
+    return render_template(
+        "admin/jobs.html", jobs=bulk.recent_issue_jobs(), standing_jobs=recent_standing_jobs()
+    )
 
 
 @bp.route("/jobs/<int:job_id>")

@@ -26,9 +26,6 @@ import dataclasses
 import datetime as dt
 import logging
 import multiprocessing
-import os
-import socket
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -76,6 +73,8 @@ from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
 from certification.progress import evaluate_progress
 from certification.records.services import load_transcripts
+from certification.records.standings import active_standing_job
+from certification.runners import runner_has_died, runner_name
 from certification.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
@@ -264,10 +263,19 @@ def start_issue_job(
 
     Refused with :class:`JobAlreadyRunning` while a job for the same award is queued or
     running (a double click starts one job), and with ``RuleViolation`` if nobody is
-    waiting for the award."""
+    waiting for the award or its standings are still being worked out after a change of
+    its rules (the list of who is eligible would be out of date)."""
     active = active_issue_job(programme)
     if active is not None:
         raise JobAlreadyRunning(active)
+    restanding = active_standing_job(programme)
+    if restanding is not None:
+        raise RuleViolation(
+            f"Who is eligible for the {programme.title} is being worked out again after its"
+            f" rules changed ({restanding.percent_done} % done). Start the job once that is"
+            " finished.",
+            slug="standings_being_recomputed",
+        )
     candidates = list(db.session.scalars(eligible_not_issued(programme, today)))
     if not candidates:
         raise RuleViolation(
@@ -323,7 +331,7 @@ def stale_issue_jobs(now: dt.datetime | None = None) -> tuple[list[int], list[in
         .where(IssueJob.status.in_(ACTIVE_JOB_STATUSES))
         .order_by(IssueJob.id)
     ):
-        is_stale = (heartbeat_at or created_at) < cutoff or _runner_has_died(runner)
+        is_stale = (heartbeat_at or created_at) < cutoff or runner_has_died(runner)
         (stale if is_stale else beating).append(job_id)
     return stale, beating
 
@@ -371,7 +379,7 @@ def run_issue_job(
     config = current_app.config
     processes = max(1, int(processes or config["ISSUE_PROCESSES"] or 1))
     batch_size = max(1, int(batch_size or config["ISSUE_BATCH_SIZE"]))
-    runner = runner or _runner_name()
+    runner = runner or runner_name()
     if not _claim(job_id, runner):
         return None
     try:
@@ -422,37 +430,13 @@ def run_issue_job(
     return job_progress(get_issue_job(job_id))
 
 
-def _runner_name() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-def _runner_has_died(runner: str | None) -> bool:
-    """Whether ``runner`` was a process on this host that no longer exists.
-
-    A worker killed mid-job and started again should carry on at once, not after
-    ``JOB_STALE_SECONDS``; only a process on the same host can be looked for. A process
-    that exists (even one that reused the pid) counts as alive: then the heartbeat decides.
-    """
-    host, _, rest = (runner or "").partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:40] or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return True
-    except OSError:  # it exists, under another user
-        return False
-    return False
-
-
 def _claim(job_id: int, runner: str) -> bool:
     """Take the job unless another runner holds it with a fresh heartbeat and is not known
     to have died; commits."""
     now = utcnow()
     stale = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
     holder = db.session.scalar(sa.select(IssueJob.runner).where(IssueJob.id == job_id))
-    dead_holder = [IssueJob.runner == holder] if _runner_has_died(holder) else []
+    dead_holder = [IssueJob.runner == holder] if runner_has_died(holder) else []
     claimed = db.session.execute(
         sa.update(IssueJob)
         .where(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from certification.auth.models import User
-from certification.catalogue.models import Assessment, Course, Marks
+from certification.catalogue.models import Assessment, Course, Marks, Programme
 from certification.extensions import Model
 from certification.types import UTCDateTime, utcnow
 
@@ -88,3 +89,63 @@ class ProgrammeStanding(Model):
     met: so.Mapped[bool]
     lapses_on: so.Mapped[dt.date | None]
     name_key: so.Mapped[str] = so.mapped_column(sa.String(250))
+
+
+class StandingJobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    SUPERSEDED = "superseded"  # the rules changed again; a newer job starts from the top
+
+
+ACTIVE_STANDING_JOB_STATUSES = (StandingJobStatus.QUEUED, StandingJobStatus.RUNNING)
+
+
+class StandingJob(Model):
+    """Working out every candidate's standing towards one programme again, after its rules
+    changed, in the background and in chunks of candidates (by id).
+
+    ``after_candidate_id`` is how far it has come: each chunk's standings and the move of
+    this cursor commit together, so a job whose worker died carries on where the last
+    commit left it, computing nothing twice and skipping nobody. Until it is done, the
+    programme's standings past the cursor may still follow the old rules, and the pages
+    that list by standing say so.
+    """
+
+    __tablename__ = "standing_job"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"), index=True)
+    status: so.Mapped[StandingJobStatus] = so.mapped_column(
+        sa.Enum(
+            StandingJobStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=StandingJobStatus.QUEUED,
+        index=True,
+    )
+    total: so.Mapped[int]
+    done: so.Mapped[int] = so.mapped_column(default=0)
+    after_candidate_id: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    started_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    runner: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    heartbeat_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+    programme: so.Mapped[Programme] = so.relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STANDING_JOB_STATUSES
+
+    @property
+    def percent_done(self) -> int:
+        """Whole percent, never 100 before the job is done."""
+        if not self.is_active:
+            return 100
+        if self.total <= 0:
+            return 0
+        return min(99, self.done * 100 // self.total)

@@ -11,8 +11,13 @@ rows say exactly what :func:`certification.progress.evaluate_progress` would;
 :mod:`certification.records.eligibility` turns them into SQL conditions.
 
 Concurrent writers for the same candidate are serialised (a row lock on PostgreSQL; SQLite
-has one writer at a time), and a rules change locks its programme, so a standing is always
-worked out from a committed transcript and the rules in force.
+has one writer at a time), so a standing is always worked out from a committed transcript.
+
+A rules change (or a new programme) touches every candidate: at 100,000 candidates that is
+half a minute, too long for a web request. It records a :class:`StandingJob` instead and
+announces it (:data:`standing_job_ready`); a queue worker runs it in chunks of candidates,
+each chunk committed with the job's cursor (:func:`run_standing_job`). Until it is done,
+the lists that read standings say so (:func:`active_standing_job`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from blinker import Namespace
+from flask import current_app
 
 from certification.auth.models import User
 from certification.auth.services import candidate_renamed
@@ -32,19 +39,37 @@ from certification.catalogue.models import Assessment, Course, Programme
 from certification.catalogue.services import programme_rules, programme_rules_changed
 from certification.extensions import db
 from certification.progress import AttemptEntry, CreditEntry, Transcript, evaluate_standing
-from certification.records.models import AssessmentAttempt, CreditRecord, ProgrammeStanding
+from certification.records.models import (
+    ACTIVE_STANDING_JOB_STATUSES,
+    AssessmentAttempt,
+    CreditRecord,
+    ProgrammeStanding,
+    StandingJob,
+    StandingJobStatus,
+)
+from certification.runners import runner_has_died, runner_name
+from certification.types import utcnow
 
 # Candidates whose transcripts are read, evaluated and written together: a few MB at most.
 CHUNK = 2000
+
+_signals = Namespace()
+#: Sent with a new standing job's id, inside the transaction that records it: the records
+#: tasks queue it once that commits (this module does not know the queue).
+standing_job_ready = _signals.signal("standing-job-ready")
 
 
 def refresh_standings(
     candidate_ids: Iterable[int] | None,
     today: dt.date,
     programmes: list[Programme] | None = None,
+    *,
+    contiguous: bool = False,
 ) -> int:
     """Work out again the standings of ``candidate_ids`` (None: every candidate with
     anything recorded) towards ``programmes`` (None: all), as of ``today``, and flush.
+    ``contiguous``: the ids are every candidate with records from the first to the last
+    (a standing job's chunk), read as one range of the indexes.
     Returns the number of candidates with records whose standings were written."""
     everyone = candidate_ids is None
     ids = sorted(set(candidate_ids)) if candidate_ids is not None else None
@@ -57,18 +82,19 @@ def refresh_standings(
     programme_ids = sorted(rules)
     mine = ProgrammeStanding.programme_id.in_(programme_ids)
     if ids is None:
-        ids = list(db.session.scalars(_candidates_with_records()))
+        ids = list(db.session.scalars(_recorded_ids()))
         db.session.execute(sa.delete(ProgrammeStanding).where(mine))
     else:
         _lock_candidates(ids)
     catalogue = _Catalogue.load()
     users = User.__table__.c
+    standings = ProgrammeStanding.__table__.c
     written = 0
     for chunk in _chunks(ids, CHUNK):
-        among = _picking(chunk, contiguous=everyone)
+        among = _picking(chunk, contiguous=everyone or contiguous)
         if not everyone:
             db.session.execute(
-                sa.delete(ProgrammeStanding).where(ProgrammeStanding.candidate_id.in_(chunk), mine)
+                sa.delete(ProgrammeStanding).where(among(standings.candidate_id), mine)
             )
         transcripts = _transcripts(among, catalogue)
         name_keys = {
@@ -101,7 +127,7 @@ def standings_missing() -> bool:
     """True when candidates have records but no standing at all: a register upgraded to
     the release that added standings (or restored from before it)."""
     any_standing = db.session.scalar(sa.select(ProgrammeStanding.candidate_id).limit(1))
-    any_record = db.session.scalar(_candidates_with_records().limit(1))
+    any_record = db.session.scalar(_recorded_ids().limit(1))
     return any_standing is None and any_record is not None
 
 
@@ -137,15 +163,6 @@ def _lock_candidates(ids: list[int]) -> None:
 
 def _is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _candidates_with_records() -> sa.Select[tuple[int]]:
-    """The ids of every candidate with a credit or a result, in order."""
-    recorded = sa.union(
-        sa.select(CreditRecord.candidate_id.label("candidate_id")),
-        sa.select(AssessmentAttempt.candidate_id.label("candidate_id")),
-    ).subquery()
-    return sa.select(recorded.c.candidate_id).order_by(recorded.c.candidate_id)
 
 
 @dataclass(frozen=True)
@@ -240,13 +257,163 @@ def _on_candidate_renamed(candidate: User, **_: object) -> None:
 @programme_rules_changed.connect
 def _on_rules_changed(programme: Programme, *, today: dt.date, **_: object) -> None:
     """A programme's rules changed (or it is new): every candidate's standing towards it is
-    worked out again under the new rules. (Programmes that require it keep theirs: a
-    standing covers a programme's own requirements, and its prerequisite is judged when
-    asked, in :mod:`certification.records.eligibility`.)"""
-    if _is_postgresql():
-        # Writers of single transcripts hold this programme FOR SHARE while they work out
-        # its standing: wait for them, and make the next ones wait for the new rules.
-        db.session.execute(
-            sa.select(Programme.id).where(Programme.id == programme.id).with_for_update()
+    to be worked out again under the new rules, by a job. (Programmes that require it keep
+    theirs: a standing covers a programme's own requirements, and its prerequisite is
+    judged when asked, in :mod:`certification.records.eligibility`.)"""
+    request_restanding(programme)
+
+
+# ---------------------------------------------------------------- standing jobs
+
+
+def request_restanding(programme: Programme) -> StandingJob | None:
+    """Record a job that works out every standing towards ``programme`` again, replacing
+    any job still running for it (its cursor belongs to the old rules), and announce it.
+    None when nobody has anything recorded. Flushes; does not commit.
+
+    Single writers meanwhile work out their candidate's standing under the new rules
+    (they read the rules in their own transaction), so the job only has to catch up."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(StandingJob)
+        .where(
+            StandingJob.programme_id == programme.id,
+            StandingJob.status.in_(ACTIVE_STANDING_JOB_STATUSES),
         )
-    refresh_standings(None, today, [programme])
+        .values(status=StandingJobStatus.SUPERSEDED, finished_at=now)
+    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(_recorded_ids().subquery()))
+    if not total:
+        db.session.execute(sa.delete(ProgrammeStanding).where(_of(programme.id)))
+        db.session.flush()
+        return None
+    job = StandingJob(programme_id=programme.id, total=total, created_at=now)
+    db.session.add(job)
+    db.session.flush()
+    standing_job_ready.send(job.id)
+    return job
+
+
+def active_standing_job(programme: Programme) -> StandingJob | None:
+    """The job still working out standings towards ``programme``, if any: until it is done,
+    lists by standing may follow the old rules for some candidates."""
+    return db.session.scalar(
+        sa.select(StandingJob)
+        .where(
+            StandingJob.programme_id == programme.id,
+            StandingJob.status.in_(ACTIVE_STANDING_JOB_STATUSES),
+        )
+        .order_by(StandingJob.id.desc())
+        .limit(1)
+    )
+
+
+def recent_standing_jobs(limit: int = 20) -> list[StandingJob]:
+    return list(
+        db.session.scalars(
+            sa.select(StandingJob)
+            .options(so.joinedload(StandingJob.programme))
+            .order_by(StandingJob.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+ChunkCallback = Callable[[StandingJob], None]
+
+
+def run_standing_job(
+    job_id: int,
+    today: dt.date,
+    *,
+    chunk_size: int = CHUNK,
+    runner: str | None = None,
+    after_chunk: ChunkCallback | None = None,
+) -> StandingJob | None:
+    """Run (or carry on with) a standing job until it is done or replaced; returns it.
+
+    Unlike services, this owns its transactions: each chunk's standings and the move of
+    the job's cursor commit together, and only if the cursor is still where this runner
+    found it. So a runner killed mid-chunk loses that chunk's work and the next one redoes
+    it; two runners at once never both commit a chunk; and nothing committed is computed
+    again. Call it from a queue task or a command, never inside a request."""
+    runner = runner or runner_name()
+    while True:
+        job = db.session.get(StandingJob, job_id, populate_existing=True)
+        if job is None or not job.is_active:
+            db.session.rollback()
+            return job
+        cursor = job.after_candidate_id
+        chunk: list[int] = list(db.session.scalars(_recorded_ids(after=cursor).limit(chunk_size)))
+        now = utcnow()
+        values: dict[str, object] = {
+            "status": StandingJobStatus.RUNNING,
+            "runner": runner,
+            "heartbeat_at": now,
+            "started_at": sa.func.coalesce(StandingJob.started_at, now),
+        }
+        if chunk:
+            _refresh_range(chunk, today, job.programme)
+            values |= {"after_candidate_id": chunk[-1], "done": StandingJob.done + len(chunk)}
+        else:
+            values |= {"status": StandingJobStatus.DONE, "finished_at": now}
+        moved = db.session.execute(
+            sa.update(StandingJob)
+            .where(
+                StandingJob.id == job_id,
+                StandingJob.after_candidate_id == cursor,
+                StandingJob.status.in_(ACTIVE_STANDING_JOB_STATUSES),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(moved, "rowcount", 0) != 1:
+            db.session.rollback()  # another runner took this chunk, or the rules changed
+            continue
+        db.session.commit()
+        if after_chunk is not None:
+            after_chunk(db.session.get(StandingJob, job_id, populate_existing=True) or job)
+        if not chunk:
+            return db.session.get(StandingJob, job_id)
+
+
+def stale_standing_jobs(now: dt.datetime | None = None) -> list[int]:
+    """Active jobs nobody seems to run: their heartbeat (or, never started, their creation)
+    is older than ``JOB_STALE_SECONDS``, or their runner was a process on this host that
+    has died (a restarted worker carries on at once)."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    return [
+        job_id
+        for job_id, runner, heartbeat_at, created_at in db.session.execute(
+            sa.select(
+                StandingJob.id, StandingJob.runner, StandingJob.heartbeat_at, StandingJob.created_at
+            )
+            .where(StandingJob.status.in_(ACTIVE_STANDING_JOB_STATUSES))
+            .order_by(StandingJob.id)
+        )
+        if (heartbeat_at or created_at) < cutoff or runner_has_died(runner)
+    ]
+
+
+def _refresh_range(chunk: list[int], today: dt.date, programme: Programme) -> None:
+    """Work out the standings of ``chunk`` (consecutive candidates with records, by id)
+    towards ``programme`` and flush."""
+    refresh_standings(chunk, today, [programme], contiguous=True)
+
+
+def _recorded_ids(after: int = 0) -> sa.Select[tuple[int]]:
+    """The ids of the candidates with a credit or a result, past ``after``, in order."""
+    recorded = sa.union(
+        sa.select(CreditRecord.candidate_id.label("candidate_id")).where(
+            CreditRecord.candidate_id > after
+        ),
+        sa.select(AssessmentAttempt.candidate_id.label("candidate_id")).where(
+            AssessmentAttempt.candidate_id > after
+        ),
+    ).subquery()
+    return sa.select(recorded.c.candidate_id).order_by(recorded.c.candidate_id)
+
+
+def _of(programme_id: int) -> sa.ColumnElement[bool]:
+    return ProgrammeStanding.programme_id == programme_id

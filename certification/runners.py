@@ -1,0 +1,33 @@
+"""Who runs a background job: a name for this process, and whether a named runner on
+this host has died, so that a restarted worker carries on at once instead of waiting
+for the dead one's heartbeat to grow stale."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+
+def runner_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def runner_has_died(runner: str | None) -> bool:
+    """Whether ``runner`` was a process on this host that no longer exists.
+
+    A worker killed mid-job and started again should carry on at once, not after
+    ``JOB_STALE_SECONDS``; only a process on the same host can be looked for. A process
+    that exists (even one that reused the pid) counts as alive: then the heartbeat decides.
+    """
+    host, _, rest = (runner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:40] or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, under another user
+        return False
+    return False
