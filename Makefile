@@ -12,12 +12,15 @@ QUEUE_WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test lint format install upgrade clean bench
+.PHONY: run test test-fast lint format install upgrade clean bench
 
 # Installs come from uv.lock (exact versions and hashes); pyproject.toml keeps the ranges.
 # uv itself is pinned by hash in .ci/uv-requirements.txt and lives in its own venv, .tools.
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
+# Some machines set PYTHONDONTWRITEBYTECODE: then each of the many processes a test run
+# starts compiles the project's modules again (seconds each). __pycache__ is git-ignored.
+unexport PYTHONDONTWRITEBYTECODE
 
 $(UV): .ci/uv-requirements.txt
 	test -x .tools/bin/python || $(PYTHON) -m venv .tools
@@ -25,8 +28,10 @@ $(UV): .ci/uv-requirements.txt
 	touch $@
 
 # --locked: a pyproject.toml changed without re-locking stops here, with uv saying so.
+# --compile-bytecode: every process the tests start (xdist workers, gunicorn, queue workers,
+# the signing pool) then reads compiled libraries instead of compiling them again.
 $(BIN)/.installed: uv.lock pyproject.toml $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON) --compile-bytecode
 	touch $@
 
 install: $(BIN)/.installed
@@ -47,8 +52,19 @@ run: install instance/config.py
 		--bind $(HOST):$(PORT) --access-logfile - \
 		'certification:create_app()'
 
+# The suite runs in parallel, one process per core (TEST_WORKERS=1 for one at a time); each
+# process has its own PostgreSQL database, SQLite files and ports. --dist loadfile: a file's
+# tests run on one worker, in order (the browser journeys share one server and go in turn;
+# xdist's finer loadgroup does not group under pytest 9.2, which ignores its node ids).
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/pytest
+	@start=$$(date +%s); status=0; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s wall"; exit $$status
+
+# The edit-run loop: no browser, no real servers or workers, SQLite only.
+test-fast: install
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow" -k "not postgresql" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -68,7 +84,8 @@ bench: install
 	$(BIN)/python bench/bench_verify.py
 	$(BIN)/python bench/make_dataset.py
 	$(BIN)/python bench/bench_scale.py
-	$(BIN)/pytest -q -s -p no:cacheprovider tests/test_query_growth.py
+	$(BIN)/python bench/bench_restanding.py
+	QUERY_GROWTH_SIZES=1,10,100 $(BIN)/pytest -q -s -p no:cacheprovider tests/test_query_growth.py
 	$(BIN)/python bench/bench_issue.py
 	$(BIN)/python bench/bench_bulk.py
 	$(BIN)/python bench/bench_import.py
@@ -81,7 +98,7 @@ format: install
 # moved, install exactly that and run the suite. Commit uv.lock if it passes.
 upgrade: $(UV)
 	$(UV) lock --upgrade 2>&1 | grep -E '^(Updated|Added|Removed)' || echo "Nothing to upgrade."
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON) --compile-bytecode
 	touch $(BIN)/.installed
 	$(MAKE) test
 

@@ -1,6 +1,10 @@
 """How gunicorn serves the app: ``gunicorn -c python:certification.gunicorn_conf ...``.
 
-Only logging, for now: a set-password or reset link carries its one-time token in the
+No control socket: gunicorn (since 25) opens one at a path shared by every server of the same user
+(``~/.gunicorn/gunicorn.ctl``), so a second server on the host (another deployment, the
+test suite's parallel workers) would take it over; nothing here uses it.
+
+Logging: a set-password or reset link carries its one-time token in the
 path, and an access log must not hand it to whoever reads the logs (it works like a
 password until it is used). The token is replaced by ``[redacted]`` in the request line,
 the path and the referrer.
@@ -31,3 +35,4 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+control_socket_disable = True

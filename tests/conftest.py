@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import datetime as dt
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -52,11 +53,12 @@ _private_postgres_url: str | None = None
 
 
 def _postgres_url() -> str:
-    """A PostgreSQL database of this test run's own, made next to TEST_DATABASE_URL.
+    """A PostgreSQL database of this test process's own, made next to TEST_DATABASE_URL
+    and named after the xdist worker and the process (``test_gw0_run_4242``).
 
-    Several runs (two developers, CI and a developer) can then share one server without
-    truncating each other's tables. Where the role may not create databases, the run uses
-    TEST_DATABASE_URL itself.
+    Parallel workers, and several runs (two developers, CI and a developer), then share one
+    server without truncating each other's tables. Where the role may not create
+    databases, the run uses TEST_DATABASE_URL itself (and should not run in parallel).
     """
     global _private_postgres_url
     if _private_postgres_url is not None:
@@ -66,9 +68,11 @@ def _postgres_url() -> str:
         pytest.skip(f"PostgreSQL run skipped: set TEST_DATABASE_URL (e.g. {DEFAULT_POSTGRES_HINT})")
     base = sa.make_url(url)
     server = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    private = f"{base.database}_run_{os.getpid()}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    private = f"{base.database}_{worker}_run_{os.getpid()}"
     try:
         with server.connect() as connection:
+            _drop_databases_of_dead_runs(connection, f"{base.database}_")
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{private}"'))
             connection.execute(sa.text(f'CREATE DATABASE "{private}"'))
     except sa.exc.OperationalError as error:
@@ -87,6 +91,29 @@ def _postgres_url() -> str:
     atexit.register(drop_private_database)
     _private_postgres_url = base.set(database=private).render_as_string(hide_password=False)
     return _private_postgres_url
+
+
+def _drop_databases_of_dead_runs(connection: sa.Connection, prefix: str) -> None:
+    """A run that was killed never dropped its databases: drop those whose process (on
+    this machine) is gone, so that they do not pile up."""
+    names = connection.execute(
+        sa.text("SELECT datname FROM pg_database WHERE datname ~ :pattern"),
+        {"pattern": f"^{re.escape(prefix)}(.*_)?run_[0-9]+$"},
+    ).scalars()
+    for name in list(names):
+        pid = name.rpartition("_run_")[2]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import ServerDidNotStart, free_port, gunicorn_server
 
+pytestmark = pytest.mark.slow  # real servers, workers or data at scale
+
 
 def test_a_server_that_refuses_to_start_fails_at_once_with_its_reason(tmp_path):
     placeholder_secret = {

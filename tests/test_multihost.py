@@ -36,6 +36,8 @@ from certification.auth.services import create_api_token
 from certification.extensions import db
 from tests.conftest import _postgres_url, free_port, gunicorn_server
 
+pytestmark = pytest.mark.slow  # real servers, workers or data at scale
+
 REDIS_URL = "redis://127.0.0.1:6379"
 # The run's own queue (QUEUE_NAME), so that no worker of a deployment on the same Redis
 # takes its tasks, and it takes none of theirs.

@@ -18,6 +18,8 @@ from certification.auth.services import create_api_token, get_user_by_email
 from certification.extensions import db
 from tests.conftest import gunicorn_serving
 
+pytestmark = pytest.mark.slow  # real servers, workers or data at scale
+
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 THREADS = 8
 ROUNDS = 12

@@ -33,6 +33,8 @@ from certification.certificates.models import (
 )
 from certification.extensions import db
 
+pytestmark = pytest.mark.slow  # real servers, workers or data at scale
+
 CANDIDATES = 40
 CONSUMER = Path(sys.executable).with_name("huey_consumer")
 

@@ -57,11 +57,14 @@ MISSING = [
     )
     if not present
 ]
-# A developer without them is told how to get them; CI (E2E_REQUIRED=1) fails instead.
-pytestmark = pytest.mark.skipif(
-    bool(MISSING) and not os.environ.get("E2E_REQUIRED"),
-    reason=f"browser tests need: apt-get install {' '.join(MISSING)} (.ci/run requires them)",
-)
+pytestmark = [
+    # A developer without them is told how to get them; CI (E2E_REQUIRED=1) fails instead.
+    pytest.mark.skipif(
+        bool(MISSING) and not os.environ.get("E2E_REQUIRED"),
+        reason=f"browser tests need: apt-get install {' '.join(MISSING)} (.ci/run requires them)",
+    ),
+    pytest.mark.slow,
+]
 
 
 @dataclass
