@@ -56,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     from certification.admin import bp as admin_bp
     from certification.api import bp as api_bp
+    from certification.api import reference_bp as api_reference_bp
     from certification.auth.views import bp as auth_bp
     from certification.cli import register_commands
     from certification.portal import bp as portal_bp
@@ -71,6 +72,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(portal_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(api_reference_bp)
     app.register_blueprint(verify_bp)
     register_commands(app)
     app.after_request(_no_store_for_private_pages)

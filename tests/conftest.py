@@ -564,3 +564,80 @@ def gunicorn_serving(app: Flask, *options: str) -> contextlib.AbstractContextMan
         "SECRET_KEY": "gunicorn-test-secret-key-not-for-production",
     }
     return gunicorn_server(environment, free_port(), *options)
+
+
+# ------------------------------------------------------------------ the JSON API (v1)
+
+API_ADMIN_EMAIL = "integrator@example.org"
+
+
+class Api:
+    """A test client that speaks to /api/v1 with a bearer token."""
+
+    def __init__(self, client: Any, token: str | None) -> None:
+        self.client = client
+        self.token = token
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        found = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**found, **extra}
+
+    def get(self, path: str) -> Any:
+        return self.client.get("/api/v1" + path, headers=self.headers())
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.client.post("/api/v1" + path, json=body, headers=self.headers())
+
+    def post_raw(self, path: str, data: bytes | str, content_type: str = "application/json") -> Any:
+        return self.client.post(
+            "/api/v1" + path, data=data, headers=self.headers(**{"Content-Type": content_type})
+        )
+
+
+def assert_error(response: Any, status: int, slug: str, fields: set[str] | None = None) -> dict:
+    """The API's refusal: this status, ``{"error": slug, "message": ...}`` and, when given,
+    exactly these ``fields`` at fault."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    body = response.get_json()
+    assert body["error"] == slug
+    assert isinstance(body["message"], str) and body["message"]
+    if fields is not None:
+        assert set(body.get("fields", {})) == fields, body
+    return body
+
+
+def count_rows(app: Flask, model: Any) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+@pytest.fixture
+def make_api_token(app: Flask) -> Callable[..., str]:
+    """API tokens for an existing administrator, as an integrator would hold them."""
+
+    def build(email: str = API_ADMIN_EMAIL, label: str = "test LMS") -> str:
+        from certification.auth.services import create_api_token, get_user_by_email
+
+        with app.app_context():
+            token = create_api_token(get_user_by_email(email), label)
+            db.session.commit()
+        return token
+
+    return build
+
+
+@pytest.fixture
+def api_admin(make_admin: Callable[..., User]) -> User:
+    """The administrator whose token ``api`` sends."""
+    return make_admin(API_ADMIN_EMAIL)
+
+
+@pytest.fixture
+def api_token(api_admin: User, make_api_token: Callable[..., str]) -> str:
+    return make_api_token()
+
+
+@pytest.fixture
+def api(client: FlaskClient, api_token: str) -> Api:
+    return Api(client, api_token)

@@ -247,8 +247,9 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         "admin": NOT_FOUND,
         "token": LOGIN,
     },
-    # Public: verification, the API's description, and logging in.
+    # Public: verification, the API's description and its reference, and logging in.
     ("api.openapi", "GET"): EVERYONE,
+    ("api_reference.docs", "GET"): EVERYONE,
     ("verify.index", "GET"): EVERYONE,
     ("verify.index", "POST"): EVERYONE,
     ("verify.certificate_page", "GET"): EVERYONE,

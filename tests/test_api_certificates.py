@@ -14,33 +14,11 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from certification.audit import AuditEvent
-from certification.auth.services import create_api_token, get_user_by_email
 from certification.catalogue.services import get_programme, programme_as_input, update_programme
 from certification.certificates.models import Certificate
 from certification.extensions import db
 from certification.progress import subtract_months
-from tests.conftest import programme_today
-from tests.test_api import Api, assert_error, count
-
-ADMIN_EMAIL = "registry@example.org"
-
-
-@pytest.fixture
-def admin(make_admin):
-    return make_admin(ADMIN_EMAIL)
-
-
-@pytest.fixture
-def token(app, admin) -> str:
-    with app.app_context():
-        token = create_api_token(get_user_by_email(ADMIN_EMAIL), "registry")
-        db.session.commit()
-    return token
-
-
-@pytest.fixture
-def api(client, token) -> Api:
-    return Api(client, token)
+from tests.conftest import API_ADMIN_EMAIL, assert_error, count_rows, programme_today
 
 
 @pytest.fixture
@@ -70,7 +48,7 @@ def pdf_text(pdf: bytes) -> str:
 # ------------------------------------------------------------------ issuing
 
 
-def test_issue_a_certificate(app, api, admin, eligible_candidate, today):
+def test_issue_a_certificate(app, api, api_admin, eligible_candidate, today):
     candidate_id = eligible_candidate("Αικατερίνη Παπαδοπούλου")
     response = api.post("/certificates", {"candidate_id": candidate_id, "programme": "eii-c"})
     assert response.status_code == 201, response.get_json()
@@ -106,7 +84,7 @@ def test_issue_a_certificate(app, api, admin, eligible_candidate, today):
         event = db.session.scalar(
             sa.select(AuditEvent).where(AuditEvent.action == "certificate.issued")
         )
-        assert event is not None and event.actor_id == admin.id
+        assert event is not None and event.actor_id == api_admin.id
 
 
 def test_a_candidate_who_is_not_eligible_is_told_what_is_missing(
@@ -120,7 +98,7 @@ def test_a_candidate_who_is_not_eligible_is_told_what_is_missing(
         "10 more ECTS credits in total",
         "pass the Certificate examination (not yet taken, pass mark 60)",
     ]
-    assert count(app, Certificate) == 0
+    assert count_rows(app, Certificate) == 0
 
 
 def test_a_second_issue_is_a_conflict_naming_the_existing_code(app, api, issued):
@@ -128,7 +106,7 @@ def test_a_second_issue_is_a_conflict_naming_the_existing_code(app, api, issued)
         candidate_id = db.session.scalar(sa.select(Certificate.candidate_id))
     response = api.post("/certificates", {"candidate_id": candidate_id, "programme": "EII-C"})
     assert assert_error(response, 409, "already_issued")["code"] == issued["code"]
-    assert count(app, Certificate) == 1
+    assert count_rows(app, Certificate) == 1
 
 
 @pytest.mark.parametrize(
@@ -146,7 +124,7 @@ def test_a_second_issue_is_a_conflict_naming_the_existing_code(app, api, issued)
 def test_malformed_issue_requests_are_refused(app, api, eligible_candidate, body, fields):
     eligible_candidate()
     assert_error(api.post("/certificates", body), 400, "malformed", fields)
-    assert count(app, Certificate) == 0
+    assert count_rows(app, Certificate) == 0
 
 
 def test_issuing_needs_a_json_object(api):
@@ -164,12 +142,14 @@ def test_issuing_needs_a_json_object(api):
         {"candidate_id": "CANDIDATE", "programme": "has spaces"},
     ],
 )
-def test_unknown_candidates_and_programmes_are_not_found(app, api, admin, eligible_candidate, body):
+def test_unknown_candidates_and_programmes_are_not_found(
+    app, api, api_admin, eligible_candidate, body
+):
     candidate_id = eligible_candidate()
-    stand_in = {"ADMIN": admin.id, "CANDIDATE": candidate_id}
+    stand_in = {"ADMIN": api_admin.id, "CANDIDATE": candidate_id}
     body = {**body, "candidate_id": stand_in.get(body["candidate_id"], body["candidate_id"])}
     assert_error(api.post("/certificates", body), 404, "not_found")
-    assert count(app, Certificate) == 0
+    assert count_rows(app, Certificate) == 0
 
 
 # ------------------------------------------------------------------ reading
@@ -196,7 +176,7 @@ def test_unknown_codes_are_not_found(api, code):
     ],
 )
 @pytest.mark.parametrize("authorization", [None, "Bearer eii_not-a-token", "Basic YTpi"])
-def test_certificate_routes_need_a_valid_token(client, token, method, path, authorization):
+def test_certificate_routes_need_a_valid_token(client, api_token, method, path, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     response = client.open("/api/v1" + path, method=method, json={}, headers=headers)
     assert_error(response, 401, "unauthorized")
@@ -212,8 +192,10 @@ def test_certificate_routes_need_a_valid_token(client, token, method, path, auth
         ("POST", "/certificates/{code}/reissue"),
     ],
 )
-def test_an_admin_session_does_not_authenticate_the_other_routes(app, admin, issued, method, path):
-    browser = login(app, ADMIN_EMAIL)
+def test_an_admin_session_does_not_authenticate_the_other_routes(
+    app, api_admin, issued, method, path
+):
+    browser = login(app, API_ADMIN_EMAIL)
     response = browser.open(
         "/api/v1" + path.format(code=issued["code"]), method=method, json={"reason": "x"}
     )
@@ -239,7 +221,7 @@ def test_wrong_methods_answer_json_405(api, issued, method, path):
 # ------------------------------------------------------------------ revoking
 
 
-def test_revoke_a_certificate(app, api, admin, issued, today):
+def test_revoke_a_certificate(app, api, api_admin, issued, today):
     code = issued["code"]
     response = api.post(f"/certificates/{code}/revoke", {"reason": "  Issued in error  "})
     assert response.status_code == 200, response.get_json()
@@ -257,7 +239,7 @@ def test_revoke_a_certificate(app, api, admin, issued, today):
         event = db.session.scalar(
             sa.select(AuditEvent).where(AuditEvent.action == "certificate.revoked")
         )
-        assert event is not None and event.actor_id == admin.id
+        assert event is not None and event.actor_id == api_admin.id
 
 
 @pytest.mark.parametrize(
@@ -348,7 +330,7 @@ def test_a_bad_new_name_is_refused_and_changes_nothing(app, api, issued, body, s
     code = issued["code"]
     assert_error(api.post(f"/certificates/{code}/reissue", body), status, slug, {"full_name"})
     assert api.get(f"/certificates/{code}").get_json() == issued
-    assert count(app, Certificate) == 1
+    assert count_rows(app, Certificate) == 1
 
 
 def test_reissuing_a_revoked_certificate_is_refused(api, issued):
@@ -456,15 +438,12 @@ def test_progress_counts_a_held_certificate_as_the_prerequisite(
 
 
 def test_twelve_concurrent_issues_give_one_certificate_and_eleven_conflicts(
-    app, admin, eligible_candidate
+    app, api_admin, make_api_token, eligible_candidate
 ):
     candidate_id = eligible_candidate()
     # One token per client: requests with the same token queue on its last-used row, which
     # would hide a race in issuing itself.
-    with app.app_context():
-        owner = get_user_by_email(ADMIN_EMAIL)
-        tokens = [create_api_token(owner, f"client {n}") for n in range(12)]
-        db.session.commit()
+    tokens = [make_api_token(label=f"client {n}") for n in range(12)]
     barrier = threading.Barrier(12)
     answers: list[tuple[int, dict[str, Any]]] = []
     lock = threading.Lock()

@@ -1,8 +1,7 @@
-"""The OpenAPI document describes the API that is actually served.
+"""The OpenAPI document is generated from the API's declarations: it describes every route
+that is served under /api/v1 with its answers, and real answers fit the schemas it gives.
 
-jsonschema is not a dependency, so a small checker below covers the parts of JSON Schema
-the document uses ($ref, type, properties, required, items, additionalProperties, anyOf,
-enum, pattern, minimum/maximum, minLength/maxLength).
+Answers are checked with jsonschema-rs (JSON Schema 2020-12, the dialect of OpenAPI 3.1).
 """
 
 from __future__ import annotations
@@ -11,118 +10,50 @@ import io
 import re
 from typing import Any
 
+import jsonschema_rs
 import pytest
 
-from certification.api.openapi import DOCUMENT
-from certification.auth.services import create_api_token, get_user_by_email
-from certification.extensions import db
+from certification.api.document import api_spec
 
 PREFIX = "/api/v1"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Served by the public verification area's blueprint, and public like the document itself.
+VERIFY_OPERATIONS = {("/verify/{code}", "get"), ("/verify/pdf", "post")}
+PUBLIC_OPERATIONS = {("/openapi.json", "get"), *VERIFY_OPERATIONS}
 
 
-def resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        node: Any = DOCUMENT
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
+@pytest.fixture
+def document(client) -> dict[str, Any]:
+    response = client.get(f"{PREFIX}/openapi.json")
+    assert response.status_code == 200
+    assert "Authorization" not in response.request.headers
+    return response.get_json()
 
 
-def _type_matches(value: Any, name: str) -> bool:
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     return {
-        "null": value is None,
-        "boolean": isinstance(value, bool),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "string": isinstance(value, str),
-        "array": isinstance(value, list),
-        "object": isinstance(value, dict),
-    }[name]
+        (path, method): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
 
 
-def problems(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
-    """Every way ``value`` breaks ``schema`` (empty when it conforms)."""
-    schema = resolve(schema)
-    if "anyOf" in schema:
-        if all(problems(value, option, where) for option in schema["anyOf"]):
-            return [f"{where}: {value!r} matches none of anyOf"]
-        return []
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not any(_type_matches(value, name) for name in types):
-            return [f"{where}: {value!r} is not {types}"]
-    found: list[str] = []
-    if "enum" in schema and value not in schema["enum"]:
-        found.append(f"{where}: {value!r} not in {schema['enum']}")
-    if isinstance(value, str):
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            found.append(f"{where}: {value!r} does not match {schema['pattern']}")
-        if len(value) > schema.get("maxLength", len(value)):
-            found.append(f"{where}: longer than {schema['maxLength']}")
-        if len(value) < schema.get("minLength", 0):
-            found.append(f"{where}: shorter than {schema['minLength']}")
-    if _type_matches(value, "number"):
-        if "minimum" in schema and value < schema["minimum"]:
-            found.append(f"{where}: below {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            found.append(f"{where}: above {schema['maximum']}")
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        found += [
-            f"{where}: missing {key}" for key in schema.get("required", ()) if key not in value
-        ]
-        for key, item in value.items():
-            if key in properties:
-                found += problems(item, properties[key], f"{where}.{key}")
-            elif schema.get("additionalProperties") is False:
-                found.append(f"{where}: unexpected {key}")
-            elif isinstance(schema.get("additionalProperties"), dict):
-                found += problems(item, schema["additionalProperties"], f"{where}.{key}")
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            found += problems(item, schema["items"], f"{where}[{index}]")
-    return found
+def resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            document = document[part]
+        node = document
+    return node
+
+
+def problems(document: dict[str, Any], value: Any, schema: dict[str, Any]) -> list[str]:
+    """Every way ``value`` breaks ``schema`` (a schema of the document, or a $ref into it)."""
+    validator = jsonschema_rs.Draft202012Validator({**schema, "components": document["components"]})
+    return [f"{error.instance_path}: {error.message}" for error in validator.iter_errors(value)]
 
 
 def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.removeprefix(PREFIX))
-
-
-def operation_for(path: str, method: str) -> dict[str, Any]:
-    """The documented operation for a concrete request path like /candidates/7/credits."""
-    for template, item in DOCUMENT["paths"].items():
-        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template))
-        # /verify/pdf also fits /verify/{code}: the method tells which one is meant.
-        if re.fullmatch(pattern, path) and method.lower() in item:
-            return item[method.lower()]
-    raise AssertionError(f"{method} {path} is not documented")
-
-
-def assert_documented(method: str, path: str, response: Any) -> None:
-    """The response's status is documented for this operation, and its body fits the schema."""
-    operation = operation_for(path, method)
-    status = str(response.status_code)
-    assert status in operation["responses"], f"{method} {path}: {status} is not documented"
-    documented = operation["responses"][status]
-    if "$ref" in documented:
-        documented = resolve(documented)
-    content = documented["content"]
-    assert response.mimetype in content, f"{method} {path}: {response.mimetype} not documented"
-    if response.mimetype == "application/json":
-        assert problems(response.get_json(), content["application/json"]["schema"]) == []
-    for header, spec in documented.get("headers", {}).items():
-        # Headers sent only sometimes (Idempotent-Replayed, on a replay) say required: false.
-        if spec.get("required", True):
-            assert header in response.headers, f"{method} {path}: no {header} header"
-
-
-# ------------------------------------------------------------------ the document itself
-
-
-# Documented here, served by the public verification area's blueprint (not this one's).
-VERIFY_OPERATIONS = {("/verify/{code}", "get"), ("/verify/pdf", "post")}
 
 
 def served_api_routes(app) -> set[tuple[str, str]]:
@@ -135,27 +66,99 @@ def served_api_routes(app) -> set[tuple[str, str]]:
     }
 
 
-def test_every_route_is_documented(app):
+# ------------------------------------------------------------------ the document itself
+
+
+def test_every_route_served_is_documented_and_nothing_else(app, document):
     routes = served_api_routes(app)
-    documented = {
-        (path, method)
-        for path, item in DOCUMENT["paths"].items()
-        for method in item
-        if method != "parameters"
-    }
-    assert routes, "no API routes found"
-    assert routes - documented == set(), "served but not documented"
-    # Only the verify routes may be documented before their blueprint serves them.
-    assert documented - routes <= VERIFY_OPERATIONS, "documented but not served"
+    assert routes >= VERIFY_OPERATIONS, "the verification area's API routes are served"
+    assert set(operations(document)) == routes
 
 
-def test_the_served_document_is_the_written_one(client):
-    response = client.get(f"{PREFIX}/openapi.json")
-    assert response.status_code == 200
-    assert response.get_json() == DOCUMENT
+def test_it_is_openapi_3_1_for_the_api_v1_server(document):
+    assert document["openapi"].startswith("3.1")
+    assert document["servers"] == [{"url": PREFIX}]
+    assert document["info"]["title"] and document["info"]["version"] == "1"
 
 
-def test_every_reference_resolves():
+def test_the_served_document_is_the_generated_one(app, document):
+    with app.app_context():
+        assert document == api_spec.spec
+
+
+def test_every_operation_is_named_summarised_and_answers_as_documented(document):
+    ids = [operation["operationId"] for operation in operations(document).values()]
+    assert len(ids) == len(set(ids))
+    for (path, method), operation in operations(document).items():
+        assert operation["summary"], (path, method)
+        assert operation["responses"], (path, method)
+        successes = [status for status in operation["responses"] if status.startswith("2")]
+        assert len(successes) == 1, (path, method)
+        for status, answer in operation["responses"].items():
+            assert answer["description"], (path, method, status)
+
+
+def test_bearer_auth_is_required_except_for_the_public_routes(document):
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert document["security"] == [{"bearerAuth": []}]
+    for key, operation in operations(document).items():
+        public = key in PUBLIC_OPERATIONS
+        assert (operation.get("security") == []) is public, key
+        if not public:
+            assert "401" in operation["responses"], key
+            assert {"bearerAuth": []} in operation.get("security", document["security"])
+
+
+def test_only_the_pdf_accepts_a_session_too(document):
+    with_session = [
+        key
+        for key, operation in operations(document).items()
+        if {"sessionCookie": []} in operation.get("security", [])
+    ]
+    assert with_session == [("/certificates/{code}/pdf", "get")]
+    assert document["components"]["securitySchemes"]["sessionCookie"]["in"] == "cookie"
+
+
+def test_every_refusal_has_the_error_shape(document):
+    refusal = document["components"]["schemas"]["Refusal"]
+    assert set(refusal["required"]) == {"error", "message"}
+    assert refusal["properties"]["fields"]["additionalProperties"] == {"type": "string"}
+    for key, operation in operations(document).items():
+        for status, answer in operation["responses"].items():
+            if status.startswith("4"):
+                schema = resolve(document, answer["content"]["application/json"]["schema"])
+                assert {"error", "message"} <= set(schema["required"]), (key, status)
+
+
+def test_every_json_body_is_declared_and_may_be_refused_as_malformed(document):
+    for key, operation in operations(document).items():
+        body = operation.get("requestBody")
+        if key[1] == "post" and key not in VERIFY_OPERATIONS:
+            assert set(body["content"]) == {"application/json"}, key
+            assert resolve(document, body["content"]["application/json"]["schema"]), key
+            assert "400" in operation["responses"], key
+        elif key[1] == "get":
+            assert body is None, key
+
+
+def test_numbers_are_read_as_numbers_or_plain_numeric_strings(document):
+    credits = document["components"]["schemas"]["CourseInput"]["properties"]["credits"]
+    kinds = {option["type"]: option for option in credits["anyOf"]}
+    assert set(kinds) == {"number", "string"}
+    pattern = re.compile(kinds["string"]["pattern"])
+    assert pattern.search("2.5") and pattern.search("-3") and pattern.search(".5")
+    assert not any(pattern.search(text) for text in ("1e3", "NaN", "1_000", " 2", "2,5"))
+
+
+def test_the_writes_that_take_an_idempotency_key_say_so(document):
+    for path in ("/candidates/{candidate_id}/credits", "/candidates/{candidate_id}/results"):
+        parameters = document["paths"][path]["post"]["parameters"]
+        (header,) = [p for p in parameters if p["in"] == "header"]
+        assert (header["name"], header["required"]) == ("Idempotency-Key", False)
+
+
+def test_every_reference_resolves(document):
     def references(node: Any) -> list[str]:
         if isinstance(node, dict):
             own = [node["$ref"]] if "$ref" in node else []
@@ -164,64 +167,61 @@ def test_every_reference_resolves():
             return [ref for value in node for ref in references(value)]
         return []
 
-    found = references(DOCUMENT)
+    found = references(document)
     assert found
     for ref in found:
-        assert resolve({"$ref": ref}), ref
+        assert resolve(document, {"$ref": ref}), ref
 
 
-def test_bearer_auth_is_required_except_for_the_public_routes():
-    assert DOCUMENT["openapi"].startswith("3.1")
-    assert DOCUMENT["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    assert DOCUMENT["security"] == [{"bearerAuth": []}]
-    public = {("/openapi.json", "get"), *VERIFY_OPERATIONS}
-    for path, item in DOCUMENT["paths"].items():
-        for method, operation in item.items():
-            if method == "parameters":
-                continue
-            expected_public = (path, method) in public
-            assert (operation.get("security") == []) is expected_public, (path, method)
-            if not expected_public:
-                assert "401" in operation["responses"], (path, method)
-                assert {"bearerAuth": []} in operation.get("security", DOCUMENT["security"])
-
-
-def test_only_the_pdf_accepts_a_session_too():
-    with_session = [
-        (path, method)
-        for path, item in DOCUMENT["paths"].items()
-        for method, operation in item.items()
-        if method != "parameters" and {"sessionCookie": []} in operation.get("security", [])
-    ]
-    assert with_session == [("/certificates/{code}/pdf", "get")]
-
-
-def test_the_checker_catches_a_wrong_answer():
-    assert problems({"code": "X"}, {"$ref": "#/components/schemas/Course"})
-    assert problems({"error": 1, "message": "m"}, {"$ref": "#/components/schemas/Error"})
-    assert problems(True, {"type": "number"})
+def test_the_checker_catches_a_wrong_answer(document):
+    assert problems(document, {"code": "X"}, {"$ref": "#/components/schemas/Course"})
+    refusal = {"$ref": "#/components/schemas/Refusal"}
+    assert problems(document, {"error": 1, "message": "m"}, refusal)
+    assert problems(document, True, {"type": "number"})
 
 
 # ------------------------------------------------------------------ real answers fit it
 
 
 @pytest.fixture
-def headers(app, make_admin) -> dict[str, str]:
-    make_admin("integrator@example.org")
-    with app.app_context():
-        token = create_api_token(get_user_by_email("integrator@example.org"))
-        db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
+def call(client, api, document):
+    """Send a request to /api/v1 with the token and check that the answer is documented."""
 
-
-def test_real_answers_match_the_documented_schemas(client, headers, today):
-    def call(method: str, path: str, body: Any = None, **extra: Any) -> Any:
+    def send(method: str, path: str, body: Any = None, **headers: Any) -> Any:
         response = client.open(
-            PREFIX + path, method=method, json=body, headers={**headers, **extra}
+            PREFIX + path, method=method, json=body, headers={**api.headers(), **headers}
         )
-        assert_documented(method, path, response)
+        assert_documented(document, method, path, response)
         return response
 
+    return send
+
+
+def operation_for(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    """The documented operation for a concrete request path like /candidates/7/credits."""
+    for template, item in document["paths"].items():
+        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template))
+        # /verify/pdf also fits /verify/{code}: the method tells which one is meant.
+        if re.fullmatch(pattern, path) and method.lower() in item:
+            return item[method.lower()]
+    raise AssertionError(f"{method} {path} is not documented")
+
+
+def assert_documented(document: dict[str, Any], method: str, path: str, response: Any) -> None:
+    """The response's status is documented for this operation, and its body fits."""
+    operation = operation_for(document, path, method)
+    status = str(response.status_code)
+    assert status in operation["responses"], f"{method} {path}: {status} is not documented"
+    content = operation["responses"][status].get("content")
+    if content is None:  # the PDF: described in words, not by a schema
+        assert response.mimetype == "application/pdf"
+        return
+    assert response.mimetype in content, f"{method} {path}: {response.mimetype} not documented"
+    schema = content["application/json"]["schema"]
+    assert problems(document, response.get_json(), schema) == [], (method, path)
+
+
+def test_real_answers_match_the_documented_schemas(call, today):
     past = today.replace(day=1).isoformat()
     assessment = {"code": "EX", "title": "Exam", "pass_mark": 50, "max_score": 100}
     assert call("POST", "/assessments", {**assessment, "max_attempts": 1}).status_code == 201
@@ -256,6 +256,8 @@ def test_real_answers_match_the_documented_schemas(client, headers, today):
     result = {"assessment": "EX", "score": 49.5, "taken_on": past}
     assert call("POST", f"/candidates/{person}/results", result).status_code == 201
     assert call("POST", f"/candidates/{person}/results", result).status_code == 422
+    replayed = call("POST", f"/candidates/{person}/credits", credit, **{"Idempotency-Key": "k"})
+    assert replayed.status_code == 409
     progress = call("GET", f"/candidates/{person}/progress").get_json()
     # Both kinds of "required" and "achieved" appear: numbers, a code and nulls.
     requirements = [r for p in progress["programmes"] for r in p["requirements"]]
@@ -263,16 +265,7 @@ def test_real_answers_match_the_documented_schemas(client, headers, today):
     assert None in {r["achieved"] for r in requirements}
 
 
-def test_certificate_answers_match_the_documented_schemas(
-    client, headers, eligible_candidate, make_candidate
-):
-    def call(method: str, path: str, body: Any = None, **extra: Any) -> Any:
-        response = client.open(
-            PREFIX + path, method=method, json=body, headers={**headers, **extra}
-        )
-        assert_documented(method, path, response)
-        return response
-
+def test_certificate_answers_match_the_documented_schemas(call, eligible_candidate, make_candidate):
     candidate = eligible_candidate()
     newcomer = make_candidate(email="newcomer@example.org").id
     issue = {"candidate_id": candidate, "programme": "EII-C"}
@@ -304,20 +297,16 @@ def test_certificate_answers_match_the_documented_schemas(
 
 
 def test_public_verify_answers_match_the_documented_schemas(
-    app, client, headers, eligible_candidate
+    client, api, document, eligible_candidate
 ):
-    """The contract the verification area serves (skipped until its blueprint is registered)."""
-    if not VERIFY_OPERATIONS.issubset(served_api_routes(app)):
-        pytest.skip("the verification area does not serve /api/v1/verify yet")
-
     def check(method: str, path: str, **options: Any) -> Any:
         response = client.open(PREFIX + path, method=method, **options)
-        assert_documented(method, path, response)
+        assert_documented(document, method, path, response)
         return response
 
     issue = {"candidate_id": eligible_candidate(), "programme": "EII-C"}
-    code = client.post(f"{PREFIX}/certificates", json=issue, headers=headers).get_json()["code"]
-    pdf = client.get(f"{PREFIX}/certificates/{code}/pdf", headers=headers).data
+    code = api.post("/certificates", issue).get_json()["code"]
+    pdf = api.get(f"/certificates/{code}/pdf").data
 
     found = check("GET", f"/verify/{code}").get_json()
     assert (found["code"], found["status"]) == (code, "valid")
@@ -343,7 +332,6 @@ def test_public_verify_answers_match_the_documented_schemas(
         check("POST", "/verify/pdf", data={}, content_type="multipart/form-data").status_code == 400
     )
 
-    revoke = {"reason": "Issued in error"}
-    client.post(f"{PREFIX}/certificates/{code}/revoke", json=revoke, headers=headers)
+    api.post(f"/certificates/{code}/revoke", {"reason": "Issued in error"})
     revoked = check("GET", f"/verify/{code}").get_json()
     assert (revoked["status"], revoked["revocation_reason"]) == ("revoked", "Issued in error")

@@ -1,108 +1,18 @@
-"""JSON API v1 for integrators (bearer tokens)."""
+"""JSON API v1 for integrators (bearer tokens), and its reference at ``/api/docs``.
+
+The contract is declared once, in ``contract`` (the models) and on each route
+(``@api_spec.validate``); ``document`` derives the OpenAPI document and the request
+validation from it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
-
-from certification.auth.models import User
-from certification.auth.services import user_for_api_token
-from certification.certificates.services import AlreadyIssued, RequirementsNotMet
-from certification.errors import ServiceError
-from certification.extensions import csrf
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry one
-
-# Endpoints anyone may call without a token.
-PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
-# Endpoints that check who is asking themselves: a token, or else a browser session. Only
-# GET routes belong here (the blueprint is exempt from CSRF because it ignores cookies).
-OWN_CHECK_ENDPOINTS = frozenset({"api.get_certificate_pdf"})
-# Far longer than any token we issue; anything longer is refused without hashing it.
-MAX_TOKEN_LENGTH = 200
-
-
-class Unauthenticated(ServiceError):
-    """No credentials the API accepts, or a token that is not (or no longer) valid."""
-
-    slug = "unauthorized"
-    http_status = 401
-
-    def __init__(self, message: str, challenge_error: str | None = None) -> None:
-        super().__init__(message)
-        self.challenge_error = challenge_error
-
-
-def sends_authorization() -> bool:
-    """Whether the request carries an Authorization header at all."""
-    return bool(request.headers.get("Authorization", "").strip())
-
-
-def actor_for_bearer_token() -> User:
-    """The administrator whose valid token is in ``Authorization: Bearer <token>``.
-
-    Raises :class:`Unauthenticated` when there is no bearer token or it is not valid.
-    """
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("Send an API token in the header Authorization: Bearer <token>.")
-    actor = user_for_api_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
-    if actor is None:
-        raise Unauthenticated(
-            "This API token is not valid: it is unknown, revoked, or its administrator's"
-            " account is closed.",
-            challenge_error="invalid_token",
-        )
-    return actor
-
-
-@bp.before_request
-def require_token() -> None:
-    """The one access check for this area: a valid bearer token, never a session cookie.
-
-    The token's administrator becomes ``g.actor``, the acting user every service is given.
-    """
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint in OWN_CHECK_ENDPOINTS:
-        return
-    g.actor = actor_for_bearer_token()
-
-
-@bp.errorhandler(Unauthenticated)
-def unauthorized(error: Unauthenticated) -> tuple[dict[str, object], int, dict[str, str]]:
-    challenge = 'Bearer realm="api"'
-    if error.challenge_error:
-        challenge += f', error="{error.challenge_error}"'
-    body: dict[str, object] = {"error": error.slug, "message": error.message}
-    return body, error.http_status, {"WWW-Authenticate": challenge}
-
-
-@bp.errorhandler(ServiceError)
-def refusal(error: ServiceError) -> tuple[dict[str, object], int]:
-    """A service's refusal (or the parser's) as ``{"error", "message", "fields"?}``.
-
-    Issuing adds what a client acts on: ``missing`` (the requirements still unmet) or
-    ``code`` (the certificate that already exists).
-    """
-    body: dict[str, object] = {"error": error.slug, "message": error.message}
-    if error.fields:
-        body["fields"] = error.fields
-    if isinstance(error, RequirementsNotMet):
-        body["missing"] = error.missing
-    if isinstance(error, AlreadyIssued):
-        body["code"] = error.code
-    return body, error.http_status
-
-
-@bp.after_request
-def never_cache(response: Response) -> Response:
-    # Answers carry personal data and depend on the token; no shared cache may keep them.
-    if request.endpoint not in PUBLIC_ENDPOINTS:
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-from certification.api import (  # noqa: E402  (each registers its routes on bp)
-    certificates,  # noqa: F401
+from certification.api import (
+    certificates,  # noqa: F401  (each registers its routes on bp)
+    verification,  # noqa: F401  (declares the verification area's API routes)
     views,  # noqa: F401
 )
+from certification.api.blueprint import bp
+from certification.api.reference import bp as reference_bp
+
+__all__ = ["bp", "reference_bp"]

@@ -1,24 +1,38 @@
 """The API's certificate routes: issue, read, revoke, reissue and download.
 
-Like every handler here: read the body, call one service as ``g.actor``, answer JSON. The
-request commits once on success (``certification.database``); a refusal rolls back.
+Like every handler here: take the validated body, call one service as ``g.actor``, answer
+with a model of ``contract``. The request commits once on success
+(``certification.database``); a refusal rolls back.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, current_app, g, url_for
 from flask_login import current_user
 
-from certification.api import Unauthenticated, actor_for_bearer_token, bp, sends_authorization
-from certification.api.parsing import BodyReader, json_object
-from certification.api.representations import certificate_json
+from certification.api.blueprint import (
+    Unauthenticated,
+    actor_for_bearer_token,
+    bp,
+    sends_authorization,
+)
+from certification.api.contract import (
+    AlreadyIssuedRefusal,
+    Certificate,
+    CertificateInput,
+    Refusal,
+    ReissueInput,
+    RequirementsNotMetRefusal,
+    RevocationInput,
+)
+from certification.api.document import CERTIFICATES, reads, writes
+from certification.api.representations import certificate_answer
 from certification.auth.models import User
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
-from certification.certificates.models import Certificate
+from certification.certificates import models
 from certification.certificates.services import (
     can_download,
     find_certificate,
@@ -29,57 +43,113 @@ from certification.certificates.services import (
 from certification.errors import NotFound
 from certification.web import today
 
-Answer = tuple[dict[str, Any], int, dict[str, str]]
+Created = tuple[Certificate, int, dict[str, str]]
+CREATED = "{}; its URL is in the Location header."
+# The refusals every certificate write may give; each adds its own 409 or 422, which say more.
+CERTIFICATE_REFUSALS = (400, 401, 404)
 
 
-def _json(certificate: Certificate) -> dict[str, Any]:
-    return certificate_json(certificate, today(), ZoneInfo(current_app.config["APP_TIMEZONE"]))
+def _answer(certificate: models.Certificate) -> Certificate:
+    return certificate_answer(certificate, today(), ZoneInfo(current_app.config["APP_TIMEZONE"]))
 
 
-def _created(certificate: Certificate) -> Answer:
+def _created(certificate: models.Certificate) -> Created:
     location = url_for("api.get_certificate", code=certificate.code)
-    return _json(certificate), 201, {"Location": location}
+    return _answer(certificate), 201, {"Location": location}
 
 
 @bp.post("/certificates")
-def post_certificate() -> Answer:
-    body = BodyReader(json_object())
-    candidate_id, programme_code = body.whole_number("candidate_id"), body.text("programme")
-    body.raise_if_any()
-    candidate, programme = get_candidate(candidate_id), get_programme(programme_code)
+@writes(
+    Certificate,
+    "issueCertificate",
+    CERTIFICATES,
+    description=CREATED.format("Issued"),
+    refused=CERTIFICATE_REFUSALS,
+    HTTP_409=(
+        AlreadyIssuedRefusal,
+        "already_issued: the candidate holds a current certificate for this award; `code`"
+        " names it.",
+    ),
+    HTTP_422=(RequirementsNotMetRefusal, "requirements_not_met: `missing` says what is missing."),
+)
+def post_certificate(json: CertificateInput) -> Created:
+    """Issue a programme's certificate to a candidate who meets every requirement:
+    rendered, sealed by both bodies and stored."""
+    candidate, programme = get_candidate(json.candidate_id), get_programme(json.programme)
     return _created(issue_certificate(candidate, programme, g.actor, today=today()))
 
 
 @bp.get("/certificates/<code>")
-def get_certificate(code: str) -> dict[str, Any]:
-    return _json(find_certificate(code))
+@reads(Certificate, "The certificate.", "getCertificate", CERTIFICATES)
+def get_certificate(code: str) -> Certificate:
+    """A certificate: what was printed, and its status today.
+
+    The code's case, spaces and hyphens do not matter.
+    """
+    return _answer(find_certificate(code))
 
 
 @bp.post("/certificates/<code>/revoke")
-def revoke(code: str) -> dict[str, Any]:
+@writes(
+    Certificate,
+    "revokeCertificate",
+    CERTIFICATES,
+    status=200,
+    description="Revoked.",
+    refused=CERTIFICATE_REFUSALS,
+    HTTP_422=(
+        Refusal,
+        "invalid (an empty or over-long reason), already_revoked, or superseded (revoke the"
+        " certificate that replaced it).",
+    ),
+)
+def revoke(code: str, json: RevocationInput) -> Certificate:
+    """Revoke a current certificate. The record stays; verifiers see the date and the
+    reason."""
     certificate = find_certificate(code)
-    body = BodyReader(json_object())
-    reason = body.text("reason")
-    body.raise_if_any()
-    return _json(revoke_certificate(certificate, reason, g.actor))
+    return _answer(revoke_certificate(certificate, json.reason, g.actor))
 
 
 @bp.post("/certificates/<code>/reissue")
-def reissue(code: str) -> Answer:
+@writes(
+    Certificate,
+    "reissueCertificate",
+    CERTIFICATES,
+    description=CREATED.format("The new certificate"),
+    refused=CERTIFICATE_REFUSALS,
+    HTTP_422=(
+        Refusal,
+        "invalid (an empty or over-long name), or not_current: only a certificate that is"
+        " neither revoked nor superseded is reissued.",
+    ),
+)
+def reissue(code: str, json: ReissueInput) -> Created:
+    """Replace a current certificate with a new one (new code, new PDF; same award, credits
+    and dates), e.g. to correct the name. The old one becomes superseded.
+
+    The body may be left out.
+    """
     certificate = find_certificate(code)
-    # Every field is optional, so an empty body is as good as {}.
-    body = BodyReader(json_object() if request.content_length else {})
-    full_name = body.text_or_none("full_name")
-    body.raise_if_any()
-    return _created(reissue_certificate(certificate, g.actor, full_name=full_name))
+    return _created(reissue_certificate(certificate, g.actor, full_name=json.full_name))
 
 
 @bp.get("/certificates/<code>/pdf")
+@reads(
+    None,
+    "The PDF exactly as issued (application/pdf, as an attachment); its SHA-256 is the"
+    " certificate's `pdf_sha256`.",
+    "downloadCertificatePdf",
+    CERTIFICATES,
+    security=[{"bearerAuth": []}, {"sessionCookie": []}],
+    skip_validation=True,  # it reads no body, and its answer is the stored PDF
+)
 def get_certificate_pdf(code: str) -> Response:
-    """The sealed PDF, for administrators (token or session) and the holder (session).
+    """The sealed PDF, for an administrator (token or logged-in session) or its holder
+    (logged-in session).
 
-    Anyone else who is logged in is told the certificate does not exist, as for an unknown
-    code, so that codes cannot be probed.
+    The one route that also accepts the browser session of the web pages. A token, when
+    sent, must be valid. To a logged-in person who may not download it, the certificate
+    does not exist (404), as for an unknown code, so that codes cannot be probed.
     """
     viewer = _token_or_session_user()
     certificate = find_certificate(code)

@@ -1,100 +1,112 @@
-"""What each model looks like in the API's JSON (the shapes openapi.py documents).
+"""The domain's objects as the API's answers (the models of ``contract``).
 
-Credits and marks stay ``Decimal`` here; the app's JSON provider writes them as numbers.
+Credits and marks stay ``Decimal`` in the models; their JSON is a number (``fields.Figure``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
-from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from certification.api.contract import (
+    Assessment,
+    Candidate,
+    Certificate,
+    Course,
+    Credit,
+    Programme,
+    ProgrammeProgress,
+    Progress,
+    Requirement,
+    Result,
+)
 from certification.auth.models import User
-from certification.catalogue.models import Assessment, Course, Programme
+from certification.catalogue import models as catalogue
 from certification.catalogue.services import (
     assessment_as_input,
     course_as_input,
     programme_as_input,
 )
-from certification.certificates.models import Certificate
+from certification.certificates import models as certificates
 from certification.certificates.services import public_record
 from certification.progress import ProgressReport
 from certification.records.models import AssessmentAttempt, CreditRecord
 
 
-def programme_json(programme: Programme) -> dict[str, Any]:
-    return asdict(programme_as_input(programme))
+def programme_answer(programme: catalogue.Programme) -> Programme:
+    return Programme.model_validate(asdict(programme_as_input(programme)))
 
 
-def course_json(course: Course) -> dict[str, Any]:
-    return asdict(course_as_input(course))
+def course_answer(course: catalogue.Course) -> Course:
+    return Course.model_validate(asdict(course_as_input(course)))
 
 
-def assessment_json(assessment: Assessment) -> dict[str, Any]:
-    return asdict(assessment_as_input(assessment))
+def assessment_answer(assessment: catalogue.Assessment) -> Assessment:
+    return Assessment.model_validate(asdict(assessment_as_input(assessment)))
 
 
-def candidate_json(candidate: User) -> dict[str, Any]:
-    return {
-        "id": candidate.id,
-        "email": candidate.email,
-        "full_name": candidate.full_name,
-        "country": candidate.country,
-    }
+def candidate_answer(candidate: User) -> Candidate:
+    return Candidate(
+        id=candidate.id,
+        email=candidate.email,
+        full_name=candidate.full_name,
+        country=candidate.country,
+    )
 
 
-def credit_json(record: CreditRecord) -> dict[str, Any]:
-    return {
-        "course": record.course.code,
-        "credits": record.course.credits,
-        "domain": record.course.domain,
-        "completed_on": record.completed_on.isoformat(),
-    }
+def credit_answer(record: CreditRecord) -> Credit:
+    return Credit(
+        course=record.course.code,
+        credits=record.course.credits,
+        domain=record.course.domain,
+        completed_on=record.completed_on,
+    )
 
 
-def result_json(attempt: AssessmentAttempt) -> dict[str, Any]:
-    return {
-        "assessment": attempt.assessment.code,
-        "attempt": attempt.attempt_number,
-        "score": attempt.score,
-        "passed": attempt.score >= attempt.assessment.pass_mark,
-        "taken_on": attempt.taken_on.isoformat(),
-    }
+def result_answer(attempt: AssessmentAttempt) -> Result:
+    return Result(
+        assessment=attempt.assessment.code,
+        attempt=attempt.attempt_number,
+        score=attempt.score,
+        passed=attempt.score >= attempt.assessment.pass_mark,
+        taken_on=attempt.taken_on,
+    )
 
 
-def progress_json(reports: list[ProgressReport]) -> dict[str, Any]:
-    return {
-        "programmes": [
-            {
-                "code": report.programme_code,
-                "title": report.programme_title,
-                "eligible": report.eligible,
-                "requirements": [
-                    {
-                        "description": requirement.description,
-                        "required": requirement.required,
-                        "achieved": requirement.achieved,
-                        "met": requirement.met,
-                    }
+def progress_answer(reports: list[ProgressReport]) -> Progress:
+    return Progress(
+        programmes=[
+            ProgrammeProgress(
+                code=report.programme_code,
+                title=report.programme_title,
+                eligible=report.eligible,
+                requirements=[
+                    Requirement(
+                        description=requirement.description,
+                        required=requirement.required,
+                        achieved=requirement.achieved,
+                        met=requirement.met,
+                    )
                     for requirement in report.requirements
                 ],
-                "missing": report.missing,
-            }
+                missing=report.missing,
+            )
             for report in reports
         ]
-    }
+    )
 
 
-def certificate_json(certificate: Certificate, today: dt.date, zone: ZoneInfo) -> dict[str, Any]:
+def certificate_answer(
+    certificate: certificates.Certificate, today: dt.date, zone: ZoneInfo
+) -> Certificate:
     """What was printed, and what became of it: the public record (its status ``today``, a
     revocation's date in the programme's calendar ``zone`` and reason, the code that
     superseded it), with what only administrators see besides."""
-    return {
-        **public_record(certificate, certificate.status_on(today), zone),
-        "credits_by_domain": {
-            domain: Decimal(value) for domain, value in certificate.credits_by_domain.items()
-        },
-        "verify_url": certificate.verify_url,
-    }
+    return Certificate.model_validate(
+        {
+            **public_record(certificate, certificate.status_on(today), zone),
+            "credits_by_domain": certificate.credits_by_domain,
+            "verify_url": certificate.verify_url,
+        }
+    )

@@ -1,5 +1,9 @@
-"""The API's routes: read the body, call one service as ``g.actor``, answer JSON.
+"""The API's catalogue, candidate and record routes: take the validated body, call one
+service as ``g.actor``, answer with a model of ``contract``.
 
+Each route declares its body (the model its ``json`` parameter names) and its answers once
+(``@reads``, ``@writes``): spectree validates the body against the model before the handler
+runs (a misfit is a ``malformed`` refusal) and writes the route into the OpenAPI document.
 No handler commits: the request commits once when the answer is a success
 (``certification.database``), and a refusal rolls everything back.
 """
@@ -12,33 +16,53 @@ from typing import Any
 
 from flask import Response, current_app, g, request, url_for
 
-from certification.api import bp
-from certification.api.openapi import DOCUMENT
-from certification.api.parsing import BodyReader, json_object
+from certification.api.blueprint import bp
+from certification.api.contract import (
+    Answer,
+    Assessment,
+    AssessmentInput,
+    Candidate,
+    CandidateInput,
+    Course,
+    CourseInput,
+    Credit,
+    CreditInput,
+    IdempotencyKeyHeader,
+    Programme,
+    ProgrammeInput,
+    Progress,
+    Result,
+    ResultInput,
+)
+from certification.api.document import (
+    CANDIDATES,
+    CATALOGUE,
+    DOCUMENT,
+    answers,
+    api_spec,
+    reads,
+    writes,
+)
 from certification.api.representations import (
-    assessment_json,
-    candidate_json,
-    course_json,
-    credit_json,
-    programme_json,
-    progress_json,
-    result_json,
+    assessment_answer,
+    candidate_answer,
+    course_answer,
+    credit_answer,
+    programme_answer,
+    progress_answer,
+    result_answer,
 )
 from certification.auth.services import create_candidate, get_candidate
-from certification.catalogue.services import (
-    AssessmentInput,
-    CourseInput,
-    ProgrammeInput,
-    create_assessment,
-    create_course,
-    create_programme,
-)
+from certification.catalogue import services as catalogue
 from certification.certificates.services import candidate_progress
 from certification.idempotency import StoredAnswer, claim_key, remember_answer, request_fingerprint
 from certification.records.services import record_credit, record_result
 from certification.web import today
 
-Created = tuple[dict[str, Any], int]
+Created = tuple[Answer, int]
+CREATED_AT_LOCATION = "Created; its URL is in the Location header."
+# Recording for a candidate may also find no such candidate.
+RECORD_REFUSALS = (400, 401, 404, 409, 422)
 
 
 def idempotent(view: Callable[..., Created]) -> Callable[..., Created | Response]:
@@ -59,104 +83,88 @@ def idempotent(view: Callable[..., Created]) -> Callable[..., Created | Response
             replay.headers["Idempotent-Replayed"] = "true"
             return replay
         body, status = view(*args, **kwargs)
-        remember_answer(claim, status, current_app.json.dumps(body))
+        remember_answer(claim, status, body.model_dump_json())
         return body, status
 
     return answer
 
 
 @bp.get("/openapi.json")
+@api_spec.validate(
+    resp=answers(200, None, "The OpenAPI 3.1 document."),
+    security={},
+    operation_id="openapi",
+    tags=[DOCUMENT],
+)
 def openapi() -> dict[str, Any]:
-    """The OpenAPI 3.1 description of this API (public)."""
-    return DOCUMENT
+    """This document (no token needed)."""
+    return api_spec.spec
 
 
 @bp.post("/programmes")
-def post_programme() -> Created:
-    body = BodyReader(json_object())
-    data = ProgrammeInput(
-        code=body.text("code"),
-        title=body.text("title"),
-        level=body.text("level"),
-        eqf_level=body.whole_number_or_none("eqf_level"),
-        min_total_credits=body.number("min_total_credits"),
-        domain_minimums=body.number_map("domain_minimums"),
-        required_assessments=body.text_list("required_assessments"),
-        prerequisite=body.text_or_none("prerequisite", required=True),
-        validity_months=body.whole_number_or_none("validity_months", required=True),
-        credit_window_months=body.whole_number_or_none("credit_window_months"),
-    )
-    body.raise_if_any()
-    return programme_json(create_programme(data, actor=g.actor, today=today())), 201
+@writes(Programme, "createProgramme", CATALOGUE)
+def post_programme(json: ProgrammeInput) -> Created:
+    """Create a programme (an award) with its requirements."""
+    data = catalogue.ProgrammeInput(**dict(json))
+    return programme_answer(catalogue.create_programme(data, actor=g.actor, today=today())), 201
 
 
 @bp.post("/courses")
-def post_course() -> Created:
-    body = BodyReader(json_object())
-    data = CourseInput(
-        code=body.text("code"),
-        title=body.text("title"),
-        credits=body.number("credits"),
-        domain=body.text("domain"),
-        provider=body.text("provider"),
-    )
-    body.raise_if_any()
-    return course_json(create_course(data, actor=g.actor)), 201
+@writes(Course, "createCourse", CATALOGUE)
+def post_course(json: CourseInput) -> Created:
+    """Create a course that earns ECTS credits in one domain."""
+    data = catalogue.CourseInput(**dict(json))
+    return course_answer(catalogue.create_course(data, actor=g.actor)), 201
 
 
 @bp.post("/assessments")
-def post_assessment() -> Created:
-    body = BodyReader(json_object())
-    data = AssessmentInput(
-        code=body.text("code"),
-        title=body.text("title"),
-        pass_mark=body.number("pass_mark"),
-        max_score=body.number("max_score"),
-        max_attempts=body.whole_number("max_attempts"),
-    )
-    body.raise_if_any()
-    return assessment_json(create_assessment(data, actor=g.actor)), 201
+@writes(Assessment, "createAssessment", CATALOGUE)
+def post_assessment(json: AssessmentInput) -> Created:
+    """Create an assessment with a pass mark and a limit on attempts."""
+    data = catalogue.AssessmentInput(**dict(json))
+    return assessment_answer(catalogue.create_assessment(data, actor=g.actor)), 201
 
 
 @bp.post("/candidates")
-def post_candidate() -> tuple[dict[str, Any], int, dict[str, str]]:
-    body = BodyReader(json_object())
-    email, full_name = body.text("email"), body.text("full_name")
-    country = body.text_or_none("country")
-    body.raise_if_any()
-    candidate = create_candidate(email, full_name, country, actor=g.actor)
+@writes(Candidate, "createCandidate", CANDIDATES, description=CREATED_AT_LOCATION)
+def post_candidate(json: CandidateInput) -> tuple[Candidate, int, dict[str, str]]:
+    """Register a candidate. Names are stored in Unicode NFC."""
+    candidate = create_candidate(json.email, json.full_name, json.country, actor=g.actor)
     location = url_for("api.get_candidate_by_id", candidate_id=candidate.id)
-    return candidate_json(candidate), 201, {"Location": location}
+    return candidate_answer(candidate), 201, {"Location": location}
 
 
 @bp.get("/candidates/<int:candidate_id>")
-def get_candidate_by_id(candidate_id: int) -> dict[str, Any]:
-    return candidate_json(get_candidate(candidate_id))
+@reads(Candidate, "The candidate.", "getCandidate", CANDIDATES)
+def get_candidate_by_id(candidate_id: int) -> Candidate:
+    """A candidate."""
+    return candidate_answer(get_candidate(candidate_id))
 
 
 @bp.post("/candidates/<int:candidate_id>/credits")
+@writes(Credit, "recordCredit", CANDIDATES, refused=RECORD_REFUSALS, headers=IdempotencyKeyHeader)
 @idempotent
-def post_credit(candidate_id: int) -> Created:
+def post_credit(candidate_id: int, json: CreditInput) -> Created:
+    """Record a completed course. A course counts once per candidate."""
     candidate = get_candidate(candidate_id)
-    body = BodyReader(json_object())
-    course, completed_on = body.text("course"), body.date("completed_on")
-    body.raise_if_any()
-    record = record_credit(candidate, course, completed_on, actor=g.actor, today=today())
-    return credit_json(record), 201
+    record = record_credit(candidate, json.course, json.completed_on, actor=g.actor, today=today())
+    return credit_answer(record), 201
 
 
 @bp.post("/candidates/<int:candidate_id>/results")
+@writes(Result, "recordResult", CANDIDATES, refused=RECORD_REFUSALS, headers=IdempotencyKeyHeader)
 @idempotent
-def post_result(candidate_id: int) -> Created:
+def post_result(candidate_id: int, json: ResultInput) -> Created:
+    """Record one attempt at an assessment; refused (attempts_exhausted) beyond the limit."""
     candidate = get_candidate(candidate_id)
-    body = BodyReader(json_object())
-    assessment, score = body.text("assessment"), body.number("score")
-    taken_on = body.date("taken_on")
-    body.raise_if_any()
-    attempt = record_result(candidate, assessment, score, taken_on, actor=g.actor, today=today())
-    return result_json(attempt), 201
+    attempt = record_result(
+        candidate, json.assessment, json.score, json.taken_on, actor=g.actor, today=today()
+    )
+    return result_answer(attempt), 201
 
 
 @bp.get("/candidates/<int:candidate_id>/progress")
-def get_progress(candidate_id: int) -> dict[str, Any]:
-    return progress_json(candidate_progress(get_candidate(candidate_id), today()))
+@reads(Progress, "What each programme requires and what is missing.", "getProgress", CANDIDATES)
+def get_progress(candidate_id: int) -> Progress:
+    """The candidate's progress towards every programme, as of today."""
+    return progress_answer(candidate_progress(get_candidate(candidate_id), today()))

@@ -1,0 +1,295 @@
+"""What API v1 reads and answers, declared once as typed models.
+
+The OpenAPI document, the request validation and the refusals' messages are all derived from
+these (``certification.api.document``). A request model decides only the shape of a body;
+the rules its values must meet (a code of up to 20 characters, credits in halves, a date not
+in the future) belong to the services the admin pages share, and are told here in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+from spectree.model_adapter.pydantic_adapter import BaseFile
+
+from certification.api.fields import Figure, IsoDate, Number, Text, WholeNumber
+from certification.certificates.models import CertificateStatus
+
+CODE = "1 to 20 letters, digits, dots, hyphens or underscores; stored upper-case."
+NAME = "1 to 200 characters."
+PAST_DATE = "Not in the future."
+NUMBER = 'A JSON number or a numeric string ("2.5"), read exactly, never as a float.'
+Level = Literal["certificate", "diploma"]
+
+
+class Request(BaseModel):
+    """A request body: unknown fields are ignored, never assigned."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Answer(BaseModel):
+    """An answer's body, built from the domain's objects by ``representations``."""
+
+
+# ---------------------------------------------------------------- refusals
+
+
+class Refusal(Answer):
+    """Every refusal: ``{"error": slug, "message": sentence, "fields"?: {field: message}}``."""
+
+    error: str = Field(
+        description="A stable slug: malformed, unauthorized, not_found, duplicate, invalid,"
+        " attempts_exhausted, rule_violated, requirements_not_met, already_issued,"
+        " already_revoked, superseded, not_current, idempotency_key_reused,"
+        " method_not_allowed, too_many_requests, ..."
+    )
+    message: str = Field(description="A sentence a person can act on.")
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="For each field at fault, what is wrong with it (left out when none is).",
+    )
+
+
+class RequirementsNotMetRefusal(Refusal):
+    """Issuing refused: the candidate does not meet every requirement yet."""
+
+    missing: list[str] = Field(
+        description="What is still missing, in words (as in the progress report)."
+    )
+
+
+class AlreadyIssuedRefusal(Refusal):
+    """Issuing refused: the candidate holds a current certificate for this award."""
+
+    code: str = Field(description="The current certificate's code.")
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+class ProgrammeInput(Request):
+    code: Text = Field(description=CODE)
+    title: Text = Field(description=NAME)
+    level: Text = Field(description="certificate or diploma.")
+    eqf_level: WholeNumber | None = Field(None, description="1 to 8, or null.")
+    min_total_credits: Number = Field(description=NUMBER)
+    domain_minimums: dict[Text, Number] = Field(
+        description='Minimum ECTS credits per domain, e.g. {"AI & Data Science": 5}.'
+    )
+    required_assessments: list[Text] = Field(description="Codes of assessments to pass.")
+    prerequisite: Text | None = Field(
+        description="The code of a programme to hold first; send null for none."
+    )
+    validity_months: WholeNumber | None = Field(
+        description="1 to 600; send null for a certificate that does not expire."
+    )
+    credit_window_months: WholeNumber | None = Field(
+        None, description="1 to 600: only credits this recent count. Null: all count."
+    )
+
+
+class Programme(Answer):
+    code: str
+    title: str
+    level: Level
+    eqf_level: int | None
+    min_total_credits: Figure
+    domain_minimums: dict[str, Figure]
+    required_assessments: list[str]
+    prerequisite: str | None
+    validity_months: int | None
+    credit_window_months: int | None
+
+
+class CourseInput(Request):
+    code: Text = Field(description=CODE)
+    title: Text = Field(description=NAME)
+    credits: Number = Field(description="ECTS credits, a multiple of 0.5. " + NUMBER)
+    domain: Text = Field(description="1 to 100 characters.")
+    provider: Text = Field(description=NAME)
+
+
+class Course(Answer):
+    code: str
+    title: str
+    credits: Figure
+    domain: str
+    provider: str
+
+
+class AssessmentInput(Request):
+    code: Text = Field(description=CODE)
+    title: Text = Field(description=NAME)
+    pass_mark: Number = Field(description=NUMBER)
+    max_score: Number = Field(description=NUMBER)
+    max_attempts: WholeNumber = Field(description="1 to 20.")
+
+
+class Assessment(Answer):
+    code: str
+    title: str
+    pass_mark: Figure
+    max_score: Figure
+    max_attempts: int
+
+
+# ---------------------------------------------------------------- candidates and records
+
+
+class CandidateInput(Request):
+    email: Text = Field(description="At most 254 characters; stored in lower case.")
+    full_name: Text = Field(description=NAME + " Stored in Unicode NFC.")
+    country: Text | None = Field(None, description="ISO 3166 alpha-2, e.g. PL, or null.")
+
+
+class Candidate(Answer):
+    id: int
+    email: str
+    full_name: str = Field(description="Unicode NFC.")
+    country: str | None
+
+
+class CreditInput(Request):
+    course: Text = Field(description="The code of a course in the catalogue.")
+    completed_on: IsoDate = Field(description=PAST_DATE)
+
+
+class Credit(Answer):
+    course: str
+    credits: Figure
+    domain: str
+    completed_on: dt.date
+
+
+class ResultInput(Request):
+    assessment: Text = Field(description="The code of an assessment in the catalogue.")
+    score: Number = Field(description="At most the assessment's max_score. " + NUMBER)
+    taken_on: IsoDate = Field(description=PAST_DATE)
+
+
+class Result(Answer):
+    assessment: str
+    attempt: int = Field(description="1 for the first attempt, and so on.")
+    score: Figure
+    passed: bool
+    taken_on: dt.date
+
+
+class IdempotencyKeyHeader(Request):
+    idempotency_key: str | SkipJsonSchema[None] = Field(
+        None,
+        alias="Idempotency-Key",
+        description="Any unique string per intended write (1 to 255 visible ASCII"
+        " characters), e.g. a UUID. A retry with the same key and the same body gets the"
+        " first answer again (header Idempotent-Replayed: true) and records nothing; the"
+        " same key with a different body is refused (422 idempotency_key_reused). Keys are"
+        " kept for 30 days.",
+    )
+
+
+class Requirement(Answer):
+    description: str
+    required: Figure | str = Field(
+        description="Credits or a pass mark; for a prerequisite, the programme code."
+    )
+    achieved: Figure | str | None = Field(
+        description="Credits or the best score; for a prerequisite its code once met. Null"
+        " while nothing counts (no attempt, prerequisite not met)."
+    )
+    met: bool
+
+
+class ProgrammeProgress(Answer):
+    code: str
+    title: str
+    eligible: bool
+    requirements: list[Requirement]
+    missing: list[str] = Field(description="What is still missing, in words; empty when eligible.")
+
+
+class Progress(Answer):
+    programmes: list[ProgrammeProgress] = Field(
+        description="One entry for every programme in the catalogue. A valid certificate the"
+        " candidate holds meets a prerequisite on that award."
+    )
+
+
+# ---------------------------------------------------------------- certificates
+
+
+class CertificateInput(Request):
+    candidate_id: WholeNumber
+    programme: Text = Field(description="The code of the programme (the award).")
+
+
+class RevocationInput(Request):
+    reason: Text = Field(
+        description="Why, in one line of up to 500 characters; shown to anyone who verifies"
+        " the certificate."
+    )
+
+
+class ReissueInput(Request):
+    full_name: Text | None = Field(
+        None,
+        description="The corrected name to print; it also becomes the candidate's name. Left"
+        " out or null: the name stays as printed.",
+    )
+
+
+class Issuer(Answer):
+    name: str
+    short_name: str
+
+
+class Verification(Answer):
+    """What anyone may learn of a certificate: the printed snapshot and what became of it."""
+
+    code: str = Field(description="e.g. EIC-7KQ2-M9XD-4TRA-C1WZ-8")
+    status: CertificateStatus
+    holder_name: str = Field(description="As printed.")
+    award: str = Field(description="The programme's title as printed.")
+    level: Level
+    eqf_level: int | None
+    credits: Figure = Field(description="The ECTS credits that counted.")
+    issued_on: dt.date
+    expires_on: dt.date | None
+    issuers: list[Issuer]
+    pdf_sha256: str = Field(
+        pattern="^[0-9a-f]{64}$", description="SHA-256 of the sealed PDF, in hex."
+    )
+    revoked_on: dt.date | None
+    revocation_reason: str | None
+    superseded_by: str | None = Field(
+        description="The code of the certificate that replaced this one."
+    )
+
+
+class Certificate(Verification):
+    """A certificate as its administrators see it: the public record, and more."""
+
+    credits_by_domain: dict[str, Figure]
+    verify_url: str = Field(description="Printed on it and in its QR code.")
+
+
+class PdfUpload(Request):
+    file: BaseFile = Field(description="The certificate PDF, at most 5 MB.")
+
+
+class Seal(Answer):
+    signer: str
+    valid: bool
+
+
+class PdfVerification(Answer):
+    authentic: bool = Field(
+        description="The file is a certificate issued here, unchanged, with both bodies'"
+        " seals intact and trusted. Says nothing about its status: see `status`."
+    )
+    code: str | None = Field(description="The certificate the file is, if it is one issued here.")
+    status: CertificateStatus | None
+    signatures: list[Seal] = Field(description="Each digital seal found in the file.")
