@@ -7,8 +7,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from certification.admin import bp
+from certification.admin.paging import paginate
 from certification.errors import ServiceError
-from certification.extensions import db
 from certification.mail.models import EmailStatus
 from certification.mail.services import get_email, outbox_counts, outbox_query, retry
 
@@ -25,11 +25,7 @@ def _status_filter(value: str | None) -> EmailStatus | None:
 @bp.route("/emails")
 def emails() -> str:
     status = _status_filter(request.args.get("status"))
-    page = db.paginate(
-        outbox_query(status),
-        page=request.args.get("page", 1, type=int),
-        per_page=EMAILS_PER_PAGE,
-    )
+    page = paginate(outbox_query(status), EMAILS_PER_PAGE)
     return render_template(
         "admin/emails.html",
         page=page,

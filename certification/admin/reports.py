@@ -20,6 +20,7 @@ from wtforms.validators import Optional
 
 from certification.admin import bp
 from certification.admin.forms import DayField, country_name
+from certification.admin.paging import paginate
 from certification.catalogue import services as catalogue
 from certification.certificates import exports
 from certification.certificates.models import Certificate, CertificateStatus
@@ -194,11 +195,7 @@ def _exports_page(form: CertificateFilterForm, status: int = 200) -> tuple[str, 
                 .join(ids, ids.c.id == Certificate.id)
                 .order_by(Certificate.issued_on, Certificate.code)
             )
-            page = db.paginate(
-                statement,
-                page=request.args.get("page", 1, type=int),
-                per_page=CERTIFICATES_PER_PAGE,
-            )
+            page = paginate(statement, CERTIFICATES_PER_PAGE)
     return render_template(
         "admin/exports.html",
         form=form,

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -40,6 +42,7 @@ from certification.admin.forms import (
     RevokeForm,
     country_name,
 )
+from certification.admin.paging import paginate
 from certification.audit import audit_actions, audit_actor_emails, audit_events_query
 from certification.auth.models import User
 from certification.auth.services import (
@@ -50,13 +53,12 @@ from certification.auth.services import (
 )
 from certification.auth.sessions import fresh_login_required
 from certification.catalogue import services as catalogue
-from certification.catalogue.models import Course, Programme
+from certification.catalogue.models import Assessment, Course, Programme
 from certification.certificates import services as certificates
 from certification.certificates.branding import update_partner_body
 from certification.certificates.models import Certificate
 from certification.certificates.pdf import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
-from certification.extensions import db
 from certification.mail.services import queue_invitation
 from certification.progress import format_decimal
 from certification.records import services as records
@@ -64,6 +66,7 @@ from certification.types import MAX_ID
 from certification.web import today
 
 Page = Response | str | tuple[str, int]
+Saved = TypeVar("Saved")
 
 CANDIDATES_PER_PAGE = 50
 AUDIT_EVENTS_PER_PAGE = 50
@@ -126,6 +129,85 @@ def _form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int
     return render_template(template, form=form, **context), status
 
 
+def _done(message: str, endpoint: str, **values: Any) -> Response:
+    """Say what was saved, then go on to ``endpoint`` (303: the next page is a GET)."""
+    flash(message, "success")
+    return _see_other(endpoint, **values)
+
+
+def _submit(
+    form: FlaskForm, save: Callable[[], Saved], done: Callable[[Saved], Response]
+) -> Response | None:
+    """On a valid submission call ``save`` (the one service call), then ``done`` with its
+    answer. None when the form is to be shown again: not sent, not valid, or refused, and
+    then the refusal's messages are on it."""
+    if form.validate_on_submit():
+        try:
+            saved = save()
+        except ServiceError as refusal:
+            _show_refusal(form, refusal)
+        else:
+            return done(saved)
+    return None
+
+
+def _form_view(
+    form: FlaskForm,
+    save: Callable[[], Saved],
+    done: Callable[[Saved], Response],
+    template: str,
+    **context: Any,
+) -> Page:
+    """A create or edit page: where ``done`` goes once saved, else the form in ``template``."""
+    return _submit(form, save, done) or _form_page(template, form, **context)
+
+
+CatalogueItem = TypeVar("CatalogueItem", Programme, Course, Assessment)
+
+
+def _catalogue_form(
+    kind: str,
+    form: FlaskForm,
+    save: Callable[[Any, User], CatalogueItem],
+    item: CatalogueItem | None = None,
+    **context: Any,
+) -> Page:
+    """The new or edit page of a programme, course or assessment (``kind``).
+
+    ``save`` is the catalogue service that creates or updates one from the form's values;
+    once it has, the list of its kind, with a word of what was done.
+    """
+    return _form_view(
+        form,
+        lambda: save(form.to_input(), _actor()),
+        lambda saved: _done(
+            f"{kind.capitalize()} {saved.code} is {'created' if item is None else 'saved'}.",
+            f"admin.{kind}s",
+        ),
+        f"admin/{kind}_form.html",
+        **{kind: item},
+        **context,
+    )
+
+
+def _catalogue_delete(
+    kind: str,
+    item: CatalogueItem,
+    delete: Callable[[CatalogueItem, User], None],
+    form: FlaskForm,
+    **context: Any,
+) -> Page:
+    """Delete a programme, course or assessment (``kind``), then back to the list of its
+    kind; refused, its form again with the reason."""
+    message = f"{kind.capitalize()} {item.code} is deleted."  # worded before it is gone
+    try:
+        delete(item, _actor())
+    except ServiceError as refusal:
+        flash(refusal.message, "error")
+        return render_template(f"admin/{kind}_form.html", form=form, **{kind: item}, **context), 422
+    return _done(message, f"admin.{kind}s")
+
+
 # ---------------------------------------------------------------- candidates
 
 
@@ -184,18 +266,21 @@ def _send_invitation(candidate: User, token: str) -> None:
 @bp.route("/candidates/new", methods=["GET", "POST"])
 def candidate_new() -> Page:
     form = CandidateForm()
-    if form.validate_on_submit():
-        try:
-            candidate = create_candidate(**form.values(), actor=_actor())
-            token = create_password_setup_link(candidate, _actor(), valid_for=_link_lifetime())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            _hand_over_link(candidate, token)
-            flash(f"{candidate.full_name} is registered.", "success")
-            _send_invitation(candidate, token)
-            return _see_other("admin.candidate", candidate_id=candidate.id)
-    return _form_page("admin/candidate_form.html", form, candidate=None)
+
+    def register() -> tuple[User, str]:
+        candidate = create_candidate(**form.values(), actor=_actor())
+        return candidate, create_password_setup_link(
+            candidate, _actor(), valid_for=_link_lifetime()
+        )
+
+    def registered(saved: tuple[User, str]) -> Response:
+        candidate, token = saved
+        _hand_over_link(candidate, token)
+        flash(f"{candidate.full_name} is registered.", "success")
+        _send_invitation(candidate, token)
+        return _see_other("admin.candidate", candidate_id=candidate.id)
+
+    return _form_view(form, register, registered, "admin/candidate_form.html", candidate=None)
 
 
 @bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
@@ -203,15 +288,15 @@ def candidate_new() -> Page:
 def candidate_edit(candidate_id: int) -> Page:
     candidate = get_candidate(candidate_id)
     form = CandidateForm(obj=candidate)
-    if form.validate_on_submit():
-        try:
-            update_candidate(candidate, **form.values(), actor=_actor())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash("The candidate's details are saved.", "success")
-            return _see_other("admin.candidate", candidate_id=candidate.id)
-    return _form_page("admin/candidate_form.html", form, candidate=candidate)
+    return _form_view(
+        form,
+        lambda: update_candidate(candidate, **form.values(), actor=_actor()),
+        lambda _: _done(
+            "The candidate's details are saved.", "admin.candidate", candidate_id=candidate.id
+        ),
+        "admin/candidate_form.html",
+        candidate=candidate,
+    )
 
 
 def _candidate_page(
@@ -273,55 +358,48 @@ def candidate(candidate_id: int) -> Page:
     return _candidate_page(candidate, new_link=new_link)
 
 
+def _recorded(candidate: User, what: str) -> Response:
+    """Say what was recorded for ``candidate``, then back to their page."""
+    return _done(
+        f"Recorded {what} for {candidate.full_name}.", "admin.candidate", candidate_id=candidate.id
+    )
+
+
 @bp.route("/candidates/<int:candidate_id>/credits", methods=["POST"])
 def candidate_credits(candidate_id: int) -> Page:
     candidate = get_candidate(candidate_id)
     form = CreditForm(courses=catalogue.list_courses())
-    if form.validate_on_submit():
-        try:
-            record = records.record_credit(
-                candidate,
-                form.course.data,
-                form.completed_on.data,
-                actor=_actor(),
-                today=today(),
-            )
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(
-                f"Recorded {record.course.code} ({format_decimal(record.course.credits)} ECTS)"
-                f" for {candidate.full_name}.",
-                "success",
-            )
-            return _see_other("admin.candidate", candidate_id=candidate.id)
-    return _candidate_page(candidate, credit_form=form, status=422)
+    return _submit(
+        form,
+        lambda: records.record_credit(
+            candidate, form.course.data, form.completed_on.data, actor=_actor(), today=today()
+        ),
+        lambda record: _recorded(
+            candidate, f"{record.course.code} ({format_decimal(record.course.credits)} ECTS)"
+        ),
+    ) or _candidate_page(candidate, credit_form=form, status=422)
 
 
 @bp.route("/candidates/<int:candidate_id>/results", methods=["POST"])
 def candidate_results(candidate_id: int) -> Page:
     candidate = get_candidate(candidate_id)
     form = ResultForm(assessments=catalogue.list_assessments())
-    if form.validate_on_submit():
-        try:
-            attempt = records.record_result(
-                candidate,
-                form.assessment.data,
-                form.score.number(),
-                form.taken_on.data,
-                actor=_actor(),
-                today=today(),
-            )
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(
-                f"Recorded attempt {attempt.attempt_number} at {attempt.assessment.code}"
-                f" (score {format_decimal(attempt.score)}) for {candidate.full_name}.",
-                "success",
-            )
-            return _see_other("admin.candidate", candidate_id=candidate.id)
-    return _candidate_page(candidate, result_form=form, status=422)
+    return _submit(
+        form,
+        lambda: records.record_result(
+            candidate,
+            form.assessment.data,
+            form.score.number(),
+            form.taken_on.data,
+            actor=_actor(),
+            today=today(),
+        ),
+        lambda attempt: _recorded(
+            candidate,
+            f"attempt {attempt.attempt_number} at {attempt.assessment.code}"
+            f" (score {format_decimal(attempt.score)})",
+        ),
+    ) or _candidate_page(candidate, result_form=form, status=422)
 
 
 @bp.route(
@@ -406,51 +484,57 @@ def certificate_pdf(code: str) -> Response:
     return _pdf_download(certificates.find_certificate(code))
 
 
-def _refused_past_certificate(certificate: Certificate, form: FlaskForm) -> None:
-    """A revoked or superseded certificate has no forms on the page: say why up top."""
+def _certificate_refused(
+    certificate: Certificate,
+    *,
+    revoke_form: RevokeForm | None = None,
+    reissue_form: ReissueForm | None = None,
+) -> tuple[str, int]:
+    """The candidate's page again with the refused form. A revoked or superseded
+    certificate has no forms on the page: then say why up top."""
+    form = revoke_form or reissue_form
+    assert form is not None  # noqa: S101 - each caller passes the form it refused
     if not certificate.is_current:
         flash(
             " ".join(form.form_errors)
             or f"Certificate {certificate.code} was revoked or superseded already.",
             "error",
         )
+    return _candidate_page(
+        certificate.candidate, revoke_form=revoke_form, reissue_form=reissue_form, status=422
+    )
 
 
 @bp.route("/certificates/<code>/revoke", methods=["POST"])
 def certificate_revoke(code: str) -> Page:
     certificate = certificates.find_certificate(code)
     form = RevokeForm(code=certificate.code)
-    if form.validate_on_submit():
-        try:
-            certificates.revoke_certificate(certificate, form.reason.data, _actor())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(f"Certificate {certificate.code} is revoked.", "success")
-            return _see_other("admin.candidate", candidate_id=certificate.candidate_id)
-    _refused_past_certificate(certificate, form)
-    return _candidate_page(certificate.candidate, revoke_form=form, status=422)
+    return _submit(
+        form,
+        lambda: certificates.revoke_certificate(certificate, form.reason.data, _actor()),
+        lambda _: _done(
+            f"Certificate {certificate.code} is revoked.",
+            "admin.candidate",
+            candidate_id=certificate.candidate_id,
+        ),
+    ) or _certificate_refused(certificate, revoke_form=form)
 
 
 @bp.route("/certificates/<code>/reissue", methods=["POST"])
 def certificate_reissue(code: str) -> Page:
     certificate = certificates.find_certificate(code)
     form = ReissueForm(code=certificate.code)
-    if form.validate_on_submit():
-        try:
-            replacement = certificates.reissue_certificate(
-                certificate, _actor(), full_name=form.full_name.data
-            )
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(
-                f"Reissued as {replacement.code}; {certificate.code} is superseded by it.",
-                "success",
-            )
-            return _see_other("admin.candidate", candidate_id=certificate.candidate_id)
-    _refused_past_certificate(certificate, form)
-    return _candidate_page(certificate.candidate, reissue_form=form, status=422)
+    return _submit(
+        form,
+        lambda: certificates.reissue_certificate(
+            certificate, _actor(), full_name=form.full_name.data
+        ),
+        lambda replacement: _done(
+            f"Reissued as {replacement.code}; {certificate.code} is superseded by it.",
+            "admin.candidate",
+            candidate_id=certificate.candidate_id,
+        ),
+    ) or _certificate_refused(certificate, reissue_form=form)
 
 
 def _eligible_page(programme: Programme, status: int = 200) -> tuple[str, int]:
@@ -497,9 +581,7 @@ def audit() -> Page:
     statement = audit_events_query(
         action=filters["action"], actor_email=filters["actor"], object_id=filters["object"]
     )
-    page = db.paginate(
-        statement, page=request.args.get("page", 1, type=int), per_page=AUDIT_EVENTS_PER_PAGE
-    )
+    page = paginate(statement, AUDIT_EVENTS_PER_PAGE)
     return render_template(
         "admin/audit.html",
         form=form,
@@ -531,18 +613,14 @@ def branding() -> Page:
     if body is None:
         abort(400)
     form = forms[body.short_name] = PartnerBodyForm(obj=body, prefix=body.short_name.lower())
-    if form.validate_on_submit():
-        try:
-            update_partner_body(body, form.to_input(), _actor())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(
-                f"{body.short_name} is saved. Certificates issued from now on carry it.",
-                "success",
-            )
-            return _see_other("admin.branding")
-    return _branding_page(forms, status=422)
+    return _submit(
+        form,
+        lambda: update_partner_body(body, form.to_input(), _actor()),
+        lambda _: _done(
+            f"{body.short_name} is saved. Certificates issued from now on carry it.",
+            "admin.branding",
+        ),
+    ) or _branding_page(forms, status=422)
 
 
 @bp.route("/branding/<filename>")
@@ -573,31 +651,16 @@ def _programme_form(current: str | None = None, **kwargs: Any) -> ProgrammeForm:
 
 @bp.route("/programmes/new", methods=["GET", "POST"])
 def programme_new() -> Page:
-    form = _programme_form()
-    if form.validate_on_submit():
-        try:
-            programme = catalogue.create_programme(form.to_input(), _actor(), today=today())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(f"Programme {programme.code} is created.", "success")
-            return _see_other("admin.programmes")
-    return _form_page("admin/programme_form.html", form, programme=None)
+    create = partial(catalogue.create_programme, today=today())
+    return _catalogue_form("programme", _programme_form(), create)
 
 
 @bp.route("/programmes/<code>/edit", methods=["GET", "POST"])
 def programme_edit(code: str) -> Page:
     programme = catalogue.get_programme(code)
     form = _programme_form(programme.code, data=ProgrammeForm.data_of(programme))
-    if form.validate_on_submit():
-        try:
-            catalogue.update_programme(programme, form.to_input(), _actor(), today=today())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(f"Programme {programme.code} is saved.", "success")
-            return _see_other("admin.programmes")
-    return _form_page("admin/programme_form.html", form, programme=programme)
+    update = partial(catalogue.update_programme, programme, today=today())
+    return _catalogue_form("programme", form, update, programme)
 
 
 # ---------------------------------------------------------------- courses
@@ -608,57 +671,26 @@ def courses() -> Page:
     return render_template("admin/courses.html", courses=catalogue.list_courses())
 
 
-def _course_form_page(form: CourseForm, course: Course | None = None) -> tuple[str, int]:
-    return _form_page(
-        "admin/course_form.html", form, course=course, domains=catalogue.list_domains()
-    )
-
-
 @bp.route("/courses/new", methods=["GET", "POST"])
 def course_new() -> Page:
-    form = CourseForm()
-    if form.validate_on_submit():
-        try:
-            course = catalogue.create_course(form.to_input(), _actor())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(f"Course {course.code} is created.", "success")
-            return _see_other("admin.courses")
-    return _course_form_page(form)
+    domains = catalogue.list_domains()
+    return _catalogue_form("course", CourseForm(), catalogue.create_course, domains=domains)
 
 
 @bp.route("/courses/<code>/edit", methods=["GET", "POST"])
 def course_edit(code: str) -> Page:
     course = catalogue.get_course(code)
-    form = CourseForm(obj=course)
-    if form.validate_on_submit():
-        try:
-            catalogue.update_course(course, form.to_input(), _actor())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(f"Course {course.code} is saved.", "success")
-            return _see_other("admin.courses")
-    return _course_form_page(form, course)
+    update = partial(catalogue.update_course, course)
+    domains = catalogue.list_domains()
+    return _catalogue_form("course", CourseForm(obj=course), update, course, domains=domains)
 
 
 @bp.route("/courses/<code>/delete", methods=["POST"])
 def course_delete(code: str) -> Page:
     course = catalogue.get_course(code)
-    code = course.code
-    try:
-        catalogue.delete_course(course, _actor())
-    except ServiceError as refusal:
-        flash(refusal.message, "error")
-        return render_template(
-            "admin/course_form.html",
-            form=CourseForm(formdata=None, obj=course),
-            course=course,
-            domains=catalogue.list_domains(),
-        ), 422
-    flash(f"Course {code} is deleted.", "success")
-    return _see_other("admin.courses")
+    form = CourseForm(formdata=None, obj=course)
+    domains = catalogue.list_domains()
+    return _catalogue_delete("course", course, catalogue.delete_course, form, domains=domains)
 
 
 # ---------------------------------------------------------------- assessments
@@ -671,45 +703,18 @@ def assessments() -> Page:
 
 @bp.route("/assessments/new", methods=["GET", "POST"])
 def assessment_new() -> Page:
-    form = AssessmentForm()
-    if form.validate_on_submit():
-        try:
-            assessment = catalogue.create_assessment(form.to_input(), _actor())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(f"Assessment {assessment.code} is created.", "success")
-            return _see_other("admin.assessments")
-    return _form_page("admin/assessment_form.html", form, assessment=None)
+    return _catalogue_form("assessment", AssessmentForm(), catalogue.create_assessment)
 
 
 @bp.route("/assessments/<code>/edit", methods=["GET", "POST"])
 def assessment_edit(code: str) -> Page:
     assessment = catalogue.get_assessment(code)
-    form = AssessmentForm(obj=assessment)
-    if form.validate_on_submit():
-        try:
-            catalogue.update_assessment(assessment, form.to_input(), _actor())
-        except ServiceError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(f"Assessment {assessment.code} is saved.", "success")
-            return _see_other("admin.assessments")
-    return _form_page("admin/assessment_form.html", form, assessment=assessment)
+    update = partial(catalogue.update_assessment, assessment)
+    return _catalogue_form("assessment", AssessmentForm(obj=assessment), update, assessment)
 
 
 @bp.route("/assessments/<code>/delete", methods=["POST"])
 def assessment_delete(code: str) -> Page:
     assessment = catalogue.get_assessment(code)
-    code = assessment.code
-    try:
-        catalogue.delete_assessment(assessment, _actor())
-    except ServiceError as refusal:
-        flash(refusal.message, "error")
-        return render_template(
-            "admin/assessment_form.html",
-            form=AssessmentForm(formdata=None, obj=assessment),
-            assessment=assessment,
-        ), 422
-    flash(f"Assessment {code} is deleted.", "success")
-    return _see_other("admin.assessments")
+    form = AssessmentForm(formdata=None, obj=assessment)
+    return _catalogue_delete("assessment", assessment, catalogue.delete_assessment, form)
