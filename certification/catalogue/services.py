@@ -7,7 +7,7 @@ the rules, write, flush and record an audit event. They never commit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -105,6 +105,80 @@ def _refuse_taken_code(
         raise _taken(code)
 
 
+def _count(condition: sa.ColumnElement[bool]) -> int:
+    """How many rows meet ``condition`` (credits or results recorded against an item)."""
+    return db.session.scalar(sa.select(sa.func.count()).where(condition)) or 0
+
+
+# ---------------------------------------------------------------- writing, with its audit
+
+# The function that gives an item's editable values (``course_as_input``…): what its
+# audit events record.
+AsInput = Callable[[Any], "CourseInput | AssessmentInput | ProgrammeInput"]
+
+
+def _for_audit(values: CourseInput | AssessmentInput | ProgrammeInput) -> dict[str, Any]:
+    """The values as JSON for an audit event, numbers written exactly as strings."""
+
+    def exact(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {key: exact(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [exact(item) for item in value]
+        return value
+
+    return {key: exact(value) for key, value in asdict(values).items()}
+
+
+def _insert(item: CatalogueItem, kind: str, as_input: AsInput, actor: User | None) -> CatalogueItem:
+    """Add a new programme, course or assessment (``kind``) and record that it was created."""
+    add_unique(item, _taken(item.code))
+    record_event(actor, f"{kind}.created", kind, item.code, after=_for_audit(as_input(item)))
+    return item
+
+
+def _record_update(
+    item: Programme | Course | Assessment,
+    kind: str,
+    as_input: AsInput,
+    actor: User | None,
+    before: dict[str, Any],
+) -> None:
+    """Record that a programme, course or assessment changed from ``before``."""
+    record_event(
+        actor, f"{kind}.updated", kind, item.code, before=before, after=_for_audit(as_input(item))
+    )
+
+
+def _overwrite(
+    item: Course | Assessment,
+    data: CourseInput | AssessmentInput,
+    kind: str,
+    as_input: AsInput,
+    actor: User | None,
+) -> None:
+    """Write checked values onto a course or assessment and record the change."""
+    before = _for_audit(as_input(item))
+    for key, value in vars(data).items():
+        setattr(item, key, value)
+    db.session.flush()
+    _record_update(item, kind, as_input, actor, before)
+
+
+def _cannot_delete(item: Course | Assessment, because: str) -> RuleViolation:
+    return RuleViolation(f"{item.code} cannot be deleted: {because}.", slug="in_use")
+
+
+def _remove(item: Course | Assessment, kind: str, as_input: AsInput, actor: User | None) -> None:
+    """Delete a course or assessment nothing depends on, and record what it was."""
+    before = _for_audit(as_input(item))
+    db.session.delete(item)
+    db.session.flush()
+    record_event(actor, f"{kind}.deleted", kind, before["code"], before=before)
+
+
 # ---------------------------------------------------------------- courses
 
 
@@ -120,10 +194,6 @@ class CourseInput:
 def course_as_input(course: Course) -> CourseInput:
     """A course's editable values, as a form or the API would send them."""
     return CourseInput(course.code, course.title, course.credits, course.domain, course.provider)
-
-
-def course_snapshot(course: Course) -> dict[str, Any]:
-    return _for_audit(course_as_input(course))
 
 
 def _check_course(data: CourseInput) -> CourseInput:
@@ -142,17 +212,11 @@ def _check_course(data: CourseInput) -> CourseInput:
 def create_course(data: CourseInput, actor: User | None) -> Course:
     data = _check_course(data)
     _refuse_taken_code(Course, data.code, None)
-    course = Course(**vars(data))
-    add_unique(course, _taken(data.code))
-    record_event(actor, "course.created", "course", course.code, after=course_snapshot(course))
-    return course
+    return _insert(Course(**vars(data)), "course", course_as_input, actor)
 
 
 def _count_credit_records(course: Course) -> int:
-    return (
-        db.session.scalar(sa.select(sa.func.count()).where(CreditRecord.course_id == course.id))
-        or 0
-    )
+    return _count(CreditRecord.course_id == course.id)
 
 
 def update_course(course: Course, data: CourseInput, actor: User | None) -> Course:
@@ -168,26 +232,14 @@ def update_course(course: Course, data: CourseInput, actor: User | None) -> Cour
             {"credits" if data.credits != course.credits else "domain": "Fixed once recorded."},
             slug="in_use",
         )
-    before = course_snapshot(course)
-    for key, value in vars(data).items():
-        setattr(course, key, value)
-    db.session.flush()
-    record_event(
-        actor, "course.updated", "course", course.code, before=before, after=course_snapshot(course)
-    )
+    _overwrite(course, data, "course", course_as_input, actor)
     return course
 
 
 def delete_course(course: Course, actor: User | None) -> None:
     if in_use := _count_credit_records(course):
-        raise RuleViolation(
-            f"{course.code} cannot be deleted: {in_use} candidates have credits for it.",
-            slug="in_use",
-        )
-    before = course_snapshot(course)
-    db.session.delete(course)
-    db.session.flush()
-    record_event(actor, "course.deleted", "course", before["code"], before=before)
+        raise _cannot_delete(course, f"{in_use} candidates have credits for it")
+    _remove(course, "course", course_as_input, actor)
 
 
 # ---------------------------------------------------------------- assessments
@@ -213,10 +265,6 @@ def assessment_as_input(assessment: Assessment) -> AssessmentInput:
     )
 
 
-def assessment_snapshot(assessment: Assessment) -> dict[str, Any]:
-    return _for_audit(assessment_as_input(assessment))
-
-
 def _check_assessment(data: AssessmentInput) -> AssessmentInput:
     errors = FieldErrors()
     checked = AssessmentInput(
@@ -237,16 +285,7 @@ def _check_assessment(data: AssessmentInput) -> AssessmentInput:
 def create_assessment(data: AssessmentInput, actor: User | None) -> Assessment:
     data = _check_assessment(data)
     _refuse_taken_code(Assessment, data.code, None)
-    assessment = Assessment(**vars(data))
-    add_unique(assessment, _taken(data.code))
-    record_event(
-        actor,
-        "assessment.created",
-        "assessment",
-        assessment.code,
-        after=assessment_snapshot(assessment),
-    )
-    return assessment
+    return _insert(Assessment(**vars(data)), "assessment", assessment_as_input, actor)
 
 
 def update_assessment(
@@ -279,33 +318,13 @@ def update_assessment(
                 {"max_attempts": "Below attempts already made."},
                 slug="in_use",
             )
-    before = assessment_snapshot(assessment)
-    for key, value in vars(data).items():
-        setattr(assessment, key, value)
-    db.session.flush()
-    record_event(
-        actor,
-        "assessment.updated",
-        "assessment",
-        assessment.code,
-        before=before,
-        after=assessment_snapshot(assessment),
-    )
+    _overwrite(assessment, data, "assessment", assessment_as_input, actor)
     return assessment
 
 
 def delete_assessment(assessment: Assessment, actor: User | None) -> None:
-    attempts = (
-        db.session.scalar(
-            sa.select(sa.func.count()).where(AssessmentAttempt.assessment_id == assessment.id)
-        )
-        or 0
-    )
-    if attempts:
-        raise RuleViolation(
-            f"{assessment.code} cannot be deleted: {attempts} results are recorded for it.",
-            slug="in_use",
-        )
+    if attempts := _count(AssessmentAttempt.assessment_id == assessment.id):
+        raise _cannot_delete(assessment, f"{attempts} results are recorded for it")
     requiring = list(
         db.session.scalars(
             sa.select(Programme.code)
@@ -314,14 +333,8 @@ def delete_assessment(assessment: Assessment, actor: User | None) -> None:
         )
     )
     if requiring:
-        raise RuleViolation(
-            f"{assessment.code} cannot be deleted: programme {', '.join(requiring)} requires it.",
-            slug="in_use",
-        )
-    before = assessment_snapshot(assessment)
-    db.session.delete(assessment)
-    db.session.flush()
-    record_event(actor, "assessment.deleted", "assessment", before["code"], before=before)
+        raise _cannot_delete(assessment, f"programme {', '.join(requiring)} requires it")
+    _remove(assessment, "assessment", assessment_as_input, actor)
 
 
 # ---------------------------------------------------------------- programmes
@@ -355,25 +368,6 @@ def programme_as_input(programme: Programme) -> ProgrammeInput:
         validity_months=programme.validity_months,
         credit_window_months=programme.credit_window_months,
     )
-
-
-def programme_snapshot(programme: Programme) -> dict[str, Any]:
-    return _for_audit(programme_as_input(programme))
-
-
-def _for_audit(values: CourseInput | AssessmentInput | ProgrammeInput) -> dict[str, Any]:
-    """The values as JSON for an audit event, numbers written exactly as strings."""
-
-    def exact(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, dict):
-            return {key: exact(item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [exact(item) for item in value]
-        return value
-
-    return {key: exact(value) for key, value in asdict(values).items()}
 
 
 def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
@@ -471,10 +465,7 @@ def create_programme(data: ProgrammeInput, actor: User | None, *, today: dt.date
     """A new programme; every candidate's progress towards it is worked out as of ``today``."""
     programme = Programme()
     _apply_programme(programme, data)
-    add_unique(programme, _taken(programme.code))
-    record_event(
-        actor, "programme.created", "programme", programme.code, after=programme_snapshot(programme)
-    )
+    _insert(programme, "programme", programme_as_input, actor)
     programme_rules_changed.send(programme, today=today)
     return programme
 
@@ -484,20 +475,13 @@ def update_programme(
 ) -> Programme:
     """Change a programme; if its rules changed, every candidate's progress towards it is
     worked out again as of ``today``."""
-    before = programme_snapshot(programme)
+    before = _for_audit(programme_as_input(programme))
     rules_before = _rules_of(programme)
     _apply_programme(programme, data)
     db.session.flush()
     if _rules_of(programme) != rules_before:
         programme_rules_changed.send(programme, today=today)
-    record_event(
-        actor,
-        "programme.updated",
-        "programme",
-        programme.code,
-        before=before,
-        after=programme_snapshot(programme),
-    )
+    _record_update(programme, "programme", programme_as_input, actor, before)
     return programme
 
 
