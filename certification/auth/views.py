@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -108,6 +110,12 @@ def _start_session(user: User) -> None:
     mark_authenticated()
 
 
+def _log_out() -> None:
+    """Log out of this session and forget everything it held."""
+    logout_user()
+    session.clear()
+
+
 # Between the password and the code: whose password was right, when, and where to go next.
 # Not a login yet: nothing behind a login opens until the second step is done.
 PENDING = "second_factor_pending"
@@ -170,8 +178,7 @@ def end_idle_sessions() -> Response | None:
     seen_at = session.get("seen_at")
     if isinstance(seen_at, int) and now - seen_at > _idle_limit(current_user):
         minutes = _idle_limit(current_user) // 60
-        logout_user()
-        session.clear()
+        _log_out()
         if request.path.startswith("/api/"):
             return None  # the API then answers as it does to anyone without a session
         flash(f"You were logged out after {minutes} minutes without activity.", "info")
@@ -197,6 +204,22 @@ def _reset_key() -> str:
     return "reset:" + (request.form.get("email") or "").strip().lower()
 
 
+def _limit_failures_per_account(
+    key_func: Callable[[], str],
+    scope: str,
+    deduct_when: Callable[[Response], bool] = _login_failed,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """At most LOGIN_RATE_LIMIT_PER_ACCOUNT failed attempts per account (``key_func``):
+    only a POST that ``deduct_when`` calls a failure counts."""
+    return limiter.limit(
+        lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
+        key_func=key_func,
+        methods=["POST"],
+        deduct_when=deduct_when,
+        scope=scope,
+    )
+
+
 @bp.route("/")
 def index() -> Response:
     if current_user.is_authenticated:
@@ -207,13 +230,7 @@ def index() -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 # Only failed attempts count, per account (whether or not it exists, so the limit says
 # nothing about who has one) and per client.
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-account",
-)
+@_limit_failures_per_account(_account_key, "login-account")
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT_PER_CLIENT"],
     methods=["POST"],
@@ -234,13 +251,7 @@ def login() -> Page:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
-    key_func=_pending_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="second-factor",
-)
+@_limit_failures_per_account(_pending_key, "second-factor")
 def second_factor() -> Page:
     user = _pending_user()
     if user is None:
@@ -265,12 +276,8 @@ def second_factor() -> Page:
 
 
 @bp.route("/login/set-up-authenticator", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
-    key_func=_pending_key,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code == 422,
-    scope="second-factor",
+@_limit_failures_per_account(
+    _pending_key, "second-factor", deduct_when=lambda response: response.status_code == 422
 )
 def enrol() -> Page:
     """First login of an administrator: set up the authenticator app, then log in."""
@@ -310,13 +317,7 @@ def enrol() -> Page:
 
 @bp.route("/login/confirm", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
-    key_func=lambda: f"confirm:{current_user.get_id()}",
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-account",
-)
+@_limit_failures_per_account(lambda: f"confirm:{current_user.get_id()}", "login-account")
 def confirm_identity() -> Page:
     """Type the password (and code) again before a sensitive change."""
     user = current_user._get_current_object()
@@ -359,8 +360,7 @@ def _too_many_attempts(error: RateLimitExceeded) -> Page:
 def logout() -> Response:
     if current_user.is_authenticated:
         end_sessions(current_user)  # on this device and every other one
-    logout_user()
-    session.clear()
+    _log_out()
     flash("You have logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -471,7 +471,6 @@ def replace_authenticator() -> Response:
     """Forget the authenticator app; the next login sets up the new one."""
     user = _administrator()
     reset_second_factor(user, user)  # ends every session, this one too
-    logout_user()
-    session.clear()
+    _log_out()
     flash("Your old authenticator no longer works. Log in to set up the new one.", "info")
     return redirect(url_for("auth.login"), code=303)
