@@ -69,6 +69,15 @@ def field_error(response, field_id: str) -> str:
     return html.unescape(found.group(1))
 
 
+def assert_comes_back(response, field: str, message: str, **typed: str) -> None:
+    """The form came back (422) with ``message`` next to ``field`` and what was typed in
+    the boxes named in ``typed``."""
+    assert response.status_code == 422
+    assert message in field_error(response, field)
+    for name, value in typed.items():
+        assert input_value(response, name) == value
+
+
 def candidate_id(app, email: str) -> int:
     with app.app_context():
         return get_user_by_email(email).id
@@ -309,10 +318,7 @@ def test_bad_candidate_details_come_back_with_the_message(
     make_candidate(email="taken@example.org")
     typed = {"email": "new@example.org", "full_name": "Ana Novak", "country": "SI", **data}
     response = admin.post("/admin/candidates/new", data=typed)
-    assert response.status_code == 422
-    assert message in field_error(response, field)
-    assert input_value(response, "email") == typed["email"]
-    assert input_value(response, "full_name") == typed["full_name"]
+    assert_comes_back(response, field, message, email=typed["email"], full_name=typed["full_name"])
     assert '<option selected value="SI">' in response.get_data(as_text=True)
 
 
@@ -381,9 +387,7 @@ def test_bad_credits_come_back_with_the_message(
         f"/admin/candidates/{candidate}/credits",
         data={"course": course, "completed_on": completed_on},
     )
-    assert response.status_code == 422
-    assert message in field_error(response, field)
-    assert input_value(response, "completed_on") == completed_on
+    assert_comes_back(response, field, message, completed_on=completed_on)
     assert "<h1>Łukasz Wiśniewski</h1>" in page_text(response)  # the same page, progress and all
     if course == "EII-101":
         assert '<option selected value="EII-101">' in response.get_data(as_text=True)
@@ -442,10 +446,7 @@ def test_bad_scores_come_back_with_the_message(admin, candidate, today, score, m
         f"/admin/candidates/{candidate}/results",
         data={"assessment": "CERT-EXAM", "score": score, "taken_on": today.isoformat()},
     )
-    assert response.status_code == 422
-    assert message in field_error(response, "score")
-    assert input_value(response, "score") == score
-    assert input_value(response, "taken_on") == today.isoformat()
+    assert_comes_back(response, "score", message, score=score, taken_on=today.isoformat())
 
 
 # ---------------------------------------------------------------- courses
@@ -499,10 +500,7 @@ def test_bad_courses_come_back_with_the_message(admin, make_course, changes, fie
         **changes,
     }
     response = admin.post("/admin/courses/new", data=typed)
-    assert response.status_code == 422
-    assert message in field_error(response, field)
-    for name in ("code", "title", "credits", "domain", "provider"):
-        assert input_value(response, name) == typed[name]
+    assert_comes_back(response, field, message, **typed)
     assert "EII-202" not in page_text(admin.get("/admin/courses"))
 
 
@@ -620,10 +618,7 @@ def test_bad_assessments_come_back_with_the_message(
         **changes,
     }
     response = admin.post("/admin/assessments/new", data=typed)
-    assert response.status_code == 422
-    assert message in field_error(response, field)
-    for name in ("code", "title", "pass_mark", "max_score", "max_attempts"):
-        assert input_value(response, name) == typed[name]
+    assert_comes_back(response, field, message, **typed)
 
 
 def test_deleting_a_required_assessment_is_refused(admin, make_assessment, make_programme):
@@ -690,10 +685,7 @@ def test_a_programme_created_through_the_form_is_listed_with_its_rules(admin, ca
 def test_bad_programmes_come_back_with_the_message(admin, catalogue, changes, field, message):
     typed = {**PROGRAMME, **changes}
     response = admin.post("/admin/programmes/new", data=typed)
-    assert response.status_code == 422
-    assert message in field_error(response, field)
-    assert input_value(response, "code") == typed["code"]
-    assert input_value(response, "eqf_level") == typed["eqf_level"]
+    assert_comes_back(response, field, message, code=typed["code"], eqf_level=typed["eqf_level"])
     textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.get_data(as_text=True), re.S)
     assert html.unescape(textarea.group(1)).strip() == typed["domain_minimums"].strip()
 
