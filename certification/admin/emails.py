@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from certification.admin import bp
+from certification.admin.blueprint import bp
 from certification.admin.paging import paginate
 from certification.errors import ServiceError
 from certification.mail.models import EmailStatus

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
-from certification.admin import bp
+from certification.admin.blueprint import bp
 from certification.auth.models import User
 from certification.imports import services as imports
 from certification.imports.models import ImportKind, ImportUpload

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, jsonify, render_template, url_for
 from werkzeug.wrappers import Response
 
-from certification.admin import bp
+from certification.admin.blueprint import bp
 from certification.admin.views import Page, _actor, _eligible_page, _see_other
 from certification.catalogue import services as catalogue
 from certification.certificates import bulk

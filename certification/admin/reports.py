@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import Optional
 
-from certification.admin import bp
+from certification.admin.blueprint import bp
 from certification.admin.forms import DayField, country_name
 from certification.admin.paging import paginate
 from certification.catalogue import services as catalogue

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from certification.admin import bp
+from certification.admin.blueprint import bp
 from certification.auth.models import User
 from certification.auth.services import (
     MAX_TOKEN_DAYS,
