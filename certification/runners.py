@@ -1,12 +1,31 @@
-"""Who runs a background job: a name for this process, and whether a named runner on
-this host has died, so that a restarted worker carries on at once instead of waiting
-for the dead one's heartbeat to grow stale."""
+"""Who runs a background job: the columns that record a run and its runner's claim, a
+name for this process, and whether a named runner on this host has died, so that a
+restarted worker carries on at once instead of waiting for the dead one's heartbeat to
+grow stale."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import uuid
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from certification.types import UTCDateTime, utcnow
+
+
+class BackgroundRun:
+    """Columns of a job that queue workers run (a mixin for its model): when it was
+    recorded, started and finished, and the claim of the worker running it now, its
+    :func:`runner_name` and the heartbeat it renews as it goes."""
+
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    started_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    runner: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    heartbeat_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
 
 def runner_name() -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 from typing import Any
 
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import DateTime, Enum, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -17,6 +18,12 @@ MAX_ID = 2**31 - 1
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def text_enum(kind: type[enum.StrEnum]) -> Enum:
+    """A status or kind column: the enum's values as short text (no database enum type, so
+    a new value needs no ALTER TYPE), checked by SQLAlchemy on the way in and out."""
+    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import werkzeug.exceptions
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +32,20 @@ def seconds_until_allowed() -> int:
 def today() -> dt.date:
     """Today's date in the programme's own calendar (``APP_TIMEZONE``)."""
     return dt.datetime.now(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
+
+
+def sealed_pdf_download(code: str, pdf: bytes) -> Response:
+    """A certificate's PDF exactly as issued, as an attachment named after its code. Never
+    kept by a cache: it carries the holder's name, and a revocation must not be outlived."""
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{code}.pdf"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -307,3 +307,32 @@ def test_two_credits_recorded_at_the_same_moment_both_count(
         assert sorted(eligible_names("EII-C", today)) == sorted(
             f"Person {n}" for n in range(rounds)
         )
+
+
+def test_while_standings_are_recomputed_the_ready_list_says_so_and_starts_no_job(
+    app, client, auth, make_admin, eligible_candidate, run_queue, today
+):
+    for name in ("Αικατερίνη Παπαδοπούλου", "Jan Novák"):
+        eligible_candidate(name)
+    auth.login(make_admin().email)
+    with app.app_context():
+        _change_rules(today, min_total_credits=Decimal(15))  # nobody meets it any more
+
+    page = client.get("/admin/programmes/EII-C/eligible").get_data(as_text=True)
+    assert "Standings being recomputed: 0 %" in page
+    assert "Jan Novák" in page  # the old rules, said to be so
+    assert "Issue to everyone eligible" not in page
+    refused = client.post("/admin/programmes/EII-C/issue-job")
+    assert refused.status_code == 422
+    assert "being worked out again after its rules changed (0 % done)" in refused.get_data(
+        as_text=True
+    )
+    jobs = client.get("/admin/jobs").get_data(as_text=True)
+    assert "Waiting for a worker" in jobs and "Standings worked out again" in jobs
+
+    assert run_queue() == 1
+    page = client.get("/admin/programmes/EII-C/eligible").get_data(as_text=True)
+    assert "Standings being recomputed" not in page
+    assert "Jan Novák" not in page
+    jobs = client.get("/admin/jobs").get_data(as_text=True)
+    assert "100 %" in jobs

@@ -27,7 +27,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from certification.admin import bp
+from certification.admin.blueprint import bp
 from certification.admin.forms import (
     AssessmentForm,
     AuditFilterForm,
@@ -62,8 +62,9 @@ from certification.errors import InvalidInput, NotFound, ServiceError
 from certification.mail.services import queue_invitation
 from certification.progress import format_decimal
 from certification.records import services as records
+from certification.records.standings import active_standing_job
 from certification.types import MAX_ID
-from certification.web import today
+from certification.web import sealed_pdf_download, today
 
 Page = Response | str | tuple[str, int]
 Saved = TypeVar("Saved")
@@ -468,20 +469,10 @@ def candidate_issue(candidate_id: int) -> Page:
     return _candidate_page(candidate, status=422)
 
 
-def _pdf_download(certificate: Certificate) -> Response:
-    return Response(
-        certificate.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{certificate.code}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 @bp.route("/certificates/<code>.pdf")
 def certificate_pdf(code: str) -> Response:
-    return _pdf_download(certificates.find_certificate(code))
+    certificate = certificates.find_certificate(code)
+    return sealed_pdf_download(certificate.code, certificate.pdf)
 
 
 def _certificate_refused(
@@ -546,6 +537,7 @@ def _eligible_page(programme: Programme, status: int = 200) -> tuple[str, int]:
         programmes=catalogue.list_programmes(),
         page=page,
         totals=records.credit_totals(c.id for c in page.items),
+        restanding=active_standing_job(programme),
     ), status
 
 

@@ -41,7 +41,7 @@ from certification.certificates.services import (
     revoke_certificate,
 )
 from certification.errors import NotFound
-from certification.web import today
+from certification.web import sealed_pdf_download, today
 
 Created = tuple[Certificate, int, dict[str, str]]
 CREATED = "{}; its URL is in the Location header."
@@ -155,14 +155,7 @@ def get_certificate_pdf(code: str) -> Response:
     certificate = find_certificate(code)
     if not can_download(certificate, viewer):
         raise NotFound("No certificate has this code.")
-    return Response(
-        certificate.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{certificate.code}.pdf"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return sealed_pdf_download(certificate.code, certificate.pdf)
 
 
 def _token_or_session_user() -> User:

@@ -10,7 +10,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from certification.extensions import Model
-from certification.types import UTCDateTime, utcnow
+from certification.types import UTCDateTime, text_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -29,9 +29,7 @@ class User(UserMixin, Model):
     # The name folded for accent-insensitive search (see validation.name_search_key).
     name_key: so.Mapped[str] = so.mapped_column(sa.String(250), index=True, default="")
     country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
-    role: so.Mapped[Role] = so.mapped_column(
-        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: so.Mapped[Role] = so.mapped_column(text_enum(Role))
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from certification.extensions import Model, db
-from certification.types import ExactDecimal
+from certification.types import ExactDecimal, text_enum
 
 
 class Level(enum.StrEnum):
@@ -31,9 +31,7 @@ class Programme(Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
-    level: so.Mapped[Level] = so.mapped_column(
-        sa.Enum(Level, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    level: so.Mapped[Level] = so.mapped_column(text_enum(Level))
     eqf_level: so.Mapped[int | None]
     min_total_credits: so.Mapped[decimal.Decimal] = so.mapped_column(Credits)
     prerequisite_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("programme.id"))

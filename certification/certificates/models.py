@@ -14,7 +14,8 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from certification.auth.models import User
 from certification.catalogue.models import Credits, Programme
 from certification.extensions import Model
-from certification.types import UTCDateTime, utcnow
+from certification.runners import BackgroundRun
+from certification.types import UTCDateTime, text_enum, utcnow
 
 
 class CertificateStatus(enum.StrEnum):
@@ -221,13 +222,7 @@ class IssueItemState(enum.StrEnum):
 ACTIVE_JOB_STATUSES = (IssueJobStatus.QUEUED, IssueJobStatus.RUNNING)
 
 
-def _enum(kind: type[enum.StrEnum]) -> sa.Enum:
-    return sa.Enum(
-        kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-    )
-
-
-class IssueJob(Model):
+class IssueJob(BackgroundRun, Model):
     """Issuing one award to everyone eligible, in the background.
 
     Its items, not the queue, say what is left: a job whose worker died is run again and
@@ -250,16 +245,11 @@ class IssueJob(Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"), index=True)
     status: so.Mapped[IssueJobStatus] = so.mapped_column(
-        _enum(IssueJobStatus), default=IssueJobStatus.QUEUED
+        text_enum(IssueJobStatus), default=IssueJobStatus.QUEUED
     )
     total: so.Mapped[int]
     error: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
-    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-    started_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
-    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
-    runner: so.Mapped[str | None] = so.mapped_column(sa.String(64))
-    heartbeat_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
     programme: so.Mapped[Programme] = so.relationship()
     created_by: so.Mapped[User | None] = so.relationship()
@@ -282,7 +272,7 @@ class IssueJobItem(Model):
     job_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("issue_job.id"))
     candidate_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     state: so.Mapped[IssueItemState] = so.mapped_column(
-        _enum(IssueItemState), default=IssueItemState.PENDING
+        text_enum(IssueItemState), default=IssueItemState.PENDING
     )
     certificate_code: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     error: so.Mapped[str | None] = so.mapped_column(sa.String(2000))

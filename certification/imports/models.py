@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 
 from certification.auth.models import User
 from certification.extensions import Model
-from certification.types import UTCDateTime, utcnow
+from certification.types import UTCDateTime, text_enum, utcnow
 
 
 class ImportKind(enum.StrEnum):
@@ -32,14 +32,7 @@ class ImportUpload(Model):
     __tablename__ = "import_upload"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    kind: so.Mapped[ImportKind] = so.mapped_column(
-        sa.Enum(
-            ImportKind,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    kind: so.Mapped[ImportKind] = so.mapped_column(text_enum(ImportKind))
     filename: so.Mapped[str] = so.mapped_column(sa.String(255))
     # Deferred: lists of uploads need not read every file's bytes.
     content: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)

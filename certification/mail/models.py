@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 from certification.auth.models import User
 from certification.certificates.models import Certificate
 from certification.extensions import Model
-from certification.types import UTCDateTime, utcnow
+from certification.types import UTCDateTime, text_enum, utcnow
 
 
 class EmailKind(enum.StrEnum):
@@ -28,12 +28,6 @@ class EmailStatus(enum.StrEnum):
     FAILED = "failed"  # given up on; an administrator may send it again
 
 
-def _enum(cls: type[enum.StrEnum]) -> sa.Enum:
-    return sa.Enum(
-        cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 class OutgoingEmail(Model):
     """One message: what it says (a snapshot taken when it was queued) and how sending went.
 
@@ -45,7 +39,7 @@ class OutgoingEmail(Model):
     __table_args__ = (sa.Index("ix_outgoing_email_status_created_at", "status", "created_at"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    kind: so.Mapped[EmailKind] = so.mapped_column(_enum(EmailKind))
+    kind: so.Mapped[EmailKind] = so.mapped_column(text_enum(EmailKind))
     recipient: so.Mapped[str] = so.mapped_column(sa.String(254))
     recipient_name: so.Mapped[str] = so.mapped_column(sa.String(200))
     subject: so.Mapped[str] = so.mapped_column(sa.String(300))
@@ -63,7 +57,7 @@ class OutgoingEmail(Model):
     dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120), unique=True)
 
     status: so.Mapped[EmailStatus] = so.mapped_column(
-        _enum(EmailStatus), default=EmailStatus.QUEUED
+        text_enum(EmailStatus), default=EmailStatus.QUEUED
     )
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(1000))

@@ -17,7 +17,7 @@ from certification.certificates.services import (
 from certification.errors import NotFound
 from certification.portal.blueprint import bp
 from certification.records.services import load_transcript
-from certification.web import today
+from certification.web import sealed_pdf_download, today
 
 
 @bp.context_processor
@@ -43,11 +43,4 @@ def certificate_pdf(code: str) -> Response:
     certificate = find_certificate(code)
     if not can_download(certificate, current_user):
         raise NotFound("No certificate has this code.")
-    return Response(
-        certificate.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{certificate.code}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return sealed_pdf_download(certificate.code, certificate.pdf)

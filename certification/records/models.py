@@ -12,7 +12,8 @@ import sqlalchemy.orm as so
 from certification.auth.models import User
 from certification.catalogue.models import Assessment, Course, Marks, Programme
 from certification.extensions import Model
-from certification.types import UTCDateTime, utcnow
+from certification.runners import BackgroundRun
+from certification.types import UTCDateTime, text_enum, utcnow
 
 
 class CreditRecord(Model):
@@ -101,7 +102,7 @@ class StandingJobStatus(enum.StrEnum):
 ACTIVE_STANDING_JOB_STATUSES = (StandingJobStatus.QUEUED, StandingJobStatus.RUNNING)
 
 
-class StandingJob(Model):
+class StandingJob(BackgroundRun, Model):
     """Working out every candidate's standing towards one programme again, after its rules
     changed, in the background and in chunks of candidates (by id).
 
@@ -117,23 +118,13 @@ class StandingJob(Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"), index=True)
     status: so.Mapped[StandingJobStatus] = so.mapped_column(
-        sa.Enum(
-            StandingJobStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        text_enum(StandingJobStatus),
         default=StandingJobStatus.QUEUED,
         index=True,
     )
     total: so.Mapped[int]
     done: so.Mapped[int] = so.mapped_column(default=0)
     after_candidate_id: so.Mapped[int] = so.mapped_column(default=0)
-    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-    started_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
-    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
-    runner: so.Mapped[str | None] = so.mapped_column(sa.String(64))
-    heartbeat_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
     programme: so.Mapped[Programme] = so.relationship()
 
