@@ -134,7 +134,8 @@ class StandingJob(BackgroundRun, Model):
 
     @property
     def percent_done(self) -> int:
-        """Whole percent, never 100 before the job is done."""
+        """Whole percent, never 100 before the job is done (0 until a worker has counted
+        the candidates it covers: ``total`` is 0 until then)."""
         if not self.is_active:
             return 100
         if self.total <= 0:

@@ -282,12 +282,13 @@ def request_restanding(programme: Programme) -> StandingJob | None:
         )
         .values(status=StandingJobStatus.SUPERSEDED, finished_at=now)
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(_recorded_ids().subquery()))
-    if not total:
+    if not _anyone_recorded():
         db.session.execute(sa.delete(ProgrammeStanding).where(_of(programme.id)))
         db.session.flush()
         return None
-    job = StandingJob(programme_id=programme.id, total=total, created_at=now)
+    # How many candidates it covers is counted by the worker when it starts: over a million
+    # credit records that takes the database a good part of a second, not the request's.
+    job = StandingJob(programme_id=programme.id, total=0, created_at=now)
     db.session.add(job)
     db.session.flush()
     standing_job_ready.send(job.id)
@@ -352,6 +353,10 @@ def run_standing_job(
             "heartbeat_at": now,
             "started_at": sa.func.coalesce(StandingJob.started_at, now),
         }
+        if job.total == 0:
+            values["total"] = db.session.scalar(
+                sa.select(sa.func.count()).select_from(_recorded_ids(after=0).subquery())
+            )
         if chunk:
             _refresh_range(chunk, today, job.programme)
             values |= {"after_candidate_id": chunk[-1], "done": StandingJob.done + len(chunk)}
@@ -413,6 +418,13 @@ def _recorded_ids(after: int = 0) -> sa.Select[tuple[int]]:
         ),
     ).subquery()
     return sa.select(recorded.c.candidate_id).order_by(recorded.c.candidate_id)
+
+
+def _anyone_recorded() -> bool:
+    return bool(
+        db.session.scalar(sa.select(sa.exists(sa.select(CreditRecord.id))))
+        or db.session.scalar(sa.select(sa.exists(sa.select(AssessmentAttempt.id))))
+    )
 
 
 def _of(programme_id: int) -> sa.ColumnElement[bool]:
