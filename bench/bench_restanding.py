@@ -141,9 +141,11 @@ def measure_database(kind: str, url: str) -> dict[str, float]:
     with app.app_context():
         job = active_standing_job(get_programme(PROGRAMME))
         assert job is not None, "the last save queued no job"
-        job_id, total = job.id, job.total
+        job_id = job.id
         replaced = db.session.scalar(
-            sa.select(sa.func.count(StandingJob.id)).where(StandingJob.status == "superseded")
+            sa.select(sa.func.count(StandingJob.id)).where(
+                StandingJob.status == "superseded", StandingJob.id > job_id - SAVES
+            )
         )
         db.session.rollback()
         chunks: list[float] = []
@@ -159,6 +161,7 @@ def measure_database(kind: str, url: str) -> dict[str, float]:
         finished = run_standing_job(job_id, today, after_chunk=tick)
         job_seconds = time.perf_counter() - started
         assert finished is not None and finished.status == "done", finished
+        total = finished.total  # counted by the job as it started
         print(
             f"  standing job: {total:,} candidates in {job_seconds:.1f} s"
             f" ({total / job_seconds:,.0f} a second), {len(chunks) - 1} chunks of up to 2,000:"

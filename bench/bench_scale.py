@@ -440,7 +440,8 @@ def measure_database(kind: str, url: str, args: argparse.Namespace) -> list[Resu
 def work_behind_the_pages(app: Flask, kind: str, url: str) -> None:
     """What keeps the pages fast costs time elsewhere: print it. The dashboard's figures, as
     a queue worker computes them every few minutes; and every candidate's standing towards
-    the Certificate, worked out again as when its rules change (rolled back after)."""
+    the Certificate, worked out again in one go, the work a change of its rules queues
+    (rolled back after)."""
     from certification.catalogue.models import Programme
     from certification.extensions import db
     from certification.records.standings import refresh_standings
@@ -465,7 +466,8 @@ def work_behind_the_pages(app: Flask, kind: str, url: str) -> None:
         engine.dispose()
     print(f"  the dashboard's figures computed (a queue worker's job): {figures:.1f} s")
     print(
-        f"  every standing towards EII-C worked out again (a change of its rules):"
+        f"  every standing towards EII-C worked out again in one transaction (the work a"
+        f" change of its rules queues; bench_restanding.py times the job):"
         f" {standings:.1f} s for {count:,} candidates"
     )
 
