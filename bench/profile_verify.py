@@ -1,7 +1,8 @@
 """Where a verification look-up's time goes inside gunicorn, sampled by py-spy under load.
 
 Run: ``.venv/bin/python bench/profile_verify.py [--route json|html] [--seconds 15]`` (needs
-``.tools/bin/uv pip install --python .venv py-spy`` in the virtual environment and ``wrk``; not part of ``make bench``).
+py-spy in the virtual environment, ``.tools/bin/uv pip install --python .venv py-spy``, and
+``wrk``; not part of ``make bench``).
 
 The same setup as ``bench_verify.py`` on SQLite (its demo register, 5 sync workers, the
 rate limit raised and kept in Redis), loaded by ``wrk -t2 -c16`` while py-spy samples every
@@ -54,7 +55,10 @@ def main() -> None:
     options = parser.parse_args()
     spy = BIN / "py-spy"
     if not spy.exists() or shutil.which("wrk") is None:
-        sys.exit("needs py-spy in the virtual environment (.tools/bin/uv pip install --python .venv py-spy) and wrk")
+        sys.exit(
+            "needs py-spy in the virtual environment"
+            " (.tools/bin/uv pip install --python .venv py-spy) and wrk"
+        )
     with tempfile.TemporaryDirectory(prefix="profile-verify-") as tmp:
         environment, code = prepare(Path(tmp), None)
         options_ = ("-c", "python:certification.gunicorn_conf")
