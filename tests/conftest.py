@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import datetime as dt
+import functools
+import itertools
 import os
 import re
 import socket
@@ -17,7 +20,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -35,14 +38,21 @@ from certification.catalogue.services import (
     create_assessment,
     create_course,
     create_programme,
+    get_programme,
+    programme_as_input,
+    update_programme,
 )
 from certification.certificates.branding import DEFAULT_PARTNER_BODIES
 from certification.certificates.look_ups import counter as look_up_counter
 from certification.certificates.models import PartnerBody
+from certification.certificates.services import issue_certificate
 from certification.extensions import db
 from certification.records.services import record_credit, record_result
 
 use_cheap_hashing()
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 PASSWORD = "correct horse battery staple"
 DEFAULT_POSTGRES_HINT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -194,6 +204,20 @@ def close_app(app: Flask) -> None:
         db.engine.dispose()
 
 
+def another_app(app: Flask, **config: Any) -> Flask:
+    """A second app on ``app``'s database, as another worker or host would run it: the
+    test settings, then ``config``."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": False,
+            **config,
+        }
+    )
+
+
 @pytest.fixture
 def second_app(app: Flask) -> Iterator[Callable[..., Flask]]:
     """A factory of second apps on the same database, each with its own settings (rate
@@ -203,16 +227,7 @@ def second_app(app: Flask) -> Iterator[Callable[..., Flask]]:
     made: list[Flask] = []
 
     def build(**config: Any) -> Flask:
-        other = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test-secret-key-not-for-production",
-                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                "WTF_CSRF_ENABLED": False,
-                "QUEUE_URL": "memory://",
-                **config,
-            }
-        )
+        other = another_app(app, **{"QUEUE_URL": "memory://", **config})
         with other.app_context():
             limiter.reset()
         made.append(other)
@@ -316,32 +331,44 @@ def enrol_authenticator(user: User) -> list[str]:
     return confirm_enrolment(user, pyotp.TOTP(secret).now())
 
 
+def committed(app: Flask, build: Callable[P, T]) -> Callable[P, T]:
+    """``build`` as a test calls it, from outside any app context: it runs in one of its
+    own and commits. A row it returns comes back with every column loaded and out of the
+    session, usable after the context closes."""
+
+    @functools.wraps(build)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        with app.app_context():
+            made = build(*args, **kwargs)
+            db.session.commit()
+            if isinstance(made, db.Model):
+                db.session.refresh(made)
+                db.session.expunge(made)
+            return made
+
+    return run
+
+
 @pytest.fixture
 def make_admin(app: Flask) -> Callable[..., User]:
     """Administrators with an authenticator set up (``second_factor=False``: not yet)."""
-    counter = iter(range(1, 1000))
+    numbers = itertools.count(1)
 
     def build(
         email: str | None = None, full_name: str = "Ada Admin", *, second_factor: bool = True
     ) -> User:
-        with app.app_context():
-            user = create_admin(
-                email or f"admin{next(counter)}@example.org", full_name, PASSWORD, None
-            )
-            if second_factor:
-                enrol_authenticator(user)
-                user.totp_last_step = None
-            db.session.commit()
-            db.session.refresh(user)  # load every column before leaving the session
-            db.session.expunge(user)
-            return user
+        user = create_admin(email or f"admin{next(numbers)}@example.org", full_name, PASSWORD, None)
+        if second_factor:
+            enrol_authenticator(user)
+            user.totp_last_step = None
+        return user
 
-    return build
+    return committed(app, build)
 
 
 @pytest.fixture
 def make_candidate(app: Flask) -> Callable[..., User]:
-    counter = iter(range(1, 1000))
+    numbers = itertools.count(1)
 
     def build(
         full_name: str = "Łukasz Wiśniewski",
@@ -351,89 +378,83 @@ def make_candidate(app: Flask) -> Callable[..., User]:
     ) -> User:
         from certification.auth.passwords import hash_password
 
-        with app.app_context():
-            user = create_candidate(
-                email or f"candidate{next(counter)}@example.org", full_name, country, None
-            )
-            if password:
-                user.password_hash = hash_password(password)
-            db.session.commit()
-            db.session.refresh(user)  # load every column before leaving the session
-            db.session.expunge(user)
-            return user
+        user = create_candidate(
+            email or f"candidate{next(numbers)}@example.org", full_name, country, None
+        )
+        if password:
+            user.password_hash = hash_password(password)
+        return user
 
-    return build
+    return committed(app, build)
+
+
+def _new_course(
+    code: str = "EII-101",
+    credits: str = "5",
+    domain: str = "AI & Data Science",
+    title: str = "Foundations of AI in imaging",
+    provider: str = "EuSoMII",
+) -> str:
+    create_course(CourseInput(code, title, Decimal(credits), domain, provider), None)
+    return code
+
+
+def _new_assessment(
+    code: str = "CERT-EXAM",
+    pass_mark: str = "60",
+    max_score: str = "100",
+    max_attempts: int = 3,
+    title: str = "Certificate examination",
+) -> str:
+    numbers = AssessmentInput(code, title, Decimal(pass_mark), Decimal(max_score), max_attempts)
+    create_assessment(numbers, None)
+    return code
+
+
+def _new_programme(
+    code: str = "EII-C",
+    *,
+    title: str = "European Certificate in Imaging Informatics",
+    level: str = "certificate",
+    min_total_credits: str = "10",
+    domain_minimums: dict[str, str] | None = None,
+    required_assessments: tuple[str, ...] = (),
+    prerequisite: str | None = None,
+    **extra: Any,
+) -> str:
+    from certification.web import today as web_today
+
+    create_programme(
+        ProgrammeInput(
+            code=code,
+            title=title,
+            level=level,
+            min_total_credits=Decimal(min_total_credits),
+            domain_minimums={k: Decimal(v) for k, v in (domain_minimums or {}).items()},
+            required_assessments=required_assessments,
+            prerequisite=prerequisite,
+            **extra,
+        ),
+        None,
+        today=web_today(),
+    )
+    return code
 
 
 @pytest.fixture
 def make_course(app: Flask) -> Callable[..., str]:
-    def build(
-        code: str = "EII-101",
-        credits: str = "5",
-        domain: str = "AI & Data Science",
-        title: str = "Foundations of AI in imaging",
-        provider: str = "EuSoMII",
-    ) -> str:
-        with app.app_context():
-            create_course(CourseInput(code, title, Decimal(credits), domain, provider), None)
-            db.session.commit()
-        return code
-
-    return build
+    return committed(app, _new_course)
 
 
 @pytest.fixture
 def make_assessment(app: Flask) -> Callable[..., str]:
-    def build(
-        code: str = "CERT-EXAM",
-        pass_mark: str = "60",
-        max_score: str = "100",
-        max_attempts: int = 3,
-        title: str = "Certificate examination",
-    ) -> str:
-        with app.app_context():
-            create_assessment(
-                AssessmentInput(code, title, Decimal(pass_mark), Decimal(max_score), max_attempts),
-                None,
-            )
-            db.session.commit()
-        return code
-
-    return build
+    return committed(app, _new_assessment)
 
 
 @pytest.fixture
 def make_programme(app: Flask) -> Callable[..., str]:
-    def build(
-        code: str = "EII-C",
-        *,
-        title: str = "European Certificate in Imaging Informatics",
-        level: str = "certificate",
-        min_total_credits: str = "10",
-        domain_minimums: dict[str, str] | None = None,
-        required_assessments: tuple[str, ...] = (),
-        prerequisite: str | None = None,
-        **extra: Any,
-    ) -> str:
-        with app.app_context():
-            create_programme(
-                ProgrammeInput(
-                    code=code,
-                    title=title,
-                    level=level,
-                    min_total_credits=Decimal(min_total_credits),
-                    domain_minimums={k: Decimal(v) for k, v in (domain_minimums or {}).items()},
-                    required_assessments=required_assessments,
-                    prerequisite=prerequisite,
-                    **extra,
-                ),
-                None,
-                today=programme_today(app),
-            )
-            db.session.commit()
-        return code
-
-    return build
+    """Programmes, created on today's date in the programme's calendar."""
+    return committed(app, _new_programme)
 
 
 def programme_today(app: Flask) -> dt.date:
@@ -449,37 +470,77 @@ def today(app: Flask) -> dt.date:
     return programme_today(app)
 
 
+def certificate_catalogue(
+    make_course: Callable[..., str],
+    make_assessment: Callable[..., str],
+    make_programme: Callable[..., str],
+    courses: dict[str, tuple[str, str]],
+    *,
+    exam: str = "CERT-EXAM",
+    **rules: Any,
+) -> None:
+    """The ``courses`` (``{code: (credits, domain)}``), an examination with pass mark 60 and
+    programme EII-C, which requires it, with ``rules``."""
+    for code, (credits, domain) in courses.items():
+        make_course(code, credits=credits, domain=domain)
+    make_assessment(exam, pass_mark="60")
+    make_programme("EII-C", required_assessments=(exam,), **rules)
+
+
 @pytest.fixture
-def eligible_candidate(
-    app: Flask, make_candidate, make_course, make_assessment, make_programme, today
-) -> Callable[..., int]:
+def make_catalogue(make_course, make_assessment, make_programme) -> Callable[..., None]:
+    """:func:`certificate_catalogue` with this test's factories."""
+    return functools.partial(certificate_catalogue, make_course, make_assessment, make_programme)
+
+
+@pytest.fixture
+def eligible_candidate(app: Flask, make_candidate, make_catalogue, today) -> Callable[..., int]:
     """A programme EII-C (10 ECTS + the Certificate examination) and a factory of
     candidates who meet it; returns the candidate's id. Each candidate logs in as
     ``eligible<n>@example.org`` with :data:`PASSWORD`."""
-    make_course("EII-101", credits="5", domain="AI & Data Science")
-    make_course("EII-102", credits="5", domain="Standards & Interoperability")
-    make_assessment("CERT-EXAM", pass_mark="60")
-    make_programme(
-        "EII-C",
-        min_total_credits="10",
-        required_assessments=("CERT-EXAM",),
-        validity_months=60,
-        eqf_level=6,
-    )
-    counter = iter(range(1, 1000))
+    courses = {
+        "EII-101": ("5", "AI & Data Science"),
+        "EII-102": ("5", "Standards & Interoperability"),
+    }
+    make_catalogue(courses, min_total_credits="10", validity_months=60, eqf_level=6)
+    numbers = itertools.count(1)
 
     def build(name: str = "Łukasz Wiśniewski", *, on: dt.date | None = None) -> int:
-        number = next(counter)
-        candidate = make_candidate(name, email=f"eligible{number}@example.org")
-        with app.app_context():
-            person = get_candidate(candidate.id)
-            for course in ("EII-101", "EII-102"):
-                record_credit(person, course, on or today, actor=None, today=today)
-            record_result(person, "CERT-EXAM", Decimal(72), on or today, actor=None, today=today)
-            db.session.commit()
+        candidate = make_candidate(name, email=f"eligible{next(numbers)}@example.org")
+        person = get_candidate(candidate.id)
+        for course in ("EII-101", "EII-102"):
+            record_credit(person, course, on or today, actor=None, today=today)
+        record_result(person, "CERT-EXAM", Decimal(72), on or today, actor=None, today=today)
         return candidate.id
 
-    return build
+    return committed(app, build)
+
+
+def issue_by_service(app: Flask, candidate_id: int, today: dt.date) -> str:
+    """Issue EII-C through the service (as another administrator did earlier); its code."""
+    with app.app_context():
+        certificate = issue_certificate(
+            get_candidate(candidate_id), get_programme("EII-C"), None, today=today
+        )
+        db.session.commit()
+        return certificate.code
+
+
+def assert_pdf_download(response: Any, code: str) -> None:
+    """Certificate ``code``'s PDF as the app sends it: an attachment named after the code,
+    never kept by a cache."""
+    assert response.status_code == 200
+    assert response.content_type == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{code}.pdf"'
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.data.startswith(b"%PDF-")
+
+
+def change_rules(code: str, today: dt.date, **changes: Any) -> None:
+    """Change programme ``code``'s rules through the service, keeping the rest as they are."""
+    programme = get_programme(code)
+    rules = dataclasses.replace(programme_as_input(programme), **changes)
+    update_programme(programme, rules, None, today=today)
 
 
 def free_port() -> int:
@@ -619,12 +680,9 @@ def make_api_token(app: Flask) -> Callable[..., str]:
     def build(email: str = API_ADMIN_EMAIL, label: str = "test LMS") -> str:
         from certification.auth.services import create_api_token, get_user_by_email
 
-        with app.app_context():
-            token = create_api_token(get_user_by_email(email), label)
-            db.session.commit()
-        return token
+        return create_api_token(get_user_by_email(email), label)
 
-    return build
+    return committed(app, build)
 
 
 @pytest.fixture

@@ -18,7 +18,13 @@ from certification.catalogue.services import get_programme, programme_as_input, 
 from certification.certificates.models import Certificate
 from certification.extensions import db
 from certification.progress import subtract_months
-from tests.conftest import API_ADMIN_EMAIL, assert_error, count_rows, programme_today
+from tests.conftest import (
+    API_ADMIN_EMAIL,
+    assert_error,
+    assert_pdf_download,
+    count_rows,
+    programme_today,
+)
 
 
 @pytest.fixture
@@ -348,13 +354,7 @@ def test_reissuing_an_unknown_code_is_not_found(api):
 
 def test_the_pdf_for_a_token(api, issued):
     response = api.get(f"/certificates/{issued['code']}/pdf")
-    assert response.status_code == 200
-    assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="{issued["code"]}.pdf"'
-    )
-    assert response.headers["Cache-Control"] == "no-store"
-    assert response.data.startswith(b"%PDF-")
+    assert_pdf_download(response, issued["code"])
     assert hashlib.sha256(response.data).hexdigest() == issued["pdf_sha256"]
 
 

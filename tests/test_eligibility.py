@@ -49,18 +49,19 @@ def ids(statement: sa.Select) -> set[int]:
 
 
 @pytest.fixture
-def thirty(app, make_course, make_assessment, make_programme):
+def thirty(app, make_catalogue):
     """EII-C: 30 ECTS, 10 of them in Standards, the exam (pass mark 60), a 24-month window."""
-    make_course("BIG", credits="29.5", domain="AI")
-    make_course("HALF", credits="0.5", domain="Standards")
-    make_course("STD", credits="9.5", domain="Standards")
-    make_course("STD2", credits="0.5", domain="Standards")
-    make_assessment("EXAM", pass_mark="60")
-    make_programme(
-        "EII-C",
+    courses = {
+        "BIG": ("29.5", "AI"),
+        "HALF": ("0.5", "Standards"),
+        "STD": ("9.5", "Standards"),
+        "STD2": ("0.5", "Standards"),
+    }
+    make_catalogue(
+        courses,
+        exam="EXAM",
         min_total_credits="30",
         domain_minimums={"Standards": "10"},
-        required_assessments=("EXAM",),
         credit_window_months=24,
         validity_months=60,
     )

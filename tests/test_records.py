@@ -15,9 +15,7 @@ from certification.catalogue.services import (
     delete_course,
     get_assessment,
     get_course,
-    get_programme,
     update_course,
-    update_programme,
 )
 from certification.errors import Duplicate, InvalidInput, RuleViolation
 from certification.extensions import db
@@ -27,6 +25,7 @@ from certification.records.services import (
     record_credit,
     record_result,
 )
+from tests.conftest import change_rules
 
 
 @pytest.fixture
@@ -130,20 +129,8 @@ def test_an_assessment_required_by_a_programme_cannot_be_deleted(
 def test_a_programme_cannot_require_itself(ctx, make_programme):
     make_programme("EII-C")
     make_programme("EII-D", prerequisite="EII-C", level="diploma")
-    certificate = get_programme("EII-C")
     with pytest.raises(InvalidInput) as refusal:
-        update_programme(
-            certificate,
-            ProgrammeInput(
-                code="EII-C",
-                title=certificate.title,
-                level="certificate",
-                min_total_credits=Decimal(10),
-                prerequisite="EII-D",
-            ),
-            None,
-            today=dt.date(2026, 1, 1),
-        )
+        change_rules("EII-C", dt.date(2026, 1, 1), prerequisite="EII-D")
     assert refusal.value.fields["prerequisite"] == (
         "A programme cannot require itself, even indirectly."
     )

@@ -34,6 +34,7 @@ from certification.records.standings import (
     run_standing_job,
     stale_standing_jobs,
 )
+from tests.conftest import certificate_catalogue
 from tests.test_api import Api
 
 
@@ -44,16 +45,10 @@ def eligible_names(programme: str, today: dt.date, query: str = "") -> list[str]
 
 
 def _catalogue(make_course, make_assessment, make_programme, **programme: Any) -> None:
-    make_course("EII-101", credits="5", domain="AI")
-    make_course("EII-102", credits="5", domain="Standards")
-    make_course("EII-103", credits="5", domain="Standards")
-    make_assessment("CERT-EXAM", pass_mark="60")
-    make_programme(
-        "EII-C",
-        min_total_credits="10",
-        domain_minimums={"Standards": "5"},
-        required_assessments=("CERT-EXAM",),
-        **programme,
+    courses = {"EII-101": ("5", "AI"), "EII-102": ("5", "Standards"), "EII-103": ("5", "Standards")}
+    factories = (make_course, make_assessment, make_programme)
+    certificate_catalogue(
+        *factories, courses, min_total_credits="10", domain_minimums={"Standards": "5"}, **programme
     )
 
 

@@ -14,13 +14,12 @@ from PIL import Image
 from pypdf import PdfReader
 
 from certification.audit import AuditEvent
-from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
 from certification.certificates import bulk
 from certification.certificates.models import Certificate, PartnerBody
-from certification.certificates.services import find_certificate, issue_certificate
+from certification.certificates.services import find_certificate
 from certification.extensions import db
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import PASSWORD, assert_pdf_download, issue_by_service, log_in
 from tests.test_admin import field_error, page_text
 
 CODE = r"EIC(?:-[0-9A-Z]{4}){4}-[0-9A-Z]"
@@ -32,16 +31,6 @@ def admin(client, make_admin):
     make_admin("office@efrs.example", "EFRS Programme Office")
     log_in(client, "office@efrs.example")
     return client
-
-
-def issue(app, candidate_id: int, today) -> str:
-    """Issue EII-C through the service (as another administrator did earlier)."""
-    with app.app_context():
-        certificate = issue_certificate(
-            get_candidate(candidate_id), get_programme("EII-C"), None, today=today
-        )
-        db.session.commit()
-        return certificate.code
 
 
 def codes_on(page: str) -> list[str]:
@@ -77,7 +66,7 @@ def test_candidates_get_404_and_visitors_the_login_on_every_new_admin_page(
     app, client, eligible_candidate, today
 ):
     own_id = eligible_candidate()
-    code = issue(app, own_id, today)
+    code = issue_by_service(app, own_id, today)
     for method, url in NEW_ADMIN_PAGES:
         response = getattr(client, method)(url.format(id=own_id, code=code))
         assert response.status_code == 302, url
@@ -90,7 +79,7 @@ def test_candidates_get_404_and_visitors_the_login_on_every_new_admin_page(
 
 def test_every_new_post_form_carries_a_csrf_token(app, admin, eligible_candidate, today):
     issued = eligible_candidate("Ana Novak")
-    issue(app, issued, today)
+    issue_by_service(app, issued, today)
     eligible_candidate("Jón Þórðarson")
     app.config["WTF_CSRF_ENABLED"] = True
     for url in (
@@ -133,12 +122,7 @@ def test_an_administrator_issues_from_the_candidate_page(admin, eligible_candida
     assert "Issue certificate" not in page  # nothing left to issue
     assert f'href="/verify/{code}"' in admin.get(f"/admin/candidates/{cid}").get_data(as_text=True)
 
-    pdf = admin.get(f"/admin/certificates/{code}.pdf")
-    assert pdf.status_code == 200
-    assert pdf.content_type == "application/pdf"
-    assert pdf.headers["Content-Disposition"] == f'attachment; filename="{code}.pdf"'
-    assert pdf.headers["Cache-Control"] == "no-store"
-    assert pdf.data.startswith(b"%PDF-")
+    assert_pdf_download(admin.get(f"/admin/certificates/{code}.pdf"), code)
 
 
 def test_issuing_to_a_candidate_who_is_not_ready_lists_what_is_missing(
@@ -162,7 +146,7 @@ def test_a_second_certificate_for_the_same_award_is_refused_naming_the_first(
     app, admin, eligible_candidate, today
 ):
     cid = eligible_candidate()
-    code = issue(app, cid, today)
+    code = issue_by_service(app, cid, today)
     response = admin.post(f"/admin/candidates/{cid}/certificates", data={"programme": "EII-C"})
     assert response.status_code == 422
     assert f"already holds a current certificate for this award, {code}." in page_text(response)
@@ -181,7 +165,7 @@ def test_an_unknown_programme_is_refused_not_a_crash(admin, eligible_candidate):
 
 def test_revoking_needs_a_reason_and_then_says_when(app, admin, eligible_candidate, today):
     cid = eligible_candidate()
-    code = issue(app, cid, today)
+    code = issue_by_service(app, cid, today)
     refused = admin.post(f"/admin/certificates/{code}/revoke", data={"reason": "  "})
     assert refused.status_code == 422
     assert field_error(refused, f"revoke-{code}-reason") == "This field is required."
@@ -208,7 +192,7 @@ def test_reissuing_with_a_corrected_name_supersedes_the_old_certificate(
     app, admin, eligible_candidate, today
 ):
     cid = eligible_candidate("Lukasz Wisniewski")
-    old = issue(app, cid, today)
+    old = issue_by_service(app, cid, today)
     page = admin.get(f"/admin/candidates/{cid}").get_data(as_text=True)
     assert re.search(rf'id="reissue-{old}-full_name"[^>]*value="Lukasz Wisniewski"', page)
 
@@ -246,7 +230,7 @@ def test_the_ready_list_shows_only_eligible_candidates_without_a_certificate(
 ):
     waiting = eligible_candidate("Αικατερίνη Παπαδοπούλου")
     holder = eligible_candidate("Димитър Петров")
-    issue(app, holder, today)
+    issue_by_service(app, holder, today)
     make_candidate("Jón Þórðarson", email="jon@example.is")  # nothing recorded
 
     assert admin.get("/admin/ready").headers["Location"] == "/admin/programmes/EII-C/eligible"
@@ -359,7 +343,7 @@ def test_an_uploaded_logo_is_printed_on_the_next_certificate(app, admin, eligibl
     # Nothing is written to this host's instance folder: there is nothing to copy.
     assert not (Path(app.instance_path) / "branding").exists()
 
-    code = issue(app, eligible_candidate(), today)
+    code = issue_by_service(app, eligible_candidate(), today)
     with app.app_context():
         certificate = find_certificate(code)
         issuers, pdf = certificate.issuers, certificate.pdf
@@ -385,9 +369,9 @@ def test_a_new_logo_leaves_issued_certificates_and_the_audit_trail_names_both(
         return url, hashlib.sha256(admin.get(url).data).hexdigest()
 
     navy_url, navy = upload_logo("navy")
-    first = issue(app, eligible_candidate(), today)
+    first = issue_by_service(app, eligible_candidate(), today)
     maroon_url, maroon = upload_logo("maroon")
-    second = issue(app, eligible_candidate(), today)
+    second = issue_by_service(app, eligible_candidate(), today)
 
     assert navy_url != maroon_url
     assert admin.get(navy_url).status_code == 404  # only what is printed now is shown

@@ -27,6 +27,7 @@ from certification.certificates.services import (
 )
 from certification.errors import InvalidInput, NotFound, RuleViolation
 from certification.extensions import db
+from tests.conftest import change_rules
 
 
 def issue(candidate_id: int, today: dt.date, programme: str = "EII-C") -> Certificate:
@@ -146,9 +147,10 @@ def test_certificates_expire_after_their_validity(ctx, eligible_candidate, today
     assert certificate.status_on(later) is CertificateStatus.EXPIRED
 
 
-def test_holding_the_certificate_meets_the_diploma_prerequisite(
-    ctx, eligible_candidate, make_programme, today
-):
+@pytest.fixture
+def certificate_holder(ctx, eligible_candidate, make_programme, today) -> int:
+    """A candidate who holds the Certificate (EII-C), then EII-D, which asks for nothing
+    else; the holder's id."""
     candidate_id = eligible_candidate()
     make_programme(
         "EII-D",
@@ -158,7 +160,12 @@ def test_holding_the_certificate_meets_the_diploma_prerequisite(
         prerequisite="EII-C",
     )
     issue(candidate_id, today)
-    reports = {r.programme_code: r for r in candidate_progress(get_candidate(candidate_id), today)}
+    return candidate_id
+
+
+def test_holding_the_certificate_meets_the_diploma_prerequisite(ctx, certificate_holder, today):
+    progress = candidate_progress(get_candidate(certificate_holder), today)
+    reports = {r.programme_code: r for r in progress}
     assert reports["EII-D"].eligible
 
 
@@ -225,35 +232,14 @@ def test_a_revoke_acting_on_stale_state_is_refused(app, eligible_candidate, toda
             reissue_certificate(seen_by_first, None)
 
 
-def test_the_ready_list_counts_awards_already_held(ctx, eligible_candidate, make_programme, today):
-    from certification.catalogue.services import ProgrammeInput, update_programme
+def test_the_ready_list_counts_awards_already_held(ctx, certificate_holder, today):
     from certification.certificates.services import eligible_not_issued
 
-    candidate_id = eligible_candidate()
-    make_programme(
-        "EII-D",
-        title="European Diploma",
-        level="diploma",
-        min_total_credits="0",
-        prerequisite="EII-C",
-    )
-    issue(candidate_id, today)
     # The Certificate's rules tighten after it was issued: the holder still holds it.
-    certificate_rules = get_programme("EII-C")
-    update_programme(
-        certificate_rules,
-        ProgrammeInput(
-            code="EII-C",
-            title=certificate_rules.title,
-            level="certificate",
-            min_total_credits=Decimal(100),
-        ),
-        None,
-        today=today,
-    )
+    change_rules("EII-C", today, min_total_credits=Decimal(100))
     db.session.commit()
     ready = eligible_not_issued(get_programme("EII-D"), today)
-    assert list(db.session.scalars(ready)) == [candidate_id]
+    assert list(db.session.scalars(ready)) == [certificate_holder]
     assert list(db.session.scalars(eligible_not_issued(get_programme("EII-C"), today))) == []
 
 

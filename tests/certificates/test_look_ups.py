@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from certification.certificates.look_ups import WRITE_AFTER_SECONDS, counter
 from certification.certificates.models import Verification
 from certification.extensions import db
-from tests.certificates.test_portal_certificates import issue
+from tests.conftest import issue_by_service
 from tests.test_admin import page_text
 
 
@@ -29,7 +29,7 @@ def written(app) -> list[tuple[str, str]]:
 def test_a_look_up_shows_at_once_and_is_written_a_moment_later(
     app, client, auth, eligible_candidate, today
 ):
-    code = issue(app, eligible_candidate(), today)
+    code = issue_by_service(app, eligible_candidate(), today)
     verifier = app.test_client()
     assert verifier.get(f"/verify/{code}").status_code == 200
     assert verifier.get(f"/api/v1/verify/{code}").get_json()["status"] == "valid"
@@ -49,7 +49,7 @@ def test_a_look_up_shows_at_once_and_is_written_a_moment_later(
 def test_a_holder_or_an_administrator_looking_is_not_counted(
     app, client, auth, eligible_candidate, today
 ):
-    code = issue(app, eligible_candidate(), today)
+    code = issue_by_service(app, eligible_candidate(), today)
     auth.login("eligible1@example.org")
     assert client.get(f"/verify/{code}").status_code == 200
     with app.app_context():

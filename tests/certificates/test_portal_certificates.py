@@ -6,25 +6,14 @@ from __future__ import annotations
 import html
 import re
 
-from certification.auth.services import get_candidate
-from certification.catalogue.services import get_programme
 from certification.certificates.services import (
     find_certificate,
-    issue_certificate,
     record_verification,
     revoke_certificate,
 )
 from certification.extensions import db
+from tests.conftest import assert_pdf_download, issue_by_service
 from tests.test_admin import page_text
-
-
-def issue(app, candidate_id: int, today) -> str:
-    with app.app_context():
-        certificate = issue_certificate(
-            get_candidate(candidate_id), get_programme("EII-C"), None, today=today
-        )
-        db.session.commit()
-        return certificate.code
 
 
 def share_link(response, code: str) -> str:
@@ -44,7 +33,7 @@ def test_a_holder_sees_their_certificate_and_downloads_it(
     auth.login("eligible1@example.org")
     assert "No certificates yet." in page_text(client.get("/me/"))
 
-    code = issue(app, cid, today)
+    code = issue_by_service(app, cid, today)
     response = client.get("/me/")
     page = page_text(response)
     assert "My certificates" in page
@@ -54,19 +43,14 @@ def test_a_holder_sees_their_certificate_and_downloads_it(
     assert "Not verified yet" in page
     assert share_link(response, code) == f"https://certificates.example.org/verify/{code}"
 
-    pdf = client.get(f"/me/certificates/{code}.pdf")
-    assert pdf.status_code == 200
-    assert pdf.content_type == "application/pdf"
-    assert pdf.headers["Content-Disposition"] == f'attachment; filename="{code}.pdf"'
-    assert pdf.headers["Cache-Control"] == "no-store"
-    assert pdf.data.startswith(b"%PDF-")
+    assert_pdf_download(client.get(f"/me/certificates/{code}.pdf"), code)
     assert f'href="/me/certificates/{code}.pdf"' in response.get_data(as_text=True)
     # A code typed loosely still finds one's own certificate.
     assert client.get(f"/me/certificates/{code.lower()}.pdf").status_code == 200
 
 
 def test_someone_elses_certificate_is_not_found(app, client, auth, eligible_candidate, today):
-    theirs = issue(app, eligible_candidate("Alice Example"), today)
+    theirs = issue_by_service(app, eligible_candidate("Alice Example"), today)
     eligible_candidate("Bob Example")
     auth.login("eligible2@example.org")
     assert theirs not in page_text(client.get("/me/"))
@@ -78,7 +62,7 @@ def test_someone_elses_certificate_is_not_found(app, client, auth, eligible_cand
 def test_the_count_of_verifications_follows_the_verifiers(
     app, client, auth, eligible_candidate, today
 ):
-    code = issue(app, eligible_candidate(), today)
+    code = issue_by_service(app, eligible_candidate(), today)
     auth.login("eligible1@example.org")
     assert "Not verified yet" in page_text(client.get("/me/"))
     for _ in range(2):
@@ -93,7 +77,7 @@ def test_the_count_of_verifications_follows_the_verifiers(
 def test_a_revoked_certificate_says_so_with_the_reason(
     app, client, auth, eligible_candidate, today
 ):
-    code = issue(app, eligible_candidate(), today)
+    code = issue_by_service(app, eligible_candidate(), today)
     with app.app_context():
         revoke_certificate(find_certificate(code), "Issued in error.", None)
         db.session.commit()
@@ -106,7 +90,7 @@ def test_a_revoked_certificate_says_so_with_the_reason(
 def test_administrators_and_visitors_do_not_reach_the_portal_download(
     app, client, auth, make_admin, eligible_candidate, today
 ):
-    code = issue(app, eligible_candidate(), today)
+    code = issue_by_service(app, eligible_candidate(), today)
     response = client.get(f"/me/certificates/{code}.pdf")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")

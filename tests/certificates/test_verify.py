@@ -14,7 +14,6 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from certification import create_app
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
 from certification.certificates.codes import new_code
@@ -27,7 +26,7 @@ from certification.certificates.services import (
     verification_counts,
 )
 from certification.extensions import db
-from tests.conftest import close_app
+from tests.conftest import another_app, close_app
 
 AWARD = "European Certificate in Imaging Informatics"
 BODIES = [
@@ -417,16 +416,12 @@ def test_the_upload_page_says_authentic_or_not_in_large_words(client, issue):
 @pytest.fixture
 def protected_client(app: Flask) -> Iterator[Any]:
     """A second app on the same database, with CSRF protection on as in production."""
-    protected = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-            "RATELIMIT_ENABLED": False,
-            "SEAL_KEYS": app.config["SEAL_KEYS"],
-            "SIGNING_TRUST_ROOTS": app.config["SIGNING_TRUST_ROOTS"],
-        }
+    protected = another_app(
+        app,
+        WTF_CSRF_ENABLED=True,
+        RATELIMIT_ENABLED=False,
+        SEAL_KEYS=app.config["SEAL_KEYS"],
+        SIGNING_TRUST_ROOTS=app.config["SIGNING_TRUST_ROOTS"],
     )
     yield protected.test_client()
     close_app(protected)

@@ -9,26 +9,16 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from certification import create_app
-from certification.auth.services import get_candidate
-from certification.catalogue.services import get_programme
 from certification.certificates.codes import new_code
-from certification.certificates.services import issue_certificate
-from certification.extensions import db, limiter
-from tests.conftest import close_app
+from certification.extensions import limiter
+from tests.conftest import another_app, close_app, issue_by_service
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
 
 @pytest.fixture
 def valid_code(app: Flask, eligible_candidate, today) -> str:
-    candidate_id = eligible_candidate()
-    with app.app_context():
-        certificate = issue_certificate(
-            get_candidate(candidate_id), get_programme("EII-C"), None, today=today
-        )
-        db.session.commit()
-        return certificate.code
+    return issue_by_service(app, eligible_candidate(), today)
 
 
 @pytest.fixture
@@ -37,16 +27,8 @@ def limited_client(app: Flask) -> Iterator[Callable[..., Any]]:
     made: list[Flask] = []
 
     def build(**config: Any) -> Any:
-        limited = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test-secret-key-not-for-production",
-                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                "WTF_CSRF_ENABLED": False,
-                "RATELIMIT_ENABLED": True,
-                "VERIFY_RATE_LIMIT": "3 per minute",
-                **config,
-            }
+        limited = another_app(
+            app, RATELIMIT_ENABLED=True, VERIFY_RATE_LIMIT="3 per minute", **config
         )
         made.append(limited)
         client = limited.test_client()
