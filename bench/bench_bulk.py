@@ -40,22 +40,13 @@ HERE = Path(__file__).resolve().parent
 
 def open_app(folder: Path) -> Flask:
     """An app on the database and demo keys that ``bench_issue.build_app`` made in ``folder``."""
-    from certification import create_app
+    from folder_app import app_in_folder, demo_seals
 
-    keys = folder / "instance" / "keys"
-    os.environ["INSTANCE_PATH"] = str(folder / "instance")
-    return create_app(
-        {
-            "SECRET_KEY": os.urandom(32).hex(),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}",
-            "PUBLIC_BASE_URL": "https://certificates.example.org",
-            "QUEUE_URL": "memory://",
-            "SEAL_KEYS": {
-                "EFRS": {"pkcs12": str(keys / "efrs-seal.p12"), "passphrase": None},
-                "EuSoMII": {"pkcs12": str(keys / "eusomii-seal.p12"), "passphrase": None},
-            },
-            "SIGNING_TRUST_ROOTS": [str(keys / "demo-ca.pem")],
-        }
+    return app_in_folder(
+        folder,
+        PUBLIC_BASE_URL="https://certificates.example.org",
+        QUEUE_URL="memory://",
+        **demo_seals(folder),
     )
 
 

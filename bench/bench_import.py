@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import sqlite3
 import tempfile
 import time
@@ -31,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from machine import describe  # this folder's, beside the script
+from folder_app import app_in_folder  # this folder's, beside the script
+from machine import describe
 
 CANDIDATES = 2_000
 COURSES = [f"EII-10{n}" for n in range(1, 6)]
@@ -47,23 +47,10 @@ NAMES = [
 
 def build_app(folder: Path) -> Flask:
     """An app on a fresh SQLite database in ``folder``, with five courses."""
-    from certification import create_app
     from certification.catalogue.services import CourseInput, create_course
     from certification.extensions import db
 
-    previous = os.environ.get("INSTANCE_PATH")
-    os.environ["INSTANCE_PATH"] = str(folder / "instance")
-    app = create_app(
-        {
-            "SECRET_KEY": os.urandom(32).hex(),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}",
-            "QUEUE_URL": "memory://",
-        }
-    )
-    if previous is None:
-        del os.environ["INSTANCE_PATH"]
-    else:
-        os.environ["INSTANCE_PATH"] = previous
+    app = app_in_folder(folder, QUEUE_URL="memory://")
     with app.app_context():
         db.create_all()
         for code in [*COURSES, "EII-199"]:

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import reportlab
 from flask import Flask
-from machine import describe  # this folder's, beside the script
+from folder_app import app_in_folder, demo_seals  # this folder's, beside the script
+from machine import describe
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from reportlab.graphics import renderPDF
@@ -44,19 +45,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from certification.certificates.pdf import CertificateSnapshot
+from certification.certificates.pdf import FONT_DIR, FONTS, CertificateSnapshot
 
 N = 50
 WARM_UP = 5
 TARGET = 1.3
-FONT_DIR = Path(__file__).resolve().parents[1] / "static" / "fonts"
-BARE_FONTS = {
-    "BareSerif": "DejaVuSerif.ttf",
-    "BareSerif-Bold": "DejaVuSerif-Bold.ttf",
-    "BareSerif-Italic": "DejaVuSerif-Italic.ttf",
-    "BareSans": "DejaVuSans.ttf",
-    "BareSans-Bold": "DejaVuSans-Bold.ttf",
-}
+# Our renderer's TTF files, registered again under names of the baseline's own.
+BARE_FONTS = {f"Bare{name}": filename for name, filename in FONTS.items()}
 HOLDER = "Αικατερίνη Παπαδοπούλου-Wiśniewska"
 
 
@@ -156,7 +151,6 @@ def bare_signatures(pdf: bytes, seal_signers: list[signers.SimpleSigner]) -> byt
 
 def build_app(folder: Path) -> Flask:
     """An app on a fresh SQLite database in ``folder``, with demo keys and the catalogue."""
-    from certification import create_app
     from certification.certificates.branding import DEFAULT_PARTNER_BODIES
     from certification.certificates.models import PartnerBody
     from certification.certificates.signing import make_demo_keys
@@ -164,24 +158,9 @@ def build_app(folder: Path) -> Flask:
 
     keys = folder / "instance" / "keys"
     make_demo_keys(keys, {b["short_name"]: b["name"] for b in DEFAULT_PARTNER_BODIES})
-    previous = os.environ.get("INSTANCE_PATH")
-    os.environ["INSTANCE_PATH"] = str(folder / "instance")
-    app = create_app(
-        {
-            "SECRET_KEY": os.urandom(32).hex(),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}",
-            "PUBLIC_BASE_URL": "https://certificates.example.org",
-            "SEAL_KEYS": {
-                "EFRS": {"pkcs12": str(keys / "efrs-seal.p12"), "passphrase": None},
-                "EuSoMII": {"pkcs12": str(keys / "eusomii-seal.p12"), "passphrase": None},
-            },
-            "SIGNING_TRUST_ROOTS": [str(keys / "demo-ca.pem")],
-        }
+    app = app_in_folder(
+        folder, PUBLIC_BASE_URL="https://certificates.example.org", **demo_seals(folder)
     )
-    if previous is None:
-        del os.environ["INSTANCE_PATH"]
-    else:
-        os.environ["INSTANCE_PATH"] = previous
     with app.app_context():
         db.create_all()
         db.session.add_all(
