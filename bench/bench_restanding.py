@@ -18,7 +18,6 @@ The dataset ends with its original rules and the standings they give.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
@@ -182,25 +181,11 @@ def measure_database(kind: str, url: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    only = parser.add_mutually_exclusive_group()
-    only.add_argument("--sqlite-only", action="store_true")
-    only.add_argument("--postgres-only", action="store_true")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", make_dataset.DEFAULT_POSTGRES_URL),
-    )
+    make_dataset.add_database_options(parser)
     args = parser.parse_args()
-    targets = []
-    if not args.postgres_only:
-        targets.append(("sqlite", make_dataset.sqlite_url()))
-    if not args.sqlite_only:
-        targets.append(("postgresql", args.postgres_url))
     print("Saving a programme's rules at scale: the request, and the job it queues")
     print(f"Machine: {describe(f'SQLAlchemy {sa.__version__}')}")
-    for kind, url in targets:
-        if not make_dataset.exists(kind, url):
-            print(f"\nNo {kind} dataset: build it with .venv/bin/python bench/make_dataset.py")
-            continue
+    for kind, url in make_dataset.built_databases(args):
         measure_database(kind, url)
 
 

@@ -578,13 +578,7 @@ def print_table(results: list[Result]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    only = parser.add_mutually_exclusive_group()
-    only.add_argument("--sqlite-only", action="store_true")
-    only.add_argument("--postgres-only", action="store_true")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", make_dataset.DEFAULT_POSTGRES_URL),
-    )
+    make_dataset.add_database_options(parser)
     parser.add_argument(
         "--budget", type=float, default=120.0, help="seconds per page and database (120)"
     )
@@ -597,20 +591,12 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    targets = []
-    if not args.postgres_only:
-        targets.append(("sqlite", make_dataset.sqlite_url()))
-    if not args.sqlite_only:
-        targets.append(("postgresql", args.postgres_url))
     print(f"Pages at scale: milliseconds per full GET, N={N} after {WARM_UP} warm-up requests")
     versions = (f"SQLite {sqlite3.sqlite_version}", f"SQLAlchemy {sa.__version__}")
     print(f"Machine: {describe(*versions)}")
     print("Load average at the start (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     results: list[Result] = []
-    for kind, url in targets:
-        if not make_dataset.exists(kind, url):
-            print(f"\nNo {kind} dataset: build it with .venv/bin/python bench/make_dataset.py")
-            continue
+    for kind, url in make_dataset.built_databases(args):
         results += measure_database(kind, url, args)
     if results:
         print_table(results)

@@ -1689,6 +1689,41 @@ def exists(kind: str, url: str) -> bool:
         server.dispose()
 
 
+# ---------------------------------------------------------------- the command line
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """``--sqlite-only`` or ``--postgres-only``, and ``--postgres-url``: the dataset's
+    databases a command works on."""
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--sqlite-only", action="store_true")
+    only.add_argument("--postgres-only", action="store_true")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help=f"default {DEFAULT_POSTGRES_URL}",
+    )
+
+
+def chosen_databases(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(kind, URL) of each database the options chose: SQLite, PostgreSQL, or both."""
+    chosen = []
+    if not args.postgres_only:
+        chosen.append(("sqlite", sqlite_url()))
+    if not args.sqlite_only:
+        chosen.append(("postgresql", args.postgres_url))
+    return chosen
+
+
+def built_databases(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
+    """The chosen databases that hold a dataset, to measure; a line for each that does not."""
+    for kind, url in chosen_databases(args):
+        if exists(kind, url):
+            yield kind, url
+        else:
+            print(f"\nNo {kind} dataset: build it with .venv/bin/python bench/make_dataset.py")
+
+
 def human(size: float) -> str:
     for unit in ("bytes", "KB", "MB"):
         if size < 1024:
@@ -1828,24 +1863,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 is the full size (default)")
     parser.add_argument("--rebuild", action="store_true", help="build even if one is there")
-    only = parser.add_mutually_exclusive_group()
-    only.add_argument("--sqlite-only", action="store_true")
-    only.add_argument("--postgres-only", action="store_true")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-        help=f"default {DEFAULT_POSTGRES_URL}",
-    )
+    add_database_options(parser)
     args = parser.parse_args()
     if not 0 < args.scale <= 1:
         parser.error("--scale is a fraction of the full size, above 0 and at most 1")
     check_postgres_url(args.postgres_url)
 
-    targets = []
-    if not args.postgres_only:
-        targets.append(("sqlite", sqlite_url()))
-    if not args.sqlite_only:
-        targets.append(("postgresql", args.postgres_url))
     parameters = {
         "generator_version": GENERATOR_VERSION,
         "seed": SEED,
@@ -1855,7 +1878,7 @@ def main() -> None:
     today = dt.datetime.now(ZoneInfo(default_config.APP_TIMEZONE)).date()
 
     data: Dataset | None = None
-    for kind, url in targets:
+    for kind, url in chosen_databases(args):
         manifest = read_manifest(kind)
         kept = (
             not args.rebuild
