@@ -42,7 +42,11 @@ from certification.catalogue.services import (
     programme_as_input,
     update_programme,
 )
-from certification.certificates.branding import DEFAULT_PARTNER_BODIES
+from certification.certificates.branding import (
+    DEFAULT_PARTNER_BODIES,
+    PartnerBodyInput,
+    update_partner_body,
+)
 from certification.certificates.look_ups import counter as look_up_counter
 from certification.certificates.models import PartnerBody
 from certification.certificates.services import issue_certificate
@@ -534,6 +538,15 @@ def assert_pdf_download(response: Any, code: str) -> None:
     assert response.headers["Content-Disposition"] == f'attachment; filename="{code}.pdf"'
     assert response.headers["Cache-Control"] == "no-store"
     assert response.data.startswith(b"%PDF-")
+
+
+def change_logo(short_name: str, image: bytes, actor: User | None) -> PartnerBody:
+    """Give partner body ``short_name`` the logo ``image`` through the service, keeping its
+    name and signatory; the body."""
+    body = db.session.scalar(sa.select(PartnerBody).where(PartnerBody.short_name == short_name))
+    same_but_logo = PartnerBodyInput(body.name, body.signatory_name, body.signatory_title, image)
+    update_partner_body(body, same_but_logo, actor)
+    return body
 
 
 def change_rules(code: str, today: dt.date, **changes: Any) -> None:

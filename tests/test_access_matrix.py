@@ -8,7 +8,6 @@ to decide who may see it.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,21 +15,19 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from PIL import Image
 
 from certification.auth.models import ApiToken, User
 from certification.auth.services import create_api_token, get_candidate
 from certification.catalogue.services import get_programme
 from certification.certificates import bulk
-from certification.certificates.branding import PartnerBodyInput, update_partner_body
-from certification.certificates.models import PartnerBody
 from certification.certificates.services import issue_certificate
 from certification.extensions import db
 from certification.imports.models import ImportKind
 from certification.imports.services import store_upload
 from certification.mail.models import OutgoingEmail
 from certification.records.models import CreditRecord
-from tests.conftest import log_in
+from tests.certificates.test_admin_certificates import png
+from tests.conftest import change_logo, log_in
 
 # The token goes before the administrator, whose rows revoke it.
 ROLES = ("anonymous", "candidate", "other", "token", "admin")
@@ -69,16 +66,7 @@ def world(app: Flask, make_admin, make_candidate, eligible_candidate, today) -> 
             get_candidate(holder_id), get_programme("EII-C"), admin_user, today=today
         )
         token = create_api_token(admin_user, "matrix")
-        buffer = io.BytesIO()
-        Image.new("RGB", (40, 40), "navy").save(buffer, "PNG")
-        body = db.session.scalar(sa.select(PartnerBody).where(PartnerBody.short_name == "EFRS"))
-        update_partner_body(
-            body,
-            PartnerBodyInput(
-                body.name, body.signatory_name, body.signatory_title, buffer.getvalue()
-            ),
-            admin_user,
-        )
+        body = change_logo("EFRS", png("navy", (40, 40)), admin_user)
         upload = store_upload(
             ImportKind.CREDITS,
             "credits.csv",

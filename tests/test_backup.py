@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
@@ -10,13 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from PIL import Image
 
 from certification import backup as backups
 from certification import create_app
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
-from certification.certificates.branding import PartnerBodyInput, update_partner_body
 from certification.certificates.models import Certificate, PartnerBody
 from certification.certificates.services import (
     issue_certificate,
@@ -25,6 +22,7 @@ from certification.certificates.services import (
 )
 from certification.extensions import db
 from tests.certificates.test_admin_certificates import png
+from tests.conftest import change_logo
 from tests.test_cli import BRANDING_AS_FILES
 
 
@@ -49,17 +47,8 @@ def test_back_up_wipe_restore_and_every_certificate_still_verifies(
 ):
     names = ["Αικατερίνη Παπαδοπούλου", "Þórunn Guðmundsdóttir", "Дмитрий Шостакович"]
     holders = [eligible_candidate(name) for name in names]
-    buffer = io.BytesIO()
-    Image.new("RGB", (60, 30), "teal").save(buffer, "PNG")
     with app.app_context():
-        body = db.session.scalar(sa.select(PartnerBody).where(PartnerBody.short_name == "EFRS"))
-        update_partner_body(
-            body,
-            PartnerBodyInput(
-                body.name, body.signatory_name, body.signatory_title, buffer.getvalue()
-            ),
-            None,
-        )
+        body = change_logo("EFRS", png("teal", (60, 30)), None)
         certificates = [
             issue_certificate(get_candidate(h), get_programme("EII-C"), None, today=today)
             for h in holders

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pyotp
 import pytest
@@ -22,6 +23,20 @@ def password_step(client: FlaskClient, email: str):
 
 def in_admin(client: FlaskClient) -> bool:
     return client.get("/admin/candidates").status_code == 200
+
+
+def recovery_codes_on(page: Any) -> list[str]:
+    return re.findall(r'<span class="code">([a-z2-9]{5}-[a-z2-9]{5})</span>', page.get_data(True))
+
+
+@pytest.fixture
+def admin_and_recovery_codes(app, make_admin) -> tuple[User, list[str]]:
+    """An administrator whose authenticator is set up, and the recovery codes it gave."""
+    admin = make_admin(second_factor=False)
+    with app.app_context():
+        codes = enrol_authenticator(db.session.get(User, admin.id))
+        db.session.commit()
+    return admin, codes
 
 
 def test_first_login_sets_up_the_authenticator_from_a_qr_code(app, client, make_admin):
@@ -45,7 +60,7 @@ def test_first_login_sets_up_the_authenticator_from_a_qr_code(app, client, make_
     assert not in_admin(client)
     done = client.post("/login/set-up-authenticator", data={"code": pyotp.TOTP(secret).now()})
     assert done.status_code == 201
-    codes = re.findall(r'<span class="code">([a-z2-9]{5}-[a-z2-9]{5})</span>', done.get_data(True))
+    codes = recovery_codes_on(done)
     assert len(set(codes)) == 10
     assert in_admin(client)
 
@@ -66,11 +81,8 @@ def test_every_login_asks_for_a_code_and_a_code_works_once(app, make_admin):
     assert not in_admin(second)
 
 
-def test_a_recovery_code_logs_in_once(app, client, make_admin):
-    admin = make_admin(second_factor=False)
-    with app.app_context():
-        codes = enrol_authenticator(db.session.get(User, admin.id))
-        db.session.commit()
+def test_a_recovery_code_logs_in_once(app, client, admin_and_recovery_codes):
+    admin, codes = admin_and_recovery_codes
     password_step(client, admin.email)
     used = client.post("/login/code", data={"code": codes[3].upper()}, follow_redirects=True)
     assert "You used a recovery code; 9 are left" in used.get_data(as_text=True)
@@ -155,16 +167,13 @@ def test_sensitive_changes_ask_to_confirm_after_ten_minutes(app, client, make_ad
     assert client.post("/admin/api-tokens", data={"label": "again"}).status_code == 201
 
 
-def test_new_recovery_codes_replace_the_old_ones(app, client, make_admin):
-    admin = make_admin(second_factor=False)
-    with app.app_context():
-        old = enrol_authenticator(db.session.get(User, admin.id))
-        db.session.commit()
+def test_new_recovery_codes_replace_the_old_ones(app, client, admin_and_recovery_codes):
+    admin, old = admin_and_recovery_codes
     password_step(client, admin.email)
     client.post("/login/code", data={"code": totp_code(app, admin.email)})
     page = client.post("/account/recovery-codes")
     assert page.status_code == 201
-    new = re.findall(r'<span class="code">([a-z2-9]{5}-[a-z2-9]{5})</span>', page.get_data(True))
+    new = recovery_codes_on(page)
     assert len(new) == 10 and not set(new) & set(old)
     client.post("/logout")
     password_step(client, admin.email)

@@ -9,13 +9,14 @@ gap.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -84,27 +85,30 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
         "ISSUE_BATCH_SIZE": "3",
     }
 
-    def start_worker(stale_seconds: int) -> subprocess.Popen[bytes]:
+    @contextlib.contextmanager
+    def worker_killed_after(stale_seconds: int) -> Iterator[None]:
+        """A worker running until the block ends; then SIGKILL, for it and its pool."""
         with log.open("ab") as output:
-            return subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
+            worker = subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
                 [str(CONSUMER), "certification.worker.huey", "--workers", "1", "--delay", "0.1"],
                 env={**environment, "JOB_STALE_SECONDS": str(stale_seconds)},
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: the pool dies with it
             )
+        try:
+            yield
+        finally:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
 
-    first = start_worker(stale_seconds=1)  # takes the job, never started, at once
-    try:
+    with worker_killed_after(stale_seconds=1):  # takes the job, never started, at once
         _wait_for(
             lambda: _counts(app, job_id).get(IssueItemState.ISSUED, 0) >= 6,
             30,
             "the first worker to issue some certificates",
             log,
         )
-    finally:
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
 
     after_crash = _counts(app, job_id)
     assert 0 < after_crash.get(IssueItemState.ISSUED, 0) < CANDIDATES
@@ -114,8 +118,7 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
 
     # The default: the second worker does not wait for the first one's last heartbeat to
     # go stale, as it can see that the first one's process has died.
-    second = start_worker(stale_seconds=120)
-    try:
+    with worker_killed_after(stale_seconds=120):
         _wait_for(
             lambda: IssueItemState.PENDING not in _counts(app, job_id),
             40,  # far less than JOB_STALE_SECONDS
@@ -132,9 +135,6 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
                 "the job to be marked done",
                 log,
             )
-    finally:
-        os.killpg(second.pid, signal.SIGKILL)
-        second.wait(timeout=10)
 
     with app.app_context():
         job = db.session.get(IssueJob, job_id)
