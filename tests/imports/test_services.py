@@ -22,6 +22,7 @@ from certification.imports.services import (
 )
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.records.services import record_credit
+from tests.imports import problem_places
 
 CREDITS = ImportKind.CREDITS
 RESULTS = ImportKind.RESULTS
@@ -67,11 +68,7 @@ def test_a_file_with_one_bad_row_commits_nothing(ctx, catalogue, people, today):
         "katerina@example.org,EII-999,2024-05-31\n"
     ).encode()
     report = preview_import(CREDITS, data, today=today)
-    assert [(p.row, p.column) for p in report.problems] == [
-        (3, "completed_on"),
-        (4, "email"),
-        (5, "course_code"),
-    ]
+    assert problem_places(report) == [(3, "completed_on"), (4, "email"), (5, "course_code")]
     assert report.problems[1].message == "No candidate with this e-mail."
     assert "future" in report.problems[0].message  # the words of single entry
     with pytest.raises(ImportRefused) as refused:
@@ -124,10 +121,7 @@ def test_a_credit_recorded_with_another_date_is_a_problem(ctx, catalogue, people
         b"katerina@example.org,EII-101,2024-06-30\n"
     )
     report = preview_import(CREDITS, data, today=today)
-    assert [(p.row, p.column) for p in report.problems] == [
-        (2, "completed_on"),
-        (5, "completed_on"),
-    ]
+    assert problem_places(report) == [(2, "completed_on"), (5, "completed_on")]
     assert "2024-01-02" in report.problems[0].message
     assert (report.new, report.already_recorded) == (1, 1)
 
@@ -145,7 +139,7 @@ def test_results_count_towards_the_attempts_limit_in_date_order(ctx, catalogue, 
         b"lukasz@example.org;CERT-EXAM;seventy;2024-03-01\n"
     )
     report = preview_import(RESULTS, data, today=today)
-    assert [(p.row, p.column) for p in report.problems] == [
+    assert problem_places(report) == [
         (3, "assessment_code"),
         (7, "score"),
         (8, "score"),
@@ -219,7 +213,7 @@ def test_candidates_are_checked_as_single_entry_checks_them(ctx, today, make_adm
         b"EVE@example.org;Eva;\n"
     )
     report = preview_import(CANDIDATES, data, today=today)
-    assert [(p.row, p.column) for p in report.problems] == [
+    assert problem_places(report) == [
         (2, "email"),
         (3, "full_name"),
         (4, "country"),
@@ -278,5 +272,5 @@ def test_a_nul_far_into_the_file_is_a_problem_not_a_crash(ctx, catalogue, people
     padding = b"".join(b"lukasz@example.org;EII-101;31/05/2024\n" for _ in range(2000))
     data = b"email;course_code;completed_on\n" + padding + b"luk\x00asz@example.org;EII-101;\n"
     report = preview_import(CREDITS, data, today=today)
-    assert [(p.row, p.column) for p in report.problems] == [(2002, "email"), (2002, "completed_on")]
+    assert problem_places(report) == [(2002, "email"), (2002, "completed_on")]
     assert (report.new, report.already_recorded) == (1, 1999)
