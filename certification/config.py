@@ -86,6 +86,9 @@ QUEUE_NAME = "certification"
 ISSUE_PROCESSES = os.cpu_count() or 1
 ISSUE_BATCH_SIZE = 40
 JOB_STALE_SECONDS = 120
+# A change of a programme's rules is worked out again by a standing job, this many
+# candidates to a transaction (a killed worker loses at most one chunk's work).
+STANDING_JOB_CHUNK = 2000
 # The dashboard's figures are computed by a queue worker every REPORTS_REFRESH_MINUTES and
 # kept; a page view older than REPORTS_MAX_AGE_SECONDS computes them itself (seconds with
 # 100,000 candidates).
@@ -146,6 +149,7 @@ ENVIRONMENT_KEYS = (
     "ISSUE_PROCESSES",
     "ISSUE_BATCH_SIZE",
     "JOB_STALE_SECONDS",
+    "STANDING_JOB_CHUNK",
     "IDEMPOTENCY_KEY_DAYS",
     "REPORTS_REFRESH_MINUTES",
     "REPORTS_MAX_AGE_SECONDS",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from huey import crontab
 
 from certification.queue import app_periodic_task, app_task, enqueue_after_commit, huey
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 @app_task()
 def standing_job_task(job_id: int) -> None:
     """Run standing job ``job_id`` (or carry on with it) until it is done or replaced."""
-    run_standing_job(job_id, today())
+    run_standing_job(job_id, today(), chunk_size=int(current_app.config["STANDING_JOB_CHUNK"]))
 
 
 @standing_job_ready.connect

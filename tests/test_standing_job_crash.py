@@ -1,0 +1,133 @@
+"""A standing job whose worker is killed mid-job, and a new worker that finishes it.
+
+Real ``huey_consumer`` processes on a SQLite database and a SQLite queue file: after a rules
+change, the first worker is killed with SIGKILL once some but not all chunks of candidates
+are committed; the second, on starting, sees that the first one's process has died and
+carries on from the job's cursor. The standings must end exactly as an uninterrupted
+computation leaves them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from certification.auth.services import create_candidate
+from certification.catalogue.services import get_programme
+from certification.extensions import db
+from certification.records.models import ProgrammeStanding, StandingJob, StandingJobStatus
+from certification.records.services import record_credit
+from certification.records.standings import active_standing_job, refresh_standings
+from tests.conftest import change_rules
+
+pytestmark = pytest.mark.slow  # real queue workers
+
+CANDIDATES = 300
+CHUNK = 2  # 150 chunks: a worker is killed between two of them, not after the last
+CONSUMER = Path(sys.executable).with_name("huey_consumer")
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out waiting for {what}. Worker log:\n{log.read_text()[-4000:]}")
+        time.sleep(0.02)
+
+
+def _standings() -> list[tuple[int, int, bool, object]]:
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(
+                ProgrammeStanding.candidate_id,
+                ProgrammeStanding.programme_id,
+                ProgrammeStanding.met,
+                ProgrammeStanding.lapses_on,
+            ).order_by(ProgrammeStanding.candidate_id, ProgrammeStanding.programme_id)
+        )
+    ]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.skipif(not CONSUMER.exists(), reason="huey_consumer is not installed")
+def test_a_standing_job_killed_mid_way_ends_as_an_uninterrupted_run_would(
+    app, make_catalogue, today, tmp_path
+):
+    make_catalogue({"EII-101": ("5", "AI"), "EII-102": ("5", "Standards")}, min_total_credits="10")
+    with app.app_context():
+        for number in range(CANDIDATES):
+            person = create_candidate(f"k{number}@example.org", f"Kandidát {number:03}", "CZ", None)
+            record_credit(person, "EII-101", today, actor=None, today=today)
+            if number % 3 == 0:
+                record_credit(person, "EII-102", today, actor=None, today=today)
+        db.session.commit()
+        # Five credits now suffice: two thirds of the register change their standing. The
+        # job is queued nowhere the workers look: the first finds it by its start-up sweep,
+        # as it would find a job whose task was lost.
+        change_rules("EII-C", today, min_total_credits=Decimal(5), required_assessments=())
+        db.session.commit()
+        job_id = active_standing_job(get_programme("EII-C")).id
+
+    def progress() -> tuple[StandingJobStatus, int]:
+        with app.app_context():
+            job = db.session.get(StandingJob, job_id)
+            return job.status, job.done
+
+    log = tmp_path / "worker.log"
+    environment = {
+        **os.environ,
+        "INSTANCE_PATH": app.instance_path,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "crash-test-secret-key-not-for-production",
+        "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
+        "STANDING_JOB_CHUNK": str(CHUNK),
+    }
+
+    @contextlib.contextmanager
+    def worker_killed_after(stale_seconds: int) -> Iterator[None]:
+        """A worker running until the block ends; then SIGKILL."""
+        with log.open("ab") as output:
+            worker = subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
+                [str(CONSUMER), "certification.worker.huey", "--workers", "1", "--delay", "0.1"],
+                env={**environment, "JOB_STALE_SECONDS": str(stale_seconds)},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            yield
+        finally:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+
+    time.sleep(1.1)  # the job, never started, is then stale for the first worker's sweep
+    with worker_killed_after(stale_seconds=1):
+        _wait_for(lambda: progress()[1] >= 20, 60, "the first worker to commit chunks", log)
+
+    status, done = progress()
+    assert status is StandingJobStatus.RUNNING
+    assert 20 <= done < CANDIDATES, "killed after the last chunk: nothing left to resume"
+
+    # The second worker does not wait JOB_STALE_SECONDS (120): it sees the first one died.
+    with worker_killed_after(stale_seconds=120):
+        _wait_for(lambda: progress()[0] is StandingJobStatus.DONE, 60, "the second worker", log)
+
+    with app.app_context():
+        job = db.session.get(StandingJob, job_id)
+        assert (job.total, job.done, job.percent_done) == (CANDIDATES, CANDIDATES, 100)
+        resumed = _standings()
+        assert sum(met for _, _, met, _ in resumed) == CANDIDATES  # everyone meets 5 ECTS
+        refresh_standings(None, today)  # the uninterrupted way: everyone, in one go
+        db.session.commit()
+        assert _standings() == resumed
