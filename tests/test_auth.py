@@ -152,3 +152,35 @@ def test_password_is_stored_hashed_with_argon2id(app, make_candidate):
         stored = get_user_by_email("c@example.org").password_hash
     assert PASSWORD not in stored
     assert stored.startswith("$argon2id$")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_failed_login_takes_as_long_for_any_address(client, make_candidate, monkeypatch):
+    """A wrong password for an account, an address with no account, and an invited account
+    with no password yet: each refusal costs one argon2 check at production cost, so the
+    answer's timing does not tell which addresses have accounts."""
+    import statistics
+    import time
+
+    from argon2 import PasswordHasher
+
+    from certification.auth import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher())  # the production cost
+    make_candidate(email="has-a-password@example.org")
+    make_candidate(email="invited@example.org", password=None)
+
+    def median_ms(email: str) -> float:
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            answer = client.post("/login", data={"email": email, "password": "wrong-" * 3})
+            timings.append((time.perf_counter() - started) * 1000)
+            assert answer.status_code == 401  # the same refusal for all three
+        return statistics.median(timings)
+
+    medians = {
+        email: median_ms(email)
+        for email in ("has-a-password@example.org", "nobody@example.org", "invited@example.org")
+    }
+    assert max(medians.values()) < 3 * min(medians.values()), medians

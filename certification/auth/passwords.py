@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 from pathlib import Path
@@ -30,6 +31,9 @@ def hash_password(password: str) -> str:
 
 def password_matches(password_hash: str | None, password: str) -> bool:
     if not password_hash:
+        # An invited account has no password yet: answer no as slowly as a wrong password
+        # does, or the timing would tell which e-mail addresses have accounts.
+        dummy_check(password)
         return False
     try:
         return _hasher.verify(password_hash, password)
@@ -37,13 +41,17 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         return False
 
 
-# A hash to check against when the account does not exist, so that a wrong e-mail takes as
-# long as a wrong password and the timing does not tell which accounts exist.
 def dummy_check(password: str) -> None:
-    password_matches(_DUMMY_HASH, password)
+    """Check ``password`` against a hash no account has, as long as a real check takes: for
+    an e-mail without an account, or an account without a password."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_dummy_hash(_hasher), password)
 
 
-_DUMMY_HASH = _hasher.hash("no account has this password")
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Made by the hasher in use, so that it costs what that hasher's hashes cost.
+    return hasher.hash("no account has this password")
 
 
 def password_problem(password: str) -> str | None:
