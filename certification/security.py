@@ -45,9 +45,36 @@ _SECURITY_HEADERS = tuple(SECURITY_HEADERS.items())
 _HSTS = (("Strict-Transport-Security", HSTS),)
 
 
+PROXY_FIX_KEYS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
+PROXY_FIX_FORM = (
+    "PROXY_FIX must be a JSON object giving, for each X-Forwarded-* header, how many proxies"
+    ' in front of the app set it, e.g. PROXY_FIX=\'{"x_for": 1, "x_proto": 1}\' (keys: '
+    + ", ".join(PROXY_FIX_KEYS)
+    + ")"
+)
+
+
+def proxy_fix_hops(setting: object) -> dict[str, int]:
+    """The hop counts in ``PROXY_FIX``, or a RuntimeError naming the setting and its form
+    (a bare ``PROXY_FIX=1`` used to stop the app with an AttributeError)."""
+    if not setting:
+        return {}
+    if not isinstance(setting, dict):
+        raise RuntimeError(f"{PROXY_FIX_FORM}; got {setting!r}.")
+    unknown = sorted(set(setting) - set(PROXY_FIX_KEYS))
+    counts = [
+        value
+        for value in setting.values()
+        if isinstance(value, int) and not isinstance(value, bool)
+    ]
+    if unknown or len(counts) != len(setting) or any(count < 0 for count in counts):
+        raise RuntimeError(f"{PROXY_FIX_FORM}; got {setting!r}.")
+    return dict(setting)
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_add_security_headers)
-    hops = {key: int(value) for key, value in (app.config.get("PROXY_FIX") or {}).items()}
+    hops = proxy_fix_hops(app.config.get("PROXY_FIX"))
     if any(hops.values()):
         # Trust exactly as many X-Forwarded-* hops as there are proxies in front of the app;
         # with none configured the headers are ignored, so a client cannot fake its address.

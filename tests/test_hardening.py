@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from certification import create_app
 from certification.extensions import db
 from certification.security import CONTENT_SECURITY_POLICY
 from tests.conftest import PASSWORD, gunicorn_serving
@@ -101,6 +102,39 @@ def test_no_page_has_inline_script_style_or_handlers(
         assert not INLINE_SCRIPT.search(page), title
         assert not INLINE_STYLE.search(page), title
         assert not INLINE_HANDLER.search(page), title
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "1",
+        "true",
+        '"x_for"',
+        "[1]",
+        '{"x_for": "one"}',
+        '{"x_forwarded_for": 1}',
+        '{"x_for": -1}',
+        '{"x_for": true}',
+    ],
+)
+def test_a_malformed_proxy_fix_stops_the_app_with_the_form_it_takes(setting, tmp_path, monkeypatch):
+    """As an operator writes it, in the environment: the app does not start, and says which
+    setting is wrong and what it should look like (PROXY_FIX=1 used to crash with
+    "'int' object has no attribute 'items'")."""
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PROXY_FIX", setting)
+    with pytest.raises(RuntimeError) as refusal:
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    message = str(refusal.value)
+    assert message.startswith("PROXY_FIX must be a JSON object")
+    assert 'PROXY_FIX=\'{"x_for": 1, "x_proto": 1}\'' in message
+
+
+@pytest.mark.parametrize("setting", ['{"x_for": 1, "x_proto": 1}', "{}"])
+def test_a_well_formed_proxy_fix_starts(setting, tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PROXY_FIX", setting)
+    assert create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
