@@ -42,10 +42,20 @@ instance/config.py:
 	$(BIN)/python -c 'import secrets; print(f"SECRET_KEY = {secrets.token_hex(32)!r}")' > $@
 	chmod 600 $@
 
+# Certificates (their QR code and text, signed for good), share links and e-mails point at
+# PUBLIC_BASE_URL: this server's own address unless it is set (environment, command line or
+# instance/config.py).
+ifeq ($(origin PUBLIC_BASE_URL),undefined)
+ifeq ($(shell grep -s '^PUBLIC_BASE_URL' instance/config.py),)
+run: export PUBLIC_BASE_URL = http://$(HOST):$(PORT)
+endif
+endif
+
 run: install instance/config.py
 	$(FLASK) init-db
 	$(FLASK) seed-demo
-	@echo "Serving on http://$(HOST):$(PORT)/ with a queue worker (Ctrl-C stops both)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with a queue worker (Ctrl-C stops both);"
+	@echo "certificates and e-mails link to $${PUBLIC_BASE_URL:-the PUBLIC_BASE_URL in instance/config.py}"
 	@$(BIN)/huey_consumer certification.worker.huey --workers $(QUEUE_WORKERS) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn -c python:certification.gunicorn_conf --workers $(WORKERS) \

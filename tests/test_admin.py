@@ -10,7 +10,7 @@ import jinja2
 import pytest
 
 from certification.auth.services import get_user_by_email
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import PASSWORD, log_in, totp_code
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -708,3 +708,31 @@ def test_editing_a_programme_keeps_what_is_not_changed(admin, catalogue):
     assert "Programme EII-D is saved." in page
     assert '<td class="num">60</td>' in page
     assert "Pass CERT-EXAM" not in page.replace('<span class="code">', "").replace("</span>", "")
+
+
+def test_the_office_is_warned_when_it_works_at_another_address_than_the_certificates_name(
+    app, client, auth, make_admin, make_candidate
+):
+    """Each certificate signs PUBLIC_BASE_URL into its QR code for good: an office that
+    opened the app at another address (a dev port, a host name) is told, naming both."""
+    admin = make_admin()
+    auth.login(admin.email)
+    elsewhere = client.get("/admin/candidates").get_data(as_text=True)
+    assert 'id="public-address-warning"' in elsewhere
+    assert "opened at <strong>http://localhost</strong>" in elsewhere
+    assert "link to <strong>https://certificates.example.org</strong>" in elsewhere
+
+    here = app.test_client()  # at the address the certificates name
+    at = {"base_url": "https://certificates.example.org"}
+    here.post("/login", data={"email": admin.email, "password": PASSWORD}, **at)
+    here.post("/login/code", data={"code": totp_code(app, admin.email)}, **at)
+    page = here.get("/admin/candidates", **at)
+    assert page.status_code == 200
+    assert 'id="public-address-warning"' not in page.get_data(as_text=True)
+
+    # Only the office is told: candidates and verifiers have nothing to set.
+    candidate = make_candidate(email="holder@example.org")
+    other = app.test_client()
+    assert 'id="public-address-warning"' not in other.get("/verify").get_data(as_text=True)
+    other.post("/login", data={"email": candidate.email, "password": PASSWORD})
+    assert 'id="public-address-warning"' not in other.get("/me/").get_data(as_text=True)

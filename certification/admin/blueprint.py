@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user, login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -14,3 +16,20 @@ def require_admin() -> None:
     """The one access check for this area: only administrators, and others see nothing here."""
     if not current_user.is_admin:
         abort(404)
+
+
+@bp.context_processor
+def _public_address() -> dict[str, object]:
+    """Whether the office reached this page at another address than PUBLIC_BASE_URL: every
+    certificate signs that address into its QR code and text for good, and e-mails link to
+    it, so the office is told before it issues anything (the page names both)."""
+    configured = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if _origin(configured) == _origin(request.host_url):
+        return {"public_address_mismatch": None}
+    return {"public_address_mismatch": (request.host_url.rstrip("/"), configured)}
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme.lower(), f"{(parts.hostname or '').lower()}:{port}"
