@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -441,3 +442,35 @@ def test_the_forms_need_the_csrf_token_and_the_json_route_does_not(protected_cli
     answer = upload(protected_client, "/api/v1/verify/pdf", issued.pdf)
     assert answer.status_code == 200
     assert answer.get_json()["authentic"] is True
+
+
+def changed_after_sealing(pdf: bytes) -> bytes:
+    """``pdf`` with an incremental update after both seals: its first page turned."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Rotate"] = generic.NumberObject(90)
+    writer.update_container(page)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize("change", [tampered, changed_after_sealing])
+def test_an_altered_upload_is_logged_in_one_line_without_a_traceback(client, issue, caplog, change):
+    """pyHanko reports a file changed after sealing as warnings with a traceback each; the
+    log of a public upload gets one line with the finding instead."""
+    issued = issue()
+    caplog.set_level(logging.DEBUG, logger="pyhanko")
+    caplog.set_level(logging.INFO, logger="certification")
+    caplog.clear()
+    answer = upload(client, "/api/v1/verify/pdf", change(issued.pdf)).get_json()
+    assert answer["authentic"] is False
+    noisy = [r for r in caplog.records if r.exc_info or "\n" in r.getMessage()]
+    assert noisy == []
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == []
+    (finding,) = [r.getMessage() for r in caplog.records if r.name.startswith("certification")]
+    assert finding.startswith("PDF checked: 2 seals")
