@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import threading
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -50,3 +52,25 @@ def runner_has_died(runner: str | None) -> bool:
     except OSError:  # it exists, under another user
         return False
     return False
+
+
+def end_when_gone(owner: int, every: float = 0.5) -> None:
+    """End this process, at once, when process ``owner`` no longer exists; call it first
+    thing in a helper process that ``owner`` started.
+
+    A bulk job's pool processes are children of multiprocessing's fork server, not of the
+    queue worker that uses them, and they keep that server alive: so neither noticed a
+    worker killed with SIGKILL, and its pool stayed, hundreds of MB, until someone killed it
+    by hand (the kernel's parent-death signal would watch the wrong parent)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(owner, 0)  # signal 0: only asks whether the process exists
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:  # it exists, under another user
+                pass
+
+    threading.Thread(target=watch, name=f"end-when-{owner}-is-gone", daemon=True).start()

@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import logging
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -74,7 +75,7 @@ from certification.extensions import db
 from certification.progress import evaluate_progress
 from certification.records.services import load_transcripts
 from certification.records.standings import active_standing_job
-from certification.runners import runner_has_died, runner_name
+from certification.runners import end_when_gone, runner_has_died, runner_name
 from certification.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
@@ -661,7 +662,7 @@ class _Renderer:
                 max_workers=processes,
                 mp_context=_process_context(),
                 initializer=_start_sealer,
-                initargs=(setup,),
+                initargs=(setup, os.getpid()),
             )
             if processes > 1
             else None
@@ -704,9 +705,11 @@ def _process_context() -> BaseContext:
 _worker_setup: SealingSetup | None = None
 
 
-def _start_sealer(setup: SealingSetup) -> None:
-    """Open both seal keys and register the fonts once per pool process."""
+def _start_sealer(setup: SealingSetup, owner: int) -> None:
+    """Open both seal keys and register the fonts once per pool process, which ends when
+    ``owner``, the process running the job, does."""
     global _worker_setup
+    end_when_gone(owner)
     _worker_setup = setup
     register_fonts()
     for _, key in setup.sealers:
