@@ -99,7 +99,8 @@ def test_a_standing_job_killed_mid_way_ends_as_an_uninterrupted_run_would(
         """A worker running until the block ends; then SIGKILL."""
         with log.open("ab") as output:
             worker = subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
-                [str(CONSUMER), "certification.worker.huey", "--workers", "1", "--delay", "0.1"],
+                # Two worker threads: both run the start-up sweep, and only one may run the job.
+                [str(CONSUMER), "certification.worker.huey", "--workers", "2", "--delay", "0.1"],
                 env={**environment, "JOB_STALE_SECONDS": str(stale_seconds)},
                 stdout=output,
                 stderr=subprocess.STDOUT,

@@ -1,6 +1,7 @@
-"""Standings kept up to date on every write: whatever changes a transcript or a programme's
-rules changes who the lists call eligible, at once, and time alone takes them out of it
-when their credits leave the window."""
+"""Standings kept up to date on every write: whatever changes a transcript changes who the
+lists call eligible at once; a change of a programme's rules does through a standing job,
+which the lists say is running; and time alone takes candidates out when their credits
+leave the window."""
 
 from __future__ import annotations
 
@@ -196,10 +197,12 @@ def test_a_job_killed_mid_way_carries_on_and_ends_as_an_uninterrupted_run_would(
     assert (job.done, job.percent_done, job.is_active) == (4, 36, True)
 
     # Nobody runs it now: the sweep finds it (at once for a dead process on this host;
-    # here, the same process, once the heartbeat is old).
+    # here, the same process, once the heartbeat is old), and a new runner may claim it.
     later = job.heartbeat_at + dt.timedelta(seconds=app.config["JOB_STALE_SECONDS"] + 1)
     assert stale_standing_jobs() == []
     assert stale_standing_jobs(now=later) == [job_id]
+    assert run_standing_job(job_id, today, chunk_size=2) is None  # held, and beating
+    app.config["JOB_STALE_SECONDS"] = 0  # as much later as the sweep said
     run_standing_job(job_id, today, chunk_size=2)
     job = db.session.get(StandingJob, job_id, populate_existing=True)
     assert (job.status, job.done, job.percent_done) == (StandingJobStatus.DONE, 11, 100)

@@ -3,8 +3,8 @@
 Eligibility over the whole register (the candidate list's "eligible for" filter, the
 ready-to-issue list, bulk jobs, the dashboard) cannot sum a million credit records on
 every page view. Instead, whatever changes a transcript (a credit or a result recorded or
-removed, an import) or a programme's rules calls :func:`refresh_standings` in the same
-transaction, and the rows it writes (:class:`ProgrammeStanding`) say, per candidate and
+removed, an import) calls :func:`refresh_standings` in the same transaction, and the rows
+it writes (:class:`ProgrammeStanding`) say, per candidate and
 programme, whether the programme's own requirements are met and on which day that lapses
 as credits leave the window. The pure engine decides (:func:`evaluate_standing`), so the
 rows say exactly what :func:`certification.progress.evaluate_progress` would;
@@ -93,10 +93,15 @@ def refresh_standings(
     for chunk in _chunks(ids, CHUNK):
         among = _picking(chunk, contiguous=everyone or contiguous)
         if not everyone:
+            # By id, never by range: a candidate inside the range whose first record was
+            # committed meanwhile is not locked here, and keeps what its writer wrote.
             db.session.execute(
-                sa.delete(ProgrammeStanding).where(among(standings.candidate_id), mine)
+                sa.delete(ProgrammeStanding).where(standings.candidate_id.in_(chunk), mine)
             )
         transcripts = _transcripts(among, catalogue)
+        if contiguous:
+            wanted = set(chunk)
+            transcripts = {i: t for i, t in transcripts.items() if i in wanted}
         name_keys = {
             user_id: name_key
             for user_id, name_key in db.session.execute(
@@ -273,6 +278,13 @@ def request_restanding(programme: Programme) -> StandingJob | None:
 
     Single writers meanwhile work out their candidate's standing under the new rules
     (they read the rules in their own transaction), so the job only has to catch up."""
+    if _is_postgresql():
+        # Writers of single transcripts hold this programme FOR SHARE while they work out
+        # its standing: wait for those that read the old rules, and make the next ones wait
+        # for the new. (At most a chunk of a running job's work: seconds, not minutes.)
+        db.session.execute(
+            sa.select(Programme.id).where(Programme.id == programme.id).with_for_update()
+        )
     now = utcnow()
     db.session.execute(
         sa.update(StandingJob)
@@ -331,25 +343,35 @@ def run_standing_job(
     runner: str | None = None,
     after_chunk: ChunkCallback | None = None,
 ) -> StandingJob | None:
-    """Run (or carry on with) a standing job until it is done or replaced; returns it.
+    """Run (or carry on with) a standing job until it is done or replaced; returns it, or
+    None when another live runner holds it.
 
-    Unlike services, this owns its transactions: each chunk's standings and the move of
-    the job's cursor commit together, and only if the cursor is still where this runner
-    found it. So a runner killed mid-chunk loses that chunk's work and the next one redoes
-    it; two runners at once never both commit a chunk; and nothing committed is computed
-    again. Call it from a queue task or a command, never inside a request."""
+    Unlike services, this owns its transactions. The runner first claims the job (as a
+    bulk job's runner does: nobody else holds it with a fresh heartbeat, or its holder's
+    process on this host has died); each chunk's standings and the move of the job's cursor
+    then commit together, and only while the claim is still this runner's and the cursor
+    where it found it. So a runner killed mid-chunk loses that chunk's work and the next
+    one redoes it, a second task for the same job (a sweep, a second worker thread) stops
+    at once, and nothing committed is worked out again. Call it from a queue task or a
+    command, never inside a request."""
     runner = runner or runner_name()
+    if not _claim(job_id, runner):
+        job = db.session.get(StandingJob, job_id, populate_existing=True)
+        db.session.rollback()
+        return job if job is None or not job.is_active else None
     while True:
         job = db.session.get(StandingJob, job_id, populate_existing=True)
         if job is None or not job.is_active:
             db.session.rollback()
             return job
+        if job.runner != runner:
+            db.session.rollback()  # taken over: this runner was thought dead
+            return None
         cursor = job.after_candidate_id
         chunk: list[int] = list(db.session.scalars(_recorded_ids(after=cursor).limit(chunk_size)))
         now = utcnow()
         values: dict[str, object] = {
             "status": StandingJobStatus.RUNNING,
-            "runner": runner,
             "heartbeat_at": now,
             "started_at": sa.func.coalesce(StandingJob.started_at, now),
         }
@@ -366,6 +388,7 @@ def run_standing_job(
             sa.update(StandingJob)
             .where(
                 StandingJob.id == job_id,
+                StandingJob.runner == runner,
                 StandingJob.after_candidate_id == cursor,
                 StandingJob.status.in_(ACTIVE_STANDING_JOB_STATUSES),
             )
@@ -373,13 +396,40 @@ def run_standing_job(
             .execution_options(synchronize_session=False)
         )
         if getattr(moved, "rowcount", 0) != 1:
-            db.session.rollback()  # another runner took this chunk, or the rules changed
+            db.session.rollback()  # replaced by a change of the rules, or taken over
             continue
         db.session.commit()
         if after_chunk is not None:
             after_chunk(db.session.get(StandingJob, job_id, populate_existing=True) or job)
         if not chunk:
             return db.session.get(StandingJob, job_id)
+
+
+def _claim(job_id: int, runner: str) -> bool:
+    """Take the job unless another runner holds it with a fresh heartbeat and is not known
+    to have died; commits."""
+    now = utcnow()
+    stale = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    holder = db.session.scalar(sa.select(StandingJob.runner).where(StandingJob.id == job_id))
+    dead_holder = [StandingJob.runner == holder] if runner_has_died(holder) else []
+    claimed = db.session.execute(
+        sa.update(StandingJob)
+        .where(
+            StandingJob.id == job_id,
+            StandingJob.status.in_(ACTIVE_STANDING_JOB_STATUSES),
+            sa.or_(
+                StandingJob.runner.is_(None),
+                StandingJob.runner == runner,
+                StandingJob.heartbeat_at.is_(None),
+                StandingJob.heartbeat_at < stale,
+                *dead_holder,
+            ),
+        )
+        .values(runner=runner, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return getattr(claimed, "rowcount", 0) == 1
 
 
 def stale_standing_jobs(now: dt.datetime | None = None) -> list[int]:
