@@ -101,7 +101,7 @@ def queue_invitation(candidate: User, set_password_url: str, actor: User | None)
     )
     db.session.add(outgoing)
     db.session.flush()
-    _send_after_commit(outgoing.id)
+    _announce_written(outgoing.id)
     record_event(
         actor,
         "email.queued",
@@ -137,7 +137,7 @@ def queue_password_reset(email_address: str) -> None:
     )
     db.session.add(outgoing)
     db.session.flush()
-    _send_after_commit(outgoing.id)
+    _announce_written(outgoing.id)
     record_event(None, "email.queued", "outgoing_email", outgoing.id, after={"kind": "reset"})
 
 
@@ -289,11 +289,13 @@ def _queue_once(outgoing: OutgoingEmail) -> bool:
         if outgoing in db.session:  # the savepoint's rollback normally expunges it
             db.session.expunge(outgoing)
         return False
-    _send_after_commit(outgoing.id)
+    _announce_written(outgoing.id)
     return True
 
 
-def _send_after_commit(email_id: int) -> None:
+def _announce_written(email_id: int) -> None:
+    """Tell whoever sends mail (the mail tasks) that a message waits; they queue it for
+    after the commit."""
     email_written.send(email_id)
 
 
@@ -483,7 +485,7 @@ def retry(outgoing: OutgoingEmail, actor: User | None) -> OutgoingEmail:
         before=before,
         after=_delivery_snapshot(outgoing),
     )
-    _send_after_commit(outgoing.id)
+    _announce_written(outgoing.id)
     return outgoing
 
 
