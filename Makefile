@@ -107,7 +107,8 @@ format: install
 # Upgrading is on purpose: re-lock to the newest releases pyproject.toml allows, show what
 # moved, install exactly that and run the suite. Commit uv.lock if it passes.
 upgrade: $(UV)
-	$(UV) lock --upgrade 2>&1 | grep -E '^(Updated|Added|Removed)' || echo "Nothing to upgrade."
+	$(UV) lock --upgrade > .upgrade.log 2>&1 || { cat .upgrade.log; rm -f .upgrade.log; exit 1; }
+	@grep -E '^(Updated|Added|Removed)' .upgrade.log || echo "Nothing to upgrade."; rm -f .upgrade.log
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON) --compile-bytecode
 	touch $(BIN)/.installed
 	$(MAKE) test
