@@ -947,3 +947,28 @@ def test_concurrent_retries_with_one_key_record_once(app, api, candidate_id, ide
     assert [status for status, _ in answers] == [201] * 8, answers
     assert len({json.dumps(answer, sort_keys=True) for _, answer in answers}) == 1
     assert count_rows(app, CreditRecord) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_each_field_of_the_wrong_type_is_named_in_the_api_s_own_words(api):
+    """What a client's developer reads: one sentence per field, the same words as before
+    the contract was declared once (not the validation library's)."""
+    body = {
+        "code": 5,
+        "title": ["Certificate"],
+        "level": "certificate",
+        "min_total_credits": "1e3",
+        "domain_minimums": [1],
+        "required_assessments": ["EXAM", 3],
+        "validity_months": 2.5,
+    }
+    fields = assert_error(api.post("/programmes", body), 400, "malformed")["fields"]
+    assert fields == {
+        "code": "Must be a string.",
+        "title": "Must be a string.",
+        "min_total_credits": 'Must be a number, e.g. 2.5 or "2.5".',
+        "domain_minimums": "Must be an object of names to numbers.",
+        "required_assessments": "Must be a list of strings.",
+        "validity_months": "Must be a whole number, e.g. 3.",
+        "prerequisite": "This field is required.",
+    }
