@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -41,10 +42,23 @@ _worker_app: Flask | None = None
 
 def init_app(app: Flask) -> None:
     # Huey names its keys (Redis) or rows (SQLite) and its locks after the queue's name.
-    name = str(app.config.get("QUEUE_NAME") or DEFAULT_QUEUE_NAME)
+    name = queue_name(app.config.get("QUEUE_NAME"))
     huey.name = name
     huey.storage = _storage_for(app.config.get("QUEUE_URL") or "", name, app.instance_path)
     app.extensions["huey"] = huey
+
+
+def queue_name(setting: object) -> str:
+    """``QUEUE_NAME``, refused at start unless it is lowercase letters and digits: Huey's
+    Redis storage drops every other character from its keys, so "cert-prod" and "cert.prod"
+    would be one queue, and each deployment would run the other's tasks."""
+    name = str(setting or DEFAULT_QUEUE_NAME)
+    if not re.fullmatch(r"[a-z0-9]+", name):
+        raise RuntimeError(
+            "QUEUE_NAME may hold only lowercase letters and digits (Huey drops every other"
+            f" character, so 'cert-prod' and 'cert.prod' would share one queue); got {name!r}."
+        )
+    return name
 
 
 def _storage_for(url: str, name: str, instance_path: str) -> Any:

@@ -109,7 +109,7 @@ def test_deployments_sharing_a_queue_store_never_run_each_others_tasks(
     second_app: Callable[..., Flask], shared_queue_url: str, monkeypatch: pytest.MonkeyPatch
 ):
     run = secrets.token_hex(4)  # several test runs may share the Redis
-    first, other = f"first-{run}", f"other-{run}"
+    first, other = f"first{run}", f"other{run}"
 
     def host_of(name: str) -> Flask:
         # Each app process has one queue; building an app points it at the app's.
@@ -134,3 +134,15 @@ def test_deployments_sharing_a_queue_store_never_run_each_others_tasks(
         for name in (first, other):
             with host_of(name).app_context():
                 huey.storage.flush_all()
+
+
+@pytest.mark.parametrize("name", ["cert-prod", "cert.prod", "Certification", "cert prod"])
+def test_a_queue_name_huey_would_change_stops_the_app(name, tmp_path, monkeypatch):
+    """Huey's Redis keys keep only [a-z0-9] of the name: two deployments named cert-prod and
+    cert.prod would share a queue. The app refuses to start, and says why."""
+    from certification import create_app
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("QUEUE_NAME", name)
+    with pytest.raises(RuntimeError, match="QUEUE_NAME may hold only lowercase letters"):
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
