@@ -60,6 +60,12 @@ class SealCheck:
     valid: bool  # the cryptographic signature is correct
     trusted: bool  # the signing certificate chains to a configured trust root
     covers_whole_file: bool  # nothing was appended after this signature (or later ones)
+    # Changed after this seal in a way the seal does not allow (anything but the next
+    # body's seal): the seal itself is intact, but it vouches only for an earlier revision,
+    # ``revision`` of ``revisions`` (1 = the file as first written).
+    changed_after: bool = False
+    revision: int | None = None
+    revisions: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -122,6 +128,9 @@ def check_seals(pdf: bytes, trust_roots: list[object]) -> list[SealCheck]:
                 trusted=bool(status.trusted),
                 covers_whole_file=status.coverage is not None
                 and status.coverage.name == "ENTIRE_FILE",
+                changed_after=status.docmdp_ok is False,
+                revision=signature.signed_revision + 1,
+                revisions=reader.xrefs.total_revisions,
             )
         )
     log.info("PDF checked: %s seals, %s", len(checks), _finding(checks))

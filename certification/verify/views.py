@@ -202,6 +202,7 @@ def _check_uploaded_pdf(code_form: CodeForm, pdf_form: PdfForm) -> Page:
         certificate=certificate,
         banner=banner,
         seal_problems={seal.field: _seal_problem(seal) for seal in verdict.seals},
+        seals_broken=not verdict.seals and _carries_signatures(pdf),
     )
 
 
@@ -313,22 +314,37 @@ def _verdict(pdf: bytes, on: dt.date) -> PdfVerdict:
         return verify_pdf(pdf, on)
     except InvalidInput:
         # It starts like a PDF but cannot be read: it is certainly not a file we issued.
-        return PdfVerdict(
-            authentic=False,
-            certificate=None,
-            seals=[],
-            reason="This file cannot be read as a PDF: it is damaged, or not a certificate"
-            " we issued.",
-        )
+        if _carries_signatures(pdf):
+            reason = (
+                "This file carries digital seals, but they are broken: they cannot be read,"
+                " so the file was changed after it was sealed."
+            )
+        else:
+            reason = (
+                "This file cannot be read as a PDF: it is damaged, or not a certificate"
+                " we issued."
+            )
+        return PdfVerdict(authentic=False, certificate=None, seals=[], reason=reason)
+
+
+def _carries_signatures(pdf: bytes) -> bool:
+    """Whether the bytes hold a PDF signature's byte range, readable or not: a file whose
+    seal was damaged carries a broken seal, not none."""
+    return b"/ByteRange" in pdf
 
 
 def _seal_problem(seal: SealCheck) -> str | None:
     if not seal.intact:
-        return "the file was changed after this seal was applied"
+        return "the bytes this seal covers were changed"
     if not seal.valid:
         return "the seal's signature does not check out"
     if not seal.trusted:
         return "the seal was not made with either body's key"
+    if seal.changed_after:
+        return (
+            f"the seal is intact, but it covers only revision {seal.revision} of the file's"
+            f" {seal.revisions}: the file was changed after this seal was applied"
+        )
     return None
 
 

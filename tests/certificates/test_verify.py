@@ -336,8 +336,12 @@ def test_a_revoked_certificate_s_pdf_is_authentic_but_says_revoked(app, client, 
     answer = upload(client, "/api/v1/verify/pdf", issued.pdf).get_json()
     assert (answer["authentic"], answer["status"]) == (True, "revoked")
     page = text(upload(client, "/verify", issued.pdf))
-    assert ">Authentic<" in page
-    assert "But the certificate is no longer valid" in page
+    # The status leads: an unaltered file of a revoked certificate is no proof of anything.
+    assert page.index('class="status-word" id="status-word">Revoked') < page.index(
+        "The file is exactly as issued"
+    )
+    assert "status-bad" in page and "status-ok" not in page
+    assert ">Authentic<" not in page
     assert "Revoked on" in page
 
 
@@ -395,8 +399,8 @@ def test_a_damaged_file_that_starts_like_a_pdf_is_not_authentic(client):
 def test_the_upload_page_says_authentic_or_not_in_large_words(client, issue):
     issued = issue("Αικατερίνη Παπαδοπούλου")
     page = text(upload(client, "/verify", issued.pdf))
-    assert '<h1 class="status-word" id="verdict-word">Authentic</h1>' in page
-    assert "This is the certificate as issued, sealed by both bodies." in page
+    assert '<h1 class="status-word" id="status-word">Valid' in page
+    assert "The file is exactly as issued, and both bodies' digital seals are intact." in page
     assert page.count('<span class="badge badge-ok">Valid</span>') == 2
     for body in BODIES:
         assert body in page
@@ -474,3 +478,30 @@ def test_an_altered_upload_is_logged_in_one_line_without_a_traceback(client, iss
     assert warnings == []
     (finding,) = [r.getMessage() for r in caplog.records if r.name.startswith("certification")]
     assert finding.startswith("PDF checked: 2 seals")
+
+
+def test_seals_of_a_file_changed_after_sealing_are_intact_but_cover_an_earlier_revision(
+    client, issue
+):
+    issued = issue()
+    changed = changed_after_sealing(issued.pdf)
+    answer = upload(client, "/api/v1/verify/pdf", changed).get_json()
+    assert (answer["authentic"], answer["code"]) == (False, None)
+    page = text(upload(client, "/verify", changed))
+    assert '<h1 class="status-word" id="verdict-word">Not authentic</h1>' in page
+    assert page.count("Covers an earlier revision") == 2
+    assert '<span class="badge badge-ok">Valid</span>' not in page
+    # The original file is revision 1; each seal adds one, the change a fourth.
+    assert "covers only revision 2 of the file&#39;s 4" in page
+    assert "covers only revision 3 of the file&#39;s 4" in page
+
+
+def test_a_file_whose_seal_bytes_were_damaged_carries_a_broken_seal_not_none(client, issue):
+    issued = issue()
+    inside = issued.pdf.index(b"/Contents <") + len(b"/Contents <") + 200
+    damaged = issued.pdf[:inside] + b"z" + issued.pdf[inside + 1 :]  # not hex: unreadable
+    assert upload(client, "/api/v1/verify/pdf", damaged).get_json()["signatures"] == []
+    page = text(upload(client, "/verify", damaged))
+    assert '<h1 class="status-word" id="verdict-word">Not authentic</h1>' in page
+    assert "carries no digital seals" not in page
+    assert "carries digital seals, but they are broken" in page
