@@ -321,8 +321,7 @@ def _verdict(pdf: bytes, on: dt.date) -> PdfVerdict:
             )
         else:
             reason = (
-                "This file cannot be read as a PDF: it is damaged, or not a certificate"
-                " we issued."
+                "This file cannot be read as a PDF: it is damaged, or not a certificate we issued."
             )
         return PdfVerdict(authentic=False, certificate=None, seals=[], reason=reason)
 
