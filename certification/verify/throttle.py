@@ -26,9 +26,12 @@ SCOPE = "verify"
 
 
 def count_look_up() -> None:
-    """Count this request against its client's limit; 429 once the limit is spent."""
+    """Count this request against its client's limit; 429 once the limit is spent. Opening
+    the empty form looks nothing up, and is not counted."""
     config = current_app.config
     if not config.get("RATELIMIT_ENABLED", True):
+        return
+    if request.method == "GET" and request.endpoint == "verify.index":
         return
     prefix = config.get("RATELIMIT_KEY_PREFIX")
     keys = (prefix, SCOPE, get_remote_address()) if prefix else (SCOPE, get_remote_address())

@@ -55,7 +55,7 @@ def _three_look_ups_then_refused(client: Any, valid_code: str) -> None:
     assert refused.get_json()["error"] == "too_many_requests"
     assert "3 per minute" in refused.get_json()["message"]
 
-    page = client.get("/verify")
+    page = client.post("/verify", data={"code": valid_code, "check_code": "Check code"})
     assert page.status_code == 429
     assert int(page.headers["Retry-After"]) > 0
     assert "Please wait a moment" in page.get_data(as_text=True)
@@ -63,6 +63,16 @@ def _three_look_ups_then_refused(client: Any, valid_code: str) -> None:
 
     # Other areas are not limited by the verification limit.
     assert client.get("/login").status_code == 200
+
+
+def test_opening_the_empty_form_is_no_look_up(limited_client, valid_code):
+    """A verifier who opens /verify several times before typing has looked nothing up."""
+    client = limited_client()
+    try:
+        assert [client.get("/verify").status_code for _ in range(5)] == [200] * 5
+        _three_look_ups_then_refused(client, valid_code)
+    finally:
+        limiter.reset()
 
 
 def test_pages_and_json_share_one_limit(limited_client, valid_code):
