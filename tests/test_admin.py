@@ -349,6 +349,7 @@ def candidate(app, make_candidate, catalogue):
 def test_recording_a_credit_moves_the_progress(admin, candidate, today):
     before = page_text(admin.get(f"/admin/candidates/{candidate}"))
     assert "0 / 10 ECTS" in before
+    assert '<option value="EII-101"' in before
     response = admin.post(
         f"/admin/candidates/{candidate}/credits",
         data={"course": "EII-101", "completed_on": (today - dt.timedelta(days=3)).isoformat()},
@@ -358,6 +359,9 @@ def test_recording_a_credit_moves_the_progress(admin, candidate, today):
     assert "Recorded EII-101 (5 ECTS) for Łukasz Wiśniewski." in page
     assert "5 / 10 ECTS" in page
     assert "5 more ECTS credits in total" in page
+    # A course counts once: the form no longer offers the one just recorded.
+    offered = re.findall(r'<option value="([^"]*)"', response.get_data(as_text=True))
+    assert "EII-101" not in offered and "CERT-EXAM" in offered  # the results form still is
 
 
 @pytest.mark.parametrize(

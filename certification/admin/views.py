@@ -327,6 +327,9 @@ def _candidate_page(
     if reissue_form is not None:
         reissue_forms[reissue_form.code] = reissue_form
     programmes = {p.code: p for p in catalogue.list_programmes()}
+    # A course counts once: the credit form offers only those not yet on the transcript.
+    credited = {record.course_id for record in transcript.credits}
+    not_yet_credited = [c for c in catalogue.list_courses() if c.id not in credited]
     return render_template(
         "admin/candidate.html",
         candidate=candidate,
@@ -341,7 +344,7 @@ def _candidate_page(
         revoke_forms=revoke_forms,
         reissue_forms=reissue_forms,
         # The form that was not submitted starts empty (formdata=None: not this POST's data).
-        credit_form=credit_form or CreditForm(formdata=None, courses=catalogue.list_courses()),
+        credit_form=credit_form or CreditForm(formdata=None, courses=not_yet_credited),
         result_form=result_form
         or ResultForm(formdata=None, assessments=catalogue.list_assessments()),
         new_link=new_link,
