@@ -45,6 +45,9 @@ MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # a 5 MB PDF plus the multipart envelope
 
 # Certificates. The address printed on certificates and in their QR codes.
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+# Where candidates, verifiers and anyone who suspects a forged certificate write to; the
+# pages that say "contact the programme office" give this address (empty: no address).
+PROGRAMME_OFFICE_EMAIL = ""
 # Each partner body's seal: a PKCS#12 file (relative paths are inside the instance folder)
 # and its passphrase, keyed by the body's short name. The demo's keys are made by
 # `flask --app certification make-demo-keys` (seed-demo does it too).
@@ -136,6 +139,7 @@ ENVIRONMENT_KEYS = (
     "SESSION_COOKIE_SECURE",
     "MAX_CONTENT_LENGTH",
     "PUBLIC_BASE_URL",
+    "PROGRAMME_OFFICE_EMAIL",
     "SEAL_KEYS",
     "SIGNING_TRUST_ROOTS",
     "VERIFY_MAX_PDF_BYTES",

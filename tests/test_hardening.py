@@ -270,3 +270,19 @@ def test_fields_a_form_does_not_declare_are_ignored(app, client, auth, make_admi
         user = db.session.scalar(sa.select(User).where(User.email == "sneaky@example.org"))
         assert (user.role.value, user.is_admin, user.active) == ("candidate", False, True)
         assert user.session_epoch == 0
+
+
+def test_a_missing_page_speaks_the_product_s_words_and_leads_somewhere(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "<h1>Page not found</h1>" in page
+    assert "European Certificate and Diploma in Imaging Informatics" in page
+    assert 'href="/verify"' in page and 'href="/"' in page
+
+
+def test_an_unknown_code_says_how_to_report_a_forgery_to_the_office(second_app):
+    app = second_app(RATELIMIT_ENABLED=False, PROGRAMME_OFFICE_EMAIL="office@efrs.example")
+    page = app.test_client().get("/verify/EIC-0000-0000-0000-0000-0").get_data(as_text=True)
+    assert "it may be forged" in page
+    assert 'Report it to the programme office (<a href="mailto:office@efrs.example">' in page
