@@ -11,6 +11,7 @@ from certification.catalogue.models import (
     programme_assessment,
 )
 from certification.certificates.models import (
+    AwardHold,
     BrandingImage,
     Certificate,
     CertificatePdf,
@@ -35,6 +36,7 @@ __all__ = [
     "Assessment",
     "AssessmentAttempt",
     "AuditEvent",
+    "AwardHold",
     "BrandingImage",
     "Certificate",
     "CertificatePdf",

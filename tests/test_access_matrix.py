@@ -97,6 +97,7 @@ def world(app: Flask, make_admin, make_candidate, eligible_candidate, today) -> 
 def _params(world: World) -> dict[str, Any]:
     return {
         "candidate_id": world.holder_id,
+        "programme": "EII-C",
         "record_id": world.record_id,
         "code": world.certificate,
         "token_id": world.token_id,
@@ -116,6 +117,7 @@ CATALOGUE_CODES = {
     "admin.course_delete": "EII-101",
     "admin.assessment_edit": "CERT-EXAM",
     "admin.assessment_delete": "CERT-EXAM",
+    "admin.hold_lift": "EII-C",
     "admin.programme_edit": "EII-C",
     "admin.eligible": "EII-C",
     "admin.issue_job_start": "EII-C",
@@ -152,6 +154,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.candidate_password_link", "POST"),
             ("admin.certificate_pdf", "GET"),
             ("admin.certificate_revoke", "POST"),
+            ("admin.hold_lift", "POST"),
             ("admin.certificate_reissue", "POST"),
             ("admin.courses", "GET"),
             ("admin.course_new", "GET"),
@@ -215,6 +218,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("api.post_certificate", "POST"),
             ("api.revoke", "POST"),
             ("api.reissue", "POST"),
+            ("api.lift", "POST"),
         ]
     },
     # The signed PDF: its holder and administrators (by session or token); to anyone else

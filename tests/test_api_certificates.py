@@ -267,6 +267,50 @@ def test_a_revocation_needs_a_reason(api, issued, body, status, slug):
     assert api.get(f"/certificates/{code}").get_json()["status"] == "valid"
 
 
+def test_a_revoked_award_is_on_hold_until_lifted_with_a_reason(app, api, api_admin, issued, today):
+    code = issued["code"]
+    holder = api.get(f"/certificates/{code}").get_json()["holder_name"]
+    assert (
+        api.post(f"/certificates/{code}/revoke", {"reason": "Issued in error"}).status_code == 200
+    )
+    with app.app_context():
+        candidate_id = db.session.scalar(
+            sa.select(Certificate.candidate_id).where(Certificate.code == code)
+        )
+
+    again = api.post("/certificates", {"candidate_id": candidate_id, "programme": "EII-C"})
+    body = assert_error(again, 409, "award_on_hold")
+    assert (body["code"], body["reason"], body["on_hold_since"]) == (
+        code,
+        "Issued in error",
+        today.isoformat(),
+    )
+    assert holder in body["message"]
+
+    lift = f"/candidates/{candidate_id}/holds/EII-C/lift"
+    assert_error(api.post(lift, {}), 400, "malformed", {"reason"})
+    assert_error(api.post(lift, {"reason": "  "}), 422, "invalid", {"reason"})
+    lifted = api.post(lift, {"reason": "The examination board confirmed the result"})
+    assert lifted.status_code == 200, lifted.get_json()
+    assert lifted.get_json() == {
+        "candidate_id": candidate_id,
+        "programme": "EII-C",
+        "certificate_code": code,
+        "reason": "Issued in error",
+        "placed_on": today.isoformat(),
+        "lifted_on": today.isoformat(),
+        "lift_reason": "The examination board confirmed the result",
+    }
+    assert_error(api.post(lift, {"reason": "Once more"}), 404, "not_found")
+    reissued = api.post("/certificates", {"candidate_id": candidate_id, "programme": "EII-C"})
+    assert reissued.status_code == 201 and reissued.get_json()["code"] != code
+    with app.app_context():
+        lifted_by = db.session.scalar(
+            sa.select(AuditEvent.actor_id).where(AuditEvent.action == "award_hold.lifted")
+        )
+        assert lifted_by == api_admin.id
+
+
 def test_revoking_an_unknown_code_is_not_found(api):
     assert_error(api.post("/certificates/EIC-0000/revoke", {"reason": "x"}), 404, "not_found")
 

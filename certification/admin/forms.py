@@ -448,6 +448,21 @@ def _one_line(value: Any) -> Any:
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
+class HoldLiftForm(FlaskForm):
+    reason = TextAreaField(
+        "Why it may be issued again",
+        validators=[InputRequired()],
+        filters=[_one_line],
+        description="Kept in the audit trail with your name.",
+        render_kw={"rows": 2, "maxlength": 500},
+    )
+
+    def __init__(self, *args: Any, programme: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.programme = programme
+        _ids_for(self, f"lift-{programme}")
+
+
 def _ids_for(form: FlaskForm, key: str) -> None:
     """Give the fields ids of their own: the page shows one such form per certificate."""
     for f in form:

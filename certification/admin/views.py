@@ -35,6 +35,7 @@ from certification.admin.forms import (
     CandidateSearchForm,
     CourseForm,
     CreditForm,
+    HoldLiftForm,
     PartnerBodyForm,
     ProgrammeForm,
     ReissueForm,
@@ -56,6 +57,7 @@ from certification.catalogue import services as catalogue
 from certification.catalogue.models import Assessment, Course, Programme
 from certification.certificates import services as certificates
 from certification.certificates.branding import update_partner_body
+from certification.certificates.holds import holds_of, holds_on, lift_hold
 from certification.certificates.models import Certificate
 from certification.certificates.pdf import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
@@ -307,6 +309,7 @@ def _candidate_page(
     result_form: ResultForm | None = None,
     revoke_form: RevokeForm | None = None,
     reissue_form: ReissueForm | None = None,
+    lift_form: HoldLiftForm | None = None,
     new_link: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -326,6 +329,14 @@ def _candidate_page(
         revoke_forms[revoke_form.code] = revoke_form
     if reissue_form is not None:
         reissue_forms[reissue_form.code] = reissue_form
+    # An award on hold since a revocation: one form to lift each hold, with a reason.
+    holds = holds_of(candidate)
+    on_hold = {h.programme_id for h in holds}
+    lift_forms = {
+        h.programme.code: HoldLiftForm(formdata=None, programme=h.programme.code) for h in holds
+    }
+    if lift_form is not None:
+        lift_forms[lift_form.programme] = lift_form
     programmes = {p.code: p for p in catalogue.list_programmes()}
     # A course counts once: the credit form offers only those not yet on the transcript.
     credited = {record.course_id for record in transcript.credits}
@@ -338,11 +349,13 @@ def _candidate_page(
         issuable=[
             programmes[r.programme_code]
             for r in reports
-            if r.eligible and programmes[r.programme_code].id not in held
+            if r.eligible and programmes[r.programme_code].id not in held | on_hold
         ],
         standings=standings,
         revoke_forms=revoke_forms,
         reissue_forms=reissue_forms,
+        holds=holds,
+        lift_forms=lift_forms,
         # The form that was not submitted starts empty (formdata=None: not this POST's data).
         credit_form=credit_form or CreditForm(formdata=None, courses=not_yet_credited),
         result_form=result_form
@@ -514,6 +527,24 @@ def certificate_revoke(code: str) -> Page:
     ) or _certificate_refused(certificate, revoke_form=form)
 
 
+@bp.route("/candidates/<int:candidate_id>/holds/<code>/lift", methods=["POST"])
+def hold_lift(candidate_id: int, code: str) -> Page:
+    """Lift the hold a revocation put on an award for the candidate, with a reason."""
+    candidate = get_candidate(candidate_id)
+    programme = catalogue.get_programme(code)
+    form = HoldLiftForm(programme=programme.code)
+    return _submit(
+        form,
+        lambda: lift_hold(candidate, programme, form.reason.data, _actor()),
+        lambda _: _done(
+            f"The hold on the {programme.title} is lifted for {candidate.full_name}: it may be"
+            " issued to them again.",
+            "admin.candidate",
+            candidate_id=candidate.id,
+        ),
+    ) or _candidate_page(candidate, lift_form=form, status=422)
+
+
 @bp.route("/certificates/<code>/reissue", methods=["POST"])
 def certificate_reissue(code: str) -> Page:
     certificate = certificates.find_certificate(code)
@@ -541,6 +572,7 @@ def _eligible_page(programme: Programme, status: int = 200) -> tuple[str, int]:
         page=page,
         totals=records.credit_totals(c.id for c in page.items),
         restanding=active_standing_job(programme),
+        holds=holds_on(programme),
     ), status
 
 

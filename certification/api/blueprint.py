@@ -5,11 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, request
 from werkzeug.exceptions import BadRequest
 
-from certification.api.contract import AlreadyIssuedRefusal, Refusal, RequirementsNotMetRefusal
+from certification.api.contract import (
+    AlreadyIssuedRefusal,
+    AwardOnHoldRefusal,
+    Refusal,
+    RequirementsNotMetRefusal,
+)
 from certification.api.document import PREFIX
 from certification.api.fields import Malformed
 from certification.auth.models import User
 from certification.auth.services import user_for_api_token
+from certification.certificates.holds import AwardOnHold
 from certification.certificates.services import AlreadyIssued, RequirementsNotMet
 from certification.errors import ServiceError
 from certification.extensions import csrf
@@ -116,6 +122,13 @@ def refusal(error: ServiceError) -> tuple[dict[str, object], int]:
     answer = Refusal(error=error.slug, message=error.message, fields=error.fields)
     if isinstance(error, RequirementsNotMet):
         answer = RequirementsNotMetRefusal(**dict(answer), missing=error.missing)
+    elif isinstance(error, AwardOnHold):
+        answer = AwardOnHoldRefusal(
+            **dict(answer),
+            code=error.code,
+            on_hold_since=error.since.date(),
+            reason=error.reason,
+        )
     elif isinstance(error, AlreadyIssued):
         answer = AlreadyIssuedRefusal(**dict(answer), code=error.code)
     return _body(answer), error.http_status

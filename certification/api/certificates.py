@@ -20,8 +20,10 @@ from certification.api.blueprint import (
 )
 from certification.api.contract import (
     AlreadyIssuedRefusal,
+    AwardHold,
     Certificate,
     CertificateInput,
+    HoldLiftInput,
     Refusal,
     ReissueInput,
     RequirementsNotMetRefusal,
@@ -33,6 +35,7 @@ from certification.auth.models import User
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
 from certification.certificates import models
+from certification.certificates.holds import lift_hold
 from certification.certificates.services import (
     can_download,
     find_certificate,
@@ -68,7 +71,9 @@ def _created(certificate: models.Certificate) -> Created:
     HTTP_409=(
         AlreadyIssuedRefusal,
         "already_issued: the candidate holds a current certificate for this award; `code`"
-        " names it.",
+        " names it. Or award_on_hold: a certificate of this award was revoked (`code`), and"
+        " the award stays on hold for the candidate (`on_hold_since`, `reason`) until it is"
+        " lifted with POST /candidates/{candidate_id}/holds/{programme}/lift.",
     ),
     HTTP_422=(RequirementsNotMetRefusal, "requirements_not_met: `missing` says what is missing."),
 )
@@ -108,6 +113,33 @@ def revoke(code: str, json: RevocationInput) -> Certificate:
     reason."""
     certificate = find_certificate(code)
     return _answer(revoke_certificate(certificate, json.reason, g.actor))
+
+
+@bp.post("/candidates/<int:candidate_id>/holds/<programme>/lift")
+@writes(
+    AwardHold,
+    "liftAwardHold",
+    CERTIFICATES,
+    status=200,
+    description="Lifted: the award may be issued to the candidate again.",
+    refused=CERTIFICATE_REFUSALS,
+    HTTP_422=(Refusal, "invalid: an empty or over-long reason."),
+)
+def lift(candidate_id: int, programme: str, json: HoldLiftInput) -> AwardHold:
+    """Lift the hold a revocation put on an award for a candidate, with a reason (audited);
+    404 when the award is not on hold for them."""
+    candidate, award = get_candidate(candidate_id), get_programme(programme)
+    hold = lift_hold(candidate, award, json.reason, g.actor)
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    return AwardHold(
+        candidate_id=hold.candidate_id,
+        programme=award.code,
+        certificate_code=hold.certificate_code,
+        reason=hold.reason,
+        placed_on=hold.placed_at.astimezone(zone).date(),
+        lifted_on=hold.lifted_at.astimezone(zone).date() if hold.lifted_at else None,
+        lift_reason=hold.lift_reason,
+    )
 
 
 @bp.post("/certificates/<code>/reissue")

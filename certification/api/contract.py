@@ -63,9 +63,21 @@ class RequirementsNotMetRefusal(Refusal):
 
 
 class AlreadyIssuedRefusal(Refusal):
-    """Issuing refused: the candidate holds a current certificate for this award."""
+    """Issuing refused: the candidate holds a current certificate for this award, or the
+    award is on hold for them since a certificate of it was revoked."""
 
-    code: str = Field(description="The current certificate's code.")
+    code: str = Field(
+        description="already_issued: the current certificate's code; award_on_hold: the"
+        " revoked certificate's."
+    )
+
+
+class AwardOnHoldRefusal(AlreadyIssuedRefusal):
+    """Issuing refused: the award is on hold for this candidate since ``code`` was revoked;
+    lift the hold (``POST /candidates/{candidate_id}/holds/{programme}/lift``) first."""
+
+    on_hold_since: dt.date = Field(description="The day the certificate was revoked.")
+    reason: str = Field(description="Why it was revoked.")
 
 
 # ---------------------------------------------------------------- the catalogue
@@ -224,6 +236,25 @@ class Progress(Answer):
 class CertificateInput(Request):
     candidate_id: WholeNumber
     programme: Text = Field(description="The code of the programme (the award).")
+
+
+class HoldLiftInput(Request):
+    reason: Text = Field(
+        description="Why the award may be issued to the candidate again, in one line of up to"
+        " 500 characters (kept in the audit trail)."
+    )
+
+
+class AwardHold(Answer):
+    """An award on hold for a candidate since one of its certificates was revoked."""
+
+    candidate_id: int
+    programme: str = Field(description="The code of the programme (the award).")
+    certificate_code: str = Field(description="The revoked certificate that put it on hold.")
+    reason: str = Field(description="The revocation's reason.")
+    placed_on: dt.date
+    lifted_on: dt.date | None = Field(description="Null while the hold is in force.")
+    lift_reason: str | None
 
 
 class RevocationInput(Request):

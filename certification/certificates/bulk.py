@@ -44,6 +44,7 @@ from certification.audit import record_event
 from certification.auth.models import User
 from certification.catalogue.models import Programme
 from certification.catalogue.services import programme_rules
+from certification.certificates.holds import AwardOnHold
 from certification.certificates.models import (
     ACTIVE_JOB_STATUSES,
     Certificate,
@@ -521,7 +522,7 @@ def _prepare_batch(job_id: int, after_id: int, size: int, today: dt.date) -> _Ba
                 held=held.get(candidate.id, frozenset()),
                 issuers=issuers,
             )
-        except (AlreadyIssued, RequirementsNotMet) as refusal:
+        except (AlreadyIssued, AwardOnHold, RequirementsNotMet) as refusal:
             batch.settled[item_id] = _refusal_outcome(refusal)
         else:
             snapshot = snapshot_of(certificate, settings, images)
@@ -530,11 +531,18 @@ def _prepare_batch(job_id: int, after_id: int, size: int, today: dt.date) -> _Ba
     return batch
 
 
-def _refusal_outcome(refusal: AlreadyIssued | RequirementsNotMet) -> tuple[IssueItemState, str]:
+def _refusal_outcome(
+    refusal: AlreadyIssued | AwardOnHold | RequirementsNotMet,
+) -> tuple[IssueItemState, str]:
     if isinstance(refusal, AlreadyIssued):
         return (
             IssueItemState.SKIPPED,
             f"Already holds a current certificate for this award: {refusal.code}.",
+        )
+    if isinstance(refusal, AwardOnHold):
+        return (
+            IssueItemState.SKIPPED,
+            f"On hold since certificate {refusal.code} was revoked ({refusal.reason}).",
         )
     return (
         IssueItemState.FAILED,
@@ -603,7 +611,7 @@ def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> Non
         certificate.pdf, certificate.pdf_sha256 = pdf, digest
         try:
             store_certificate(certificate, job.created_by, today=today)
-        except AlreadyIssued as refusal:
+        except (AlreadyIssued, AwardOnHold) as refusal:
             settle(entry.item_id, *_refusal_outcome(refusal), None)
         else:
             settle(entry.item_id, IssueItemState.ISSUED, None, certificate.code)

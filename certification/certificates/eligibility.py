@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from certification.auth.models import User
 from certification.catalogue.models import Programme
+from certification.certificates.holds import on_hold_ids
 from certification.certificates.models import Certificate
 from certification.records.eligibility import HeldBy, eligible_by_name, eligible_candidate_ids
 
@@ -45,9 +46,12 @@ def eligible_ids(programme: Programme, today: dt.date) -> sa.Select[int]:
 
 
 def eligible_not_holding_ids(programme: Programme, today: dt.date) -> sa.Select[int]:
-    """Candidates who meet every requirement of ``programme`` and hold no valid certificate
-    of it: those a certificate may be issued to (an expired one may be renewed)."""
-    return eligible_ids(programme, today).where(User.id.not_in(holders(today)(programme)))
+    """Candidates who meet every requirement of ``programme``, hold no valid certificate of
+    it and do not have it on hold: those a certificate may be issued to (an expired one may
+    be renewed)."""
+    return eligible_ids(programme, today).where(
+        User.id.not_in(holders(today)(programme)), User.id.not_in(on_hold_ids(programme))
+    )
 
 
 def eligible_not_holding(programme: Programme, today: dt.date) -> sa.Select[int]:
@@ -55,4 +59,7 @@ def eligible_not_holding(programme: Programme, today: dt.date) -> sa.Select[int]
     through (:class:`certification.records.services.CandidatePage`)."""
     held = holders(today)
     statement = eligible_by_name(programme, today, held)
-    return statement.where(statement.selected_columns[0].not_in(held(programme)))
+    candidate_id = statement.selected_columns[0]
+    return statement.where(
+        candidate_id.not_in(held(programme)), candidate_id.not_in(on_hold_ids(programme))
+    )

@@ -279,3 +279,37 @@ class IssueJobItem(Model):
     done_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
 
     candidate: so.Mapped[User] = so.relationship()
+
+
+class AwardHold(Model):
+    """An award on hold for one candidate: placed when their certificate of it is revoked,
+    so that no one (a colleague, a bulk job, an integrator) issues it to them again on the
+    same record until an officer lifts the hold, with a reason. Both acts are audited.
+
+    At most one hold per candidate and award is active (not lifted) at a time."""
+
+    __tablename__ = "award_hold"
+    __table_args__ = (
+        sa.Index(
+            "uq_award_hold_active",
+            "candidate_id",
+            "programme_id",
+            unique=True,
+            sqlite_where=sa.text("lifted_at IS NULL"),
+            postgresql_where=sa.text("lifted_at IS NULL"),
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    candidate_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"), index=True)
+    certificate_code: so.Mapped[str] = so.mapped_column(sa.String(40))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500))
+    placed_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    placed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    lifted_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    lifted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    lift_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+
+    candidate: so.Mapped[User] = so.relationship(foreign_keys=[candidate_id])
+    programme: so.Mapped[Programme] = so.relationship()

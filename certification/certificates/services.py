@@ -31,6 +31,7 @@ from certification.certificates import look_ups
 from certification.certificates.branding import image_contents
 from certification.certificates.codes import new_code
 from certification.certificates.eligibility import eligible_not_holding, holders
+from certification.certificates.holds import place_hold, refuse_if_on_hold
 from certification.certificates.models import (
     BrandingImage,
     Certificate,
@@ -229,6 +230,7 @@ def prepare_certificate(
     existing = _current_certificate(candidate, programme)
     if existing is not None and existing.status_on(today) is not CertificateStatus.EXPIRED:
         raise AlreadyIssued(existing.code)
+    refuse_if_on_hold(candidate, programme)
     if held is None:
         held = held_awards(candidate, today)
     if transcript is None:
@@ -290,10 +292,12 @@ def store_certificate(
     certificate: Certificate, actor: User | None, *, today: dt.date
 ) -> Certificate:
     """Store a prepared and sealed certificate with its audit event: lock the candidate,
-    check again that no current certificate exists (an expired one is renewed), insert.
-    ``AlreadyIssued`` if someone was quicker."""
+    check again that no current certificate exists (an expired one is renewed) and that the
+    award was not put on hold meanwhile, insert. ``AlreadyIssued`` if someone was quicker,
+    ``AwardOnHold`` if a revocation was."""
     candidate, programme = certificate.candidate, certificate.programme
     _lock_candidate(candidate)
+    refuse_if_on_hold(candidate, programme)
     existing = _current_certificate(candidate, programme)
     renews = None
     if existing is not None:
@@ -541,6 +545,7 @@ def revoke_certificate(
     record_event(
         actor, "certificate.revoked", "certificate", certificate.code, after={"reason": reason}
     )
+    place_hold(certificate, reason, actor)
     return certificate
 
 

@@ -181,7 +181,8 @@ def test_revoking_needs_a_reason_and_then_says_when(app, admin, eligible_candida
     assert "Revoked on" in row
     assert "Reason: Issued in error: the result belonged to someone else." in row
     assert f"/admin/certificates/{code}/revoke" not in page  # no form for a revoked one
-    assert "Issue certificate" in page  # the award can be issued afresh
+    # The award is on hold for the holder: not offered again until the hold is lifted.
+    assert "Issue certificate" not in page and "On hold" in page
 
     again = admin.post(f"/admin/certificates/{code}/revoke", data={"reason": "Twice"})
     assert again.status_code == 422

@@ -12,8 +12,10 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from certification.audit import AuditEvent
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
+from certification.certificates.holds import AwardOnHold, lift_hold
 from certification.certificates.models import Certificate, CertificateStatus
 from certification.certificates.services import (
     AlreadyIssued,
@@ -101,7 +103,9 @@ def test_a_second_certificate_for_the_same_award_is_refused(ctx, eligible_candid
     assert refusal.value.code == first.code
 
 
-def test_revoked_certificates_say_why_and_free_the_award(ctx, eligible_candidate, today):
+def test_revoking_says_why_and_puts_the_award_on_hold_until_lifted_with_a_reason(
+    ctx, eligible_candidate, today
+):
     candidate_id = eligible_candidate()
     certificate = issue(candidate_id, today)
     revoke_certificate(certificate, "Issued in error", None)
@@ -111,7 +115,29 @@ def test_revoked_certificates_say_why_and_free_the_award(ctx, eligible_candidate
     assert found.revocation_reason == "Issued in error"
     with pytest.raises(RuleViolation, match="already revoked"):
         revoke_certificate(found, "Again", None)
+
+    # The candidate still meets the rules, but the award is on hold for them.
+    with pytest.raises(AwardOnHold) as refusal:
+        issue(candidate_id, today)
+    assert (refusal.value.http_status, refusal.value.slug) == (409, "award_on_hold")
+    assert certificate.code in refusal.value.message and "Issued in error" in refusal.value.message
+    db.session.rollback()
+    candidate, programme = get_candidate(candidate_id), get_programme("EII-C")
+    with pytest.raises(InvalidInput) as no_reason:
+        lift_hold(candidate, programme, "  ", None)
+    assert "reason" in no_reason.value.fields
+    lift_hold(candidate, programme, "The examination board confirmed the result", None)
+    db.session.commit()
     assert issue(candidate_id, today).code != certificate.code
+    actions = list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions[-4:] == [
+        "certificate.revoked",
+        "award_hold.placed",
+        "award_hold.lifted",
+        "certificate.issued",
+    ]
+    with pytest.raises(NotFound):
+        lift_hold(candidate, programme, "Nothing to lift", None)
 
 
 def test_a_reason_is_required_to_revoke(ctx, eligible_candidate, today):

@@ -1,0 +1,84 @@
+"""Revocation that sticks: revoking a certificate puts its award on hold for the holder, in
+the office's pages and in bulk jobs, until an officer lifts it with a reason."""
+
+from __future__ import annotations
+
+import html
+
+import sqlalchemy as sa
+
+from certification.audit import AuditEvent
+from certification.catalogue.services import get_programme
+from certification.certificates import bulk
+from certification.certificates.models import IssueItemState, IssueJobItem
+from certification.certificates.services import find_certificate, revoke_certificate
+from certification.extensions import db
+from tests.conftest import issue_by_service, log_in
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_a_revoked_holder_leaves_ready_to_issue_until_the_hold_is_lifted(
+    app, client, make_admin, eligible_candidate, today
+):
+    make_admin("office@efrs.example")
+    log_in(client, "office@efrs.example")
+    holder = eligible_candidate("Αικατερίνη Παπαδοπούλου")
+    code = issue_by_service(app, holder, today)
+    revoked = client.post(
+        f"/admin/certificates/{code}/revoke",
+        data={"reason": "Issued before the examination board met"},
+    )
+    assert revoked.status_code == 303
+
+    ready = _text(client.get("/admin/programmes/EII-C/eligible"))
+    assert "Issue to everyone eligible" not in ready  # nobody left to issue to
+    listed_apart = ready.split('id="on-hold"', 1)[1]
+    assert "Αικατερίνη Παπαδοπούλου" in listed_apart and code in listed_apart
+    assert "Issued before the examination board met" in listed_apart
+
+    page = _text(client.get(f"/admin/candidates/{holder}"))
+    assert "On hold" in page and "Issue certificate" not in page
+    refused = client.post(f"/admin/candidates/{holder}/certificates", data={"programme": "EII-C"})
+    assert refused.status_code == 422 and "is on hold for Αικατερίνη Παπαδοπούλου" in _text(refused)
+
+    no_reason = client.post(f"/admin/candidates/{holder}/holds/EII-C/lift", data={"reason": " "})
+    assert no_reason.status_code == 422
+    assert "This field is required" in _text(no_reason)
+    lifted = client.post(
+        f"/admin/candidates/{holder}/holds/EII-C/lift",
+        data={"reason": "The board confirmed the result"},
+        follow_redirects=True,
+    )
+    assert "The hold on the European Certificate in Imaging Informatics is lifted" in _text(lifted)
+    assert "Issue certificate" in _text(lifted)
+    assert "Αικατερίνη Παπαδοπούλου" in _text(client.get("/admin/programmes/EII-C/eligible"))
+    with app.app_context():
+        actions = list(db.session.scalars(sa.select(AuditEvent.action)))
+        assert "award_hold.placed" in actions and "award_hold.lifted" in actions
+
+
+def test_a_bulk_job_skips_a_holder_revoked_after_it_started_and_says_why(
+    app, eligible_candidate, today
+):
+    first, second = eligible_candidate("Jan Novák"), eligible_candidate("Ana Horvat")
+    old_code = issue_by_service(app, second, today)
+    with app.app_context():
+        revoke_certificate(find_certificate(old_code), "Issued in error", None)
+        db.session.commit()
+        # The second is on hold: the job takes only the first...
+        job = bulk.start_issue_job(get_programme("EII-C"), None, today=today, queue=False)
+        assert job.total == 1
+        db.session.commit()
+        job_id = job.id
+        # ... who is revoked a certificate of the award too before the job runs (an
+        # expired one, say, renewed meanwhile by hand, then revoked).
+        code = issue_by_service(app, first, today)
+        revoke_certificate(find_certificate(code), "Wrong person", None)
+        db.session.commit()
+        bulk.run_issue_job(job_id, today=today, processes=1)
+        (item,) = db.session.scalars(sa.select(IssueJobItem).where(IssueJobItem.job_id == job_id))
+        assert item.state is IssueItemState.SKIPPED
+        assert "On hold since certificate" in item.error and "Wrong person" in item.error
