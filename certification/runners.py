@@ -11,10 +11,13 @@ import socket
 import threading
 import time
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
+from certification.extensions import db
 from certification.types import UTCDateTime, utcnow
 
 
@@ -28,6 +31,37 @@ class BackgroundRun:
     finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     runner: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     heartbeat_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+
+
+def claim_run(
+    job: type[BackgroundRun], job_id: int, runner: str, active: tuple[object, ...], **values: object
+) -> bool:
+    """Take job ``job_id`` (a row of ``job``, a model with the :class:`BackgroundRun` columns
+    and a ``status`` among ``active``) for ``runner``, setting ``values`` too, unless another
+    runner holds it with a heartbeat fresher than ``JOB_STALE_SECONDS`` and is not known to
+    have died. Flushes the update; the caller commits."""
+    model: Any = job
+    now = utcnow()
+    stale = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    holder = db.session.scalar(sa.select(model.runner).where(model.id == job_id))
+    dead_holder = [model.runner == holder] if runner_has_died(holder) else []
+    claimed = db.session.execute(
+        sa.update(model)
+        .where(
+            model.id == job_id,
+            model.status.in_(active),
+            sa.or_(
+                model.runner.is_(None),
+                model.runner == runner,
+                model.heartbeat_at.is_(None),
+                model.heartbeat_at < stale,
+                *dead_holder,
+            ),
+        )
+        .values(runner=runner, heartbeat_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(claimed, "rowcount", 0) == 1
 
 
 def runner_name() -> str:

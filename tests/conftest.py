@@ -556,6 +556,44 @@ def change_rules(code: str, today: dt.date, **changes: Any) -> None:
     update_programme(programme, rules, None, today=today)
 
 
+CONSUMER = Path(sys.executable).with_name("huey_consumer")
+
+
+def worker_environment(app: Flask, folder: Path, **settings: str) -> dict[str, str]:
+    """The environment of a real queue worker on the test app's database and instance, with
+    a queue file of its own in ``folder``, and ``settings`` on top."""
+    return {
+        **os.environ,
+        "INSTANCE_PATH": app.instance_path,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "worker-test-secret-key-not-for-production",
+        "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
+        "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
+        **settings,
+    }
+
+
+def start_queue_worker(
+    environment: dict[str, str], log: Path, threads: int = 1
+) -> subprocess.Popen[bytes]:
+    """A real ``huey_consumer`` in a process group of its own, its output added to ``log``."""
+    with log.open("ab") as output:
+        return subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
+            [
+                str(CONSUMER),
+                "certification.worker.huey",
+                "--delay",
+                "0.1",
+                "--workers",
+                str(threads),
+            ],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

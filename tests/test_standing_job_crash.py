@@ -12,29 +12,26 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from certification.auth.services import create_candidate
 from certification.catalogue.services import get_programme
 from certification.extensions import db
-from certification.records.models import ProgrammeStanding, StandingJob, StandingJobStatus
+from certification.records.models import StandingJob, StandingJobStatus
 from certification.records.services import record_credit
 from certification.records.standings import active_standing_job, refresh_standings
-from tests.conftest import change_rules
+from tests.conftest import CONSUMER, change_rules, start_queue_worker, worker_environment
+from tests.test_standings import _standings
 
 pytestmark = pytest.mark.slow  # real queue workers
 
 CANDIDATES = 300
 CHUNK = 2  # 150 chunks: a worker is killed between two of them, not after the last
-CONSUMER = Path(sys.executable).with_name("huey_consumer")
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Path) -> None:
@@ -43,20 +40,6 @@ def _wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Pat
         if time.monotonic() > deadline:
             pytest.fail(f"Timed out waiting for {what}. Worker log:\n{log.read_text()[-4000:]}")
         time.sleep(0.02)
-
-
-def _standings() -> list[tuple[int, int, bool, object]]:
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            sa.select(
-                ProgrammeStanding.candidate_id,
-                ProgrammeStanding.programme_id,
-                ProgrammeStanding.met,
-                ProgrammeStanding.lapses_on,
-            ).order_by(ProgrammeStanding.candidate_id, ProgrammeStanding.programme_id)
-        )
-    ]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -85,27 +68,15 @@ def test_a_standing_job_killed_mid_way_ends_as_an_uninterrupted_run_would(
             return job.status, job.done
 
     log = tmp_path / "worker.log"
-    environment = {
-        **os.environ,
-        "INSTANCE_PATH": app.instance_path,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "crash-test-secret-key-not-for-production",
-        "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
-        "STANDING_JOB_CHUNK": str(CHUNK),
-    }
+    environment = worker_environment(app, tmp_path, STANDING_JOB_CHUNK=str(CHUNK))
 
     @contextlib.contextmanager
     def worker_killed_after(stale_seconds: int) -> Iterator[None]:
         """A worker running until the block ends; then SIGKILL."""
-        with log.open("ab") as output:
-            worker = subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
-                # Two worker threads: both run the start-up sweep, and only one may run the job.
-                [str(CONSUMER), "certification.worker.huey", "--workers", "2", "--delay", "0.1"],
-                env={**environment, "JOB_STALE_SECONDS": str(stale_seconds)},
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        # Two worker threads: both run the start-up sweep, and only one may run the job.
+        worker = start_queue_worker(
+            {**environment, "JOB_STALE_SECONDS": str(stale_seconds)}, log, threads=2
+        )
         try:
             yield
         finally:

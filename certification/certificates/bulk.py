@@ -76,7 +76,7 @@ from certification.extensions import db
 from certification.progress import evaluate_progress
 from certification.records.services import load_transcripts
 from certification.records.standings import active_standing_job
-from certification.runners import end_when_gone, runner_has_died, runner_name
+from certification.runners import claim_run, end_when_gone, runner_has_died, runner_name
 from certification.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
@@ -435,31 +435,14 @@ def run_issue_job(
 def _claim(job_id: int, runner: str) -> bool:
     """Take the job unless another runner holds it with a fresh heartbeat and is not known
     to have died; commits."""
-    now = utcnow()
-    stale = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
-    holder = db.session.scalar(sa.select(IssueJob.runner).where(IssueJob.id == job_id))
-    dead_holder = [IssueJob.runner == holder] if runner_has_died(holder) else []
-    claimed = db.session.execute(
-        sa.update(IssueJob)
-        .where(
-            IssueJob.id == job_id,
-            IssueJob.status.in_(ACTIVE_JOB_STATUSES),
-            sa.or_(
-                IssueJob.runner.is_(None),
-                IssueJob.runner == runner,
-                IssueJob.heartbeat_at.is_(None),
-                IssueJob.heartbeat_at < stale,
-                *dead_holder,
-            ),
-        )
-        .values(status=IssueJobStatus.RUNNING, runner=runner, heartbeat_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
+    claimed = claim_run(
+        IssueJob, job_id, runner, ACTIVE_JOB_STATUSES, status=IssueJobStatus.RUNNING
+    )
     if claimed:
         db.session.execute(
             sa.update(IssueJob)
             .where(IssueJob.id == job_id, IssueJob.started_at.is_(None))
-            .values(started_at=now)
+            .values(started_at=utcnow())
             .execution_options(synchronize_session=False)
         )
     db.session.commit()

@@ -47,7 +47,7 @@ from certification.records.models import (
     StandingJob,
     StandingJobStatus,
 )
-from certification.runners import runner_has_died, runner_name
+from certification.runners import claim_run, runner_has_died, runner_name
 from certification.types import utcnow
 
 # Candidates whose transcripts are read, evaluated and written together: a few MB at most.
@@ -408,28 +408,9 @@ def run_standing_job(
 def _claim(job_id: int, runner: str) -> bool:
     """Take the job unless another runner holds it with a fresh heartbeat and is not known
     to have died; commits."""
-    now = utcnow()
-    stale = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
-    holder = db.session.scalar(sa.select(StandingJob.runner).where(StandingJob.id == job_id))
-    dead_holder = [StandingJob.runner == holder] if runner_has_died(holder) else []
-    claimed = db.session.execute(
-        sa.update(StandingJob)
-        .where(
-            StandingJob.id == job_id,
-            StandingJob.status.in_(ACTIVE_STANDING_JOB_STATUSES),
-            sa.or_(
-                StandingJob.runner.is_(None),
-                StandingJob.runner == runner,
-                StandingJob.heartbeat_at.is_(None),
-                StandingJob.heartbeat_at < stale,
-                *dead_holder,
-            ),
-        )
-        .values(runner=runner, heartbeat_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    claimed = claim_run(StandingJob, job_id, runner, ACTIVE_STANDING_JOB_STATUSES)
     db.session.commit()
-    return getattr(claimed, "rowcount", 0) == 1
+    return claimed
 
 
 def stale_standing_jobs(now: dt.datetime | None = None) -> list[int]:

@@ -13,8 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,11 +31,11 @@ from certification.certificates.models import (
     IssueJobStatus,
 )
 from certification.extensions import db
+from tests.conftest import CONSUMER, start_queue_worker, worker_environment
 
 pytestmark = pytest.mark.slow  # real servers, workers or data at scale
 
 CANDIDATES = 40
-CONSUMER = Path(sys.executable).with_name("huey_consumer")
 
 
 def _counts(app, job_id: int) -> dict[IssueItemState, int]:
@@ -98,32 +96,21 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
         job_id = job.id
 
     log = tmp_path / "worker.log"
-    environment = {
-        **os.environ,
-        "INSTANCE_PATH": app.instance_path,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "crash-test-secret-key-not-for-production",
-        "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
-        "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
-        "SEAL_KEYS": json.dumps(seal_keys["SEAL_KEYS"]),
-        "SIGNING_TRUST_ROOTS": json.dumps(seal_keys["SIGNING_TRUST_ROOTS"]),
-        "ISSUE_PROCESSES": "2",
-        "ISSUE_BATCH_SIZE": "3",
-    }
+    environment = worker_environment(
+        app,
+        tmp_path,
+        SEAL_KEYS=json.dumps(seal_keys["SEAL_KEYS"]),
+        SIGNING_TRUST_ROOTS=json.dumps(seal_keys["SIGNING_TRUST_ROOTS"]),
+        ISSUE_PROCESSES="2",
+        ISSUE_BATCH_SIZE="3",
+    )
 
     @contextlib.contextmanager
     def worker_killed_after(stale_seconds: int) -> Iterator[None]:
         """A worker running until the block ends; then SIGKILL for the worker alone, as the
         kernel's OOM killer or an operator's kill -9 sends it: its fork server and pool
         must end by themselves, within seconds."""
-        with log.open("ab") as output:
-            worker = subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
-                [str(CONSUMER), "certification.worker.huey", "--workers", "1", "--delay", "0.1"],
-                env={**environment, "JOB_STALE_SECONDS": str(stale_seconds)},
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: the pool dies with it
-            )
+        worker = start_queue_worker({**environment, "JOB_STALE_SECONDS": str(stale_seconds)}, log)
         try:
             yield
         finally:

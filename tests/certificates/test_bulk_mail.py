@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,11 +20,11 @@ from certification.certificates import bulk
 from certification.certificates.models import Certificate
 from certification.extensions import db
 from certification.mail.models import EmailStatus, OutgoingEmail
+from tests.conftest import CONSUMER, start_queue_worker, worker_environment
 
 pytestmark = pytest.mark.slow  # a real queue worker
 
 CANDIDATES = 12
-CONSUMER = Path(sys.executable).with_name("huey_consumer")
 
 
 # PostgreSQL: there a message's claim does not wait for the batch's transaction, as it does
@@ -47,19 +43,15 @@ def test_each_email_of_a_bulk_job_leaves_within_a_minute_of_its_certificate(
         db.session.commit()
 
     log = tmp_path / "worker.log"
-    environment = {
-        **os.environ,
-        "INSTANCE_PATH": app.instance_path,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "mail-test-secret-key-not-for-production",
-        "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}",
-        "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
-        "SEAL_KEYS": json.dumps(seal_keys["SEAL_KEYS"]),
-        "SIGNING_TRUST_ROOTS": json.dumps(seal_keys["SIGNING_TRUST_ROOTS"]),
-        "ISSUE_PROCESSES": "1",
-        "ISSUE_BATCH_SIZE": "4",  # three batches of four
-        "JOB_STALE_SECONDS": "1",
-    }
+    environment = worker_environment(
+        app,
+        tmp_path,
+        SEAL_KEYS=json.dumps(seal_keys["SEAL_KEYS"]),
+        SIGNING_TRUST_ROOTS=json.dumps(seal_keys["SIGNING_TRUST_ROOTS"]),
+        ISSUE_PROCESSES="1",
+        ISSUE_BATCH_SIZE="4",  # three batches of four
+        JOB_STALE_SECONDS="1",
+    )
 
     def sent() -> list[tuple[dt.datetime, dt.datetime | None, EmailStatus]]:
         with app.app_context():
@@ -73,14 +65,7 @@ def test_each_email_of_a_bulk_job_leaves_within_a_minute_of_its_certificate(
             ]
 
     time.sleep(1.1)  # the job is then stale for the worker's start-up sweep
-    with log.open("wb") as output:
-        worker = subprocess.Popen(  # noqa: S603  (our own consumer, fixed arguments)
-            [str(CONSUMER), "certification.worker.huey", "--workers", "2", "--delay", "0.1"],
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    worker = start_queue_worker(environment, log, threads=2)
     try:
         deadline = time.monotonic() + 90
         while not (
