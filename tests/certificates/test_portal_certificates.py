@@ -85,6 +85,14 @@ def test_a_revoked_certificate_says_so_with_the_reason(
     page = page_text(client.get("/me/"))
     assert "Revoked on" in page
     assert "Reason given: Issued in error." in page
+    # Revoked only: nothing presented as if it still proved something.
+    assert "Valid until" not in page
+    assert (
+        "Link to share" not in page
+        and f'value="https://certificates.example.org/verify/{code}"' not in page
+    )
+    assert "Download the revoked copy, for your records" in page
+    assert client.get(f"/me/certificates/{code}.pdf").status_code == 200
 
 
 def test_administrators_and_visitors_do_not_reach_the_portal_download(
