@@ -81,7 +81,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
     app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
     app.context_processor(_who_is_logged_in)
-    app.context_processor(lambda: {"office_email": current_app.config["PROGRAMME_OFFICE_EMAIL"]})
+    # Set once, not per render: the verification page is the busiest one.
+    app.jinja_env.globals["office_email"] = app.config["PROGRAMME_OFFICE_EMAIL"]
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(HTTPException, _http_error_page)
     app.register_error_handler(Exception, _unexpected_error_page)

@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import functools
 import itertools
+import json
 import os
 import re
 import socket
@@ -560,8 +561,8 @@ CONSUMER = Path(sys.executable).with_name("huey_consumer")
 
 
 def worker_environment(app: Flask, folder: Path, **settings: str) -> dict[str, str]:
-    """The environment of a real queue worker on the test app's database and instance, with
-    a queue file of its own in ``folder``, and ``settings`` on top."""
+    """The environment of a real queue worker on the test app's database, instance and seal
+    keys, with a queue file of its own in ``folder``, and ``settings`` on top."""
     return {
         **os.environ,
         "INSTANCE_PATH": app.instance_path,
@@ -569,8 +570,19 @@ def worker_environment(app: Flask, folder: Path, **settings: str) -> dict[str, s
         "SECRET_KEY": "worker-test-secret-key-not-for-production",
         "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
         "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
+        "SEAL_KEYS": json.dumps(app.config["SEAL_KEYS"]),
+        "SIGNING_TRUST_ROOTS": json.dumps(app.config["SIGNING_TRUST_ROOTS"]),
         **settings,
     }
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Path) -> None:
+    """Poll ``condition`` until it holds; past ``seconds``, fail with the end of ``log``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out waiting for {what}. Worker log:\n{log.read_text()[-4000:]}")
+        time.sleep(0.02)
 
 
 def start_queue_worker(

@@ -13,9 +13,8 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -25,21 +24,13 @@ from certification.extensions import db
 from certification.records.models import StandingJob, StandingJobStatus
 from certification.records.services import record_credit
 from certification.records.standings import active_standing_job, refresh_standings
-from tests.conftest import CONSUMER, change_rules, start_queue_worker, worker_environment
+from tests.conftest import CONSUMER, change_rules, start_queue_worker, wait_for, worker_environment
 from tests.test_standings import _standings
 
 pytestmark = pytest.mark.slow  # real queue workers
 
 CANDIDATES = 300
 CHUNK = 2  # 150 chunks: a worker is killed between two of them, not after the last
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"Timed out waiting for {what}. Worker log:\n{log.read_text()[-4000:]}")
-        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -85,7 +76,7 @@ def test_a_standing_job_killed_mid_way_ends_as_an_uninterrupted_run_would(
 
     time.sleep(1.1)  # the job, never started, is then stale for the first worker's sweep
     with worker_killed_after(stale_seconds=1):
-        _wait_for(lambda: progress()[1] >= 20, 60, "the first worker to commit chunks", log)
+        wait_for(lambda: progress()[1] >= 20, 60, "the first worker to commit chunks", log)
 
     status, done = progress()
     assert status is StandingJobStatus.RUNNING
@@ -93,7 +84,7 @@ def test_a_standing_job_killed_mid_way_ends_as_an_uninterrupted_run_would(
 
     # The second worker does not wait JOB_STALE_SECONDS (120): it sees the first one died.
     with worker_killed_after(stale_seconds=120):
-        _wait_for(lambda: progress()[0] is StandingJobStatus.DONE, 60, "the second worker", log)
+        wait_for(lambda: progress()[0] is StandingJobStatus.DONE, 60, "the second worker", log)
 
     with app.app_context():
         job = db.session.get(StandingJob, job_id)

@@ -10,11 +10,9 @@ gap.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +29,7 @@ from certification.certificates.models import (
     IssueJobStatus,
 )
 from certification.extensions import db
-from tests.conftest import CONSUMER, start_queue_worker, worker_environment
+from tests.conftest import CONSUMER, start_queue_worker, wait_for, worker_environment
 
 pytestmark = pytest.mark.slow  # real servers, workers or data at scale
 
@@ -74,18 +72,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie has ended; only its entry waits to be collected
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"Timed out waiting for {what}. Worker log:\n{log.read_text()[-4000:]}")
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.skipif(not CONSUMER.exists(), reason="huey_consumer is not installed")
 def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
-    app, eligible_candidate, today, seal_keys, tmp_path
+    app, eligible_candidate, today, tmp_path
 ):
     ids = [eligible_candidate(f"Kandidat {n:02d}") for n in range(CANDIDATES)]
     with app.app_context():
@@ -99,8 +89,6 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
     environment = worker_environment(
         app,
         tmp_path,
-        SEAL_KEYS=json.dumps(seal_keys["SEAL_KEYS"]),
-        SIGNING_TRUST_ROOTS=json.dumps(seal_keys["SIGNING_TRUST_ROOTS"]),
         ISSUE_PROCESSES="2",
         ISSUE_BATCH_SIZE="3",
     )
@@ -118,7 +106,7 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
             os.kill(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
             try:
-                _wait_for(
+                wait_for(
                     lambda: not any(_alive(pid) for pid in helpers),
                     10,
                     f"the killed worker's helper processes {sorted(helpers)} to end",
@@ -128,7 +116,7 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
                 os.killpg(worker.pid, signal.SIGKILL)  # whatever is left, for the next test
 
     with worker_killed_after(stale_seconds=1):  # takes the job, never started, at once
-        _wait_for(
+        wait_for(
             lambda: _counts(app, job_id).get(IssueItemState.ISSUED, 0) >= 6,
             30,
             "the first worker to issue some certificates",
@@ -144,14 +132,14 @@ def test_a_job_killed_mid_way_is_finished_by_the_next_worker(
     # The default: the second worker does not wait for the first one's last heartbeat to
     # go stale, as it can see that the first one's process has died.
     with worker_killed_after(stale_seconds=120):
-        _wait_for(
+        wait_for(
             lambda: IssueItemState.PENDING not in _counts(app, job_id),
             40,  # far less than JOB_STALE_SECONDS
             "the second worker to finish the job",
             log,
         )
         with app.app_context():
-            _wait_for(
+            wait_for(
                 lambda: (
                     db.session.scalar(sa.select(IssueJob.status).where(IssueJob.id == job_id))
                     is IssueJobStatus.DONE

@@ -9,7 +9,6 @@ row, and waited 10-17 minutes for the stalled-mail sweep (all but the last of ea
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 
 import pytest
@@ -32,7 +31,7 @@ CANDIDATES = 12
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.skipif(not CONSUMER.exists(), reason="huey_consumer is not installed")
 def test_each_email_of_a_bulk_job_leaves_within_a_minute_of_its_certificate(
-    app, eligible_candidate, today, seal_keys, tmp_path
+    app, eligible_candidate, today, tmp_path
 ):
     for number in range(CANDIDATES):
         eligible_candidate(f"Kandidátka {number:02d}")
@@ -46,8 +45,6 @@ def test_each_email_of_a_bulk_job_leaves_within_a_minute_of_its_certificate(
     environment = worker_environment(
         app,
         tmp_path,
-        SEAL_KEYS=json.dumps(seal_keys["SEAL_KEYS"]),
-        SIGNING_TRUST_ROOTS=json.dumps(seal_keys["SIGNING_TRUST_ROOTS"]),
         ISSUE_PROCESSES="1",
         ISSUE_BATCH_SIZE="4",  # three batches of four
         JOB_STALE_SECONDS="1",
