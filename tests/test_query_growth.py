@@ -28,6 +28,7 @@ from flask.testing import FlaskClient
 
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
+from certification.certificates.look_ups import counter as look_up_counter
 from certification.certificates.services import (
     certificates_of,
     issue_certificate,
@@ -161,6 +162,10 @@ class GrowingCandidate:
             code = current.code
         for _ in range(size):
             assert self.anonymous.get(f"/api/v1/verify/{code}").status_code == 200
+        with self.app.app_context():
+            # The look-ups are written by a timer a second later: now, so that the write
+            # does not land among the statements of the page counted next.
+            look_up_counter().write()
         return code
 
     def codes(self) -> list[str]:
@@ -227,9 +232,11 @@ def test_pages_send_as_many_statements_for_many_records_as_for_one(
         print(f"  {name:<36} {counted}   (target: equal) {flat}")
     grew = {name: by_size for name, by_size in counts.items() if len(set(by_size.values())) > 1}
     assert not grew, "\n".join(
-        f"{name}: {by_size} statements at sizes {SIZES}; sent more often at {max(SIZES)}:"
-        f" {_repeated(statements[name][min(SIZES)], statements[name][max(SIZES)])}"
+        f"{name}: {by_size} statements at sizes {SIZES}; sent more often at {size}:"
+        f" {_repeated(statements[name][min(SIZES)], statements[name][size])}"
         for name, by_size in grew.items()
+        for size in SIZES
+        if by_size[size] != by_size[min(SIZES)]
     )
 
 
