@@ -64,6 +64,42 @@ def claim_run(
     return getattr(claimed, "rowcount", 0) == 1
 
 
+def unrun_jobs(
+    job: type[BackgroundRun], active: tuple[object, ...], now: dt.datetime | None = None
+) -> tuple[list[int], list[int]]:
+    """The active jobs of ``job`` nobody runs, and those whose runner still beats.
+
+    A job is unrun when its heartbeat (or, never started, its creation) is older than
+    ``JOB_STALE_SECONDS``, or when its runner was a process on this host that has died.
+    Such a dead runner's claim is cleared here (flushed; the caller commits): only this
+    host can see that the process is gone, and the task queued for the job may be taken by
+    a worker on any host, which must then be able to claim it at once rather than wait
+    for the dead runner's heartbeat to grow stale."""
+    model: Any = job
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    unrun: list[int] = []
+    beating: list[int] = []
+    for job_id, runner, heartbeat_at, created_at in db.session.execute(
+        sa.select(model.id, model.runner, model.heartbeat_at, model.created_at)
+        .where(model.status.in_(active))
+        .order_by(model.id)
+    ):
+        if runner_has_died(runner):
+            db.session.execute(
+                sa.update(model)
+                .where(model.id == job_id, model.runner == runner)  # unless taken meanwhile
+                .values(runner=None)
+                .execution_options(synchronize_session=False)
+            )
+            unrun.append(job_id)
+        elif (heartbeat_at or created_at) < cutoff:
+            unrun.append(job_id)
+        else:
+            beating.append(job_id)
+    return unrun, beating
+
+
 def runner_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 

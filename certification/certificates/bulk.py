@@ -76,7 +76,7 @@ from certification.extensions import db
 from certification.progress import evaluate_progress
 from certification.records.services import load_transcripts
 from certification.records.standings import active_standing_job
-from certification.runners import claim_run, end_when_gone, runner_has_died, runner_name
+from certification.runners import claim_run, end_when_gone, runner_name, unrun_jobs
 from certification.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
@@ -321,21 +321,9 @@ def start_issue_job(
 
 
 def stale_issue_jobs(now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
-    """Active jobs nobody is running: (stale, still beating). A job is stale when its
-    heartbeat, or its creation if it never started, is older than ``JOB_STALE_SECONDS``,
-    or when its runner was a process on this host that has died."""
-    now = now or utcnow()
-    cutoff = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
-    stale: list[int] = []
-    beating: list[int] = []
-    for job_id, runner, heartbeat_at, created_at in db.session.execute(
-        sa.select(IssueJob.id, IssueJob.runner, IssueJob.heartbeat_at, IssueJob.created_at)
-        .where(IssueJob.status.in_(ACTIVE_JOB_STATUSES))
-        .order_by(IssueJob.id)
-    ):
-        is_stale = (heartbeat_at or created_at) < cutoff or runner_has_died(runner)
-        (stale if is_stale else beating).append(job_id)
-    return stale, beating
+    """Active jobs nobody is running, and those still beating (see :func:`unrun_jobs`:
+    a dead runner on this host loses its claim here; the caller commits)."""
+    return unrun_jobs(IssueJob, ACTIVE_JOB_STATUSES, now)
 
 
 # ---------------------------------------------------------------- running

@@ -31,7 +31,6 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from blinker import Namespace
-from flask import current_app
 
 from certification.auth.models import User
 from certification.auth.services import candidate_renamed
@@ -47,7 +46,7 @@ from certification.records.models import (
     StandingJob,
     StandingJobStatus,
 )
-from certification.runners import claim_run, runner_has_died, runner_name
+from certification.runners import claim_run, runner_name, unrun_jobs
 from certification.types import utcnow
 
 # Candidates whose transcripts are read, evaluated and written together: a few MB at most.
@@ -414,22 +413,10 @@ def _claim(job_id: int, runner: str) -> bool:
 
 
 def stale_standing_jobs(now: dt.datetime | None = None) -> list[int]:
-    """Active jobs nobody seems to run: their heartbeat (or, never started, their creation)
-    is older than ``JOB_STALE_SECONDS``, or their runner was a process on this host that
-    has died (a restarted worker carries on at once)."""
-    now = now or utcnow()
-    cutoff = now - dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
-    return [
-        job_id
-        for job_id, runner, heartbeat_at, created_at in db.session.execute(
-            sa.select(
-                StandingJob.id, StandingJob.runner, StandingJob.heartbeat_at, StandingJob.created_at
-            )
-            .where(StandingJob.status.in_(ACTIVE_STANDING_JOB_STATUSES))
-            .order_by(StandingJob.id)
-        )
-        if (heartbeat_at or created_at) < cutoff or runner_has_died(runner)
-    ]
+    """Active jobs nobody seems to run (see :func:`unrun_jobs`: a dead runner on this host
+    loses its claim here, so that a worker on any host carries on at once; the caller
+    commits)."""
+    return unrun_jobs(StandingJob, ACTIVE_STANDING_JOB_STATUSES, now)[0]
 
 
 def _refresh_range(chunk: list[int], today: dt.date, programme: Programme) -> None:
@@ -439,13 +426,14 @@ def _refresh_range(chunk: list[int], today: dt.date, programme: Programme) -> No
 
 
 def _recorded_ids(after: int = 0) -> sa.Select[tuple[int]]:
-    """The ids of the candidates with a credit or a result, past ``after``, in order."""
+    """The ids of the candidates with a credit or a result that counts, past ``after``, in
+    order."""
     recorded = sa.union(
         sa.select(CreditRecord.candidate_id.label("candidate_id")).where(
-            CreditRecord.candidate_id > after
+            CreditRecord.candidate_id > after, CreditRecord.withdrawn_at.is_(None)
         ),
         sa.select(AssessmentAttempt.candidate_id.label("candidate_id")).where(
-            AssessmentAttempt.candidate_id > after
+            AssessmentAttempt.candidate_id > after, AssessmentAttempt.withdrawn_at.is_(None)
         ),
     ).subquery()
     return sa.select(recorded.c.candidate_id).order_by(recorded.c.candidate_id)
@@ -453,8 +441,16 @@ def _recorded_ids(after: int = 0) -> sa.Select[tuple[int]]:
 
 def _anyone_recorded() -> bool:
     return bool(
-        db.session.scalar(sa.select(sa.exists(sa.select(CreditRecord.id))))
-        or db.session.scalar(sa.select(sa.exists(sa.select(AssessmentAttempt.id))))
+        db.session.scalar(
+            sa.select(sa.exists(sa.select(CreditRecord.id).where(CreditRecord.withdrawn_at.is_(None))))
+        )
+        or db.session.scalar(
+            sa.select(
+                sa.exists(
+                    sa.select(AssessmentAttempt.id).where(AssessmentAttempt.withdrawn_at.is_(None))
+                )
+            )
+        )
     )
 
 

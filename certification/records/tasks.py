@@ -2,7 +2,9 @@
 
 A worker killed mid-job takes its task with it, but the job's cursor is in the database.
 The sweep queues the job again once nobody seems to run it: every minute, and whenever a
-worker starts (a restarted worker on the same host carries on at once).
+worker starts. A starting worker sweeps in its own process, on its own host, the one host
+that can see that its predecessor is gone; the sweep clears the dead runner's claim, so the
+job's task may then be taken by a worker on any host.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from flask import current_app
 from huey import crontab
 
+from certification.extensions import db
 from certification.queue import app_periodic_task, app_task, enqueue_after_commit, huey
 from certification.records.standings import (
     run_standing_job,
@@ -38,6 +41,7 @@ def _queue_once_committed(job_id: int, **_: object) -> None:
 def sweep_standing_jobs() -> list[int]:
     """Queue again every active standing job nobody runs; returns their ids."""
     stale = stale_standing_jobs()
+    db.session.commit()  # the dead runners' claims cleared, before their tasks are queued
     for job_id in stale:
         log.info("Standing job %s has no live runner: queued again.", job_id)
         standing_job_task(job_id)
@@ -51,5 +55,6 @@ def sweep_standing_jobs_every_minute() -> None:
 
 @huey.on_startup("records.resume_standing_jobs")
 def _resume_standing_jobs_on_startup() -> None:
-    # Runs in each worker of a starting consumer, outside any app context: queue the sweep.
-    sweep_standing_jobs()
+    # Runs in each worker thread of a starting consumer. Swept here, not queued: a worker on
+    # another host would take the task and could not see that a process on this one died.
+    sweep_standing_jobs.call_local()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from certification.audit import AuditEvent
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
-from certification.certificates import bulk
+from certification.certificates import bulk, tasks
 from certification.certificates.models import (
     Certificate,
     IssueItemState,
@@ -25,8 +25,10 @@ from certification.certificates.services import issue_certificate
 from certification.errors import RuleViolation
 from certification.extensions import db
 from certification.mail.models import EmailStatus, OutgoingEmail
+from certification.queue import huey, queued_count
 from certification.records.models import CreditRecord
 from certification.records.services import delete_credit
+from certification.runners import claim_run
 from certification.types import utcnow
 
 
@@ -325,3 +327,33 @@ def test_a_job_is_taken_over_at_once_only_when_its_runner_s_process_has_died(
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_restarted_worker_frees_its_dead_predecessor_s_job_for_any_host(
+    app, eligible_candidate, today
+):
+    """The worker restarting on the host where a runner died sweeps there, in its own
+    process: it clears the dead runner's claim and queues the job, and the worker that takes
+    the task, on another host, claims it at once instead of waiting for the heartbeat to
+    grow stale (JOB_STALE_SECONDS)."""
+    eligible_candidate()
+    host = socket.gethostname()[:40]
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with app.app_context():
+        job_id = start(today)
+        job = db.session.get(IssueJob, job_id)
+        job.status, job.heartbeat_at = IssueJobStatus.RUNNING, utcnow()
+        job.runner = f"{host}:{gone.pid}:a1"
+        db.session.commit()
+        huey.storage.flush_all()
+
+        tasks._resume_issue_jobs_on_startup()  # what huey_consumer calls as it starts
+
+        assert db.session.get(IssueJob, job_id, populate_existing=True).runner is None
+        assert queued_count() == 1, "the job's task is queued for any worker to take"
+        elsewhere = "another-host:4242:b2"  # a live process this host cannot look for
+        assert claim_run(IssueJob, job_id, elsewhere, bulk.ACTIVE_JOB_STATUSES)
+        db.session.commit()
+        assert db.session.get(IssueJob, job_id, populate_existing=True).runner == elsewhere
+        huey.storage.flush_all()
