@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import Decimal
+
+import pycountry
 
 from certification.errors import InvalidInput
 
@@ -127,3 +130,73 @@ def check_past_date(errors: FieldErrors, field: str, value: dt.date, today: dt.d
     elif value.year < 1990:
         errors.add(field, "The date is too far in the past.")
     return value
+
+
+# Kosovo's code is user-assigned, not ISO 3166's, but the European lists (and ours) use it.
+_CODES_BEYOND_ISO = {"XK": "Kosovo"}
+
+# What people write that ISO 3166 (pycountry's name, official_name and common_name) does
+# not have: older names, short forms, and the EU's own codes for Greece and the UK.
+COMMON_COUNTRY_NAMES = {
+    "UK": "GB",
+    "Great Britain": "GB",
+    "Britain": "GB",
+    "England": "GB",
+    "Scotland": "GB",
+    "Wales": "GB",
+    "Northern Ireland": "GB",
+    "EL": "GR",
+    "Holland": "NL",
+    "Turkey": "TR",
+    "Republic of Turkey": "TR",
+    "Macedonia": "MK",
+    "Republic of Macedonia": "MK",
+    "Russia": "RU",
+    "Vatican": "VA",
+    "Vatican City": "VA",
+    "Holy See": "VA",
+    "Kosovo": "XK",
+    "Republic of Ireland": "IE",
+    "Éire": "IE",
+    "Bosnia": "BA",
+    "Bosnia-Herzegovina": "BA",
+    "Swaziland": "SZ",
+    "Cape Verde": "CV",
+    "Burma": "MM",
+    "Ivory Coast": "CI",
+    "East Timor": "TL",
+    "Brunei": "BN",
+    "Palestine": "PS",
+    "USA": "US",
+    "America": "US",
+    "UAE": "AE",
+}
+
+
+def _country_key(text: str) -> str:
+    """``text`` folded for looking a country up: case, accents, punctuation and a leading
+    "the" do not count, so ``the Czech republic`` and ``Côte d’Ivoire`` are found."""
+    folded = re.sub(r"[.'’]", "", name_search_key(text))
+    words = re.sub(r"[^\w ]", " ", folded).split()
+    return " ".join(words[1:] if words[:1] == ["the"] and len(words) > 1 else words)
+
+
+@functools.cache
+def _countries_by_key() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for country in pycountry.countries:
+        found[country.alpha_2.casefold()] = country.alpha_2
+        for attribute in ("name", "official_name", "common_name"):
+            if name := getattr(country, attribute, None):
+                found[_country_key(name)] = country.alpha_2
+    for code, name in _CODES_BEYOND_ISO.items():
+        found[code.casefold()] = code
+        found[_country_key(name)] = code
+    found.update((_country_key(name), code) for name, code in COMMON_COUNTRY_NAMES.items())
+    return found
+
+
+def country_code(text: str) -> str | None:
+    """The ISO 3166 two-letter code for a code or an English country name as people write
+    it (``de``, ``Germany``, ``Türkiye`` or ``turkey``, ``UK``); None if it is neither."""
+    return _countries_by_key().get(_country_key(clean_text(text)))

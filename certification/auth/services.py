@@ -26,7 +26,13 @@ from certification.errors import Duplicate, InvalidInput, NotFound
 from certification.extensions import db
 from certification.types import MAX_ID, utcnow
 from certification.unique import add_unique
-from certification.validation import FieldErrors, check_text, clean_text, name_search_key
+from certification.validation import (
+    FieldErrors,
+    check_text,
+    clean_text,
+    country_code,
+    name_search_key,
+)
 
 _signals = Namespace()
 #: Sent with the candidate when their name changes, in the same transaction: the records
@@ -58,10 +64,20 @@ def _check_email(errors: FieldErrors, email: str) -> str:
 
 
 def _check_country(errors: FieldErrors, country: str | None) -> str | None:
-    country = clean_text(country).upper() or None
-    if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
-        errors.add("country", "Use the two-letter ISO country code, e.g. PL, GR, IS.")
-    return country
+    """The ISO code of a code or an English country name (``Germany``, ``Czechia``), as stored."""
+    typed = clean_text(country)
+    if not typed:
+        return None
+    code = country_code(typed)
+    if code is None:
+        shown = typed if len(typed) <= 40 else typed[:39] + "…"
+        errors.add(
+            "country",
+            f"“{shown}” is not a country we know. Write its English name or its two-letter"
+            " ISO code, e.g. Germany or DE.",
+        )
+        return typed.upper()
+    return code
 
 
 class PersonFields(NamedTuple):

@@ -207,7 +207,7 @@ def test_candidates_are_checked_as_single_entry_checks_them(ctx, today, make_adm
         b"email;full_name;country\n"
         b"not-an-email;Anna Kowalska;PL\n"
         b"anna@example.org;;PL\n"
-        b"bob@example.org;Bob;Poland\n"
+        b"bob@example.org;Bob;Polonia\n"
         b"office@example.org;Ada;\n"
         b"eve@example.org;Eve;\n"
         b"EVE@example.org;Eva;\n"
@@ -220,7 +220,7 @@ def test_candidates_are_checked_as_single_entry_checks_them(ctx, today, make_adm
         (5, "email"),
         (7, "email"),
     ]
-    assert report.problems[2].message == "Use the two-letter ISO country code, e.g. PL, GR, IS."
+    assert report.problems[2].message.startswith("“Polonia” is not a country we know.")
     assert (report.new, report.already_recorded) == (1, 0)
 
 
