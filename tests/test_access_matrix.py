@@ -180,6 +180,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.branding", "POST"),
             ("admin.branding_image", "GET"),
             ("admin.emails", "GET"),
+            ("admin.email", "GET"),
             ("admin.email_retry", "POST"),
             ("admin.import_upload", "GET"),
             ("admin.import_upload", "POST"),

@@ -1,8 +1,9 @@
-"""The outbox, for administrators: what was sent, what is waiting, what failed and why."""
+"""The outbox, for administrators: what was written, what was handed over, what failed and
+why, and each message as it was written."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,7 +11,18 @@ from certification.admin.blueprint import bp
 from certification.admin.paging import paginate
 from certification.errors import ServiceError
 from certification.mail.models import EmailStatus
-from certification.mail.services import get_email, outbox_counts, outbox_query, retry
+from certification.mail.services import (
+    attached_file_name,
+    delivery_state,
+    get_email,
+    kinds_in_words,
+    mail_transport_in_words,
+    outbox_counts,
+    outbox_query,
+    readable_body,
+    retry,
+    status_filters_in_words,
+)
 
 EMAILS_PER_PAGE = 50
 
@@ -31,8 +43,25 @@ def emails() -> str:
         page=page,
         status=status,
         counts=outbox_counts(),
-        statuses=list(EmailStatus),
+        statuses=status_filters_in_words(),
+        kinds=kinds_in_words(page.items),
+        states={e.id: delivery_state(e) for e in page.items},
+        transport=mail_transport_in_words(),
         filters={"status": status.value} if status else {},
+    )
+
+
+@bp.route("/emails/<int:email_id>")
+def email(email_id: int) -> str:
+    outgoing = get_email(email_id)
+    return render_template(
+        "admin/email.html",
+        e=outgoing,
+        kind=kinds_in_words([outgoing])[outgoing.id],
+        state=delivery_state(outgoing),
+        body=readable_body(outgoing),
+        attachment=attached_file_name(outgoing),
+        max_attempts=int(current_app.config["MAIL_MAX_ATTEMPTS"]),
     )
 
 
@@ -46,4 +75,6 @@ def email_retry(email_id: int) -> Response:
         flash(refusal.message, "error")
     else:
         flash(f"The e-mail to {outgoing.recipient} is queued to be sent again.", "success")
+    if request.form.get("back") == "message":
+        return redirect(url_for("admin.email", email_id=outgoing.id), code=303)
     return redirect(url_for("admin.emails", status=back.value if back else None), code=303)

@@ -91,6 +91,9 @@ _signals = Namespace()
 #: into its outbox in that same transaction, so a rolled-back issue sends nothing and a
 #: committed one never loses its e-mail. A signal, because mail sits above this area.
 certificate_issued = _signals.signal("certificate-issued")
+#: Sent with the revoked certificate in the transaction that revokes it, once its award is
+#: on hold. The mail area listens and writes the holder's e-mail, as for issuing.
+certificate_revoked = _signals.signal("certificate-revoked")
 
 CODE_PREFIXES = {Level.CERTIFICATE: "EIC", Level.DIPLOMA: "EID"}
 
@@ -546,6 +549,7 @@ def revoke_certificate(
         actor, "certificate.revoked", "certificate", certificate.code, after={"reason": reason}
     )
     place_hold(certificate, reason, actor)
+    certificate_revoked.send(certificate)
     return certificate
 
 

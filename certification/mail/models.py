@@ -16,15 +16,25 @@ from certification.types import UTCDateTime, text_enum, utcnow
 
 
 class EmailKind(enum.StrEnum):
+    """What a message is about. Text of at most 20 characters, with no database constraint
+    on the values, so a new kind needs no migration."""
+
     INVITATION = "invitation"
     CERTIFICATE_ISSUED = "certificate_issued"
+    # Before this kind existed, a reissue was written as certificate_issued; the outbox page
+    # still tells those apart (:func:`certification.mail.services.kinds_in_words`).
+    CERTIFICATE_REISSUED = "certificate_reissued"
+    CERTIFICATE_REVOKED = "certificate_revoked"
     EXPIRY_REMINDER = "expiry_reminder"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail  # nosec B105
 
 
 class EmailStatus(enum.StrEnum):
-    QUEUED = "queued"  # waiting for a worker, or for its next attempt
-    SENT = "sent"
+    """Where a message is. The row does not record whether "sent" meant an SMTP server or
+    the outbox folder; :func:`certification.mail.services.delivery_state` says which."""
+
+    QUEUED = "queued"  # written, not handed over yet: waiting for a worker or a next attempt
+    SENT = "sent"  # an SMTP server accepted it, or it was written to the outbox folder
     FAILED = "failed"  # given up on; an administrator may send it again
 
 

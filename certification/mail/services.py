@@ -20,6 +20,8 @@ import email.utils
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +36,7 @@ from certification.auth.models import PasswordSetupLink, Role, User
 from certification.auth.services import create_password_setup_link, get_user_by_email
 from certification.certificates.models import Certificate
 from certification.certificates.pdf import format_long_date
-from certification.certificates.services import certificate_issued
+from certification.certificates.services import certificate_issued, certificate_revoked
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
 from certification.mail.compose import Attachment, certificate_attachment, compose_message
@@ -163,11 +165,16 @@ def queue_certificate_issued(
     certificate: Certificate, *, replaces: str | None = None
 ) -> OutgoingEmail | None:
     """Queue "your certificate is issued" with its PDF; once per certificate (None if it
-    was queued before). ``replaces``: the code of the certificate a reissue supersedes."""
+    was queued before). ``replaces``: the code of the certificate a reissue supersedes; the
+    message then says "reissued" and names it."""
+    if replaces is None:
+        kind, subject = EmailKind.CERTIFICATE_ISSUED, f"Your {certificate.award_title}"
+    else:
+        kind, subject = EmailKind.CERTIFICATE_REISSUED, f"Your reissued {certificate.award_title}"
     outgoing = _new_email(
-        EmailKind.CERTIFICATE_ISSUED,
+        kind,
         certificate.candidate,
-        subject=f"Your {certificate.award_title} ({certificate.code})",
+        subject=f"{subject} ({certificate.code})",
         body=_render(
             "certificate_issued.txt",
             certificate=certificate,
@@ -183,6 +190,34 @@ def queue_certificate_issued(
 @certificate_issued.connect
 def _on_certificate_issued(certificate: Certificate, *, replaces: str | None, **_: object) -> None:
     queue_certificate_issued(certificate, replaces=replaces)
+
+
+def queue_certificate_revoked(certificate: Certificate) -> OutgoingEmail | None:
+    """Queue "your certificate is revoked" to its holder, and no one else: the day, the
+    reason the officer gave, that the award is on hold, and whom to ask. Once per
+    certificate (None if it was queued before)."""
+    revoked_on = certificate.revoked_on(ZoneInfo(current_app.config["APP_TIMEZONE"]))
+    outgoing = _new_email(
+        EmailKind.CERTIFICATE_REVOKED,
+        certificate.candidate,
+        subject=f"Your {certificate.award_title} ({certificate.code}) has been revoked",
+        body=_render(
+            "certificate_revoked.txt",
+            certificate=certificate,
+            candidate=certificate.candidate,
+            revoked_on=format_long_date(revoked_on) if revoked_on else None,
+            reason=certificate.revocation_reason,
+            office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
+        ),
+        certificate=certificate,
+        dedupe_key=f"certificate-revoked:{certificate.id}",
+    )
+    return outgoing if _queue_once(outgoing) else None
+
+
+@certificate_revoked.connect
+def _on_certificate_revoked(certificate: Certificate, **_: object) -> None:
+    queue_certificate_revoked(certificate)
 
 
 def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMINDER_WINDOW) -> int:
@@ -350,7 +385,7 @@ def deliver(email_id: int, *, now: dt.datetime | None = None) -> OutgoingEmail |
         send_message(
             message,
             MailSettings.from_config(config, current_app.instance_path),
-            file_stem=f"{outgoing.created_at:%Y%m%dT%H%M%S}Z-{outgoing.id}",
+            file_stem=_file_stem(outgoing),
         )
     except Exception as error:
         # Anything but a temporary network or server trouble will not mend by waiting.
@@ -393,8 +428,16 @@ def _claim(email_id: int, now: dt.datetime) -> bool:
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
+def _file_stem(outgoing: OutgoingEmail) -> str:
+    """The name (without ``.eml``) of the message's file in the outbox folder."""
+    return f"{outgoing.created_at:%Y%m%dT%H%M%S}Z-{outgoing.id}"
+
+
+_WITH_PDF = frozenset({EmailKind.CERTIFICATE_ISSUED, EmailKind.CERTIFICATE_REISSUED})
+
+
 def _attachment_of(outgoing: OutgoingEmail) -> Attachment | None:
-    if outgoing.kind is not EmailKind.CERTIFICATE_ISSUED or outgoing.certificate is None:
+    if outgoing.kind not in _WITH_PDF or outgoing.certificate is None:
         return None
     # The PDF exactly as issued and sealed: stored bytes, never rendered again.
     return certificate_attachment(outgoing.certificate.code, outgoing.certificate.pdf)
@@ -523,3 +566,182 @@ def outbox_counts() -> dict[EmailStatus, int]:
     counts = dict.fromkeys(EmailStatus, 0)
     counts.update({status: count for status, count in rows})
     return counts
+
+
+# ---------------------------------------------------------------- in words, for the outbox page
+
+KIND_WORDS: dict[EmailKind, str] = {
+    EmailKind.INVITATION: "Invitation",
+    EmailKind.PASSWORD_RESET: "Password reset",
+    EmailKind.CERTIFICATE_ISSUED: "Certificate issued",
+    EmailKind.CERTIFICATE_REISSUED: "Certificate reissued",
+    EmailKind.CERTIFICATE_REVOKED: "Certificate revoked",
+    EmailKind.EXPIRY_REMINDER: "Expiry reminder",
+}
+
+
+def kinds_in_words(emails: Sequence[OutgoingEmail]) -> dict[int, str]:
+    """What each message is about, by id. A reissue written before reissues had a kind of
+    their own (as "certificate issued") is told by its certificate replacing another; one
+    query for them all."""
+    issued = {
+        e.certificate_id
+        for e in emails
+        if e.kind is EmailKind.CERTIFICATE_ISSUED and e.certificate_id is not None
+    }
+    replacements = (
+        set(
+            db.session.scalars(
+                sa.select(Certificate.superseded_by_id).where(
+                    Certificate.superseded_by_id.in_(issued)
+                )
+            )
+        )
+        if issued
+        else set()
+    )
+    return {
+        e.id: KIND_WORDS[
+            EmailKind.CERTIFICATE_REISSUED
+            if e.kind is EmailKind.CERTIFICATE_ISSUED and e.certificate_id in replacements
+            else e.kind
+        ]
+        for e in emails
+    }
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """Where a message is, in words that claim no more than the application knows: it
+    knows whether a mail server accepted a message, never whether it reached an inbox."""
+
+    label: str  # "Waiting in the outbox"
+    meaning: str  # what that means, in a sentence or two
+    tone: str  # the badge: "ok", "no" or "" (neither)
+    can_send_again: bool  # "Send again" is offered (see :func:`retry`)
+
+
+def delivery_state(outgoing: OutgoingEmail, *, now: dt.datetime | None = None) -> DeliveryState:
+    """``outgoing``'s state for an administrator (see :class:`DeliveryState`)."""
+    config = current_app.config
+    now = now or utcnow()
+    if outgoing.status is EmailStatus.SENT:
+        when = _utc_in_words(outgoing.sent_at or outgoing.created_at)
+        folder = _written_to_folder(outgoing)
+        if folder is not None:
+            return DeliveryState(
+                "Written to the outbox folder (no mail server configured)",
+                f"Saved on {when} as {_file_stem(outgoing)}.eml in {folder}. Nobody received"
+                " it by e-mail: with no MAIL_SERVER configured, messages are written as files"
+                " instead of being sent.",
+                "",
+                False,
+            )
+        return DeliveryState(
+            "Delivered to the mail server",
+            f"The mail server accepted it on {when}. Whether it then reached the inbox (or a"
+            " spam folder, or bounced back to the sender address) is not reported here.",
+            "ok",
+            False,
+        )
+    if outgoing.status is EmailStatus.FAILED:
+        return DeliveryState(
+            "Failed, given up",
+            f"Not sent after {outgoing.attempts}"
+            f" {'attempt' if outgoing.attempts == 1 else 'attempts'}, and not tried again"
+            " automatically: the mail server refused it for good, or the attempts ran out"
+            " (the last error is below). Send it again once the cause is put right.",
+            "no",
+            True,
+        )
+    if outgoing.sending_since is not None and outgoing.sending_since >= now - SENDING_LEASE:
+        return DeliveryState(
+            "Being handed over now",
+            f"A queue worker started handing it over at {_utc_in_words(outgoing.sending_since)};"
+            " the outcome is recorded as soon as the mail server answers.",
+            "",
+            False,
+        )
+    if outgoing.attempts == 0:
+        return DeliveryState(
+            "Waiting in the outbox",
+            "Written, not sent yet. A queue worker hands it over moments after the change it"
+            " announces was saved; while no worker is running, it waits here.",
+            "",
+            False,
+        )
+    if outgoing.next_attempt_at is not None:
+        next_attempt = f"The next attempt is due at {_utc_in_words(outgoing.next_attempt_at)}."
+    else:
+        next_attempt = "It is tried again automatically within minutes."
+    if outgoing.last_error is None:
+        return DeliveryState(
+            "Interrupted, will retry",
+            f"A queue worker started attempt {outgoing.attempts} and stopped before the mail"
+            f" server answered. {next_attempt} If the server did accept it, the recipient may"
+            " receive it twice.",
+            "",
+            True,
+        )
+    return DeliveryState(
+        "Failed, will retry",
+        f"Attempt {outgoing.attempts} of {int(config['MAIL_MAX_ATTEMPTS'])} failed (the error"
+        f" is below). {next_attempt}",
+        "",
+        True,
+    )
+
+
+def status_filters_in_words() -> dict[EmailStatus, str]:
+    """The outbox page's tabs: each status as :func:`delivery_state` words it, in short."""
+    settings = MailSettings.from_config(current_app.config, current_app.instance_path)
+    return {
+        EmailStatus.QUEUED: "Not sent yet",
+        EmailStatus.SENT: (
+            "Written to the outbox folder"
+            if settings.uses_outbox_folder
+            else "Delivered to the mail server"
+        ),
+        EmailStatus.FAILED: "Failed, given up",
+    }
+
+
+def mail_transport_in_words() -> str:
+    """Where sent messages go now, for the outbox page's introduction."""
+    settings = MailSettings.from_config(current_app.config, current_app.instance_path)
+    if settings.uses_outbox_folder:
+        return (
+            "No mail server is configured (MAIL_SERVER is empty): messages are written as"
+            f" .eml files to {settings.outbox}, and nobody receives them by e-mail."
+        )
+    return f"Messages are handed to the mail server {settings.server}:{settings.port}."
+
+
+def readable_body(outgoing: OutgoingEmail) -> str:
+    """The text as written, for an administrator's eyes: a set-password link still usable
+    (invitation or password reset not sent yet) is shown without its one-time token, which
+    works like a password until it is used."""
+    if outgoing.kind in (EmailKind.INVITATION, EmailKind.PASSWORD_RESET):
+        return _SET_PASSWORD_TOKEN.sub(r"\1(one-time token, not shown)", outgoing.text_body)
+    return outgoing.text_body
+
+
+def attached_file_name(outgoing: OutgoingEmail) -> str | None:
+    """The file attached when the message is sent (a certificate's signed PDF), if any."""
+    if outgoing.kind not in _WITH_PDF or outgoing.certificate is None:
+        return None
+    return f"{outgoing.certificate.code}.pdf"
+
+
+def _written_to_folder(outgoing: OutgoingEmail) -> Path | None:
+    """The outbox folder, if a sent message went there rather than to a mail server: when
+    no server is configured, or its file is there (it was sent before one was)."""
+    settings = MailSettings.from_config(current_app.config, current_app.instance_path)
+    if settings.uses_outbox_folder or (settings.outbox / f"{_file_stem(outgoing)}.eml").exists():
+        return settings.outbox
+    return None
+
+
+def _utc_in_words(moment: dt.datetime) -> str:
+    at = moment.astimezone(dt.UTC)
+    return f"{format_long_date(at.date())} at {at:%H:%M} UTC"

@@ -123,9 +123,12 @@ def test_a_reissue_emails_the_new_pdf_and_names_the_certificate_it_replaces(
     assert run_queue() == 1
     first_message, second = smtp.inbox.messages
     assert old_code in subject_of(first_message)
-    assert subject_of(second) == f"Your European Certificate in Imaging Informatics ({new_code})"
+    assert subject_of(second) == (
+        f"Your reissued European Certificate in Imaging Informatics ({new_code})"
+    )
     text = second.get_body(("plain",)).get_content()
     assert "Dear Łukasz Wiśniewski," in text
+    assert "Your European Certificate in Imaging Informatics has been reissued" in text
     assert f"replaces certificate {old_code}, which is no longer valid" in text
     assert "Congratulations" not in text
     (attachment,) = second.iter_attachments()
