@@ -76,7 +76,10 @@ class RequirementResult:
 
     ``required`` and ``achieved`` are numbers (credits, marks) or, for a prerequisite, the
     programme code. ``achieved`` is None where nothing counts yet (no attempt taken, the
-    prerequisite not met). ``fraction`` (0 to 1) is for progress bars.
+    prerequisite not met). ``fraction`` (0 to 1) is for a credit requirement's bar: the
+    share of the credits gained; a pass-or-fail requirement (an assessment, a prerequisite)
+    is 0 until it is met, however close the best score came. For an assessment,
+    ``attempts_used`` and ``attempts_allowed`` count the attempts.
     """
 
     kind: RequirementKind
@@ -86,6 +89,41 @@ class RequirementResult:
     met: bool
     fraction: float
     missing: str | None = None
+    attempts_used: int = 0
+    attempts_allowed: int | None = None
+
+    @property
+    def attempts_left(self) -> int | None:
+        """Attempts still open at an assessment; None for any other requirement."""
+        if self.attempts_allowed is None:
+            return None
+        return max(self.attempts_allowed - self.attempts_used, 0)
+
+    @property
+    def failed(self) -> bool:
+        """An assessment taken and not passed (yet)."""
+        return self.kind is RequirementKind.ASSESSMENT and not self.met and self.attempts_used > 0
+
+    @property
+    def blocked(self) -> bool:
+        """Not met, and the candidate cannot meet it by themselves: every attempt is used.
+        Only the programme office can open a way (another attempt, an exception)."""
+        return not self.met and self.attempts_left == 0
+
+    @property
+    def outcome(self) -> str | None:
+        """An assessment's state in a few words; None for any other requirement."""
+        if self.kind is not RequirementKind.ASSESSMENT:
+            return None
+        if self.met:
+            return "Passed"
+        if self.blocked:
+            return "No attempts left: contact the programme office"
+        left = self.attempts_left
+        attempts = f"{left} attempt{'' if left == 1 else 's'}"
+        if not self.failed:
+            return f"Not taken yet: {attempts} allowed"
+        return f"Failed — {left} of {self.attempts_allowed} attempts left"
 
 
 @dataclass(frozen=True)
@@ -106,11 +144,32 @@ class ProgressReport:
         return [r.missing for r in self.requirements if r.missing is not None]
 
     @property
+    def requirements_met(self) -> int:
+        return sum(1 for requirement in self.requirements if requirement.met)
+
+    @property
+    def requirements_total(self) -> int:
+        return len(self.requirements)
+
+    @property
+    def blocked(self) -> tuple[RequirementResult, ...]:
+        """The requirements the candidate cannot meet by themselves (every attempt used)."""
+        return tuple(r for r in self.requirements if r.blocked)
+
+    @property
+    def summary(self) -> str:
+        """How far the candidate is, as a count: "4 of 6 requirements met"."""
+        total = self.requirements_total
+        return f"{self.requirements_met} of {total} requirement{'' if total == 1 else 's'} met"
+
+    @property
     def fraction(self) -> float:
-        """The mean of the requirements' fractions: a single bar for the whole award."""
+        """The share of the requirements met (0 to 1), not of credits or marks: 4 of 6 met
+        is 0.67, however close the other two are. Credits gained never make a failed
+        examination look nearly done."""
         if not self.requirements:
             return 1.0
-        return sum(r.fraction for r in self.requirements) / len(self.requirements)
+        return self.requirements_met / self.requirements_total
 
 
 def evaluate_progress(
@@ -292,12 +351,15 @@ def _assessment(rule: AssessmentRule, scores: list[Decimal]) -> RequirementResul
     pass_mark = format_decimal(rule.pass_mark)
     missing = None
     if not met:
+        left = max(rule.max_attempts - len(scores), 0)
         if best is None:
             situation = f"not yet taken, pass mark {pass_mark}"
         else:
-            situation = f"best score {format_decimal(best)}, pass mark {pass_mark}"
-        if len(scores) >= rule.max_attempts:
+            situation = f"failed: best score {format_decimal(best)}, pass mark {pass_mark}"
+        if left == 0:
             situation += f"; all {rule.max_attempts} attempts used, contact the programme office"
+        elif best is not None:
+            situation += f"; {left} of {rule.max_attempts} attempts left"
         missing = f"pass the {rule.title} ({situation})"
     return RequirementResult(
         kind=RequirementKind.ASSESSMENT,
@@ -305,9 +367,11 @@ def _assessment(rule: AssessmentRule, scores: list[Decimal]) -> RequirementResul
         required=rule.pass_mark,
         achieved=best,
         met=met,
-        # A score just under the pass mark must not look like a full bar.
-        fraction=1.0 if met else min(_fraction(best or ZERO, rule.pass_mark), 0.99),
+        # Passed or not: a score just under the pass mark is not nearly done.
+        fraction=1.0 if met else 0.0,
         missing=missing,
+        attempts_used=len(scores),
+        attempts_allowed=rule.max_attempts,
     )
 
 

@@ -745,7 +745,11 @@ def test_progress_lists_every_programme(api, candidate_id, make_programme, make_
         "required": "EII-C",
         "achieved": None,
         "met": False,
+        "attempts_used": None,
+        "attempts_left": None,
+        "blocked": False,
     }
+    assert (certificate["requirements_met"], certificate["requirements_total"]) == (0, 2)
 
 
 def test_progress_with_an_empty_catalogue(api, candidate_id):
@@ -780,24 +784,36 @@ def test_the_whole_journey_through_the_api(api, today):
             "title": PROGRAMME["title"],
             "eligible": True,
             "missing": [],
+            "requirements_met": 3,
+            "requirements_total": 3,
+            "blocked": False,
             "requirements": [
                 {
                     "description": "At least 10 ECTS credits in total",
                     "required": 10,
                     "achieved": 10,
                     "met": True,
+                    "attempts_used": None,
+                    "attempts_left": None,
+                    "blocked": False,
                 },
                 {
                     "description": "At least 5 ECTS credits in AI & Data Science",
                     "required": 5,
                     "achieved": 5,
                     "met": True,
+                    "attempts_used": None,
+                    "attempts_left": None,
+                    "blocked": False,
                 },
                 {
                     "description": "Pass the Certificate examination (pass mark 60)",
                     "required": 60,
                     "achieved": 75.5,
                     "met": True,
+                    "attempts_used": 1,
+                    "attempts_left": 2,
+                    "blocked": False,
                 },
             ],
         }

@@ -50,7 +50,11 @@ def test_eligible_candidate_sees_every_requirement_met(
     _record(app, candidate.id, today, courses=["EII-101"], results=[("CERT-EXAM", "41")])
     auth.login("c@example.org")
     page = client.get("/me/").get_data(as_text=True)
-    assert "Pass the Certificate examination (best score 41, pass mark 60)" in page
+    assert (
+        "Pass the Certificate examination (failed: best score 41, pass mark 60; 2 of 3"
+        " attempts left)"
+    ) in page
+    assert "1 of 2 requirements met" in page and "Failed — 2 of 3 attempts left" in page
     _record(app, candidate.id, today, results=[("CERT-EXAM", "75")])
     page = client.get("/me/").get_data(as_text=True)
     assert "All requirements met" in page

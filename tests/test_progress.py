@@ -70,7 +70,8 @@ def test_shortfalls_are_written_as_a_person_would_read_them():
     assert report.missing == [
         "2.5 more ECTS credits in total",
         "2.5 more ECTS credits in AI & Data Science",
-        "pass the Certificate examination (best score 41, pass mark 60)",
+        "pass the Certificate examination (failed: best score 41, pass mark 60; 2 of 3 attempts"
+        " left)",
     ]
     total, ai, si, exam = report.requirements
     assert (total.required, total.achieved, total.met) == (Decimal(30), Decimal("27.5"), False)
@@ -95,10 +96,12 @@ def test_best_attempt_counts_and_used_up_attempts_are_said():
     exam = evaluate_progress(CERTIFICATE, transcript, AS_OF).requirements[-1]
     assert exam.achieved == Decimal(55)
     assert exam.missing == (
-        "pass the Certificate examination (best score 55, pass mark 60;"
+        "pass the Certificate examination (failed: best score 55, pass mark 60;"
         " all 3 attempts used, contact the programme office)"
     )
-    assert exam.fraction < 1
+    assert exam.fraction == 0
+    assert exam.blocked and exam.attempts_left == 0
+    assert exam.outcome == "No attempts left: contact the programme office"
 
 
 def test_score_just_below_the_pass_mark_never_shows_a_full_bar():
@@ -108,6 +111,85 @@ def test_score_just_below_the_pass_mark_never_shows_a_full_bar():
     exam = evaluate_progress(programme, transcript, AS_OF).requirements[-1]
     assert not exam.met
     assert exam.fraction < 1
+
+
+SIX_REQUIREMENTS = ProgrammeRules(
+    code="EII-C",
+    title="European Certificate in Imaging Informatics",
+    min_total_credits=Decimal(30),
+    domain_minimums={
+        AI: Decimal(10),
+        SI: Decimal(5),
+        "Information Security & Data Protection": Decimal("2.5"),
+        "Clinical Informatics": Decimal("2.5"),
+    },
+    required_assessments=(EXAM,),
+)
+NEARLY_THERE_ON_CREDITS = (
+    credit("A1", AI, "12.5"),
+    credit("S1", SI, "5"),
+    credit("P1", "Information Security & Data Protection", "2.5"),
+    credit("C1", "Clinical Informatics", "2.5"),
+)
+
+
+def test_a_failed_examination_is_counted_as_unmet_not_as_nearly_done():
+    """7.5 ECTS short and every attempt at the examination failed: 4 of 6 requirements
+    met, the examination blocked, and no share of the exam's pass mark counted."""
+    transcript = Transcript(
+        credits=NEARLY_THERE_ON_CREDITS,
+        attempts=(attempt("41"), attempt("55"), attempt("58")),
+    )
+    report = evaluate_progress(SIX_REQUIREMENTS, transcript, AS_OF)
+    assert (report.requirements_met, report.requirements_total) == (4, 6)
+    assert report.summary == "4 of 6 requirements met"
+    assert report.fraction == pytest.approx(4 / 6)
+    exam = report.requirements[-1]
+    assert report.blocked == (exam,)
+    assert exam.failed and exam.blocked and exam.fraction == 0
+    assert exam.outcome == "No attempts left: contact the programme office"
+    assert report.missing == [
+        "7.5 more ECTS credits in total",
+        "pass the Certificate examination (failed: best score 58, pass mark 60;"
+        " all 3 attempts used, contact the programme office)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scores", "outcome", "failed", "attempts_left"),
+    [
+        ((), "Not taken yet: 3 attempts allowed", False, 3),
+        (("41",), "Failed — 2 of 3 attempts left", True, 2),
+        (("41", "52"), "Failed — 1 of 3 attempts left", True, 1),
+        (("41", "52", "30"), "No attempts left: contact the programme office", True, 0),
+        # Passed at the last attempt: met, nothing blocked although no attempt is left.
+        (("41", "52", "60"), "Passed", False, 0),
+    ],
+)
+def test_an_assessment_says_how_it_stands_and_how_many_attempts_are_left(
+    scores, outcome, failed, attempts_left
+):
+    transcript = Transcript(attempts=tuple(attempt(score) for score in scores))
+    report = evaluate_progress(CERTIFICATE, transcript, AS_OF)
+    exam = report.requirements[-1]
+    assert (exam.outcome, exam.failed, exam.attempts_left) == (outcome, failed, attempts_left)
+    assert (exam.attempts_used, exam.attempts_allowed) == (len(scores), 3)
+    assert exam.blocked == (attempts_left == 0 and not exam.met)
+    assert bool(report.blocked) == exam.blocked
+
+
+def test_credit_requirements_have_no_attempts_and_are_never_blocked():
+    report = evaluate_progress(CERTIFICATE, Transcript(), AS_OF)
+    total = report.requirements[0]
+    assert (total.attempts_left, total.outcome, total.failed, total.blocked) == (
+        None,
+        None,
+        False,
+        False,
+    )
+    assert report.summary == "0 of 4 requirements met"
+    one = ProgrammeRules("P", "P", Decimal(5))
+    assert evaluate_progress(one, Transcript(), AS_OF).summary == "0 of 1 requirement met"
 
 
 def test_prerequisite_is_met_by_meeting_the_certificate_or_holding_it():
@@ -256,6 +338,20 @@ def test_a_standing_answers_for_every_later_day_as_the_engine_would(programme, t
         days += [standing.lapses_on, standing.lapses_on - dt.timedelta(days=1)]
     for day in days:
         assert standing.met_on(day) == evaluate_progress(programme, transcript, day).eligible
+
+
+@given(programmes_strategy, transcripts_strategy)
+def test_progress_is_the_count_of_requirements_met(programme, transcript):
+    report = evaluate_progress(programme, transcript, AS_OF)
+    met = sum(1 for r in report.requirements if r.met)
+    assert report.requirements_met == met
+    assert report.summary.startswith(f"{met} of {len(report.requirements)} requirement")
+    assert report.fraction == (met / len(report.requirements) if report.requirements else 1.0)
+    # Only meeting a requirement moves it: an assessment not passed counts nothing.
+    for r in report.requirements:
+        if r.kind == "assessment":
+            assert r.fraction == (1.0 if r.met else 0.0)
+    assert not (report.blocked and report.eligible)
 
 
 @given(programmes_strategy, transcripts_strategy)

@@ -213,14 +213,34 @@ class Requirement(Answer):
         " while nothing counts (no attempt, prerequisite not met)."
     )
     met: bool
+    attempts_used: int | None = Field(
+        description="For an assessment, the attempts taken; null for any other requirement."
+    )
+    attempts_left: int | None = Field(
+        description="For an assessment, the attempts still open (0 once all are used); null"
+        " for any other requirement."
+    )
+    blocked: bool = Field(
+        description="Not met, and the candidate cannot meet it by themselves: every attempt"
+        " at the assessment is used (the programme office decides what happens next)."
+    )
 
 
 class ProgrammeProgress(Answer):
+    """How far the candidate is towards one award, counted in requirements: there is no
+    percentage, so that credits gained never make a failed assessment look nearly done."""
+
     code: str
     title: str
     eligible: bool
     requirements: list[Requirement]
     missing: list[str] = Field(description="What is still missing, in words; empty when eligible.")
+    requirements_met: int = Field(description="How many of ``requirements`` are met.")
+    requirements_total: int = Field(description="How many requirements the award has.")
+    blocked: bool = Field(
+        description="Some requirement is blocked (see ``requirements[].blocked``): the award"
+        " cannot be reached as things stand."
+    )
 
 
 class Progress(Answer):

@@ -87,10 +87,20 @@ def progress_answer(reports: list[ProgressReport]) -> Progress:
                         required=requirement.required,
                         achieved=requirement.achieved,
                         met=requirement.met,
+                        attempts_used=(
+                            requirement.attempts_used
+                            if requirement.attempts_allowed is not None
+                            else None
+                        ),
+                        attempts_left=requirement.attempts_left,
+                        blocked=requirement.blocked,
                     )
                     for requirement in report.requirements
                 ],
                 missing=report.missing,
+                requirements_met=report.requirements_met,
+                requirements_total=report.requirements_total,
+                blocked=bool(report.blocked),
             )
             for report in reports
         ]
