@@ -25,7 +25,7 @@ from certification.extensions import db
 from certification.imports.models import ImportKind
 from certification.imports.services import store_upload
 from certification.mail.models import OutgoingEmail
-from certification.records.models import CreditRecord
+from certification.records.models import AssessmentAttempt, CreditRecord
 from tests.certificates.test_admin_certificates import png
 from tests.conftest import change_logo, log_in
 
@@ -45,6 +45,7 @@ class World:
     other_id: int
     certificate: str
     record_id: int
+    result_id: int
     token_id: int
     email_id: int
     upload_id: int
@@ -84,6 +85,11 @@ def world(app: Flask, make_admin, make_candidate, eligible_candidate, today) -> 
             record_id=db.session.scalar(
                 sa.select(CreditRecord.id).where(CreditRecord.candidate_id == holder_id).limit(1)
             ),
+            result_id=db.session.scalar(
+                sa.select(AssessmentAttempt.id)
+                .where(AssessmentAttempt.candidate_id == holder_id)
+                .limit(1)
+            ),
             token_id=db.session.scalar(sa.select(ApiToken.id)),
             email_id=db.session.scalar(sa.select(OutgoingEmail.id).limit(1)),
             upload_id=upload.id,
@@ -99,6 +105,8 @@ def _params(world: World) -> dict[str, Any]:
         "candidate_id": world.holder_id,
         "programme": "EII-C",
         "record_id": world.record_id,
+        "credit_id": world.record_id,
+        "result_id": world.result_id,
         "code": world.certificate,
         "token_id": world.token_id,
         "email_id": world.email_id,
@@ -148,7 +156,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.candidate_edit", "GET"),
             ("admin.candidate_edit", "POST"),
             ("admin.candidate_credits", "POST"),
-            ("admin.candidate_credit_delete", "POST"),
+            ("admin.candidate_credit_withdraw", "POST"),  # no reason sent: nothing withdrawn
+            ("admin.candidate_result_withdraw", "POST"),
             ("admin.candidate_results", "POST"),
             ("admin.candidate_issue", "POST"),
             ("admin.candidate_password_link", "POST"),
@@ -207,7 +216,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     **{
         (endpoint, method): {**TOKEN_ONLY, "token": OK}
         for endpoint, method in [
+            ("api.list_candidates", "GET"),
             ("api.get_candidate_by_id", "GET"),
+            ("api.list_credits", "GET"),
+            ("api.list_results", "GET"),
             ("api.get_progress", "GET"),
             ("api.get_certificate", "GET"),
             ("api.post_programme", "POST"),
@@ -216,6 +228,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("api.post_candidate", "POST"),
             ("api.post_credit", "POST"),
             ("api.post_result", "POST"),
+            ("api.withdraw_credit", "POST"),  # no reason sent: nothing withdrawn
+            ("api.withdraw_result", "POST"),
             ("api.post_certificate", "POST"),
             ("api.revoke", "POST"),
             ("api.reissue", "POST"),

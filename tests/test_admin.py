@@ -93,7 +93,8 @@ ADMIN_PAGES = [
     ("get", "/admin/candidates/{id}/edit"),
     ("post", "/admin/candidates/{id}/credits"),
     ("post", "/admin/candidates/{id}/results"),
-    ("post", "/admin/candidates/{id}/credits/1/delete"),
+    ("post", "/admin/candidates/{id}/credits/1/withdraw"),
+    ("post", "/admin/candidates/{id}/results/1/withdraw"),
     ("post", "/admin/candidates/{id}/password-link"),
     ("get", "/admin/programmes"),
     ("get", "/admin/programmes/new"),
@@ -155,7 +156,7 @@ def test_odd_input_in_urls_is_refused_not_a_crash(app, admin, make_candidate):
     make_candidate("Ana Novak", email="ana@example.si")
     cid = candidate_id(app, "ana@example.si")
     assert admin.get("/admin/candidates/99999999999").status_code == 404
-    assert admin.post(f"/admin/candidates/{cid}/credits/99999999999/delete").status_code == 404
+    assert admin.post(f"/admin/candidates/{cid}/credits/99999999999/withdraw").status_code == 404
     assert admin.get("/admin/courses/%00/edit").status_code == 404
     response = admin.get("/admin/candidates?q=%00")
     assert response.status_code == 422
@@ -397,22 +398,28 @@ def test_bad_credits_come_back_with_the_message(
         assert '<option selected value="EII-101">' in response.get_data(as_text=True)
 
 
-def test_removing_a_credit(admin, candidate, today):
+def test_withdrawing_a_credit(admin, candidate, today):
     admin.post(
         f"/admin/candidates/{candidate}/credits",
         data={"course": "EII-101", "completed_on": today.isoformat()},
     )
-    page = page_text(admin.get(f"/admin/candidates/{candidate}"))
-    assert "5 / 10 ECTS" in page
-    record_id = re.search(r"/credits/(\d+)/delete", page).group(1)
+    page = admin.get(f"/admin/candidates/{candidate}").get_data(as_text=True)
+    assert "5 / 10 ECTS" in page_text(admin.get(f"/admin/candidates/{candidate}"))
+    record_id = re.search(r"/credits/(\d+)/withdraw", page).group(1)
     response = admin.post(
-        f"/admin/candidates/{candidate}/credits/{record_id}/delete", follow_redirects=True
+        f"/admin/candidates/{candidate}/credits/{record_id}/withdraw",
+        data={"reason": "Recorded against the wrong candidate"},
+        follow_redirects=True,
     )
     page = page_text(response)
-    assert "Removed the credit for EII-101." in page
+    assert "Withdrew the credit for EII-101" in page
     assert "0 / 10 ECTS" in page
-    again = admin.post(f"/admin/candidates/{candidate}/credits/{record_id}/delete")
-    assert again.status_code == 404
+    assert "Reason: Recorded against the wrong candidate" in page
+    again = admin.post(
+        f"/admin/candidates/{candidate}/credits/{record_id}/withdraw", data={"reason": "Twice"}
+    )
+    assert again.status_code == 422
+    assert "withdrawn already" in page_text(again)
 
 
 def test_a_fourth_attempt_is_refused_when_three_are_allowed(admin, candidate, today):
@@ -471,7 +478,7 @@ def test_a_course_created_through_the_form_is_listed(admin):
     listing = page_text(admin.get(response.headers["Location"]))
     assert "Course EUS-AI301 is created." in listing
     assert "Federated learning in radiology" in listing
-    assert '<td class="num">2.5</td>' in listing
+    assert '<td data-label="ECTS" class="num">2.5</td>' in listing
 
 
 def test_the_domain_field_suggests_existing_domains(admin, make_course):
@@ -710,7 +717,7 @@ def test_editing_a_programme_keeps_what_is_not_changed(admin, catalogue):
     )
     page = page_text(response)
     assert "Programme EII-D is saved." in page
-    assert '<td class="num">60</td>' in page
+    assert '<td data-label="ECTS total" class="num">60</td>' in page
     assert "Pass CERT-EXAM" not in page.replace('<span class="code">', "").replace("</span>", "")
 
 

@@ -211,7 +211,8 @@ def test_unknown_fields_are_ignored_never_assigned(app, api):
         ("GET", "/programmes"),
         ("DELETE", "/candidates/1"),
         ("PUT", "/candidates/1/credits"),
-        ("GET", "/candidates/1/results"),
+        ("DELETE", "/candidates/1/results"),
+        ("GET", "/candidates/1/credits/1/withdraw"),
         ("POST", "/candidates/1/progress"),
         ("POST", "/openapi.json"),
     ],
@@ -566,15 +567,18 @@ def test_record_a_credit(app, api, candidate_id, make_course, today):
         f"/candidates/{candidate_id}/credits", {"course": "eii-101", "completed_on": completed_on}
     )
     assert response.status_code == 201
+    with app.app_context():
+        record = db.session.scalar(sa.select(CreditRecord))
+        assert record.recorded_by_id == get_user_by_email(API_ADMIN_EMAIL).id
     assert response.get_json() == {
+        "id": record.id,
         "course": "EII-101",
         "credits": 2.5,
         "domain": "AI & Data Science",
         "completed_on": completed_on,
+        "withdrawn_at": None,
+        "withdrawal_reason": None,
     }
-    with app.app_context():
-        record = db.session.scalar(sa.select(CreditRecord))
-        assert record.recorded_by_id == get_user_by_email(API_ADMIN_EMAIL).id
 
 
 def test_a_credit_may_be_dated_today(api, candidate_id, make_course, today):
@@ -663,11 +667,14 @@ def test_record_results_and_number_the_attempts(api, candidate_id, make_assessme
     first = api.post(path, {"assessment": "cert-exam", "score": "59.5", "taken_on": "2024-01-05"})
     assert first.status_code == 201
     assert first.get_json() == {
+        "id": first.get_json()["id"],
         "assessment": "CERT-EXAM",
         "attempt": 1,
         "score": 59.5,
         "passed": False,
         "taken_on": "2024-01-05",
+        "withdrawn_at": None,
+        "withdrawal_reason": None,
     }
     second = api.post(path, {"assessment": "CERT-EXAM", "score": 60, "taken_on": "2024-06-05"})
     assert second.status_code == 201

@@ -486,6 +486,24 @@ class RevokeForm(FlaskForm):
         _ids_for(self, f"revoke-{code}")
 
 
+class WithdrawalForm(FlaskForm):
+    """Withdraw one credit or result: the transcript shows one per record."""
+
+    reason = TextAreaField(
+        "Why it is withdrawn",
+        validators=[InputRequired()],
+        filters=[_one_line],
+        description="E.g. recorded against the wrong candidate. Kept with the record and in"
+        " the audit trail.",
+        render_kw={"rows": 2, "maxlength": 500},
+    )
+
+    def __init__(self, *args: Any, kind: str, record_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind, self.record_id = kind, record_id
+        _ids_for(self, f"withdraw-{kind}-{record_id}")
+
+
 class ReissueForm(FlaskForm):
     full_name = StringField(
         "Full name on the new certificate",

@@ -41,6 +41,7 @@ from certification.admin.forms import (
     ReissueForm,
     ResultForm,
     RevokeForm,
+    WithdrawalForm,
     country_name,
 )
 from certification.admin.paging import paginate
@@ -64,6 +65,7 @@ from certification.errors import InvalidInput, NotFound, ServiceError
 from certification.mail.services import queue_invitation
 from certification.progress import format_decimal
 from certification.records import services as records
+from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.records.standings import active_standing_job
 from certification.types import MAX_ID
 from certification.web import sealed_pdf_download, today
@@ -310,10 +312,19 @@ def _candidate_page(
     revoke_form: RevokeForm | None = None,
     reissue_form: ReissueForm | None = None,
     lift_form: HoldLiftForm | None = None,
+    withdrawal_form: WithdrawalForm | None = None,
     new_link: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
     transcript = records.load_transcript(candidate)
+    # One withdrawal form per record that counts; the one just refused keeps the reason typed.
+    withdrawal_forms = {
+        f"{kind}-{r.id}": WithdrawalForm(formdata=None, kind=kind, record_id=r.id)
+        for kind, rows in (("credit", transcript.credits), ("result", transcript.attempts))
+        for r in rows
+    }
+    if withdrawal_form is not None:
+        withdrawal_forms[f"{withdrawal_form.kind}-{withdrawal_form.record_id}"] = withdrawal_form
     reports = certificates.candidate_progress(candidate, today())
     standings = certificates.certificate_standings(candidate, today(), _zone())
     held = {s.certificate.programme_id for s in standings if s.certificate.is_current}
@@ -337,6 +348,14 @@ def _candidate_page(
     }
     if lift_form is not None:
         lift_forms[lift_form.programme] = lift_form
+    # A current certificate issued while a record now withdrawn was on file may rest on it:
+    # the office decides whether to revoke it.
+    withdrawn = records.withdrawals(transcript)
+    resting_on_withdrawn = {
+        c.code: found
+        for c in current
+        if c.revoked_at is None and (found := records.withdrawn_since_issue(withdrawn, c.issued_at))
+    }
     programmes = {p.code: p for p in catalogue.list_programmes()}
     # A course counts once: the credit form offers only those not yet on the transcript.
     credited = {record.course_id for record in transcript.credits}
@@ -356,6 +375,8 @@ def _candidate_page(
         reissue_forms=reissue_forms,
         holds=holds,
         lift_forms=lift_forms,
+        withdrawal_forms=withdrawal_forms,
+        resting_on_withdrawn=resting_on_withdrawn,
         # The form that was not submitted starts empty (formdata=None: not this POST's data).
         credit_form=credit_form or CreditForm(formdata=None, courses=not_yet_credited),
         result_form=result_form
@@ -413,23 +434,65 @@ def candidate_results(candidate_id: int) -> Page:
         ),
         lambda attempt: _recorded(
             candidate,
-            f"attempt {attempt.attempt_number} at {attempt.assessment.code}"
+            f"attempt {records.attempt_ordinal(attempt)} at {attempt.assessment.code}"
             f" (score {format_decimal(attempt.score)})",
         ),
     ) or _candidate_page(candidate, result_form=form, status=422)
 
 
-@bp.route(
-    "/candidates/<int:candidate_id>/credits/<int:record_id>/delete",
-    methods=["POST"],
-)
-def candidate_credit_delete(candidate_id: int, record_id: int) -> Page:
+def _withdrawal(
+    candidate: User,
+    record: CreditRecord | AssessmentAttempt,
+    form: WithdrawalForm,
+    withdraw: Callable[[], object],
+    what: str,
+) -> Page:
+    """Withdraw ``record`` with the reason on ``form``, or show the form again with what is
+    wrong (a record withdrawn already has no form any more: then say so up top)."""
+    done = _submit(
+        form,
+        withdraw,
+        lambda _: _done(
+            f"Withdrew {what} from {candidate.full_name}'s transcript; it no longer counts."
+            " To correct it, record the right one.",
+            "admin.candidate",
+            candidate_id=candidate.id,
+            _anchor="transcript",
+        ),
+    )
+    if done is not None:
+        return done
+    if record.withdrawn_at is not None:
+        flash(" ".join(form.form_errors) or f"{what} was withdrawn already.", "error")
+    return _candidate_page(candidate, withdrawal_form=form, status=422)
+
+
+@bp.route("/candidates/<int:candidate_id>/credits/<int:credit_id>/withdraw", methods=["POST"])
+def candidate_credit_withdraw(candidate_id: int, credit_id: int) -> Page:
     candidate = get_candidate(candidate_id)
-    record = records.get_credit(candidate, record_id)
-    code = record.course.code
-    records.delete_credit(record, _actor(), today=today())
-    flash(f"Removed the credit for {code}.", "success")
-    return _see_other("admin.candidate", candidate_id=candidate.id)
+    record = records.get_credit(candidate, credit_id)
+    form = WithdrawalForm(kind="credit", record_id=record.id)
+    return _withdrawal(
+        candidate,
+        record,
+        form,
+        lambda: records.withdraw_credit(record, form.reason.data, _actor(), today=today()),
+        f"the credit for {record.course.code}",
+    )
+
+
+@bp.route("/candidates/<int:candidate_id>/results/<int:result_id>/withdraw", methods=["POST"])
+def candidate_result_withdraw(candidate_id: int, result_id: int) -> Page:
+    candidate = get_candidate(candidate_id)
+    attempt = records.get_result(candidate, result_id)
+    form = WithdrawalForm(kind="result", record_id=attempt.id)
+    return _withdrawal(
+        candidate,
+        attempt,
+        form,
+        lambda: records.withdraw_result(attempt, form.reason.data, _actor(), today=today()),
+        f"the result at {attempt.assessment.code} taken on {format_long_date(attempt.taken_on)}",
+    )
 
 
 @bp.route("/candidates/<int:candidate_id>/password-link", methods=["POST"])

@@ -44,7 +44,7 @@ class Refusal(Answer):
     error: str = Field(
         description="A stable slug: malformed, unauthorized, not_found, duplicate, invalid,"
         " attempts_exhausted, rule_violated, requirements_not_met, already_issued,"
-        " already_revoked, superseded, not_current, idempotency_key_reused,"
+        " already_revoked, superseded, not_current, already_withdrawn, idempotency_key_reused,"
         " method_not_allowed, too_many_requests, ..."
     )
     message: str = Field(description="A sentence a person can act on.")
@@ -170,7 +170,18 @@ class CreditInput(Request):
     completed_on: IsoDate = Field(description=PAST_DATE)
 
 
-class Credit(Answer):
+class Withdrawn(Answer):
+    """What a record as answered says of its withdrawal, if it was withdrawn."""
+
+    withdrawn_at: dt.datetime | None = Field(
+        description="When it was withdrawn (UTC); null while it counts. A withdrawn record is"
+        " kept, but counts towards nothing."
+    )
+    withdrawal_reason: str | None = Field(description="Why it was withdrawn; null while it counts.")
+
+
+class Credit(Withdrawn):
+    id: int = Field(description="The record's id, for withdrawing it.")
     course: str
     credits: Figure
     domain: str
@@ -183,12 +194,59 @@ class ResultInput(Request):
     taken_on: IsoDate = Field(description=PAST_DATE)
 
 
-class Result(Answer):
+class Result(Withdrawn):
+    id: int = Field(description="The record's id, for withdrawing it.")
     assessment: str
-    attempt: int = Field(description="1 for the first attempt, and so on.")
+    attempt: int | None = Field(
+        description="1 for the first attempt, and so on, counting only the attempts not"
+        " withdrawn; null for a withdrawn one (it no longer uses up an attempt)."
+    )
     score: Figure
     passed: bool
     taken_on: dt.date
+
+
+class WithdrawalInput(Request):
+    reason: Text = Field(
+        description="Why the record is withdrawn (e.g. recorded against the wrong candidate),"
+        " in one line of up to 500 characters; kept with it and in the audit trail."
+    )
+
+
+class PageQuery(Request):
+    """Which page of a list: ``?page=1&per_page=50``."""
+
+    page: WholeNumber = Field(1, ge=1, description="From 1; past the last page, no items.")
+    per_page: WholeNumber = Field(50, ge=1, le=100, description="1 to 100.")
+
+
+class CandidateQuery(PageQuery):
+    email: Text | None = Field(
+        None,
+        description="Only the candidate registered with this e-mail (compared as stored: in"
+        " lower case, spaces trimmed). Left out: every candidate, in the order of names.",
+    )
+
+
+class Page(Answer):
+    """One page of a list, with what it takes to ask for the next."""
+
+    page: int
+    per_page: int
+    total: int = Field(description="Items on every page together.")
+    pages: int = Field(description="How many pages there are (0 when there are no items).")
+
+
+class CandidatePage(Page):
+    items: list[Candidate]
+
+
+class CreditPage(Page):
+    items: list[Credit] = Field(description="Oldest recorded first, withdrawn ones included.")
+
+
+class ResultPage(Page):
+    items: list[Result] = Field(description="Oldest recorded first, withdrawn ones included.")
 
 
 class IdempotencyKeyHeader(Request):

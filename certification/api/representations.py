@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import asdict
 from zoneinfo import ZoneInfo
 
+from flask_sqlalchemy.pagination import Pagination
+
 from certification.api.contract import (
     Assessment,
     Candidate,
@@ -32,6 +34,7 @@ from certification.certificates import models as certificates
 from certification.certificates.services import public_record
 from certification.progress import ProgressReport
 from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.records.services import attempt_ordinal
 
 
 def programme_answer(programme: catalogue.Programme) -> Programme:
@@ -57,21 +60,39 @@ def candidate_answer(candidate: User) -> Candidate:
 
 def credit_answer(record: CreditRecord) -> Credit:
     return Credit(
+        id=record.id,
         course=record.course.code,
         credits=record.course.credits,
         domain=record.course.domain,
         completed_on=record.completed_on,
+        withdrawn_at=record.withdrawn_at,
+        withdrawal_reason=record.withdrawal_reason,
     )
 
 
-def result_answer(attempt: AssessmentAttempt) -> Result:
+def result_answer(attempt: AssessmentAttempt, ordinals: dict[int, int] | None = None) -> Result:
+    """``ordinals``: the attempts' places among those that count (:func:`attempt_ordinals`),
+    when answering many; else it is looked up."""
     return Result(
+        id=attempt.id,
         assessment=attempt.assessment.code,
-        attempt=attempt.attempt_number,
+        attempt=ordinals.get(attempt.id) if ordinals is not None else attempt_ordinal(attempt),
         score=attempt.score,
         passed=attempt.score >= attempt.assessment.pass_mark,
         taken_on=attempt.taken_on,
+        withdrawn_at=attempt.withdrawn_at,
+        withdrawal_reason=attempt.withdrawal_reason,
     )
+
+
+def page_fields(page: Pagination) -> dict[str, int]:
+    """What every page of a list says besides its items."""
+    return {
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total or 0,
+        "pages": page.pages,
+    }
 
 
 def progress_answer(reports: list[ProgressReport]) -> Progress:

@@ -23,16 +23,23 @@ from certification.api.contract import (
     AssessmentInput,
     Candidate,
     CandidateInput,
+    CandidatePage,
+    CandidateQuery,
     Course,
     CourseInput,
     Credit,
     CreditInput,
+    CreditPage,
     IdempotencyKeyHeader,
+    PageQuery,
     Programme,
     ProgrammeInput,
     Progress,
+    Refusal,
     Result,
     ResultInput,
+    ResultPage,
+    WithdrawalInput,
 )
 from certification.api.document import (
     CANDIDATES,
@@ -48,6 +55,7 @@ from certification.api.representations import (
     candidate_answer,
     course_answer,
     credit_answer,
+    page_fields,
     programme_answer,
     progress_answer,
     result_answer,
@@ -56,6 +64,7 @@ from certification.auth.services import create_candidate, get_candidate
 from certification.catalogue import services as catalogue
 from certification.certificates.services import candidate_progress
 from certification.idempotency import StoredAnswer, claim_key, remember_answer, request_fingerprint
+from certification.records import services as records
 from certification.records.services import record_credit, record_result
 from certification.web import today
 
@@ -134,6 +143,29 @@ def post_candidate(json: CandidateInput) -> tuple[Candidate, int, dict[str, str]
     return candidate_answer(candidate), 201, {"Location": location}
 
 
+@bp.get("/candidates")
+@api_spec.validate(
+    query=CandidateQuery,
+    resp=answers(
+        200,
+        CandidatePage,
+        "A page of candidates; with `email`, the one registered with it (or no items).",
+        400,
+        401,
+    ),
+    operation_id="listCandidates",
+    tags=[CANDIDATES],
+)
+def list_candidates(query: CandidateQuery) -> CandidatePage:
+    """Candidates, as getCandidate answers them: find the one you registered by e-mail."""
+    if query.email is not None:
+        statement = records.candidates_with_email(query.email)
+    else:
+        statement = records.search_candidates(today=today())
+    found = records.CandidatePage(statement, query.page, query.per_page)
+    return CandidatePage(items=[candidate_answer(c) for c in found.items], **page_fields(found))
+
+
 @bp.get("/candidates/<int:candidate_id>")
 @reads(Candidate, "The candidate.", "getCandidate", CANDIDATES)
 def get_candidate_by_id(candidate_id: int) -> Candidate:
@@ -168,3 +200,73 @@ def post_result(candidate_id: int, json: ResultInput) -> Created:
 def get_progress(candidate_id: int) -> Progress:
     """The candidate's progress towards every programme, as of today."""
     return progress_answer(candidate_progress(get_candidate(candidate_id), today()))
+
+
+@bp.get("/candidates/<int:candidate_id>/credits")
+@api_spec.validate(
+    query=PageQuery,
+    resp=answers(200, CreditPage, "A page of the candidate's credits.", 400, 401, 404),
+    operation_id="listCredits",
+    tags=[CANDIDATES],
+)
+def list_credits(candidate_id: int, query: PageQuery) -> CreditPage:
+    """The candidate's credits, withdrawn ones included (they count towards nothing)."""
+    found = records.credits_page(get_candidate(candidate_id), query.page, query.per_page)
+    return CreditPage(items=[credit_answer(r) for r in found.items], **page_fields(found))
+
+
+@bp.get("/candidates/<int:candidate_id>/results")
+@api_spec.validate(
+    query=PageQuery,
+    resp=answers(200, ResultPage, "A page of the candidate's results.", 400, 401, 404),
+    operation_id="listResults",
+    tags=[CANDIDATES],
+)
+def list_results(candidate_id: int, query: PageQuery) -> ResultPage:
+    """The candidate's results, withdrawn ones included (they count towards nothing, and
+    not against the limit of attempts)."""
+    found, ordinals = records.results_page(get_candidate(candidate_id), query.page, query.per_page)
+    return ResultPage(items=[result_answer(a, ordinals) for a in found.items], **page_fields(found))
+
+
+WITHDRAWAL_REFUSALS = (400, 401, 404)
+ALREADY_WITHDRAWN = (Refusal, "already_withdrawn: the record was withdrawn before.")
+REASON_REFUSED = (Refusal, "invalid: an empty or over-long reason (`fields.reason`).")
+
+
+@bp.post("/candidates/<int:candidate_id>/credits/<int:credit_id>/withdraw")
+@writes(
+    Credit,
+    "withdrawCredit",
+    CANDIDATES,
+    status=200,
+    description="Withdrawn: kept, with `withdrawn_at` and `withdrawal_reason`.",
+    refused=WITHDRAWAL_REFUSALS,
+    HTTP_409=ALREADY_WITHDRAWN,
+    HTTP_422=REASON_REFUSED,
+)
+def withdraw_credit(candidate_id: int, credit_id: int, json: WithdrawalInput) -> Credit:
+    """Withdraw a credit recorded by mistake (e.g. against the wrong candidate), with a
+    reason. It stays on record, marked, and no longer counts; to correct it, withdraw it and
+    record the right one. Another candidate's credit is not found (404)."""
+    record = records.get_credit(get_candidate(candidate_id), credit_id)
+    return credit_answer(records.withdraw_credit(record, json.reason, g.actor, today=today()))
+
+
+@bp.post("/candidates/<int:candidate_id>/results/<int:result_id>/withdraw")
+@writes(
+    Result,
+    "withdrawResult",
+    CANDIDATES,
+    status=200,
+    description="Withdrawn: kept, with `withdrawn_at` and `withdrawal_reason`.",
+    refused=WITHDRAWAL_REFUSALS,
+    HTTP_409=ALREADY_WITHDRAWN,
+    HTTP_422=REASON_REFUSED,
+)
+def withdraw_result(candidate_id: int, result_id: int, json: WithdrawalInput) -> Result:
+    """Withdraw a result recorded by mistake (e.g. against the wrong candidate), with a
+    reason. It stays on record, marked, counts towards nothing and no longer uses up an
+    attempt. Another candidate's result is not found (404)."""
+    attempt = records.get_result(get_candidate(candidate_id), result_id)
+    return result_answer(records.withdraw_result(attempt, json.reason, g.actor, today=today()))

@@ -473,7 +473,7 @@ def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
     for chunk in _chunks(c.id for c in candidates.values()):
         statement = sa.select(
             CreditRecord.candidate_id, CreditRecord.course_id, CreditRecord.completed_on
-        ).where(CreditRecord.candidate_id.in_(chunk))
+        ).where(CreditRecord.candidate_id.in_(chunk), CreditRecord.withdrawn_at.is_(None))
         recorded.update(
             ((cid, course_id), on) for cid, course_id, on in db.session.execute(statement)
         )
@@ -556,17 +556,23 @@ class _Sitting:
 
 def _plan_results(tally: _Tally, today: dt.date) -> _Plan:
     candidates, assessments = _look_up(tally, "assessment_code", Assessment)
-    # Per (candidate, assessment): the attempts on record, as (taken_on, score).
+    # Per (candidate, assessment): the attempts that count, as (taken_on, score), and the
+    # last attempt number given (withdrawn attempts keep theirs; see record_result).
     recorded: dict[tuple[int, int], list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    last_number: dict[tuple[int, int], int] = defaultdict(int)
     for chunk in _chunks(c.id for c in candidates.values()):
         statement = sa.select(
             AssessmentAttempt.candidate_id,
             AssessmentAttempt.assessment_id,
             AssessmentAttempt.taken_on,
             AssessmentAttempt.score,
+            AssessmentAttempt.attempt_number,
+            AssessmentAttempt.withdrawn_at,
         ).where(AssessmentAttempt.candidate_id.in_(chunk))
-        for cid, aid, sat_on, marks in db.session.execute(statement):
-            recorded[(cid, aid)].append((sat_on, marks))
+        for cid, aid, sat_on, marks, number, withdrawn_at in db.session.execute(statement):
+            last_number[(cid, aid)] = max(last_number[(cid, aid)], number)
+            if withdrawn_at is None:
+                recorded[(cid, aid)].append((sat_on, marks))
 
     pending: dict[tuple[int, int], list[_Sitting]] = defaultdict(list)
     names: dict[int, str] = {}
@@ -598,13 +604,13 @@ def _plan_results(tally: _Tally, today: dt.date) -> _Plan:
     new: list[tuple[int, Assessment, int, _Sitting]] = []
     for (cid, aid), sittings in pending.items():
         assessment = assessment_by_id[aid]
-        made = len(recorded[(cid, aid)])
+        made, number = len(recorded[(cid, aid)]), last_number[(cid, aid)]
         for sitting in sorted(sittings):
             if refusal := attempts_refusal(names[cid], assessment, made):
                 tally.problems.append(Problem(sitting.row, "assessment_code", refusal.message))
             else:
-                made += 1
-                new.append((cid, assessment, made, sitting))
+                made, number = made + 1, number + 1
+                new.append((cid, assessment, number, sitting))
 
     def write(actor_id: int | None, now: dt.datetime) -> Iterator[Event]:
         for batch in _chunks(new, _WRITE_BATCH):

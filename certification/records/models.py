@@ -16,11 +16,34 @@ from certification.runners import BackgroundRun
 from certification.types import UTCDateTime, text_enum, utcnow
 
 
-class CreditRecord(Model):
-    """A completed course. A course counts once per candidate: the database guarantees it."""
+class Withdrawable:
+    """A record that can be withdrawn (recorded against the wrong candidate, say): it is
+    kept, marked with when, by whom and why, and no longer counts for anything."""
+
+    withdrawn_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    withdrawal_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class CreditRecord(Withdrawable, Model):
+    """A completed course. A course counts once per candidate: the database guarantees it
+    among the records not withdrawn (a correction withdraws one and records it again)."""
 
     __tablename__ = "credit_record"
-    __table_args__ = (sa.UniqueConstraint("candidate_id", "course_id"),)
+    __table_args__ = (
+        sa.Index(
+            "uq_credit_record_counting",
+            "candidate_id",
+            "course_id",
+            unique=True,
+            sqlite_where=sa.text("withdrawn_at IS NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL"),
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     candidate_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
@@ -33,11 +56,13 @@ class CreditRecord(Model):
     course: so.Mapped[Course] = so.relationship()
 
 
-class AssessmentAttempt(Model):
+class AssessmentAttempt(Withdrawable, Model):
     """One sitting of an assessment.
 
-    ``attempt_number`` is unique per candidate and assessment, so two clerks recording at the
-    same moment cannot both slip past the attempts limit.
+    ``attempt_number`` is the order of recording, unique per candidate and assessment (the
+    withdrawn attempts included), so two clerks recording at the same moment cannot both
+    slip past the attempts limit. The attempt as the candidate counts it ("2 of 3") is its
+    place among the attempts not withdrawn (``services.attempt_ordinals``).
     """
 
     __tablename__ = "assessment_attempt"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from flask_sqlalchemy.pagination import Pagination
 
 from certification.audit import record_event
 from certification.auth.models import Role, User
+from certification.auth.services import normalise_email
 from certification.catalogue.models import Assessment, Course, Programme
 from certification.catalogue.services import list_programmes, programme_rules
-from certification.errors import Duplicate, NotFound, RuleViolation
+from certification.errors import Duplicate, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
 from certification.progress import (
     AttemptEntry,
@@ -29,13 +31,14 @@ from certification.progress import (
 from certification.records.eligibility import HeldBy, eligible_by_name
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.records.standings import refresh_standings
-from certification.types import MAX_ID
+from certification.types import MAX_ID, utcnow
 from certification.unique import add_unique
 from certification.validation import (
     FieldErrors,
     as_code,
     check_marks,
     check_past_date,
+    check_text,
     clean_text,
     name_search_key,
 )
@@ -118,7 +121,9 @@ def record_credit(
     )
     existing = db.session.scalar(
         sa.select(CreditRecord.id).where(
-            CreditRecord.candidate_id == candidate.id, CreditRecord.course_id == course.id
+            CreditRecord.candidate_id == candidate.id,
+            CreditRecord.course_id == course.id,
+            CreditRecord.withdrawn_at.is_(None),
         )
     )
     if existing is not None:
@@ -156,10 +161,192 @@ def delete_credit(record: CreditRecord, actor: User | None, *, today: dt.date) -
 
 
 def get_credit(candidate: User, record_id: int) -> CreditRecord:
+    """One of ``candidate``'s credits; another candidate's is not found (404)."""
     record = db.session.get(CreditRecord, record_id) if 0 < record_id <= MAX_ID else None
     if record is None or record.candidate_id != candidate.id:
         raise NotFound("There is no such credit record.")
     return record
+
+
+def get_result(candidate: User, attempt_id: int) -> AssessmentAttempt:
+    """One of ``candidate``'s results; another candidate's is not found (404)."""
+    attempt = db.session.get(AssessmentAttempt, attempt_id) if 0 < attempt_id <= MAX_ID else None
+    if attempt is None or attempt.candidate_id != candidate.id:
+        raise NotFound("There is no such result.")
+    return attempt
+
+
+def credits_page(candidate: User, page: int, per_page: int) -> Pagination:
+    """One page of ``candidate``'s credits, withdrawn ones included, oldest recorded first."""
+    statement = (
+        sa.select(CreditRecord)
+        .where(CreditRecord.candidate_id == candidate.id)
+        .options(sa.orm.joinedload(CreditRecord.course))
+        .order_by(CreditRecord.id)
+    )
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def results_page(candidate: User, page: int, per_page: int) -> tuple[Pagination, dict[int, int]]:
+    """One page of ``candidate``'s results, withdrawn ones included, oldest recorded first,
+    and every attempt's place among those that count (:func:`attempt_ordinals`)."""
+    statement = (
+        sa.select(AssessmentAttempt)
+        .where(AssessmentAttempt.candidate_id == candidate.id)
+        .options(sa.orm.joinedload(AssessmentAttempt.assessment))
+        .order_by(AssessmentAttempt.id)
+    )
+    found = db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    every = db.session.scalars(
+        sa.select(AssessmentAttempt).where(AssessmentAttempt.candidate_id == candidate.id)
+    )
+    return found, attempt_ordinals(every)
+
+
+# ---------------------------------------------------------------- withdrawing
+
+MAX_REASON_LENGTH = 500
+
+
+class AlreadyWithdrawn(ServiceError):
+    slug = "already_withdrawn"
+    http_status = 409
+
+
+def _withdraw(record: CreditRecord | AssessmentAttempt, reason: str, actor: User | None) -> None:
+    """Mark ``record`` withdrawn, refusing a missing reason or a second withdrawal, and
+    flush. The row stays: an issued certificate's basis remains traceable."""
+    errors = FieldErrors()
+    reason = check_text(errors, "reason", clean_text(reason), MAX_REASON_LENGTH)
+    errors.raise_if_any()
+    if record.withdrawn_at is not None:
+        raise AlreadyWithdrawn(
+            f"This record was withdrawn already, on {record.withdrawn_at.date().isoformat()}."
+        )
+    record.withdrawn_at = utcnow()
+    record.withdrawn_by_id = actor and actor.id
+    record.withdrawal_reason = reason
+    db.session.flush()
+
+
+def withdraw_credit(
+    record: CreditRecord, reason: str, actor: User | None, *, today: dt.date
+) -> CreditRecord:
+    """Withdraw a credit recorded by mistake, with a reason: it stays on the transcript,
+    marked, and no longer counts. The candidate's standings follow in this transaction."""
+    _withdraw(record, reason, actor)
+    record_event(
+        actor,
+        "credit.withdrawn",
+        "user",
+        record.candidate_id,
+        before={
+            "id": record.id,
+            "course": record.course.code,
+            "credits": str(record.course.credits),
+            "completed_on": record.completed_on.isoformat(),
+        },
+        after={"reason": record.withdrawal_reason},
+    )
+    refresh_standings([record.candidate_id], today)
+    return record
+
+
+def withdraw_result(
+    attempt: AssessmentAttempt, reason: str, actor: User | None, *, today: dt.date
+) -> AssessmentAttempt:
+    """Withdraw a result recorded by mistake, with a reason: it stays on the transcript,
+    marked, no longer counts towards any award nor against the limit of attempts."""
+    _withdraw(attempt, reason, actor)
+    record_event(
+        actor,
+        "result.withdrawn",
+        "user",
+        attempt.candidate_id,
+        before={
+            "id": attempt.id,
+            "assessment": attempt.assessment.code,
+            "attempt": attempt.attempt_number,
+            "score": str(attempt.score),
+            "taken_on": attempt.taken_on.isoformat(),
+        },
+        after={"reason": attempt.withdrawal_reason},
+    )
+    refresh_standings([attempt.candidate_id], today)
+    return attempt
+
+
+def attempt_ordinals(attempts: Iterable[AssessmentAttempt]) -> dict[int, int]:
+    """The attempt as the candidate counts it ("2 of 3"), by attempt id: its place among
+    the attempts at the same assessment not withdrawn. ``attempts``: all of one
+    candidate's attempts at the assessments concerned."""
+    counting = sorted(
+        (a for a in attempts if a.withdrawn_at is None),
+        key=lambda a: (a.assessment_id, a.attempt_number),
+    )
+    ordinals: dict[int, int] = {}
+    seen: dict[int, int] = defaultdict(int)
+    for attempt in counting:
+        seen[attempt.assessment_id] += 1
+        ordinals[attempt.id] = seen[attempt.assessment_id]
+    return ordinals
+
+
+def attempt_ordinal(attempt: AssessmentAttempt) -> int | None:
+    """:func:`attempt_ordinals` of one attempt (None once withdrawn), in one query."""
+    if attempt.withdrawn_at is not None:
+        return None
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            AssessmentAttempt.candidate_id == attempt.candidate_id,
+            AssessmentAttempt.assessment_id == attempt.assessment_id,
+            AssessmentAttempt.withdrawn_at.is_(None),
+            AssessmentAttempt.attempt_number <= attempt.attempt_number,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A withdrawn record as the certificates' pages mention it."""
+
+    what: str  # the course or the assessment, by code and title
+    on: dt.date  # completed or taken on
+    reason: str
+    recorded_at: dt.datetime
+    withdrawn_at: dt.datetime
+
+
+def withdrawals(transcript: TranscriptView) -> list[Withdrawal]:
+    """The withdrawn records of a transcript, oldest recorded first."""
+    found = [
+        Withdrawal(
+            f"{r.course.code} {r.course.title}",
+            r.completed_on,
+            r.withdrawal_reason or "",
+            r.recorded_at,
+            r.withdrawn_at,
+        )
+        for r in transcript.withdrawn_credits
+        if r.withdrawn_at is not None
+    ] + [
+        Withdrawal(
+            f"{a.assessment.code} {a.assessment.title}",
+            a.taken_on,
+            a.withdrawal_reason or "",
+            a.recorded_at,
+            a.withdrawn_at,
+        )
+        for a in transcript.withdrawn_attempts
+        if a.withdrawn_at is not None
+    ]
+    return sorted(found, key=lambda w: w.recorded_at)
+
+
+def withdrawn_since_issue(found: list[Withdrawal], issued_at: dt.datetime) -> list[Withdrawal]:
+    """Those of ``found`` that were on record when a certificate was issued at
+    ``issued_at`` and were withdrawn after: the certificate may rest on them."""
+    return [w for w in found if w.recorded_at <= issued_at < w.withdrawn_at]
 
 
 def record_result(
@@ -183,21 +370,24 @@ def record_result(
     errors.raise_if_any()
     assert assessment is not None  # noqa: S101 - raise_if_any guarantees it
 
-    attempts_made = (
-        db.session.scalar(
-            sa.select(sa.func.count()).where(
-                AssessmentAttempt.candidate_id == candidate.id,
-                AssessmentAttempt.assessment_id == assessment.id,
-            )
+    # A withdrawn attempt does not count against the limit, but keeps its number: the next
+    # one is numbered after every attempt recorded, so two clerks recording at the same
+    # moment still collide on the unique number.
+    attempts_made, last_number = db.session.execute(
+        sa.select(
+            sa.func.count(AssessmentAttempt.id).filter(AssessmentAttempt.withdrawn_at.is_(None)),
+            sa.func.coalesce(sa.func.max(AssessmentAttempt.attempt_number), 0),
+        ).where(
+            AssessmentAttempt.candidate_id == candidate.id,
+            AssessmentAttempt.assessment_id == assessment.id,
         )
-        or 0
-    )
+    ).one()
     if refusal := attempts_refusal(candidate.full_name, assessment, attempts_made):
         raise refusal
     attempt = AssessmentAttempt(
         candidate=candidate,
         assessment=assessment,
-        attempt_number=attempts_made + 1,
+        attempt_number=last_number + 1,
         score=score,
         taken_on=taken_on,
         recorded_by_id=actor and actor.id,
@@ -230,10 +420,32 @@ def record_result(
 
 @dataclass(frozen=True)
 class TranscriptView:
-    """A candidate's records as models (for pages) and as plain data (for the engine)."""
+    """A candidate's records as models (for pages) and as plain data (for the engine).
+
+    ``credits`` and ``attempts`` are those that count; the withdrawn ones are kept apart,
+    for the pages that show them struck through."""
 
     credits: list[CreditRecord]
     attempts: list[AssessmentAttempt]
+    withdrawn_credits: list[CreditRecord] = dataclasses.field(default_factory=list)
+    withdrawn_attempts: list[AssessmentAttempt] = dataclasses.field(default_factory=list)
+
+    @property
+    def credit_rows(self) -> list[CreditRecord]:
+        """Every credit, withdrawn or not, in the order they were completed."""
+        rows = self.credits + self.withdrawn_credits
+        return sorted(rows, key=lambda r: (r.completed_on, r.id))
+
+    @property
+    def attempt_rows(self) -> list[AssessmentAttempt]:
+        """Every result, withdrawn or not, in the order they were taken."""
+        rows = self.attempts + self.withdrawn_attempts
+        return sorted(rows, key=lambda a: (a.taken_on, a.id))
+
+    @functools.cached_property
+    def ordinals(self) -> dict[int, int]:
+        """Each counting attempt's place ("2 of 3"), by id: :func:`attempt_ordinals`."""
+        return attempt_ordinals(self.attempts)
 
     @property
     def total_credits(self) -> Decimal:
@@ -256,6 +468,8 @@ def load_transcripts(candidate_ids: Iterable[int]) -> dict[int, TranscriptView]:
     ids = list(candidate_ids)
     credits: dict[int, list[CreditRecord]] = defaultdict(list)
     attempts: dict[int, list[AssessmentAttempt]] = defaultdict(list)
+    withdrawn_credits: dict[int, list[CreditRecord]] = defaultdict(list)
+    withdrawn_attempts: dict[int, list[AssessmentAttempt]] = defaultdict(list)
     if ids:
         for record in db.session.scalars(
             sa.select(CreditRecord)
@@ -263,15 +477,20 @@ def load_transcripts(candidate_ids: Iterable[int]) -> dict[int, TranscriptView]:
             .options(sa.orm.joinedload(CreditRecord.course))
             .order_by(CreditRecord.completed_on, CreditRecord.id)
         ):
-            credits[record.candidate_id].append(record)
+            kept = withdrawn_credits if record.withdrawn_at is not None else credits
+            kept[record.candidate_id].append(record)
         for attempt in db.session.scalars(
             sa.select(AssessmentAttempt)
             .where(AssessmentAttempt.candidate_id.in_(ids))
             .options(sa.orm.joinedload(AssessmentAttempt.assessment))
             .order_by(AssessmentAttempt.taken_on, AssessmentAttempt.id)
         ):
-            attempts[attempt.candidate_id].append(attempt)
-    return {i: TranscriptView(credits[i], attempts[i]) for i in ids}
+            sat = withdrawn_attempts if attempt.withdrawn_at is not None else attempts
+            sat[attempt.candidate_id].append(attempt)
+    return {
+        i: TranscriptView(credits[i], attempts[i], withdrawn_credits[i], withdrawn_attempts[i])
+        for i in ids
+    }
 
 
 def load_transcript(candidate: User) -> TranscriptView:
@@ -337,6 +556,16 @@ def search_candidates(
     return statement
 
 
+def candidates_with_email(email: str) -> sa.Select[int]:
+    """A SELECT of the id of the candidate registered with ``email``, compared as stored
+    (see :func:`normalise_email`), in the shape :class:`CandidatePage` pages."""
+    return (
+        sa.select(User.id)
+        .where(User.role == Role.CANDIDATE, User.email == normalise_email(email))
+        .order_by(User.id)
+    )
+
+
 class CandidatePage(Pagination):
     """One page of the candidates a :func:`search_candidates` statement finds: their ids
     are found and counted on that narrow statement, and only the page's are loaded."""
@@ -363,7 +592,7 @@ def credit_totals(candidate_ids: Iterable[int]) -> dict[int, Decimal]:
         for candidate_id, credits in db.session.execute(
             sa.select(CreditRecord.candidate_id, Course.credits)
             .join(Course, Course.id == CreditRecord.course_id)
-            .where(CreditRecord.candidate_id.in_(ids))
+            .where(CreditRecord.candidate_id.in_(ids), CreditRecord.withdrawn_at.is_(None))
         ):
             totals[candidate_id] += credits
     return totals

@@ -3,7 +3,7 @@
 Eligibility over the whole register (the candidate list's "eligible for" filter, the
 ready-to-issue list, bulk jobs, the dashboard) cannot sum a million credit records on
 every page view. Instead, whatever changes a transcript (a credit or a result recorded or
-removed, an import) calls :func:`refresh_standings` in the same transaction, and the rows
+withdrawn, an import) calls :func:`refresh_standings` in the same transaction, and the rows
 it writes (:class:`ProgrammeStanding`) say, per candidate and
 programme, whether the programme's own requirements are met and on which day that lapses
 as credits leave the window. The pure engine decides (:func:`evaluate_standing`), so the
@@ -206,7 +206,7 @@ def _transcripts(among: Picker, catalogue: _Catalogue) -> dict[int, Transcript]:
     credits: dict[int, list[CreditEntry]] = defaultdict(list)
     for candidate_id, course_id, completed_on in db.session.execute(
         sa.select(credit_rows.candidate_id, credit_rows.course_id, credit_rows.completed_on).where(
-            among(credit_rows.candidate_id)
+            among(credit_rows.candidate_id), credit_rows.withdrawn_at.is_(None)
         )
     ):
         code, domain, amount = catalogue.courses[course_id]
@@ -218,7 +218,7 @@ def _transcripts(among: Picker, catalogue: _Catalogue) -> dict[int, Transcript]:
             attempt_rows.assessment_id,
             attempt_rows.score,
             attempt_rows.taken_on,
-        ).where(among(attempt_rows.candidate_id))
+        ).where(among(attempt_rows.candidate_id), attempt_rows.withdrawn_at.is_(None))
     ):
         code = catalogue.assessments[assessment_id]
         attempts[candidate_id].append(AttemptEntry(code, score, taken_on))
@@ -442,7 +442,9 @@ def _recorded_ids(after: int = 0) -> sa.Select[tuple[int]]:
 def _anyone_recorded() -> bool:
     return bool(
         db.session.scalar(
-            sa.select(sa.exists(sa.select(CreditRecord.id).where(CreditRecord.withdrawn_at.is_(None))))
+            sa.select(
+                sa.exists(sa.select(CreditRecord.id).where(CreditRecord.withdrawn_at.is_(None)))
+            )
         )
         or db.session.scalar(
             sa.select(
