@@ -22,12 +22,14 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     SearchField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
     widgets,
 )
@@ -471,14 +473,34 @@ def _ids_for(form: FlaskForm, key: str) -> None:
             f.label = Label(f.id, f.label.text)
 
 
+# Shorter than this, a reason cannot tell a verifier anything ("x", "typo").
+REVOCATION_REASON_MIN = 5
+
+
+def _a_reason_a_verifier_can_read(form: FlaskForm, field: Any) -> None:
+    if not field.data:
+        raise ValidationError("This field is required.")
+    if len(field.data) < REVOCATION_REASON_MIN:
+        raise ValidationError(
+            "Too short for a verifier to understand: say why, in at least"
+            f" {REVOCATION_REASON_MIN} characters."
+        )
+
+
 class RevokeForm(FlaskForm):
+    """Revoking takes two posts: the reason, checked; then, once it is right, the office
+    confirms on a page that says it cannot be undone (``confirmed``), without JavaScript."""
+
     reason = TextAreaField(
         "Reason for revoking",
-        validators=[InputRequired()],
+        validators=[InputRequired(), _a_reason_a_verifier_can_read],
         filters=[_one_line],
         description="Shown to anyone who verifies this certificate.",
         render_kw={"rows": 2, "maxlength": 500},
     )
+    confirmed = HiddenField()
+    # The confirmation page's way back to the form, with the reason as typed.
+    change = SubmitField("Change the reason")
 
     def __init__(self, *args: Any, code: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -577,8 +577,21 @@ def _certificate_refused(
 
 @bp.route("/certificates/<code>/revoke", methods=["POST"])
 def certificate_revoke(code: str) -> Page:
+    """Revoke in two steps: the reason first (refused, it comes back as typed with the
+    error beside it); once it is right, a page asking to confirm what cannot be undone,
+    whose button posts again with ``confirmed``."""
     certificate = certificates.find_certificate(code)
     form = RevokeForm(code=certificate.code)
+    if form.change.data:  # back from the confirmation, to edit the reason
+        return _candidate_page(certificate.candidate, revoke_form=form)
+    if form.confirmed.data != "yes":
+        if not certificate.is_current:
+            return _certificate_refused(certificate, revoke_form=form)
+        if form.validate_on_submit():
+            return render_template(
+                "admin/certificate_revoke.html", certificate=certificate, form=form
+            )
+        return _certificate_refused(certificate, revoke_form=form)
     return _submit(
         form,
         lambda: certificates.revoke_certificate(certificate, form.reason.data, _actor()),

@@ -4,6 +4,7 @@ the audit trail and the partner bodies' branding, as an administrator would use 
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 from pathlib import Path
@@ -163,6 +164,31 @@ def test_an_unknown_programme_is_refused_not_a_crash(admin, eligible_candidate):
 # ---------------------------------------------------------------- revoking and reissuing
 
 
+def confirmation_form(response) -> dict[str, str]:
+    """What the revoke confirmation page's form posts when its first button is pressed."""
+    page = response.get_data(as_text=True)
+    form = re.search(
+        r'<form method="post" action="/admin/certificates/[^"]*/revoke.*?</form>', page, re.S
+    )
+    assert form, "no confirmation form"
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)
+        )
+    }
+
+
+def revoke_textarea(response, code: str) -> str:
+    found = re.search(
+        rf'<textarea[^>]*id="revoke-{code}-reason"[^>]*>(.*?)</textarea>',
+        response.get_data(as_text=True),
+        re.S,
+    )
+    assert found, "no reason field"
+    return html.unescape(found.group(1)).strip()
+
+
 def test_revoking_needs_a_reason_and_then_says_when(app, admin, eligible_candidate, today):
     cid = eligible_candidate()
     code = issue_by_service(app, cid, today)
@@ -171,10 +197,12 @@ def test_revoking_needs_a_reason_and_then_says_when(app, admin, eligible_candida
     assert field_error(refused, f"revoke-{code}-reason") == "This field is required."
     assert "Valid" in certificate_row(page_text(refused), code)
 
-    response = admin.post(
+    asked = admin.post(
         f"/admin/certificates/{code}/revoke",
         data={"reason": "Issued in error:\nthe result belonged to someone else."},
     )
+    assert asked.status_code == 200 and "This cannot be undone." in page_text(asked)
+    response = admin.post(f"/admin/certificates/{code}/revoke", data=confirmation_form(asked))
     assert response.status_code == 303
     page = page_text(admin.get(f"/admin/candidates/{cid}"))
     row = certificate_row(page, code)
@@ -184,9 +212,83 @@ def test_revoking_needs_a_reason_and_then_says_when(app, admin, eligible_candida
     # The award is on hold for the holder: not offered again until the hold is lifted.
     assert "Issue certificate" not in page and "On hold" in page
 
+    # A page left open elsewhere: no confirmation is asked for what is revoked already.
     again = admin.post(f"/admin/certificates/{code}/revoke", data={"reason": "Twice"})
     assert again.status_code == 422
-    assert "This certificate is already revoked." in page_text(again)
+    assert f"Certificate {code} was revoked or superseded already." in page_text(again)
+    confirmed = admin.post(
+        f"/admin/certificates/{code}/revoke", data={"reason": "Twice", "confirmed": "yes"}
+    )
+    assert confirmed.status_code == 422
+    assert "This certificate is already revoked." in page_text(confirmed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "This field is required."),
+        ("   ", "This field is required."),
+        ("typo", "Too short for a verifier to understand: say why, in at least 5 characters."),
+    ],
+)
+def test_the_reason_is_checked_before_anyone_is_asked_to_confirm(
+    app, admin, eligible_candidate, today, typed, message
+):
+    cid = eligible_candidate()
+    code = issue_by_service(app, cid, today)
+    page = admin.get(f"/admin/candidates/{cid}").get_data(as_text=True)
+    assert 'data-confirm="Revoke' not in page  # no question asked before the reason is
+
+    refused = admin.post(f"/admin/certificates/{code}/revoke", data={"reason": typed})
+    assert refused.status_code == 422
+    assert field_error(refused, f"revoke-{code}-reason") == message
+    assert revoke_textarea(refused, code) == typed.strip()
+    assert re.search(r'<details class="certificate-actions" open>', refused.get_data(as_text=True))
+    assert "This cannot be undone" not in page_text(refused)
+    with app.app_context():
+        assert find_certificate(code).revoked_at is None
+
+
+def test_the_confirmation_step_shows_the_reason_and_can_go_back_to_change_it(
+    app, admin, eligible_candidate, today
+):
+    cid = eligible_candidate("Αικατερίνη Παπαδοπούλου")
+    code = issue_by_service(app, cid, today)
+    reason = 'Result <b>annulled</b> by the board & "withdrawn"'
+    asked = admin.post(f"/admin/certificates/{code}/revoke", data={"reason": reason})
+    assert asked.status_code == 200
+    text = page_text(asked)
+    assert f"Revoke certificate {code}?" in text
+    assert "issued to Αικατερίνη Παπαδοπούλου" in text
+    assert "This cannot be undone." in text
+    assert "<b>annulled</b>" not in asked.get_data(as_text=True)  # escaped
+    assert reason in text
+    with app.app_context():
+        assert find_certificate(code).revoked_at is None  # asking revokes nothing
+
+    back = admin.post(
+        f"/admin/certificates/{code}/revoke", data={**confirmation_form(asked), "change": "y"}
+    )
+    assert back.status_code == 200
+    assert revoke_textarea(back, code) == reason
+    assert re.search(r'<details class="certificate-actions" open>', back.get_data(as_text=True))
+    with app.app_context():
+        assert find_certificate(code).revoked_at is None
+
+    # A reason tampered with on the way is checked again on confirming.
+    short = admin.post(
+        f"/admin/certificates/{code}/revoke", data={"reason": "no", "confirmed": "yes"}
+    )
+    assert short.status_code == 422
+    assert field_error(short, f"revoke-{code}-reason").startswith("Too short")
+    assert revoke_textarea(short, code) == "no"
+
+    done = admin.post(
+        f"/admin/certificates/{code}/revoke", data=confirmation_form(asked), follow_redirects=True
+    )
+    assert f"Certificate {code} is revoked." in page_text(done)
+    with app.app_context():
+        assert find_certificate(code).revocation_reason == reason
 
 
 def test_reissuing_with_a_corrected_name_supersedes_the_old_certificate(
@@ -264,7 +366,10 @@ def test_the_audit_trail_shows_who_issued_and_revoked_and_filters_by_action(
     admin.post(f"/admin/candidates/{cid}/certificates", data={"programme": "EII-C"})
     with app.app_context():
         [code] = db.session.scalars(sa.select(Certificate.code)).all()
-    admin.post(f"/admin/certificates/{code}/revoke", data={"reason": "A typo in the record"})
+    admin.post(
+        f"/admin/certificates/{code}/revoke",
+        data={"reason": "A typo in the record", "confirmed": "yes"},
+    )
 
     page = page_text(admin.get("/admin/audit"))
     issued_at = page.index("certificate.issued</span>")

@@ -29,7 +29,7 @@ def test_a_revoked_holder_leaves_ready_to_issue_until_the_hold_is_lifted(
     code = issue_by_service(app, holder, today)
     revoked = client.post(
         f"/admin/certificates/{code}/revoke",
-        data={"reason": "Issued before the examination board met"},
+        data={"reason": "Issued before the examination board met", "confirmed": "yes"},
     )
     assert revoked.status_code == 303
 

@@ -204,6 +204,10 @@ def test_1_administrator_issues_and_revokes(page, server):
     ).group(0)
     actions.locator("textarea").fill("The examination board annulled the sitting of 12 May.")
     actions.locator("button:has-text('Revoke certificate')").click()
+    # The reason is checked first; then a page asks to confirm what cannot be undone.
+    assert "This cannot be undone." in words(page)
+    look(page, "1-08-revoke-confirm")
+    page.click("button:has-text('Revoke certificate')")
     assert "Revoked" in words(page)
     look(page, "1-08-revoked")
 
