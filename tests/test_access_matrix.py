@@ -202,6 +202,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.export_certificates", "GET"),
             ("admin.export_expiring", "GET"),
             ("admin.reports_refresh", "POST"),
+            ("admin.reports_figures_json", "GET"),
+            ("admin.reports_certificates_csv", "GET"),
             ("admin.export_certificates_pdf", "POST"),
             ("admin.export_certificates_zip", "POST"),
             ("admin.audit", "GET"),

@@ -8,12 +8,22 @@ answer. Filters that make no sense come back as the page with a message and stat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import Optional
@@ -43,8 +53,7 @@ def _zone() -> ZoneInfo:
 
 @bp.route("/reports")
 def reports_dashboard() -> Page:
-    max_age = dt.timedelta(seconds=current_app.config["REPORTS_MAX_AGE_SECONDS"])
-    figures = reports.current_dashboard(today(), max_age)
+    figures = _current_figures()
     return render_template(
         "admin/reports.html",
         figures=figures,
@@ -64,48 +73,120 @@ def _country_label(code: str | None) -> str:
     return country_name(code) if code else "Not given"
 
 
+def _current_figures() -> reports.Dashboard:
+    max_age = dt.timedelta(seconds=current_app.config["REPORTS_MAX_AGE_SECONDS"])
+    return reports.current_dashboard(today(), max_age)
+
+
+@bp.route("/reports/figures.json")
+def reports_figures_json() -> Response:
+    """The dashboard's figures (the same kept snapshot) as JSON."""
+    return jsonify(reports.figures_data(_current_figures()))
+
+
+@bp.route("/reports/certificates.csv")
+def reports_certificates_csv() -> Response:
+    """The dashboard's certificates by status and award, as a CSV file."""
+    figures = _current_figures()
+    return _csv(
+        f"certificates-by-status-{figures.today.isoformat()}.csv",
+        exports.csv_lines(reports.STATUS_COLUMNS, reports.status_rows(figures)),
+    )
+
+
+# Each chart is drawn twice: at a desktop's width and at a phone's, where the stylesheet
+# shows only the one that fits, so that neither shrinks its text to a squint.
+WIDE, NARROW = 640, 360
+
+
+@dataclass(frozen=True)
+class ChartPair:
+    wide: Markup
+    narrow: Markup
+
+
+def _both(draw: Callable[[str, int], Markup], chart_id: str) -> ChartPair:
+    return ChartPair(draw(chart_id, WIDE), draw(f"{chart_id}-narrow", NARROW))
+
+
+def _month_labels(months: tuple[dt.date, ...], *, narrow: bool) -> list[str]:
+    """Each month as "Jan" over "2026". On a phone, where twelve would touch, every other
+    month is named (the latest always), with the year under the first named in it."""
+    labels, year = [], 0
+    for i, month in enumerate(months):
+        if narrow and (len(months) - 1 - i) % 2:
+            labels.append("")
+            continue
+        labels.append(
+            f"{month:%b}\n{month:%Y}" if not narrow or month.year != year else f"{month:%b}"
+        )
+        year = month.year
+    return labels
+
+
 def _dashboard_charts(figures: reports.Dashboard) -> dict[str, Any]:
     """The dashboard's figures drawn as SVG (the same figures as its tables)."""
     issued = figures.issued
-    months = [f"{m:%b %y}" for m in issued.months]
     stage_names = [stage.label for stage in reversed(reports.Stage)]
-    return {
-        "issued": charts.column_chart(
-            "chart-issued",
-            "Certificates issued per month",
-            f"Certificates issued in each of the last {len(months)} months, by award;"
-            f" {issued.total} in all. The table below gives the figures.",
-            months,
-            [(f"{s.code} · {s.title}", s.counts) for s in issued.series],
-        ),
-        "stages": charts.bar_chart(
-            "chart-stages",
-            "Candidates by stage, per award",
-            "For each award, the candidates who hold it, are eligible, are in progress or"
-            " have only registered. The table below gives the figures.",
-            [
-                (s.code, [s.counts[stage] for stage in reversed(reports.Stage)])
-                for s in figures.stages
-            ],
-            stage_names,
-        ),
-        "countries": charts.bar_chart(
-            "chart-countries",
-            "Candidates by country",
-            "How many candidates come from each country. The table below gives the figures.",
-            [(_country_label(c.code), [c.candidates]) for c in figures.countries],
-        ),
-        "histograms": {
-            a.code: charts.histogram(
-                f"chart-scores-{a.code}",
+    issued_series = [(f"{s.code} · {s.title}", s.counts) for s in issued.series]
+    stage_rows = [
+        (f"{s.code} · {s.title}", [s.counts[stage] for stage in reversed(reports.Stage)])
+        for s in figures.stages
+    ]
+    country_rows = [(_country_label(c.code), [c.candidates]) for c in figures.countries]
+
+    def histogram(a: reports.AssessmentFigures) -> ChartPair:
+        return _both(
+            lambda chart_id, width: charts.histogram(
+                chart_id,
                 f"Scores in {a.title}",
                 f"Attempts at {a.title} by score, in ten bins of the maximum score"
                 f" {a.max_score.normalize():f}.",
-                a.bin_labels(),
+                a.bin_edges(),
                 a.bins,
-            )
-            for a in figures.assessments
-        },
+                width=min(width, 440),
+            ),
+            f"chart-scores-{a.code}",
+        )
+
+    return {
+        "issued": _both(
+            lambda chart_id, width: charts.column_chart(
+                chart_id,
+                "Certificates conferred per month",
+                f"Awards conferred in each of the last {len(issued.months)} months, by award;"
+                f" {issued.total} in all, whatever became of them since. The table below"
+                " gives the figures.",
+                _month_labels(issued.months, narrow=width < WIDE),
+                issued_series,
+                width=width,
+                names=[f"{m:%B %Y}" for m in issued.months],
+            ),
+            "chart-issued",
+        ),
+        "stages": _both(
+            lambda chart_id, width: charts.bar_chart(
+                chart_id,
+                "Candidates by stage, per award",
+                "For each award, the candidates who hold it, are eligible, are in progress or"
+                " have only registered. The table below gives the figures.",
+                stage_rows,
+                stage_names,
+                width=width,
+            ),
+            "chart-stages",
+        ),
+        "countries": _both(
+            lambda chart_id, width: charts.bar_chart(
+                chart_id,
+                "Candidates by country",
+                "How many candidates come from each country. The table below gives the figures.",
+                country_rows,
+                width=min(width, 560),
+            ),
+            "chart-countries",
+        ),
+        "histograms": {a.code: histogram(a) for a in figures.assessments},
     }
 
 

@@ -23,7 +23,8 @@ import sqlalchemy.orm as so
 from certification.auth.models import Role, User
 from certification.catalogue.models import Assessment, Programme
 from certification.certificates.eligibility import eligible_ids, holders
-from certification.certificates.models import Certificate
+from certification.certificates.exports import status_expression
+from certification.certificates.models import Certificate, CertificateStatus
 from certification.extensions import db
 from certification.records.eligibility import Column
 from certification.records.models import AssessmentAttempt, ProgrammeStanding
@@ -33,6 +34,9 @@ from certification.types import utcnow
 MONTHS_SHOWN = 12
 EXPIRING_DAYS = 90
 SCORE_BINS = 10
+# Raised whenever the snapshot's figures change shape: a snapshot of another version is
+# computed again rather than read.
+FIGURES_VERSION = 2
 
 
 # ---------------------------------------------------------------- the catalogue, loaded once
@@ -122,6 +126,76 @@ def issued_per_month(today: dt.date, programmes: list[Programme] | None = None) 
     )
 
 
+# ---------------------------------------------------------------- certificates by status
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """Certificates on record by their status on the day, with the candidates who hold a
+    valid one; for one award, or (``code`` empty) for every award together.
+
+    The statuses are those of the certificates' CSV export: revoked, else superseded (by a
+    reissue), else expired, else valid. ``holders`` counts candidates, not certificates:
+    someone holding two awards is one holder of all awards together.
+    """
+
+    code: str
+    title: str
+    valid: int
+    expired: int
+    revoked: int
+    superseded: int
+    holders: int
+
+    @property
+    def total(self) -> int:
+        return self.valid + self.expired + self.revoked + self.superseded
+
+    def of(self, status: CertificateStatus) -> int:
+        return int(getattr(self, status.value))
+
+
+@dataclass(frozen=True)
+class CertificateCounts:
+    overall: StatusCounts
+    by_award: tuple[StatusCounts, ...]
+
+
+def certificates_by_status(
+    today: dt.date, programmes: list[Programme] | None = None
+) -> CertificateCounts:
+    """Every certificate on record counted once, by its status on ``today``, per award and
+    for all awards; the holders are distinct candidates. One statement."""
+    programmes = programmes if programmes is not None else programmes_with_rules()
+    status = status_expression(today)
+
+    def tally(which: CertificateStatus) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((status == which.value, 1), else_=0)), 0)
+
+    figures = (
+        tally(CertificateStatus.VALID),
+        tally(CertificateStatus.EXPIRED),
+        tally(CertificateStatus.REVOKED),
+        tally(CertificateStatus.SUPERSEDED),
+        sa.func.count(
+            sa.distinct(
+                sa.case((status == CertificateStatus.VALID.value, Certificate.candidate_id))
+            )
+        ),
+    )
+    per_award = sa.select(Certificate.programme_id, *figures).group_by(Certificate.programme_id)
+    every_award = sa.select(sa.cast(sa.null(), sa.Integer), *figures)
+    rows: dict[int | None, tuple[int, ...]] = {
+        row[0]: tuple(int(n or 0) for n in row[1:])
+        for row in db.session.execute(sa.union_all(per_award, every_award))
+    }
+    empty = (0, 0, 0, 0, 0)
+    return CertificateCounts(
+        overall=StatusCounts("", "Every award", *rows.get(None, empty)),
+        by_award=tuple(StatusCounts(p.code, p.title, *rows.get(p.id, empty)) for p in programmes),
+    )
+
+
 # ---------------------------------------------------------------- candidates by stage
 
 
@@ -203,9 +277,14 @@ class AssessmentFigures:
         """Candidates who passed out of those who sat, 0 to 1; None if nobody sat."""
         return self.passed / self.sat if self.sat else None
 
-    def bin_labels(self) -> list[str]:
+    def bin_edges(self) -> list[str]:
+        """Where the bins begin and end: 0, a tenth of the maximum score, …, the maximum."""
         step = self.max_score / SCORE_BINS
-        return [f"{_short(step * i)}–{_short(step * (i + 1))}" for i in range(SCORE_BINS)]
+        return [_short(step * i) for i in range(SCORE_BINS + 1)]
+
+    def bin_labels(self) -> list[str]:
+        edges = self.bin_edges()
+        return [f"{edges[i]}–{edges[i + 1]}" for i in range(SCORE_BINS)]
 
 
 def _short(value: Decimal) -> str:
@@ -235,7 +314,13 @@ def assessment_figures() -> list[AssessmentFigures]:
             sa.func.count(sa.distinct(AssessmentAttempt.candidate_id)),
             sa.func.count(sa.distinct(passed_candidate)),
         )
-        .outerjoin(AssessmentAttempt, AssessmentAttempt.assessment_id == Assessment.id)
+        .outerjoin(
+            AssessmentAttempt,
+            sa.and_(
+                AssessmentAttempt.assessment_id == Assessment.id,
+                AssessmentAttempt.withdrawn_at.is_(None),  # recorded by mistake: not counted
+            ),
+        )
         .group_by(
             Assessment.id,
             Assessment.code,
@@ -253,7 +338,7 @@ def assessment_figures() -> list[AssessmentFigures]:
     binned = (
         sa.select(AssessmentAttempt.assessment_id, raw_bin.label("bin"))
         .join(Assessment, Assessment.id == AssessmentAttempt.assessment_id)
-        .where(Assessment.max_score > 0)
+        .where(Assessment.max_score > 0, AssessmentAttempt.withdrawn_at.is_(None))
         .subquery()
     )
     bins: dict[int, list[int]] = {row[0]: [0] * SCORE_BINS for row in summary}
@@ -336,6 +421,7 @@ def count_expiring_soon(today: dt.date, days: int = EXPIRING_DAYS) -> int:
 class Dashboard:
     today: dt.date
     candidates: int
+    certificates: CertificateCounts
     issued: IssuedPerMonth
     stages: list[StageCounts]
     assessments: list[AssessmentFigures]
@@ -350,6 +436,7 @@ def dashboard(today: dt.date) -> Dashboard:
     started = time.perf_counter()
     programmes = programmes_with_rules()
     countries = candidates_by_country()
+    certificates = certificates_by_status(today, programmes)
     issued = issued_per_month(today, programmes)
     stages = candidates_by_stage(today, programmes)
     assessments = assessment_figures()
@@ -357,6 +444,7 @@ def dashboard(today: dt.date) -> Dashboard:
     return Dashboard(
         today=today,
         candidates=sum(c.candidates for c in countries),
+        certificates=certificates,
         issued=issued,
         stages=stages,
         assessments=assessments,
@@ -389,15 +477,25 @@ def current_dashboard(today: dt.date, max_age: dt.timedelta) -> Dashboard:
     latest = db.session.scalar(
         sa.select(ReportSnapshot).order_by(ReportSnapshot.computed_at.desc()).limit(1)
     )
-    if latest is not None and latest.as_of == today and utcnow() - latest.computed_at < max_age:
+    if (
+        latest is not None
+        and latest.as_of == today
+        and utcnow() - latest.computed_at < max_age
+        and latest.figures.get("version") == FIGURES_VERSION
+    ):
         return _from_json(latest.figures, latest.computed_at, latest.seconds)
     return refresh_dashboard(today)
 
 
 def _as_json(figures: Dashboard) -> dict[str, Any]:
     return {
+        "version": FIGURES_VERSION,
         "today": figures.today.isoformat(),
         "candidates": figures.candidates,
+        "certificates": [
+            _status_json(figures.certificates.overall),
+            *(_status_json(s) for s in figures.certificates.by_award),
+        ],
         "issued": {
             "months": [m.isoformat() for m in figures.issued.months],
             "series": [[s.code, s.title, list(s.counts)] for s in figures.issued.series],
@@ -423,10 +521,24 @@ def _as_json(figures: Dashboard) -> dict[str, Any]:
     }
 
 
+def _status_json(counts: StatusCounts) -> dict[str, Any]:
+    return {
+        "code": counts.code,
+        "title": counts.title,
+        "valid": counts.valid,
+        "expired": counts.expired,
+        "revoked": counts.revoked,
+        "superseded": counts.superseded,
+        "holders": counts.holders,
+    }
+
+
 def _from_json(data: dict[str, Any], computed_at: dt.datetime, seconds: float) -> Dashboard:
+    overall, *by_award = (StatusCounts(**counts) for counts in data["certificates"])
     return Dashboard(
         today=dt.date.fromisoformat(data["today"]),
         candidates=data["candidates"],
+        certificates=CertificateCounts(overall, tuple(by_award)),
         issued=IssuedPerMonth(
             months=tuple(dt.date.fromisoformat(m) for m in data["issued"]["months"]),
             series=tuple(
@@ -454,3 +566,88 @@ def _from_json(data: dict[str, Any], computed_at: dt.datetime, seconds: float) -
         computed_at=computed_at,
         seconds=seconds,
     )
+
+
+# ---------------------------------------------------------------- the figures as data
+
+
+STATUS_COLUMNS = (
+    "as_of",
+    "award",
+    "title",
+    "valid",
+    "holders",
+    "expired",
+    "revoked",
+    "superseded",
+    "total",
+)
+
+
+def status_rows(figures: Dashboard) -> list[list[object]]:
+    """The certificates by status as rows of :data:`STATUS_COLUMNS`: one per award, then
+    every award together (award ``all``), whose holders are distinct candidates."""
+    counts = figures.certificates
+    return [
+        [
+            figures.today.isoformat(),
+            s.code or "all",
+            s.title,
+            s.valid,
+            s.holders,
+            s.expired,
+            s.revoked,
+            s.superseded,
+            s.total,
+        ]
+        for s in (*counts.by_award, counts.overall)
+    ]
+
+
+def _status_data(counts: StatusCounts) -> dict[str, Any]:
+    data = _status_json(counts)
+    data["total"] = counts.total
+    if not counts.code:
+        del data["code"], data["title"]
+    return data
+
+
+def figures_data(figures: Dashboard) -> dict[str, Any]:
+    """Every figure of the dashboard as JSON-ready data, dates and times in ISO 8601."""
+    issued = figures.issued
+    return {
+        "as_of": figures.today.isoformat(),
+        "computed_at": figures.computed_at.isoformat(),
+        "candidates": figures.candidates,
+        "certificates": _status_data(figures.certificates.overall),
+        "certificates_by_award": [_status_data(s) for s in figures.certificates.by_award],
+        "conferred_per_month": [
+            {
+                "month": month.strftime("%Y-%m"),
+                **{s.code: s.counts[i] for s in issued.series},
+                "total": issued.month_total(i),
+            }
+            for i, month in enumerate(issued.months)
+        ],
+        "candidates_by_stage": [
+            {"award": s.code, **{k.value: n for k, n in s.counts.items()}, "total": s.total}
+            for s in figures.stages
+        ],
+        "assessments": [
+            {
+                "code": a.code,
+                "title": a.title,
+                "pass_mark": str(a.pass_mark),
+                "max_score": str(a.max_score),
+                "attempts": a.attempts,
+                "sat": a.sat,
+                "passed": a.passed,
+                "score_bins": list(a.bins),
+            }
+            for a in figures.assessments
+        ],
+        "candidates_by_country": [
+            {"country": c.code, "candidates": c.candidates} for c in figures.countries
+        ],
+        "expiring_within_days": {"days": EXPIRING_DAYS, "certificates": figures.expiring},
+    }
