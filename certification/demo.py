@@ -138,7 +138,7 @@ def seed_demo(today: dt.date | None = None) -> str:
         country: str,
         courses: list[str],
         results: list[tuple[str, int]],
-        note: str | None,
+        note: str,
     ) -> User:
         person = create_candidate(email, name, country, efrs)
         for offset, course in enumerate(courses):
@@ -152,8 +152,7 @@ def seed_demo(today: dt.date | None = None) -> str:
                 actor=eusomii,
                 today=today,
             )
-        if note:
-            login_for(person, note)
+        login_for(person, note)  # every demo candidate can log in and see their page
         return person
 
     certificate_courses = [
@@ -197,7 +196,7 @@ def seed_demo(today: dt.date | None = None) -> str:
         "TR",
         certificate_courses,
         [("CERT-EXAM", 66)],
-        None,
+        "candidate: Certificate revoked, on hold until an administrator lifts it",
     )
     candidate(
         "jon.thordarson@example.is",
@@ -205,12 +204,24 @@ def seed_demo(today: dt.date | None = None) -> str:
         "IS",
         ["EFRS-SI101", "EUS-AI101", "EFRS-SEC101"],
         [],
-        None,
+        "candidate: three courses, no examination yet",
     )
     candidate(
-        "mai.nguyen@example.fr", "Nguyễn Thị Mai", "FR", ["EFRS-EIW101", "EUS-EIW201"], [], None
+        "mai.nguyen@example.fr",
+        "Nguyễn Thị Mai",
+        "FR",
+        ["EFRS-EIW101", "EUS-EIW201"],
+        [],
+        "candidate: two courses, both in one domain",
     )
-    candidate("siobhan.obrien@example.ie", "Siobhán O'Brien", "IE", [], [], None)
+    candidate(
+        "siobhan.obrien@example.ie",
+        "Siobhán O'Brien",
+        "IE",
+        [],
+        [],
+        "candidate: just registered, nothing recorded yet",
+    )
 
     # The signatories are fictional; administrators set the real ones under Branding.
     for body, (signatory, title) in zip(
