@@ -352,3 +352,60 @@ def test_the_candidate_sees_a_withdrawn_record_labelled_without_the_reason(
     assert "Withdrawn records" in page
     assert re.search(r"Withdrawn</span> <s><span class=\"code\">EII-101</span>", page)
     assert "Jan Kowalski" not in page
+
+
+# ---------------------------------------------------------------- elsewhere it counts
+
+
+def test_imports_reports_and_the_catalogue_leave_a_withdrawn_attempt_out(
+    app, api, make_candidate, make_catalogue, today
+):
+    from certification.catalogue.models import Assessment
+    from certification.catalogue.services import (
+        AssessmentInput,
+        get_assessment,
+        update_assessment,
+    )
+    from certification.imports.models import ImportKind
+    from certification.imports.services import commit_import, preview_import
+    from certification.reports.services import assessment_figures
+
+    make_catalogue({"EII-101": ("5", "AI & Data Science")}, min_total_credits="5")
+    candidate = make_candidate("Ana Novak", email="ana@example.si").id
+    taken = [
+        api.post(
+            f"/candidates/{candidate}/results",
+            {"assessment": "CERT-EXAM", "score": score, "taken_on": f"2026-01-1{n}"},
+        ).get_json()
+        for n, score in enumerate((40, 95, 50))
+    ]
+    api.post(f"/candidates/{candidate}/results/{taken[1]['id']}/withdraw", {"reason": REASON})
+
+    with app.app_context():
+        [figures] = assessment_figures()
+        # Two attempts, nobody passed: the 95 was someone else's.
+        assert (figures.attempts, figures.sat, figures.passed) == (2, 1, 0)
+
+        # An import sees one attempt left, and records it after the others.
+        rows = (
+            b"email,assessment_code,score,taken_on\n"
+            b"ana@example.si,CERT-EXAM,70,2026-02-01\n"
+            b"ana@example.si,CERT-EXAM,80,2026-03-01\n"
+        )
+        preview = preview_import(ImportKind.RESULTS, rows, today=today)
+        assert preview.new == 1
+        assert [p.row for p in preview.problems] == [3]
+        assert "has used all 3 attempts" in preview.problems[0].message
+        first_row = rows.rsplit(b"\n", 2)[0] + b"\n"
+        report = commit_import(ImportKind.RESULTS, first_row, actor=None, today=today)
+        assert report.new == 1
+        db.session.commit()
+
+        # Three attempts count: the limit may not go below three, but need not stay at four.
+        exam = get_assessment("CERT-EXAM")
+        numbers = AssessmentInput("CERT-EXAM", exam.title, exam.pass_mark, exam.max_score, 3)
+        update_assessment(exam, numbers, None)
+        db.session.commit()
+        assert db.session.scalar(sa.select(Assessment.max_attempts)) == 3
+    listed = api.get(f"/candidates/{candidate}/results").get_json()["items"]
+    assert [(i["score"], i["attempt"]) for i in listed] == [(40, 1), (95, None), (50, 2), (70, 3)]

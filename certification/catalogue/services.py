@@ -293,11 +293,22 @@ def update_assessment(
 ) -> Assessment:
     data = _check_assessment(data)
     _refuse_taken_code(Assessment, data.code, assessment.id)
-    best, attempts_max = db.session.execute(
-        sa.select(
-            sa.func.max(AssessmentAttempt.score), sa.func.max(AssessmentAttempt.attempt_number)
-        ).where(AssessmentAttempt.assessment_id == assessment.id)
-    ).one()
+    best = db.session.scalar(
+        sa.select(sa.func.max(AssessmentAttempt.score)).where(
+            AssessmentAttempt.assessment_id == assessment.id
+        )
+    )
+    # The most attempts one candidate has made that count (a withdrawn one does not).
+    per_candidate = (
+        sa.select(sa.func.count().label("made"))
+        .where(
+            AssessmentAttempt.assessment_id == assessment.id,
+            AssessmentAttempt.withdrawn_at.is_(None),
+        )
+        .group_by(AssessmentAttempt.candidate_id)
+        .subquery()
+    )
+    attempts_max = db.session.scalar(sa.select(sa.func.max(per_candidate.c.made))) or 0
     if best is not None:
         # Results already recorded were marked against this pass mark and scale.
         if data.pass_mark != assessment.pass_mark:
