@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
+import re
 import time
 import uuid
 from decimal import Decimal
@@ -13,8 +15,10 @@ from zoneinfo import ZoneInfo
 import werkzeug.exceptions
 from flask import Flask, Response, current_app, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
+from certification.certificates.pdf import format_long_date
 from certification.errors import NotFound
 from certification.extensions import limiter
 from certification.progress import format_decimal
@@ -46,6 +50,68 @@ def sealed_pdf_download(code: str, pdf: bytes) -> Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def format_long_datetime(moment: dt.datetime) -> str:
+    """A moment as pages show it: "6 December 2026 at 14:05 UTC" (CSV and JSON keep ISO 8601)."""
+    moment = moment.astimezone(dt.UTC)
+    return f"{format_long_date(moment.date())} at {moment:%H:%M} UTC"
+
+
+_HEADING = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.S)
+_ROW_OR_CELL = re.compile(r"<tr\b|<(td|th)\b([^>]*)>")
+_HIDDEN = re.compile(r'<span class="visually-hidden">.*?</span>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+_COLSPAN = re.compile(r'colspan="(\d+)"')
+
+
+def _columns(attributes: str) -> int:
+    span = _COLSPAN.search(attributes)
+    return int(span.group(1)) if span else 1
+
+
+def label_cells(markup: str) -> Markup:
+    """The tables in ``markup`` with each body cell labelled (``data-label``) by its column's
+    heading.
+
+    A phone hides the headings and stacks each row; the stylesheet then shows the label in
+    front of the cell, so a bare "5" reads "ECTS 5". Headings that only screen readers see
+    (an actions column) and empty cells give an empty label. Cells that already carry a
+    label (the attribute, or a ``cell-label`` span of their own) keep theirs. A table
+    without a ``<thead>`` is left as it is.
+    """
+    tables = str(markup).split("</table>")
+    labelled = "</table>".join(_label_table(table) for table in tables)
+    return Markup(labelled)  # noqa: S704 - the template's own markup; labels are escaped
+
+
+def _label_table(table: str) -> str:
+    head, separator, body = table.partition("</thead>")
+    if not separator:
+        return table
+    labels: list[str] = []
+    for attributes, text in _HEADING.findall(head.rsplit("<tr", 1)[-1]):
+        words = html.unescape(_TAG.sub("", _HIDDEN.sub("", text))).split()
+        labels.extend([" ".join(words)] * _columns(attributes))
+    column = 0
+
+    def labelled(match: re.Match[str]) -> str:
+        nonlocal column
+        if match.group(1) is None:  # a new row
+            column = 0
+            return match.group(0)
+        attributes = match.group(2)
+        empty = match.string.startswith("</td>", match.end())
+        label = labels[column] if column < len(labels) and not empty else ""
+        column += _columns(attributes)
+        labelled_already = "data-label=" in attributes or match.string.startswith(
+            '<span class="cell-label">', match.end()
+        )
+        if match.group(1) != "td" or labelled_already:
+            return match.group(0)
+        return f'<td data-label="{escape(label)}"{attributes}>'
+
+    return head + separator + _ROW_OR_CELL.sub(labelled, body)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -80,6 +146,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
     app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
+    app.jinja_env.filters["label_cells"] = label_cells
+    # Every page's dates in one style: long_date(day) "6 December 2026", long_datetime(moment)
+    # "6 December 2026 at 14:05 UTC". Globals, so that macros imported without context have them.
+    app.jinja_env.globals["long_date"] = format_long_date
+    app.jinja_env.globals["long_datetime"] = format_long_datetime
     app.context_processor(_who_is_logged_in)
     # Set once, not per render: the verification page is the busiest one.
     app.jinja_env.globals["office_email"] = app.config["PROGRAMME_OFFICE_EMAIL"]

@@ -50,8 +50,8 @@ def test_a_token_is_shown_once_and_stored_only_as_a_hash(app, admin_client, make
     with app.app_context():
         assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None
     row = admin_client.get("/admin/api-tokens").get_data(as_text=True).split("Łódź office")[1]
-    last_used = re.search(r"Last used </span>([^<]+)<", row).group(1)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", last_used)
+    last_used = re.search(r'<td data-label="Last used"[^>]*>([^<]+)<', row).group(1)
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC", last_used)
 
 
 def test_a_revoked_token_stops_working_at_once(app, admin_client, make_candidate):

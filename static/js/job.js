@@ -45,8 +45,10 @@
       link.textContent = failure.candidate;
       name.appendChild(link);
       var outcome = document.createElement("td");
+      outcome.setAttribute("data-label", "Outcome");
       outcome.textContent = failure.outcome === "skipped" ? "Skipped" : "Not issued";
       var reason = document.createElement("td");
+      reason.setAttribute("data-label", "Reason");
       reason.textContent = failure.reason;
       row.appendChild(name);
       row.appendChild(outcome);

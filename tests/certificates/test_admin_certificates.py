@@ -377,7 +377,7 @@ def test_the_audit_trail_shows_who_issued_and_revoked_and_filters_by_action(
     assert revoked_at < issued_at  # newest first
     assert page.count("office@efrs.example") >= 2
     assert '"reason": "A typo in the record"' in page  # the change, pretty-printed
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d</time>", page)
+    assert re.search(r"\d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC</time>", page)
 
     only_revoked = page_text(admin.get("/admin/audit?action=certificate.revoked"))
     assert "certificate.revoked</span>" in only_revoked

@@ -60,8 +60,9 @@ def test_a_file_with_problems_shows_them_and_offers_no_commit(app, admin):
     text = text_of(page)
     assert "2 problems: nothing from this file can be imported" in text
     assert re.search(
-        r"<td class=\"num\">4</td><td><span class=\"code\">email</span></td>"
-        r"<td>No candidate with this e-mail.</td>",
+        r"<td data-label=\"Row\" class=\"num\">4</td>"
+        r"<td data-label=\"Column\"><span class=\"code\">email</span></td>"
+        r"<td data-label=\"Problem\">No candidate with this e-mail.</td>",
         text,
     )
     assert "30/02/2024 is not a date on the calendar." in text
