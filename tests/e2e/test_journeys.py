@@ -32,19 +32,10 @@ import pyotp
 import pytest
 
 from tests.conftest import free_port, gunicorn_server
+from tests.e2e.browser import CHROMIUM, chromium, serious_violations, words
 
-CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", Path(__file__).with_name("artifacts")))
 BIN = Path(sys.executable).parent
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # as root in a container
-    "--disable-gpu",
-    "--disable-background-networking",  # the network is closed: do not reach for it
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -104,12 +95,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -128,22 +115,12 @@ def page(browser, server):
 def look(page, name: str) -> None:
     """Check the page with axe and keep a screenshot of it, desktop and phone width."""
     page.wait_for_load_state("networkidle")
-    result = page.evaluate(AXE.read_text() + "\n;axe.run(document, {resultTypes: ['violations']})")
-    assert result["testEngine"]["name"] == "axe-core"
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page)
     assert not serious, f"{name}: {serious}"
     page.screenshot(path=ARTIFACTS / f"{name}-desktop.png", full_page=True)
     page.set_viewport_size(PHONE)
     page.screenshot(path=ARTIFACTS / f"{name}-phone.png", full_page=True)
     page.set_viewport_size(DESKTOP)
-
-
-def words(page) -> str:
-    return re.sub(r"\s+", " ", page.inner_text("main"))
 
 
 def test_1_administrator_issues_and_revokes(page, server):
