@@ -92,7 +92,7 @@ def _records_missing(page: str, size: int, _code: str, codes: list[str]) -> list
     last_course = f'<span class="code">{course_code(size)}</span>'
     last_exam, last_try = divmod(size - 1, ATTEMPTS_PER_ASSESSMENT)
     last_attempt = (
-        rf'<span class="code">{assessment_code(last_exam + 1)}</span>[^<]*</td>'
+        rf'<span class="code">{assessment_code(last_exam + 1)}</span>[^<]*</td>\s*'
         rf"<td[^>]*>{last_try + 1} of {ATTEMPTS_PER_ASSESSMENT}</td>"
     )
     verified = "Verified once" if size == 1 else f"Verified {size} times"
