@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 ZERO = Decimal(0)
+# What a candidate is told to do when an examination has no attempts left. The office's own
+# pages leave it out (``for_office``): they are the programme office.
+CONTACT_THE_OFFICE = "contact the programme office"
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ class RequirementResult:
     prerequisite not met). ``fraction`` (0 to 1) is for a credit requirement's bar: the
     share of the credits gained; a pass-or-fail requirement (an assessment, a prerequisite)
     is 0 until it is met, however close the best score came. For an assessment,
-    ``attempts_used`` and ``attempts_allowed`` count the attempts.
+    ``assessment`` is its rule (code, title, limit) and ``attempts_used`` and
+    ``attempts_allowed`` count the attempts.
     """
 
     kind: RequirementKind
@@ -91,6 +95,7 @@ class RequirementResult:
     missing: str | None = None
     attempts_used: int = 0
     attempts_allowed: int | None = None
+    assessment: AssessmentRule | None = None
 
     @property
     def attempts_left(self) -> int | None:
@@ -98,6 +103,19 @@ class RequirementResult:
         if self.attempts_allowed is None:
             return None
         return max(self.attempts_allowed - self.attempts_used, 0)
+
+    def outcome_for(self, *, for_office: bool) -> str | None:
+        """:attr:`outcome` as the reader should read it: the programme office is not told
+        to contact itself."""
+        if for_office and self.blocked and self.kind is RequirementKind.ASSESSMENT:
+            return "No attempts left"
+        return self.outcome
+
+    def missing_for(self, *, for_office: bool) -> str | None:
+        """:attr:`missing` as the reader should read it (see :meth:`outcome_for`)."""
+        if for_office and self.missing is not None:
+            return self.missing.replace(f", {CONTACT_THE_OFFICE}", "")
+        return self.missing
 
     @property
     def failed(self) -> bool:
@@ -118,7 +136,7 @@ class RequirementResult:
         if self.met:
             return "Passed"
         if self.blocked:
-            return "No attempts left: contact the programme office"
+            return f"No attempts left: {CONTACT_THE_OFFICE}"
         left = self.attempts_left
         attempts = f"{left} attempt{'' if left == 1 else 's'}"
         if not self.failed:
@@ -142,6 +160,12 @@ class ProgressReport:
     @property
     def missing(self) -> list[str]:
         return [r.missing for r in self.requirements if r.missing is not None]
+
+    def missing_for(self, *, for_office: bool) -> list[str]:
+        """:attr:`missing` as the reader should read it: the office is not told to contact
+        itself."""
+        sentences = (r.missing_for(for_office=for_office) for r in self.requirements)
+        return [sentence for sentence in sentences if sentence is not None]
 
     @property
     def requirements_met(self) -> int:
@@ -357,7 +381,7 @@ def _assessment(rule: AssessmentRule, scores: list[Decimal]) -> RequirementResul
         else:
             situation = f"failed: best score {format_decimal(best)}, pass mark {pass_mark}"
         if left == 0:
-            situation += f"; all {rule.max_attempts} attempts used, contact the programme office"
+            situation += f"; all {rule.max_attempts} attempts used, {CONTACT_THE_OFFICE}"
         elif best is not None:
             situation += f"; {left} of {rule.max_attempts} attempts left"
         missing = f"pass the {rule.title} ({situation})"
@@ -372,6 +396,7 @@ def _assessment(rule: AssessmentRule, scores: list[Decimal]) -> RequirementResul
         missing=missing,
         attempts_used=len(scores),
         attempts_allowed=rule.max_attempts,
+        assessment=rule,
     )
 
 

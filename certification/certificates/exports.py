@@ -26,7 +26,7 @@ from certification.certificates.models import Certificate, CertificatePdf, Certi
 from certification.certificates.services import held_awards_by_candidate
 from certification.errors import InvalidInput, NotFound, RuleViolation
 from certification.extensions import db
-from certification.progress import ProgrammeRules, evaluate_progress
+from certification.progress import ProgrammeRules, ProgressReport, evaluate_progress
 from certification.records.services import load_transcripts
 
 BOM = "\ufeff"
@@ -218,15 +218,21 @@ def expiring_csv(certificates: sa.Select[Certificate]) -> Iterator[str]:
 # ---------------------------------------------------------------- candidates' progress
 
 
-def progress_words(*, certified: bool, eligible: bool, started: bool, fraction: float) -> str:
-    """A candidate's standing towards one award in a few words, as the dashboard's stages
-    count them: certified, eligible, in progress (with how far) or not started."""
+def progress_words(*, certified: bool, started: bool, report: ProgressReport) -> str:
+    """A candidate's standing towards one award in a few words, in the words of the
+    progress pages: Certified, Eligible, "In progress: 5 of 6 requirements met", "Blocked:
+    5 of 6 requirements met, no attempts left at CERT-EXAM" (a required examination failed
+    with every attempt used), or Not started. A count, never a percentage: credits gained
+    must not make a failed examination look nearly done."""
     if certified:
         return "Certified"
-    if eligible:
+    if report.eligible:
         return "Eligible"
+    if report.blocked:
+        codes = [r.assessment.code for r in report.blocked if r.assessment is not None]
+        return f"Blocked: {report.summary}, no attempts left at {' and '.join(codes)}"
     if started:
-        return f"In progress {round(fraction * 100)}%"
+        return f"In progress: {report.summary}"
     return "Not started"
 
 
@@ -261,13 +267,11 @@ def _candidate_rows(rules: list[ProgrammeRules], today: dt.date) -> Iterator[lis
             started = bool(view.credits or view.attempts)
             row: list[object] = [person.email, person.full_name, person.country or ""]
             for rule in rules:
-                report = evaluate_progress(rule, plain, today)
                 row.append(
                     progress_words(
                         certified=rule.code in awards,
-                        eligible=report.eligible,
                         started=started,
-                        fraction=report.fraction,
+                        report=evaluate_progress(rule, plain, today),
                     )
                 )
             yield row

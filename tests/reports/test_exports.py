@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 
+from certification.auth.services import get_candidate
 from certification.certificates import exports
 from certification.certificates.models import Certificate
 from certification.extensions import db
+from certification.records.services import record_credit, record_result
 
 
 @pytest.fixture
@@ -133,7 +136,14 @@ def test_candidates_csv(admin_client, known):
     assert rows[0] == ["email", "full_name", "country", "EII-C", "EII-D"]
     by_email = {row[0]: row[1:] for row in rows[1:]}
     assert by_email["anna@example.org"][:3] == ["'-Anna Kowalska", "PL", "Certified"]
-    assert by_email["anna@example.org"][3].startswith("In progress ")
+    # Progress as the pages count it, never a percentage: the diploma's examination failed
+    # once (two attempts left), its prerequisite and credits met.
+    assert by_email["anna@example.org"][3] == "In progress: 3 of 4 requirements met"
+    assert by_email["dmytro@example.org"][2:] == [
+        "In progress: 0 of 2 requirements met",
+        "In progress: 1 of 4 requirements met",
+    ]
+    assert not [cell for row in rows for cell in row if "%" in cell]
     assert by_email["lukasz@example.org"][2] == "Eligible"
     assert by_email["chloe@example.org"][2:] == ["Certified", "Eligible"]
     assert by_email["dmytro@example.org"][0] == "Дмитро Шевченко"  # Cyrillic survives
@@ -144,6 +154,30 @@ def test_candidates_csv(admin_client, known):
         "Not started",
     ]
     assert by_email["zoe@example.org"][:3] == ["'@Zoë Müller", "PL", "Eligible"]
+
+
+def test_candidates_csv_says_an_award_is_blocked(admin_client, known, app, make_candidate):
+    """A required examination failed with every attempt used: the cell says so, and where,
+    however many credits are gained."""
+    candidate_id = make_candidate("Ana Blocată", email="blocked@example.org", country="RO").id
+    with app.app_context():
+        candidate = get_candidate(candidate_id)
+        for course in ("A1", "S1"):
+            record_credit(candidate, course, known.last_month, actor=None, today=known.today)
+        for score in ("41", "55", "58"):
+            record_result(
+                candidate, "EXAM", Decimal(score), known.last_month, actor=None, today=known.today
+            )
+        db.session.commit()
+    rows = _rows(admin_client.get("/admin/exports/candidates.csv"))
+    assert rows[0] == ["email", "full_name", "country", "EII-C", "EII-D"]
+    by_email = {row[0]: row[1:] for row in rows[1:]}
+    assert by_email["blocked@example.org"] == [
+        "Ana Blocată",
+        "RO",
+        "Blocked: 1 of 2 requirements met, no attempts left at EXAM",
+        "In progress: 1 of 4 requirements met",
+    ]
 
 
 def test_expiring_soon_page_and_csv(admin_client, known):
