@@ -69,13 +69,11 @@ def assert_blocked_award_is_shown_as_such(section: str) -> None:
     assert "%" not in section  # no "94 % complete", no bar labelled in per cent
     assert "complete" not in section
     assert "Blocked:" in section
-    assert "No attempts left: contact the programme office" in section
     assert "best 58 / 60" in section
     # What is missing, in words.
     assert "7.5 more ECTS credits in total" in section
     assert (
-        "Pass the Certificate examination (failed: best score 58, pass mark 60; all 3 attempts"
-        " used, contact the programme office)"
+        "Pass the Certificate examination (failed: best score 58, pass mark 60; all 3 attempts used"
     ) in section
     # The examination has no bar to fill: only the credits do.
     assert section.count("<progress") == 5
@@ -86,17 +84,32 @@ def test_the_candidate_sees_a_failed_examination_as_blocked_not_nearly_done(
 ):
     failed_candidate("41", "55", "58")
     log_in(client, "failed@example.org")
-    assert_blocked_award_is_shown_as_such(award_section(page_text(client.get("/me/"))))
+    section = award_section(page_text(client.get("/me/")))
+    assert_blocked_award_is_shown_as_such(section)
+    # The candidate is told whom to ask; nothing about limits they cannot change.
+    assert "No attempts left: contact the programme office" in section
+    assert "all 3 attempts used, contact the programme office)" in section
+    assert "Contact the programme office" in section
+    assert "attempt limit" not in section and "withdrawn" not in section
 
 
-def test_the_office_sees_the_same_count_on_the_candidates_page(
-    client, make_admin, failed_candidate
-):
+def test_the_office_sees_the_same_count_and_what_it_can_do(client, make_admin, failed_candidate):
     candidate_id = failed_candidate("41", "55", "58")
     make_admin("office@efrs.example")
     log_in(client, "office@efrs.example")
-    page = page_text(client.get(f"/admin/candidates/{candidate_id}"))
-    assert_blocked_award_is_shown_as_such(award_section(page))
+    section = award_section(page_text(client.get(f"/admin/candidates/{candidate_id}")))
+    assert_blocked_award_is_shown_as_such(section)
+    # The reader is the programme office: not told to contact itself, but what it can do.
+    assert "programme office" not in section.lower()
+    assert "No attempts left" in section
+    assert "all 3 attempts used)" in section
+    note = re.sub(r"<[^>]+>", "", re.search(r'class="req-blocked-note".*?</p>', section).group(0))
+    assert (
+        "Blocked: no attempts left at CERT-EXAM Certificate examination (all 3 used). A further"
+        " attempt needs the assessment’s attempt limit raised, or an attempt withdrawn if it"
+        " was recorded in error."
+    ) in note
+    assert 'href="/admin/assessments/CERT-EXAM/edit"' in section
 
 
 def test_a_failed_attempt_with_attempts_left_says_how_many(client, failed_candidate):
