@@ -44,6 +44,7 @@ from certification.catalogue.services import (
     programme_as_input,
 )
 from certification.certificates.branding import MAX_IMAGE_BYTES, PartnerBodyInput
+from certification.certificates.services import REASON_TOO_SHORT, REVOCATION_REASON_MIN
 from certification.progress import format_decimal
 
 # Digits with at most one decimal point or comma: "2.5", "2,5", "10", ",5". Thousands
@@ -473,18 +474,11 @@ def _ids_for(form: FlaskForm, key: str) -> None:
             f.label = Label(f.id, f.label.text)
 
 
-# Shorter than this, a reason cannot tell a verifier anything ("x", "typo").
-REVOCATION_REASON_MIN = 5
-
-
 def _a_reason_a_verifier_can_read(form: FlaskForm, field: Any) -> None:
     if not field.data:
         raise ValidationError("This field is required.")
-    if len(field.data) < REVOCATION_REASON_MIN:
-        raise ValidationError(
-            "Too short for a verifier to understand: say why, in at least"
-            f" {REVOCATION_REASON_MIN} characters."
-        )
+    if len(field.data) < REVOCATION_REASON_MIN:  # the service's rule, before the confirm step
+        raise ValidationError(REASON_TOO_SHORT)
 
 
 class RevokeForm(FlaskForm):

@@ -525,12 +525,22 @@ def _summary(certificate: Certificate) -> dict[str, object]:
 # ---------------------------------------------------------------- revoking and reissuing
 
 
+# Verifiers read the reason: shorter than this it cannot tell them anything ("x", "typo").
+REVOCATION_REASON_MIN = 5
+REASON_TOO_SHORT = (
+    "Too short for a verifier to understand: say why, in at least"
+    f" {REVOCATION_REASON_MIN} characters."
+)
+
+
 def revoke_certificate(
     certificate: Certificate, reason: str, actor: User | None, *, now: dt.datetime | None = None
 ) -> Certificate:
     """Revoke a current certificate. The record stays; verification says why."""
     errors = FieldErrors()
     reason = check_text(errors, "reason", clean_text(reason), 500)
+    if reason and len(reason) < REVOCATION_REASON_MIN:
+        errors.add("reason", REASON_TOO_SHORT)
     errors.raise_if_any()
     _lock_fresh(certificate)
     if certificate.revoked_at is not None:
