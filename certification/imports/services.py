@@ -28,6 +28,7 @@ from certification.audit import AuditEvent, record_event
 from certification.auth.models import Role, User
 from certification.auth.services import PersonFields, check_person, normalise_email
 from certification.catalogue.models import Assessment, Course
+from certification.certificates.pdf import format_long_date
 from certification.errors import NotFound, ServiceError
 from certification.extensions import db
 from certification.imports.csvfile import (
@@ -467,16 +468,42 @@ def _look_up(
     return _candidates_by_email(emails), items
 
 
+@dataclass(frozen=True)
+class _Withdrawn:
+    """When and why a record was withdrawn: a row that would bring it back is a problem."""
+
+    at: dt.datetime
+    reason: str | None
+
+    def problem(self, row: int, column: str, what: str) -> Problem:
+        reason = f" (reason: {self.reason})" if self.reason else ""
+        return Problem(
+            row,
+            column,
+            f"This {what} was withdrawn on {format_long_date(self.at.astimezone(dt.UTC).date())}"
+            f"{reason}. If it is right after all, record it on the candidate's page.",
+        )
+
+
 def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
     candidates, courses = _look_up(tally, "course_code", Course)
     recorded: dict[tuple[int, int], dt.date] = {}
+    # Withdrawn credits, by (candidate, course, completed on), read in the same query: the
+    # same row imported again must not bring one back unnoticed.
+    withdrawn: dict[tuple[int, int, dt.date], _Withdrawn] = {}
     for chunk in _chunks(c.id for c in candidates.values()):
         statement = sa.select(
-            CreditRecord.candidate_id, CreditRecord.course_id, CreditRecord.completed_on
-        ).where(CreditRecord.candidate_id.in_(chunk), CreditRecord.withdrawn_at.is_(None))
-        recorded.update(
-            ((cid, course_id), on) for cid, course_id, on in db.session.execute(statement)
-        )
+            CreditRecord.candidate_id,
+            CreditRecord.course_id,
+            CreditRecord.completed_on,
+            CreditRecord.withdrawn_at,
+            CreditRecord.withdrawal_reason,
+        ).where(CreditRecord.candidate_id.in_(chunk))
+        for cid, course_id, on, withdrawn_at, reason in db.session.execute(statement):
+            if withdrawn_at is None:
+                recorded[(cid, course_id)] = on
+            else:
+                withdrawn[(cid, course_id, on)] = _Withdrawn(withdrawn_at, reason)
 
     new: dict[tuple[int, int], dt.date] = {}
     for row in tally.rows():
@@ -494,7 +521,10 @@ def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
             continue  # a date that could not be read; its problem is noted already
         pair = (candidate.id, course.id)
         earlier = recorded.get(pair) or new.get(pair)
-        if earlier is None:
+        gone = withdrawn.get((*pair, completed_on))
+        if gone is not None and recorded.get(pair) != completed_on:
+            tally.problems.append(gone.problem(row.number, "completed_on", "credit"))
+        elif earlier is None:
             new[pair] = completed_on
         elif earlier == completed_on:
             tally.already_recorded += 1
@@ -560,6 +590,8 @@ def _plan_results(tally: _Tally, today: dt.date) -> _Plan:
     # last attempt number given (withdrawn attempts keep theirs; see record_result).
     recorded: dict[tuple[int, int], list[tuple[dt.date, Decimal]]] = defaultdict(list)
     last_number: dict[tuple[int, int], int] = defaultdict(int)
+    # Withdrawn attempts, by (taken on, score): the same row imported again is a problem.
+    withdrawn: dict[tuple[int, int], dict[tuple[dt.date, Decimal], _Withdrawn]] = defaultdict(dict)
     for chunk in _chunks(c.id for c in candidates.values()):
         statement = sa.select(
             AssessmentAttempt.candidate_id,
@@ -568,11 +600,14 @@ def _plan_results(tally: _Tally, today: dt.date) -> _Plan:
             AssessmentAttempt.score,
             AssessmentAttempt.attempt_number,
             AssessmentAttempt.withdrawn_at,
+            AssessmentAttempt.withdrawal_reason,
         ).where(AssessmentAttempt.candidate_id.in_(chunk))
-        for cid, aid, sat_on, marks, number, withdrawn_at in db.session.execute(statement):
+        for cid, aid, sat_on, marks, number, withdrawn_at, reason in db.session.execute(statement):
             last_number[(cid, aid)] = max(last_number[(cid, aid)], number)
             if withdrawn_at is None:
                 recorded[(cid, aid)].append((sat_on, marks))
+            else:
+                withdrawn[(cid, aid)][(sat_on, marks)] = _Withdrawn(withdrawn_at, reason)
 
     pending: dict[tuple[int, int], list[_Sitting]] = defaultdict(list)
     names: dict[int, str] = {}
@@ -596,6 +631,8 @@ def _plan_results(tally: _Tally, today: dt.date) -> _Plan:
             (s.taken_on, s.score) == (taken_on, score) for s in pending[key]
         ):
             tally.already_recorded += 1
+        elif gone := withdrawn[key].get((taken_on, score)):
+            tally.problems.append(gone.problem(row.number, "taken_on", "result"))
         else:
             pending[key].append(_Sitting(taken_on, row.number, score))
 
