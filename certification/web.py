@@ -18,7 +18,7 @@ from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from certification.certificates.pdf import format_long_date
+from certification.certificates.pdf import format_long_date, format_long_datetime
 from certification.errors import NotFound
 from certification.extensions import limiter
 from certification.progress import format_decimal
@@ -50,12 +50,6 @@ def sealed_pdf_download(code: str, pdf: bytes) -> Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-def format_long_datetime(moment: dt.datetime) -> str:
-    """A moment as pages show it: "6 December 2026 at 14:05 UTC" (CSV and JSON keep ISO 8601)."""
-    moment = moment.astimezone(dt.UTC)
-    return f"{format_long_date(moment.date())} at {moment:%H:%M} UTC"
 
 
 _HEADING = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.S)

@@ -133,6 +133,13 @@ def format_long_date(day: dt.date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def format_long_datetime(moment: dt.datetime) -> str:
+    """A moment as pages and e-mail show it: "6 December 2026 at 14:05 UTC" (CSV and JSON
+    keep ISO 8601)."""
+    moment = moment.astimezone(dt.UTC)
+    return f"{format_long_date(moment.date())} at {moment:%H:%M} UTC"
+
+
 def _frame(canvas: Canvas) -> None:
     canvas.setFillColor(HexColor("#fbfaf6"))
     canvas.rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT, stroke=0, fill=1)

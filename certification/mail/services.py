@@ -35,7 +35,7 @@ from certification.audit import record_event
 from certification.auth.models import PasswordSetupLink, Role, User
 from certification.auth.services import create_password_setup_link, get_user_by_email
 from certification.certificates.models import Certificate
-from certification.certificates.pdf import format_long_date
+from certification.certificates.pdf import format_long_date, format_long_datetime
 from certification.certificates.services import certificate_issued, certificate_revoked
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
@@ -363,7 +363,9 @@ def deliver(email_id: int, *, now: dt.datetime | None = None) -> OutgoingEmail |
     """Send one queued message: claim it, hand it to the mail server, record the outcome.
 
     Returns the message once sent, or None when there is nothing to do (sent already,
-    given up on, not due yet, or being sent by another worker right now). A failed
+    given up on, not due yet, or being sent by another worker right now) or nothing that
+    may be sent: a message about a certificate revoked or replaced since it was written
+    (but its revocation notice) is given up on, the reason as its last error. A failed
     attempt is counted and described on the row and raises :class:`DeliveryFailed`,
     ``final`` when the server refused for good or the attempts are used up (the message is
     then ``failed``); otherwise the caller tries again after ``MAIL_RETRY_DELAY`` seconds.
@@ -377,6 +379,15 @@ def deliver(email_id: int, *, now: dt.datetime | None = None) -> OutgoingEmail |
     db.session.commit()  # the claim holds before the mail server hears of the message
     outgoing = db.session.get(OutgoingEmail, email_id, populate_existing=True)
     if outgoing is None:  # deleted in between: nothing left to send
+        return None
+    withdrawn = certificate_withdrawn_in_words(outgoing)
+    if withdrawn is not None:
+        # Written while the certificate stood; it would now send a revoked or replaced
+        # certificate (with its PDF) as if it were valid. Nothing was attempted.
+        outgoing.attempts -= 1
+        _record_failure(outgoing, withdrawn, final=True, now=now, retry_delay=_retry_delay())
+        db.session.commit()
+        log.info("E-mail %s not sent: %s", email_id, withdrawn)
         return None
     try:
         message = compose_message(
@@ -506,7 +517,8 @@ def stalled_email_ids(now: dt.datetime | None = None, *, limit: int = 500) -> li
 
 def retry(outgoing: OutgoingEmail, actor: User | None) -> OutgoingEmail:
     """Send a failed message again ("Send again"), with a fresh allowance of attempts. A
-    queued one waiting for its next attempt may be sent now too."""
+    queued one waiting for its next attempt may be sent now too. Not a message about a
+    certificate revoked or replaced since (see :func:`certificate_withdrawn_in_words`)."""
     waiting = outgoing.status is EmailStatus.QUEUED and outgoing.attempts > 0
     if outgoing.status is not EmailStatus.FAILED and not waiting:
         raise RuleViolation(
@@ -515,6 +527,9 @@ def retry(outgoing: OutgoingEmail, actor: User | None) -> OutgoingEmail:
         )
     if outgoing.sending_since is not None and outgoing.sending_since >= utcnow() - SENDING_LEASE:
         raise RuleViolation("This e-mail is being sent right now.", slug="being_sent")
+    withdrawn = certificate_withdrawn_in_words(outgoing)
+    if withdrawn is not None:
+        raise RuleViolation(withdrawn, slug="certificate_withdrawn")
     before = _delivery_snapshot(outgoing)
     outgoing.status = EmailStatus.QUEUED
     outgoing.attempts = 0
@@ -530,6 +545,35 @@ def retry(outgoing: OutgoingEmail, actor: User | None) -> OutgoingEmail:
     )
     _announce_written(outgoing.id)
     return outgoing
+
+
+def certificate_withdrawn_in_words(outgoing: OutgoingEmail) -> str | None:
+    """Why ``outgoing`` may not be sent (again), if its certificate was revoked or replaced
+    after it was written: an issue notice would send the PDF of a certificate that no
+    longer stands, a reminder would ask to renew it. None for every other message, and
+    always for the revocation notice, which must go."""
+    certificate = outgoing.certificate
+    if (
+        certificate is None
+        or outgoing.kind is EmailKind.CERTIFICATE_REVOKED
+        or (
+            certificate.is_current
+            and certificate.revoked_at is None
+            and certificate.superseded_by_id is None
+        )
+    ):
+        return None
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    revoked_on = certificate.revoked_on(zone)
+    if revoked_on is not None:
+        what = f"was revoked on {format_long_date(revoked_on)}"
+    elif certificate.replacement_code is not None:
+        what = f"was replaced by {certificate.replacement_code}"
+        if certificate.superseded_at is not None:
+            what += f" on {format_long_date(certificate.superseded_at.astimezone(zone).date())}"
+    else:
+        what = "is no longer current"
+    return f"The certificate {what}; this message is not sent again."
 
 
 def _delivery_snapshot(outgoing: OutgoingEmail) -> dict[str, object]:
@@ -549,9 +593,12 @@ def get_email(email_id: int) -> OutgoingEmail:
 
 
 def outbox_query(status: EmailStatus | None = None) -> sa.Select[OutgoingEmail]:
-    """The outbox, newest first, optionally of one status; a statement, for pagination."""
-    statement = sa.select(OutgoingEmail).order_by(
-        OutgoingEmail.created_at.desc(), OutgoingEmail.id.desc()
+    """The outbox, newest first, optionally of one status; a statement, for pagination.
+    Each message's certificate comes along: whether it still stands decides its state."""
+    statement = (
+        sa.select(OutgoingEmail)
+        .options(so.selectinload(OutgoingEmail.certificate).selectinload(Certificate.superseded_by))
+        .order_by(OutgoingEmail.created_at.desc(), OutgoingEmail.id.desc())
     )
     if status is not None:
         statement = statement.where(OutgoingEmail.status == status)
@@ -626,7 +673,7 @@ def delivery_state(outgoing: OutgoingEmail, *, now: dt.datetime | None = None) -
     config = current_app.config
     now = now or utcnow()
     if outgoing.status is EmailStatus.SENT:
-        when = _utc_in_words(outgoing.sent_at or outgoing.created_at)
+        when = format_long_datetime(outgoing.sent_at or outgoing.created_at)
         folder = _written_to_folder(outgoing)
         if folder is not None:
             return DeliveryState(
@@ -644,6 +691,15 @@ def delivery_state(outgoing: OutgoingEmail, *, now: dt.datetime | None = None) -
             "ok",
             False,
         )
+    withdrawn = certificate_withdrawn_in_words(outgoing)
+    if outgoing.status is EmailStatus.FAILED and withdrawn is not None:
+        tried = (
+            f"Not sent after {outgoing.attempts}"
+            f" {'attempt' if outgoing.attempts == 1 else 'attempts'}, and given up on."
+            if outgoing.attempts
+            else "Not sent, and given up on."
+        )
+        return DeliveryState("Failed, given up", f"{tried} {withdrawn}", "no", False)
     if outgoing.status is EmailStatus.FAILED:
         return DeliveryState(
             "Failed, given up",
@@ -657,9 +713,17 @@ def delivery_state(outgoing: OutgoingEmail, *, now: dt.datetime | None = None) -
     if outgoing.sending_since is not None and outgoing.sending_since >= now - SENDING_LEASE:
         return DeliveryState(
             "Being handed over now",
-            f"A queue worker started handing it over at {_utc_in_words(outgoing.sending_since)};"
-            " the outcome is recorded as soon as the mail server answers.",
+            "A queue worker started handing it over at"
+            f" {format_long_datetime(outgoing.sending_since)}; the outcome is recorded as"
+            " soon as the mail server answers.",
             "",
+            False,
+        )
+    if withdrawn is not None:
+        return DeliveryState(
+            "Not to be sent",
+            f"{withdrawn} A queue worker gives it up when it next comes to it.",
+            "no",
             False,
         )
     if outgoing.attempts == 0:
@@ -671,7 +735,9 @@ def delivery_state(outgoing: OutgoingEmail, *, now: dt.datetime | None = None) -
             False,
         )
     if outgoing.next_attempt_at is not None:
-        next_attempt = f"The next attempt is due at {_utc_in_words(outgoing.next_attempt_at)}."
+        next_attempt = (
+            f"The next attempt is due at {format_long_datetime(outgoing.next_attempt_at)}."
+        )
     else:
         next_attempt = "It is tried again automatically within minutes."
     if outgoing.last_error is None:
@@ -740,8 +806,3 @@ def _written_to_folder(outgoing: OutgoingEmail) -> Path | None:
     if settings.uses_outbox_folder or (settings.outbox / f"{_file_stem(outgoing)}.eml").exists():
         return settings.outbox
     return None
-
-
-def _utc_in_words(moment: dt.datetime) -> str:
-    at = moment.astimezone(dt.UTC)
-    return f"{format_long_date(at.date())} at {at:%H:%M} UTC"
