@@ -71,8 +71,7 @@ def label_cells(markup: str) -> Markup:
     A phone hides the headings and stacks each row; the stylesheet then shows the label in
     front of the cell, so a bare "5" reads "ECTS 5". Headings that only screen readers see
     (an actions column) and empty cells give an empty label. Cells that already carry a
-    label (the attribute, or a ``cell-label`` span of their own) keep theirs. A table
-    without a ``<thead>`` is left as it is.
+    ``data-label`` keep theirs. A table without a ``<thead>`` is left as it is.
     """
     # Only markup Jinja has already escaped is rewritten; a plain string is escaped first.
     safe = markup if isinstance(markup, Markup) else escape(markup)
@@ -101,10 +100,7 @@ def _label_table(table: str) -> str:
         empty = match.string.startswith("</td>", match.end())
         label = labels[column] if column < len(labels) and not empty else ""
         column += _columns(attributes)
-        labelled_already = "data-label=" in attributes or match.string.startswith(
-            '<span class="cell-label">', match.end()
-        )
-        if match.group(1) != "td" or labelled_already:
+        if match.group(1) != "td" or "data-label=" in attributes:
             return match.group(0)
         return f'<td data-label="{escape(label)}"{attributes}>'
 

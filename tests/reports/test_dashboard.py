@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import xml.etree.ElementTree as ET
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -97,20 +99,25 @@ def test_the_number_of_statements_does_not_grow_with_candidates(known, make_cand
     assert before == 10
 
 
+def _month(day) -> str:
+    return f"{calendar.month_name[day.month]} {day.year}"
+
+
 def _table(html: str, table_id: str, *, phone: bool = False) -> list[list[str]]:
-    """The cells' text as a desktop shows it; ``phone``: with the labels that narrow
-    screens show in each cell, where the column headings are hidden."""
+    """The cells' text as a desktop shows it; ``phone``: each cell with the label that
+    narrow screens show in front of it (its ``data-label``), where the column headings are
+    hidden."""
     body = re.search(rf'<table class="table[^"]*" id="{table_id}">(.*?)</table>', html, re.S)
     assert body, table_id
-    content = body.group(1)
-    if not phone:
-        content = re.sub(r'<span class="cell-label">.*?</span>', "", content)
-    rows = re.findall(r"<tr>(.*?)</tr>", content, re.S)
+    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+
+    def shown(attributes: str, cell: str) -> str:
+        text = re.sub(r"<[^>]+>", "", cell).strip()
+        label = re.search(r'data-label="([^"]*)"', attributes)
+        return f"{unescape(label[1])} {text}" if phone and label and label[1] else text
+
     return [
-        [
-            re.sub(r"<[^>]+>", "", cell).strip()
-            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
-        ]
+        [shown(*cell) for cell in re.findall(r"<t[hd]([^>]*)>(.*?)</t[hd]>", row, re.S)]
         for row in rows
     ]
 
@@ -147,8 +154,8 @@ def test_the_page_shows_the_figures(known, client, auth, make_admin):
     ]
 
     issued = _table(html, "table-issued")
-    assert issued[1] == [known.eleven_months_ago.strftime("%b %Y"), "1", "0", "1"]
-    assert issued[11] == [known.last_month.strftime("%b %Y"), "2", "0", "2"]
+    assert issued[1] == [_month(known.eleven_months_ago), "1", "0", "1"]
+    assert issued[11] == [_month(known.last_month), "2", "0", "2"]
     assert issued[-1] == ["Total", "3", "0", "3"]
 
     scores = _table(html, "table-scores-EXAM")
