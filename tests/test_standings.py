@@ -28,7 +28,7 @@ from certification.records.models import (
     StandingJob,
     StandingJobStatus,
 )
-from certification.records.services import delete_credit, record_credit, record_result
+from certification.records.services import record_credit, record_result, withdraw_credit
 from certification.records.standings import (
     active_standing_job,
     refresh_standings,
@@ -69,7 +69,7 @@ def test_each_credit_and_result_moves_the_candidate_in_or_out_at_once(
     standards = db.session.scalar(
         sa.select(CreditRecord).join(CreditRecord.course).filter_by(code="EII-102")
     )
-    delete_credit(standards, None, today=today)
+    withdraw_credit(standards, "Recorded by mistake", None, today=today)
     assert eligible_names("EII-C", today) == []
     db.session.commit()
     assert eligible_names("EII-C", today) == []

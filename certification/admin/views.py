@@ -350,12 +350,7 @@ def _candidate_page(
         lift_forms[lift_form.programme] = lift_form
     # A current certificate issued while a record now withdrawn was on file may rest on it:
     # the office decides whether to revoke it.
-    withdrawn = records.withdrawals(transcript)
-    resting_on_withdrawn = {
-        c.code: found
-        for c in current
-        if c.revoked_at is None and (found := records.withdrawn_since_issue(withdrawn, c.issued_at))
-    }
+    resting_on_withdrawn = certificates.resting_on_withdrawn(current, transcript)
     programmes = {p.code: p for p in catalogue.list_programmes()}
     # A course counts once: the credit form offers only those not yet on the transcript.
     credited = {record.course_id for record in transcript.credits}
@@ -377,6 +372,7 @@ def _candidate_page(
         lift_forms=lift_forms,
         withdrawal_forms=withdrawal_forms,
         resting_on_withdrawn=resting_on_withdrawn,
+        zone=_zone(),  # withdrawals are dated in the programme's calendar, as revocations
         # The form that was not submitted starts empty (formdata=None: not this POST's data).
         credit_form=credit_form or CreditForm(formdata=None, courses=not_yet_credited),
         result_form=result_form

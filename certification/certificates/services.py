@@ -72,10 +72,14 @@ from certification.progress import (
     subtract_months,
 )
 from certification.records.services import (
-    candidate_progress as records_progress,
+    TranscriptView,
+    Withdrawal,
+    load_transcript,
+    withdrawals,
+    withdrawn_since_issue,
 )
 from certification.records.services import (
-    load_transcript,
+    candidate_progress as records_progress,
 )
 from certification.records.services import (
     search_candidates as records_search,
@@ -798,6 +802,50 @@ def certificate_standings(
             )
         )
     return standings
+
+
+def resting_on_withdrawn(
+    certificates: list[Certificate], transcript: TranscriptView
+) -> dict[str, list[Withdrawal]]:
+    """By code, those of ``certificates`` (one candidate's, with ``transcript``) that are
+    valid yet may rest on a record since withdrawn: one on file when the award was first
+    issued and withdrawn after. A reissue (a corrected name) keeps the original award's
+    basis, so it is the first certificate of the supersede chain that counts, not the
+    reissue's own time. The office decides whether to revoke; nothing is revoked here."""
+    found = withdrawals(transcript)
+    valid = [c for c in certificates if c.is_current and c.revoked_at is None]
+    if not found or not valid:
+        return {}
+    awarded = _first_issued_at([c.id for c in valid])
+    return {
+        c.code: resting
+        for c in valid
+        if (resting := withdrawn_since_issue(found, awarded.get(c.id, c.issued_at)))
+    }
+
+
+def _first_issued_at(certificate_ids: list[int]) -> dict[int, dt.datetime]:
+    """For each certificate, when the first certificate of its chain of reissues (the one
+    each later one superseded in turn) was issued: in one query, walking the chain back."""
+    chain = (
+        sa.select(
+            Certificate.id.label("start"),
+            Certificate.id.label("id"),
+            Certificate.issued_at.label("issued_at"),
+        )
+        .where(Certificate.id.in_(certificate_ids))
+        .cte("chain", recursive=True)
+    )
+    earlier = sa.orm.aliased(Certificate)
+    chain = chain.union_all(
+        sa.select(chain.c.start, earlier.id, earlier.issued_at).where(
+            earlier.superseded_by_id == chain.c.id
+        )
+    )
+    first: dict[int, dt.datetime] = {}
+    for start, issued_at in db.session.execute(sa.select(chain.c.start, chain.c.issued_at)):
+        first[start] = min(issued_at, first.get(start, issued_at))
+    return first
 
 
 def current_branding_image(file_name: str) -> BrandingImage:

@@ -34,6 +34,7 @@ def index() -> str:
         reports=candidate_progress(current_user, today()),
         transcript=load_transcript(current_user),
         standings=certificate_standings(current_user, today(), zone),
+        zone=zone,
     )
 
 

@@ -28,6 +28,11 @@ class Withdrawable:
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
 
+    def withdrawn_on(self, zone: dt.tzinfo) -> dt.date | None:
+        """The day of the withdrawal in the programme's calendar (``zone``), as a
+        revocation's day is told."""
+        return self.withdrawn_at.astimezone(zone).date() if self.withdrawn_at else None
+
 
 class CreditRecord(Withdrawable, Model):
     """A completed course. A course counts once per candidate: the database guarantees it

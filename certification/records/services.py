@@ -9,8 +9,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 
 from certification.audit import record_event
@@ -18,6 +20,7 @@ from certification.auth.models import Role, User
 from certification.auth.services import normalise_email
 from certification.catalogue.models import Assessment, Course, Programme
 from certification.catalogue.services import list_programmes, programme_rules
+from certification.certificates.pdf import format_long_date
 from certification.errors import Duplicate, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
 from certification.progress import (
@@ -150,16 +153,6 @@ def record_credit(
     return record
 
 
-def delete_credit(record: CreditRecord, actor: User | None, *, today: dt.date) -> None:
-    """Remove a credit recorded by mistake. The audit trail keeps what it was."""
-    before = {"course": record.course.code, "completed_on": record.completed_on.isoformat()}
-    candidate_id = record.candidate_id
-    db.session.delete(record)
-    db.session.flush()
-    record_event(actor, "credit.deleted", "user", candidate_id, before=before)
-    refresh_standings([candidate_id], today)
-
-
 def get_credit(candidate: User, record_id: int) -> CreditRecord:
     """One of ``candidate``'s credits; another candidate's is not found (404)."""
     record = db.session.get(CreditRecord, record_id) if 0 < record_id <= MAX_ID else None
@@ -214,19 +207,27 @@ class AlreadyWithdrawn(ServiceError):
 
 
 def _withdraw(record: CreditRecord | AssessmentAttempt, reason: str, actor: User | None) -> None:
-    """Mark ``record`` withdrawn, refusing a missing reason or a second withdrawal, and
-    flush. The row stays: an issued certificate's basis remains traceable."""
+    """Mark ``record`` withdrawn, refusing a missing reason or a second withdrawal (also
+    one made at the same moment elsewhere). The row stays: an issued certificate's basis
+    remains traceable."""
     errors = FieldErrors()
     reason = check_text(errors, "reason", clean_text(reason), MAX_REASON_LENGTH)
     errors.raise_if_any()
-    if record.withdrawn_at is not None:
-        raise AlreadyWithdrawn(
-            f"This record was withdrawn already, on {record.withdrawn_at.date().isoformat()}."
-        )
-    record.withdrawn_at = utcnow()
-    record.withdrawn_by_id = actor and actor.id
-    record.withdrawal_reason = reason
-    db.session.flush()
+    # One conditional write, not a check of the row as loaded: of two withdrawals at the
+    # same moment, the second waits for the first and then finds nothing left to withdraw
+    # (0 rows), so the first reason stays and one withdrawal is audited.
+    model = type(record)
+    withdrawn = db.session.execute(
+        sa.update(model)
+        .where(model.id == record.id, model.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow(), withdrawn_by_id=actor and actor.id, withdrawal_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(record)
+    if withdrawn.rowcount == 0:  # type: ignore[attr-defined]
+        day = record.withdrawn_on(ZoneInfo(current_app.config["APP_TIMEZONE"]))
+        assert day is not None  # noqa: S101 - the row exists, and is withdrawn
+        raise AlreadyWithdrawn(f"This record was withdrawn already, on {format_long_date(day)}.")
 
 
 def withdraw_credit(

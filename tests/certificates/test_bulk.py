@@ -27,7 +27,7 @@ from certification.extensions import db
 from certification.mail.models import EmailStatus, OutgoingEmail
 from certification.queue import huey, queued_count
 from certification.records.models import CreditRecord
-from certification.records.services import delete_credit
+from certification.records.services import withdraw_credit
 from certification.runners import claim_run
 from certification.types import utcnow
 
@@ -130,7 +130,7 @@ def test_someone_no_longer_eligible_is_listed_with_the_reason(
     with app.app_context():
         job_id = start(today)
         record = db.session.scalar(sa.select(CreditRecord).where(CreditRecord.candidate_id == late))
-        delete_credit(record, None, today=today)
+        withdraw_credit(record, "Recorded by mistake", None, today=today)
         db.session.commit()
         progress = bulk.run_issue_job(job_id, today=today)
         assert progress is not None
