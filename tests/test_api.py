@@ -670,6 +670,7 @@ def test_record_results_and_number_the_attempts(api, candidate_id, make_assessme
         "id": first.get_json()["id"],
         "assessment": "CERT-EXAM",
         "attempt": 1,
+        "counted_attempt": 1,
         "score": 59.5,
         "passed": False,
         "taken_on": "2024-01-05",

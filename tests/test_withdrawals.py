@@ -7,16 +7,18 @@ import datetime as dt
 import html
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from certification.audit import AuditEvent
 from certification.auth.services import get_candidate
+from certification.certificates.services import find_certificate, reissue_certificate
 from certification.extensions import db
 from certification.records.models import CreditRecord, ProgrammeStanding
-from certification.records.services import record_result
-from tests.conftest import assert_error, issue_by_service, log_in
+from certification.records.services import AlreadyWithdrawn, record_result, withdraw_credit
+from tests.conftest import another_app, assert_error, close_app, issue_by_service, log_in
 
 REASON = "Recorded against the wrong candidate"
 
@@ -120,6 +122,58 @@ def test_withdrawing_twice_is_refused(app, api, eligible_candidate):
     assert [a for a, _b, _c in audit_actions(app, candidate)].count("credit.withdrawn") == 1
 
 
+def test_two_withdrawals_at_the_same_moment_withdraw_once(app, eligible_candidate, today):
+    # Two administrators (two app instances, two sessions) both read the credit before
+    # either withdraws it: the second is refused, and the first reason stays.
+    candidate = eligible_candidate()
+    record = credit_id(app, candidate)
+    other = another_app(app)
+    try:
+        with other.app_context():
+            seen_by_second = db.session.get(CreditRecord, record)
+            assert seen_by_second.withdrawn_at is None
+            with app.app_context():
+                seen_by_first = db.session.get(CreditRecord, record)
+                withdraw_credit(seen_by_first, REASON, None, today=today)
+                db.session.commit()
+            with pytest.raises(AlreadyWithdrawn, match="This record was withdrawn already, on "):
+                withdraw_credit(seen_by_second, "Belongs to somebody else", None, today=today)
+            db.session.rollback()
+    finally:
+        close_app(other)
+    with app.app_context():
+        assert db.session.get(CreditRecord, record).withdrawal_reason == REASON
+    assert [a for a, _b, _c in audit_actions(app, candidate)].count("credit.withdrawn") == 1
+
+
+def test_a_withdrawal_is_dated_in_the_programmes_calendar(app, admin, api, eligible_candidate):
+    # Half past eleven at night in UTC is already the next day in the programme's zone:
+    # pages and the refusal say that day, in words, as they date a revocation.
+    candidate = eligible_candidate()
+    record = credit_id(app, candidate)
+    path = f"/candidates/{candidate}/credits/{record}/withdraw"
+    assert api.post(path, {"reason": REASON}).status_code == 200
+    moment = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
+    day = moment.astimezone(ZoneInfo(app.config["APP_TIMEZONE"])).date()
+    assert day != moment.date()  # the test means something only if the zones disagree
+    with app.app_context():
+        db.session.execute(
+            sa.update(CreditRecord).where(CreditRecord.id == record).values(withdrawn_at=moment)
+        )
+        db.session.commit()
+    said = f"{day.day} {day:%B %Y}"
+
+    refused = api.post(path, {"reason": "Again"})
+    assert_error(refused, 409, "already_withdrawn")
+    assert refused.get_json()["message"] == f"This record was withdrawn already, on {said}."
+
+    office_page = page_text(admin.get(f"/admin/candidates/{candidate}"))
+    assert f'<span class="badge badge-warn">Withdrawn</span> {said}<br>' in office_page
+    holder = app.test_client()
+    log_in(holder, "eligible1@example.org")
+    assert f"withdrawn on {said}" in page_text(holder.get("/me/"))
+
+
 @pytest.mark.parametrize(
     ("body", "status", "slug"),
     [
@@ -173,19 +227,23 @@ def test_a_withdrawn_failed_attempt_frees_an_attempt(app, api, make_candidate, m
         f"/candidates/{candidate}/results/{taken[1]['id']}/withdraw", {"reason": REASON}
     )
     assert withdrawn.status_code == 200
-    assert withdrawn.get_json()["attempt"] is None  # it no longer uses up an attempt
+    assert withdrawn.get_json()["attempt"] == 2  # the number it was recorded with stays
+    assert withdrawn.get_json()["counted_attempt"] is None  # it no longer uses up an attempt
     assert withdrawn.get_json()["withdrawal_reason"] == REASON
     assert audit_actions(app, candidate)[-1][0] == "result.withdrawn"
 
     recorded = api.post(f"/candidates/{candidate}/results", fourth)
     assert recorded.status_code == 201, recorded.get_json()
-    assert recorded.get_json()["attempt"] == 3  # the third that counts
+    assert recorded.get_json()["attempt"] == 4  # the fourth recorded ...
+    assert recorded.get_json()["counted_attempt"] == 3  # ... the third that counts
     listed = api.get(f"/candidates/{candidate}/results").get_json()["items"]
-    assert [(i["score"], i["attempt"], i["withdrawal_reason"]) for i in listed] == [
-        (40, 1, None),
-        (45, None, REASON),
-        (50, 2, None),
-        (80, 3, None),
+    assert [
+        (i["score"], i["attempt"], i["counted_attempt"], i["withdrawal_reason"]) for i in listed
+    ] == [
+        (40, 1, 1, None),
+        (45, 2, None, REASON),
+        (50, 3, 2, None),
+        (80, 4, 3, None),
     ]
     assert_error(api.post(f"/candidates/{candidate}/results", fourth), 422, "attempts_exhausted")
 
@@ -245,11 +303,13 @@ def test_credits_and_results_are_listed_page_by_page(app, api, eligible_candidat
     assert [i["course"] for i in second["items"]] == ["EII-102"]
     assert past["items"] == []
     [result] = api.get(f"/candidates/{candidate}/results").get_json()["items"]
-    assert {k: result[k] for k in ("assessment", "score", "taken_on", "attempt", "passed")} == {
+    fields = ("assessment", "score", "taken_on", "attempt", "counted_attempt", "passed")
+    assert {k: result[k] for k in fields} == {
         "assessment": "CERT-EXAM",
         "score": 72,
         "taken_on": today.isoformat(),
         "attempt": 1,
+        "counted_attempt": 1,
         "passed": True,
     }
     assert_error(api.get("/candidates/99999999/credits"), 404, "not_found")
@@ -339,6 +399,32 @@ def test_a_record_withdrawn_before_the_certificate_does_not_flag_it(
     assert "since withdrawn" not in page_text(admin.get(f"/admin/candidates/{candidate}"))
 
 
+@pytest.mark.parametrize("withdrawn", ["before the reissue", "after the reissue"])
+def test_a_reissue_still_says_the_award_was_issued_on_a_record_since_withdrawn(
+    app, admin, api, eligible_candidate, today, withdrawn
+):
+    # A reissue (a corrected name) keeps the original award: what it rests on is what was
+    # on file when the first certificate was issued, not when the replacement was made.
+    candidate = eligible_candidate()
+    original = issue_by_service(app, candidate, today)
+    withdraw = f"/candidates/{candidate}/credits/{credit_id(app, candidate)}/withdraw"
+    if withdrawn == "before the reissue":
+        assert api.post(withdraw, {"reason": REASON}).status_code == 200
+    with app.app_context():
+        replacement = reissue_certificate(
+            find_certificate(original), None, full_name="Łukasz Wiśniewski-Nowak"
+        ).code
+        db.session.commit()
+    if withdrawn == "after the reissue":
+        assert api.post(withdraw, {"reason": REASON}).status_code == 200
+
+    page = page_text(admin.get(f"/admin/candidates/{candidate}"))
+    assert (
+        f'Certificate <span class="code">{replacement}</span> was issued on a record since' in page
+    )
+    assert f'Certificate <span class="code">{original}</span>' not in page  # superseded
+
+
 def test_the_candidate_sees_a_withdrawn_record_labelled_without_the_reason(
     app, client, api, eligible_candidate
 ):
@@ -408,4 +494,9 @@ def test_imports_reports_and_the_catalogue_leave_a_withdrawn_attempt_out(
         db.session.commit()
         assert db.session.scalar(sa.select(Assessment.max_attempts)) == 3
     listed = api.get(f"/candidates/{candidate}/results").get_json()["items"]
-    assert [(i["score"], i["attempt"]) for i in listed] == [(40, 1), (95, None), (50, 2), (70, 3)]
+    assert [(i["score"], i["attempt"], i["counted_attempt"]) for i in listed] == [
+        (40, 1, 1),
+        (95, 2, None),
+        (50, 3, 2),
+        (70, 4, 3),
+    ]

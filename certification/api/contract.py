@@ -197,9 +197,12 @@ class ResultInput(Request):
 class Result(Withdrawn):
     id: int = Field(description="The record's id, for withdrawing it.")
     assessment: str
-    attempt: int | None = Field(
-        description="1 for the first attempt, and so on, counting only the attempts not"
-        " withdrawn; null for a withdrawn one (it no longer uses up an attempt)."
+    attempt: int = Field(description="1 for the first attempt, and so on.")
+    counted_attempt: int | None = Field(
+        description="Its place among the candidate's attempts at this assessment that still"
+        " count (not withdrawn): 1 for the first, and so on, as the limit of attempts counts"
+        " them (``attempt`` keeps the number given when it was recorded); null once it is"
+        " withdrawn (it no longer uses up an attempt)."
     )
     score: Figure
     passed: bool

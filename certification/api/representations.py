@@ -76,7 +76,10 @@ def result_answer(attempt: AssessmentAttempt, ordinals: dict[int, int] | None = 
     return Result(
         id=attempt.id,
         assessment=attempt.assessment.code,
-        attempt=ordinals.get(attempt.id) if ordinals is not None else attempt_ordinal(attempt),
+        attempt=attempt.attempt_number,
+        counted_attempt=(
+            ordinals.get(attempt.id) if ordinals is not None else attempt_ordinal(attempt)
+        ),
         score=attempt.score,
         passed=attempt.score >= attempt.assessment.pass_mark,
         taken_on=attempt.taken_on,
