@@ -1,15 +1,25 @@
-"""What the browser tests share: Debian's Chromium as Playwright drives it, axe-core's
-check of a page, and a page's text as a person reads it."""
+"""What the browser tests share: the demo served by gunicorn (the ``server`` fixture, on
+the test module's own ``database_url``), Debian's Chromium as Playwright drives it (the
+``browser`` fixture), axe-core's check of a page, and a page's text as a person reads it."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import free_port, gunicorn_server
+
+BIN = Path(sys.executable).parent
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 CHROMIUM_ARGS = [
@@ -34,6 +44,47 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@dataclass
+class Server:
+    url: str
+    database: str  # "sqlite" or "postgresql", for the screenshots' names
+    logins: dict[str, str]  # the demo's e-mail addresses and their passwords
+    # What one journey leaves for the next.
+    state: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo (init-db, seed-demo) served by gunicorn as `make run` serves it, on the test
+    module's ``database_url``; one server for the module's tests."""
+    folder = tmp_path_factory.mktemp("e2e-server")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    environment = {
+        "INSTANCE_PATH": str(folder / "instance"),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "e2e-secret-key-not-for-production",
+        "PUBLIC_BASE_URL": url,
+        "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
+    }
+    flask = [str(BIN / "flask"), "--app", "certification"]
+    commands = {**os.environ, **environment}
+    subprocess.run([*flask, "init-db"], env=commands, check=True, capture_output=True)  # noqa: S603
+    seeded = subprocess.run(  # noqa: S603
+        [*flask, "seed-demo"], env=commands, check=True, capture_output=True, text=True
+    ).stdout
+    logins = dict(re.findall(r"^\s+(\S+@\S+)\s+(\S+)\s", seeded, re.M))
+    assert "admin@efrs.example" in logins, seeded
+    with gunicorn_server(environment, port, "--workers", "2"):
+        yield Server(url, sa.make_url(database_url).get_backend_name(), logins)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
 
 
 def serious_violations(page: Any) -> list[str]:

@@ -23,19 +23,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyotp
 import pytest
 
-from tests.conftest import free_port, gunicorn_server
-from tests.e2e.browser import CHROMIUM, chromium, serious_violations, words
+from tests.e2e.browser import CHROMIUM, serious_violations, words
 
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", Path(__file__).with_name("artifacts")))
-BIN = Path(sys.executable).parent
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -59,44 +54,17 @@ pytestmark = [
 ]
 
 
-@dataclass
-class Server:
-    url: str
-    logins: dict[str, str]
-    # What one journey leaves for the next.
-    state: dict[str, str] = field(default_factory=dict)
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("e2e")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    environment = {
-        "INSTANCE_PATH": str(folder / "instance"),
-        "DATABASE_URL": f"sqlite:///{folder / 'e2e.sqlite'}",
-        "SECRET_KEY": "e2e-secret-key-not-for-production",
-        "PUBLIC_BASE_URL": url,
-        "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
-    }
-    flask = [str(BIN / "flask"), "--app", "certification"]
-    commands = {**os.environ, **environment}
-    subprocess.run([*flask, "init-db"], env=commands, check=True, capture_output=True)  # noqa: S603
-    seeded = subprocess.run(  # noqa: S603
-        [*flask, "seed-demo"], env=commands, check=True, capture_output=True, text=True
-    ).stdout
-    logins = dict(re.findall(r"^\s+(\S+@\S+)\s+(\S+)\s", seeded, re.M))
-    assert "admin@efrs.example" in logins, seeded
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The journeys' database for ``server``: a SQLite file."""
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite'}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def artifacts() -> None:
+    """This run's screenshots and files only."""
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
-    with gunicorn_server(environment, port, "--workers", "2"):
-        yield Server(url, logins)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -23,10 +23,7 @@ import datetime as dt
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,10 +34,9 @@ import sqlalchemy as sa
 
 from certification.certificates.pdf import format_long_date
 from certification.config import APP_TIMEZONE
-from tests.conftest import DEFAULT_POSTGRES_HINT, free_port, gunicorn_server
-from tests.e2e.browser import CHROMIUM, chromium, serious_violations, words
+from tests.conftest import DEFAULT_POSTGRES_HINT
+from tests.e2e.browser import CHROMIUM, Server, serious_violations, words
 
-BIN = Path(sys.executable).parent
 SCREEN = {"width": 1280, "height": 800}
 OFFICE = "admin@efrs.example"
 HOLDER, HOLDER_EMAIL = "Łukasz Wiśniewski", "lukasz.wisniewski@example.pl"
@@ -57,13 +53,6 @@ pytestmark = [
     ),
     pytest.mark.slow,
 ]
-
-
-@dataclass
-class Server:
-    url: str
-    database: str  # "sqlite" or "postgresql", for the screenshots' names
-    logins: dict[str, str]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -95,37 +84,6 @@ def database_url(
         with server.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
-
-
-@pytest.fixture(scope="module")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The demo (init-db, seed-demo) served by gunicorn as `make run` serves it."""
-    folder = tmp_path_factory.mktemp("e2e-revocation")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    environment = {
-        "INSTANCE_PATH": str(folder / "instance"),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "e2e-secret-key-not-for-production",
-        "PUBLIC_BASE_URL": url,
-        "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
-    }
-    flask = [str(BIN / "flask"), "--app", "certification"]
-    commands = {**os.environ, **environment}
-    subprocess.run([*flask, "init-db"], env=commands, check=True, capture_output=True)  # noqa: S603
-    seeded = subprocess.run(  # noqa: S603
-        [*flask, "seed-demo"], env=commands, check=True, capture_output=True, text=True
-    ).stdout
-    logins = dict(re.findall(r"^\s+(\S+@\S+)\s+(\S+)\s", seeded, re.M))
-    assert OFFICE in logins and HOLDER_EMAIL in logins, seeded
-    with gunicorn_server(environment, port, "--workers", "2"):
-        yield Server(url, sa.make_url(database_url).get_backend_name(), logins)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 class Shots:
