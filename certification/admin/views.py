@@ -645,6 +645,7 @@ def _eligible_page(programme: Programme, status: int = 200) -> tuple[str, int]:
         totals=records.credit_totals(c.id for c in page.items),
         restanding=active_standing_job(programme),
         holds=holds_on(programme),
+        zone=_zone(),  # a hold is dated in the programme's calendar, as its revocation
     ), status
 
 

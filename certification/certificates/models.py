@@ -313,3 +313,8 @@ class AwardHold(Model):
 
     candidate: so.Mapped[User] = so.relationship(foreign_keys=[candidate_id])
     programme: so.Mapped[Programme] = so.relationship()
+
+    def placed_on(self, zone: dt.tzinfo) -> dt.date:
+        """The day the hold was placed (its certificate revoked), in the programme's
+        calendar (``zone``), as a revocation's day is told."""
+        return self.placed_at.astimezone(zone).date()

@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import AuditEvent, record_event
@@ -477,10 +479,11 @@ class _Withdrawn:
 
     def problem(self, row: int, column: str, what: str) -> Problem:
         reason = f" (reason: {self.reason})" if self.reason else ""
+        day = self.at.astimezone(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
         return Problem(
             row,
             column,
-            f"This {what} was withdrawn on {format_long_date(self.at.astimezone(dt.UTC).date())}"
+            f"This {what} was withdrawn on {format_long_date(day)}"
             f"{reason}. If it is right after all, record it on the candidate's page.",
         )
 
