@@ -88,6 +88,9 @@ def look(page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"{name}-desktop.png", full_page=True)
     page.set_viewport_size(PHONE)
     page.screenshot(path=ARTIFACTS / f"{name}-phone.png", full_page=True)
+    # On a phone a page scrolls down, never sideways: tables stack, charts shrink.
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= PHONE["width"], f"{name}: {wide} px wide on a {PHONE['width']} px phone"
     page.set_viewport_size(DESKTOP)
 
 
@@ -155,6 +158,11 @@ def test_1_administrator_issues_and_revokes(page, server):
     page.click("button:has-text('Revoke certificate')")
     assert "Revoked" in words(page)
     look(page, "1-08-revoked")
+
+    # The reports count the revoked certificate apart from the valid ones.
+    page.get_by_role("link", name="Reports", exact=True).click()
+    assert "Revoked" in words(page)
+    look(page, "1-09-reports")
 
 
 def test_2_candidate_sets_a_password_and_shares_the_certificate(page, server):
