@@ -18,7 +18,7 @@ from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from certification.certificates.pdf import format_long_date, format_long_datetime
+from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound
 from certification.extensions import limiter
 from certification.progress import format_decimal

@@ -60,7 +60,7 @@ from certification.certificates import services as certificates
 from certification.certificates.branding import update_partner_body
 from certification.certificates.holds import holds_of, holds_on, lift_hold
 from certification.certificates.models import Certificate
-from certification.certificates.pdf import format_long_date
+from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
 from certification.mail.services import queue_invitation
 from certification.progress import format_decimal

@@ -25,6 +25,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from certification.dates import format_long_date
+
 FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
 FONTS = {
     "Serif": "DejaVuSerif.ttf",
@@ -39,20 +41,6 @@ ACCENT = HexColor("#1f4e79")
 ACCENT_2 = HexColor("#0f766e")
 GOLD = HexColor("#b08d3c")
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 
 
 @dataclass(frozen=True)
@@ -127,17 +115,6 @@ def _nfc(text: str) -> str:
     # Decomposed input (a letter followed by combining accents) must print as the composed
     # letter: the font has the precomposed glyph, and copy-paste should give NFC back.
     return unicodedata.normalize("NFC", text)
-
-
-def format_long_date(day: dt.date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def format_long_datetime(moment: dt.datetime) -> str:
-    """A moment as pages and e-mail show it: "6 December 2026 at 14:05 UTC" (CSV and JSON
-    keep ISO 8601)."""
-    moment = moment.astimezone(dt.UTC)
-    return f"{format_long_date(moment.date())} at {moment:%H:%M} UTC"
 
 
 def _frame(canvas: Canvas) -> None:

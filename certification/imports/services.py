@@ -30,7 +30,7 @@ from certification.audit import AuditEvent, record_event
 from certification.auth.models import Role, User
 from certification.auth.services import PersonFields, check_person, normalise_email
 from certification.catalogue.models import Assessment, Course
-from certification.certificates.pdf import format_long_date
+from certification.dates import format_long_date
 from certification.errors import NotFound, ServiceError
 from certification.extensions import db
 from certification.imports.csvfile import (

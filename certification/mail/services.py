@@ -35,8 +35,8 @@ from certification.audit import record_event
 from certification.auth.models import PasswordSetupLink, Role, User
 from certification.auth.services import create_password_setup_link, get_user_by_email
 from certification.certificates.models import Certificate
-from certification.certificates.pdf import format_long_date, format_long_datetime
 from certification.certificates.services import certificate_issued, certificate_revoked
+from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
 from certification.mail.compose import Attachment, certificate_attachment, compose_message

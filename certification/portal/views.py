@@ -7,13 +7,13 @@ from flask import current_app, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from certification.certificates.pdf import format_long_date
 from certification.certificates.services import (
     can_download,
     candidate_progress,
     certificate_standings,
     find_certificate,
 )
+from certification.dates import format_long_date
 from certification.errors import NotFound
 from certification.portal.blueprint import bp
 from certification.records.services import load_transcript

@@ -20,7 +20,7 @@ from certification.auth.models import Role, User
 from certification.auth.services import normalise_email
 from certification.catalogue.models import Assessment, Course, Programme
 from certification.catalogue.services import list_programmes, programme_rules
-from certification.certificates.pdf import format_long_date
+from certification.dates import format_long_date
 from certification.errors import Duplicate, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
 from certification.progress import (

@@ -24,7 +24,6 @@ from wtforms import Field
 from certification.auth.sessions import logged_in
 from certification.certificates.codes import MalformedCode, normalise_code
 from certification.certificates.models import Certificate, CertificateStatus
-from certification.certificates.pdf import format_long_date
 from certification.certificates.public import (
     NO_SUCH_CERTIFICATE,
     PublicCertificate,
@@ -37,6 +36,7 @@ from certification.certificates.services import (
     verify_pdf,
 )
 from certification.certificates.signing import SealCheck
+from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound
 from certification.extensions import csrf
 from certification.progress import format_decimal

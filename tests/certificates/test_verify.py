@@ -18,7 +18,6 @@ from werkzeug.test import encode_multipart
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
 from certification.certificates.codes import new_code
-from certification.certificates.pdf import format_long_date
 from certification.certificates.services import (
     find_certificate,
     issue_certificate,
@@ -26,6 +25,7 @@ from certification.certificates.services import (
     revoke_certificate,
     verification_counts,
 )
+from certification.dates import format_long_date
 from certification.extensions import db
 from tests.conftest import another_app, close_app
 

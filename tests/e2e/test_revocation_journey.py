@@ -32,8 +32,8 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from certification.certificates.pdf import format_long_date
 from certification.config import APP_TIMEZONE
+from certification.dates import format_long_date
 from tests.conftest import DEFAULT_POSTGRES_HINT
 from tests.e2e.browser import CHROMIUM, Server, serious_violations, words
 

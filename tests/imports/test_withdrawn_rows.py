@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from certification.auth.services import get_user_by_email
-from certification.certificates.pdf import format_long_date
+from certification.dates import format_long_date
 from certification.extensions import db
 from certification.imports.models import ImportKind
 from certification.imports.services import ImportRefused, commit_import, preview_import

@@ -13,12 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from certification.auth.services import create_password_setup_link, get_candidate
-from certification.certificates.pdf import format_long_date
 from certification.certificates.services import (
     find_certificate,
     reissue_certificate,
     revoke_certificate,
 )
+from certification.dates import format_long_date
 from certification.extensions import db
 from certification.mail.models import EmailKind, OutgoingEmail
 from certification.mail.services import (
