@@ -84,7 +84,6 @@ NEW_LINK_KEY = "admin_new_password_link"
 def _admin_helpers() -> dict[str, Any]:
     return {
         "country_name": country_name,
-        "long_date": format_long_date,
         "pretty_json": _pretty_json,
         "utc": _utc,
     }

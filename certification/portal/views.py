@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -13,16 +12,10 @@ from certification.certificates.services import (
     certificate_standings,
     find_certificate,
 )
-from certification.dates import format_long_date
 from certification.errors import NotFound
 from certification.portal.blueprint import bp
 from certification.records.services import load_transcript
 from certification.web import sealed_pdf_download, today
-
-
-@bp.context_processor
-def _portal_helpers() -> dict[str, Any]:
-    return {"long_date": format_long_date}
 
 
 @bp.route("/")

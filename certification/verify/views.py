@@ -131,7 +131,7 @@ def _ects(value: Decimal | str) -> str:
 
 @bp.context_processor
 def presentation_helpers() -> dict[str, Any]:
-    return {"long_date": format_long_date, "ects": _ects}
+    return {"ects": _ects}
 
 
 # ---------------------------------------------------------------- pages
