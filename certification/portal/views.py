@@ -12,6 +12,7 @@ from certification.certificates.services import (
     certificate_standings,
     find_certificate,
 )
+from certification.certificates.holds import holds_of
 from certification.errors import NotFound
 from certification.portal.blueprint import bp
 from certification.records.services import load_transcript
@@ -27,6 +28,7 @@ def index() -> str:
         reports=candidate_progress(current_user, today()),
         transcript=load_transcript(current_user),
         standings=certificate_standings(current_user, today(), zone),
+        holds=holds_of(current_user),
         zone=zone,
     )
 

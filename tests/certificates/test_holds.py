@@ -82,3 +82,33 @@ def test_a_bulk_job_skips_a_holder_revoked_after_it_started_and_says_why(
         (item,) = db.session.scalars(sa.select(IssueJobItem).where(IssueJobItem.job_id == job_id))
         assert item.state is IssueItemState.SKIPPED
         assert "On hold since certificate" in item.error and "Wrong person" in item.error
+
+
+def test_the_holder_and_verifiers_are_not_told_a_revoked_award_is_in_force(
+    app, client, make_admin, eligible_candidate, today
+):
+    """The holder's award says it is on hold, with the revocation's day and reason, even
+    though every requirement is met; a verifier reads no 'Valid until' under the red
+    banner; the office's empty Ready to issue list does not claim that nobody waits."""
+    holder = eligible_candidate("Zeynep Çelik")
+    code = issue_by_service(app, holder, today)
+    with app.app_context():
+        revoke_certificate(find_certificate(code), "Issued before the board met", None)
+        email = find_certificate(code).candidate.email
+        db.session.commit()
+
+    log_in(client, email)
+    award = _text(client.get("/me/")).split("<h2>Awards</h2>", 1)[1]
+    note = award.split('class="hold-note"', 1)[1].split("</p>", 1)[0]
+    assert code in note and "Issued before the board met" in note
+    assert "even though every requirement is met" in note
+    client.post("/logout")
+
+    verified = _text(client.get(f"/verify/{code}"))
+    assert "Revoked on" in verified and "Valid until" not in verified
+
+    make_admin("office@efrs.example")
+    log_in(client, "office@efrs.example")
+    ready = _text(client.get("/admin/programmes/EII-C/eligible"))
+    assert "Nobody is waiting" not in ready
+    assert "those below are on hold" in ready
