@@ -58,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification.api import bp as api_bp
     from certification.api import reference_bp as api_reference_bp
     from certification.auth.views import bp as auth_bp
+    from certification.certificates.settings import seal_keys_from
     from certification.cli import register_commands
     from certification.portal import bp as portal_bp
     from certification.tasks import register_tasks
@@ -68,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_tasks()  # the receivers that queue work after a commit
     web.init_app(app)
     security.init_app(app)
+    seal_keys_from(app.config["SEAL_KEYS"], Path)  # a malformed entry stops the app here
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(admin_bp)

@@ -223,10 +223,14 @@ def _ensure_demo_keys() -> bool:
     """Make the demo CA and seals unless every configured key file exists already."""
     from certification.certificates.branding import DEFAULT_PARTNER_BODIES
     from certification.certificates.settings import current_settings
-    from certification.certificates.signing import make_demo_keys
+    from certification.certificates.signing import SealKey, make_demo_keys
 
     settings = current_settings()
-    wanted = [k.pkcs12_path for k in settings.seal_keys] + list(settings.trust_root_paths)
+    wanted = [
+        k.pkcs12_path
+        for k in settings.seal_keys
+        if isinstance(k, SealKey)  # not in an HSM
+    ] + list(settings.trust_root_paths)
     if all(path.exists() for path in wanted):
         return False
     folder = Path(current_app.instance_path) / "keys"

@@ -49,8 +49,9 @@ PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 # pages that say "contact the programme office" give this address (empty: no address).
 PROGRAMME_OFFICE_EMAIL = ""
 # Each partner body's seal: a PKCS#12 file (relative paths are inside the instance folder)
-# and its passphrase, keyed by the body's short name. The demo's keys are made by
-# `flask --app certification make-demo-keys` (seed-demo does it too).
+# and its passphrase, keyed by the body's short name; or a key in a hardware security module,
+# {"pkcs11": {"module": …, "token": …, "key": …, "pin_env": …}} (README). The demo's keys
+# are made by `flask --app certification make-demo-keys` (seed-demo does it too).
 SEAL_KEYS: dict[str, dict[str, str | None]] = {
     "EFRS": {"pkcs12": "keys/efrs-seal.p12", "passphrase": None},  # none here  # nosec B105
     "EuSoMII": {"pkcs12": "keys/eusomii-seal.p12", "passphrase": None},  # nosec B105

@@ -57,8 +57,8 @@ from certification.certificates.settings import (
     trust_roots,
 )
 from certification.certificates.signing import (
+    AnySealKey,
     SealCheck,
-    SealKey,
     SigningNotConfigured,
     check_seals,
     seal_pdf,
@@ -186,10 +186,10 @@ def issue_certificate(
 @dataclass(frozen=True)
 class SealingSetup:
     """What sealing needs besides the snapshot: the signature fields and where each body's
-    key lives (paths and passphrases, not opened keys), so that it can be sent to other
-    processes."""
+    key lives (a file and its passphrase, or a token and the name of its PIN's variable;
+    never opened keys), so that it can be sent to other processes."""
 
-    sealers: tuple[tuple[str, SealKey], ...]
+    sealers: tuple[tuple[str, AnySealKey], ...]
 
 
 def sealing_setup() -> SealingSetup:

@@ -3,7 +3,9 @@
 Each partner body seals the rendered PDF with its own key, one incremental update after
 the other, so both signatures stay valid and a verifier can check each separately. The
 demo makes a small local certificate authority and one seal certificate per body; a
-deployment configures each body's PKCS#12 file and passphrase instead.
+deployment configures each body's PKCS#12 file and passphrase instead, or keeps a body's key
+in a hardware security module reached through PKCS#11: the app then holds a session with the
+token and asks it to sign, and never sees that key.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from pkcs11.exceptions import PinIncorrect, PinLocked, PKCS11Error
+from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
@@ -41,6 +48,11 @@ class SigningNotConfigured(ServiceError):
     http_status = 503
 
 
+class PinRefused(SigningNotConfigured):
+    """A token refused the PIN: trying the same PIN again would only bring the token closer
+    to locking it."""
+
+
 @dataclass(frozen=True)
 class SealKey:
     """Where one body's seal lives: a PKCS#12 file and its passphrase (None if unencrypted)."""
@@ -48,6 +60,27 @@ class SealKey:
     body: str  # short name, e.g. "EFRS"; also names the signature field
     pkcs12_path: Path
     passphrase: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Pkcs11SealKey:
+    """Where one body's seal lives in a hardware security module: the PKCS#11 module, the
+    token's label, the key's label, and the name of the environment variable holding the
+    PIN (read when the token is opened, never kept in the configuration). ``cert_path`` is
+    the signing certificate (PEM) when the token does not hold it under the key's label."""
+
+    body: str
+    module: Path
+    token: str
+    key_label: str
+    pin_env: str
+    cert_path: Path | None = None
+
+
+AnySealKey = SealKey | Pkcs11SealKey
+
+# One PKCS#11 session is shared by the threads of a process: one signature at a time on it.
+_HSM_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -72,7 +105,9 @@ class SealCheck:
         return self.intact and self.valid and self.trusted
 
 
-def load_signer(key: SealKey) -> signers.SimpleSigner:
+def load_signer(key: AnySealKey) -> signers.Signer:
+    if isinstance(key, Pkcs11SealKey):
+        return _open_token(key)
     if not key.pkcs12_path.is_file():
         raise SigningNotConfigured(f"The {key.body} seal file {key.pkcs12_path} does not exist.")
     signer = signers.SimpleSigner.load_pkcs12(str(key.pkcs12_path), passphrase=key.passphrase)
@@ -81,18 +116,82 @@ def load_signer(key: SealKey) -> signers.SimpleSigner:
     return signer
 
 
-def seal_pdf(pdf: bytes, sealers: list[tuple[str, signers.SimpleSigner]]) -> bytes:
+def _open_token(key: Pkcs11SealKey) -> PKCS11Signer:
+    """Log in to the body's token and find its key and certificate, or say what is wrong."""
+    pin = os.environ.get(key.pin_env)
+    if not pin:
+        raise SigningNotConfigured(
+            f"The {key.body} seal PIN is not set: the environment variable {key.pin_env} is empty."
+        )
+    if not key.module.is_file():
+        raise SigningNotConfigured(
+            f"The {key.body} seal's PKCS#11 module {key.module} does not exist."
+        )
+    certificate = None
+    if key.cert_path is not None:
+        if not key.cert_path.is_file():
+            raise SigningNotConfigured(
+                f"The {key.body} seal certificate {key.cert_path} does not exist."
+            )
+        certificate = load_cert_from_pemder(str(key.cert_path))
+    try:
+        session = open_pkcs11_session(
+            str(key.module), token_criteria=TokenCriteria(label=key.token), user_pin=pin
+        )
+    except (PinIncorrect, PinLocked) as error:
+        raise PinRefused(
+            f"The {key.body} seal token '{key.token}' refused the PIN in {key.pin_env}"
+            f" ({type(error).__name__})."
+        ) from error
+    except PKCS11Error as error:
+        raise SigningNotConfigured(
+            f"The {key.body} seal token '{key.token}' cannot be opened through {key.module}:"
+            f" {str(error) or type(error).__name__}"
+        ) from error
+    signer = PKCS11Signer(session, key_label=key.key_label, signing_cert=certificate)
+    try:  # find the key (and the certificate) now, not while sealing
+        if signer.signing_cert is None:
+            raise PKCS11Error("no signing certificate")
+    except PKCS11Error as error:
+        session.close()
+        raise SigningNotConfigured(
+            f"The {key.body} seal token '{key.token}' has no usable key '{key.key_label}'"
+            f"{'' if certificate else ' with its certificate'}: {error}"
+        ) from error
+    # ECDSA: the token signs the digest made here (CKM_ECDSA), the one mechanism every token
+    # has; SoftHSM 2.6, for one, lacks CKM_ECDSA_SHA256.
+    signer.use_raw_mechanism = signer.signing_cert.public_key.algorithm == "ec"
+    return signer
+
+
+def close_session(signer: signers.Signer) -> None:
+    """Log out of the token a PKCS#11 signer holds a session with (nothing for PKCS#12)."""
+    if isinstance(signer, PKCS11Signer):
+        try:
+            signer.pkcs11_session.close()
+        except PKCS11Error as error:  # the token may be gone already
+            log.info("Closing a PKCS#11 session failed: %s", type(error).__name__)
+
+
+def seal_pdf(pdf: bytes, sealers: list[tuple[str, signers.Signer]]) -> bytes:
     """Sign ``pdf`` once per (field name, signer), each as an incremental update."""
     for field, signer in sealers:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        metadata = signers.PdfSignatureMetadata(
-            field_name=field,
-            reason="Issued jointly by EFRS and EuSoMII",
-            subfilter=fields.SigSeedSubFilter.PADES,
-        )
-        output = signers.sign_pdf(writer, metadata, signer=signer)
-        pdf = output.getvalue()
+        if isinstance(signer, PKCS11Signer):
+            with _HSM_LOCK:
+                pdf = _sign(pdf, field, signer)
+        else:
+            pdf = _sign(pdf, field, signer)
     return pdf
+
+
+def _sign(pdf: bytes, field: str, signer: signers.Signer) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field,
+        reason="Issued jointly by EFRS and EuSoMII",
+        subfilter=fields.SigSeedSubFilter.PADES,
+    )
+    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
 
 
 def load_trust_roots(paths: list[Path]) -> list[object]:
