@@ -6,13 +6,13 @@ from flask import current_app, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from certification.certificates.holds import holds_of
 from certification.certificates.services import (
     can_download,
     candidate_progress,
     certificate_standings,
     find_certificate,
 )
-from certification.certificates.holds import holds_of
 from certification.errors import NotFound
 from certification.portal.blueprint import bp
 from certification.records.services import load_transcript
