@@ -27,6 +27,7 @@ from certification.certificates.signing import (
     close_session,
     load_signer,
     load_trust_roots,
+    session_lost,
 )
 
 SEAL_KEYS_FORM = (
@@ -140,7 +141,7 @@ def _token_signer(key: Pkcs11SealKey) -> Signer:
             raise PinRefused(refusal.message)
         opened = _token_signers.get((key.module, key.token))
         if opened is not None:
-            if opened[0] == version:
+            if opened[0] == version and not session_lost(opened[1]):
                 return opened[1]
             del _token_signers[(key.module, key.token)]
             close_session(opened[1])

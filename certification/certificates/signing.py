@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,12 +174,29 @@ def close_session(signer: signers.Signer) -> None:
             log.info("Closing a PKCS#11 session failed: %s", type(error).__name__)
 
 
+# Signers whose token session failed while sealing (the HSM restarted, the network to it
+# broke): the settings open a new session for the next certificate instead of reusing it.
+_lost_sessions: weakref.WeakSet[PKCS11Signer] = weakref.WeakSet()
+
+
+def session_lost(signer: signers.Signer) -> bool:
+    return isinstance(signer, PKCS11Signer) and signer in _lost_sessions
+
+
 def seal_pdf(pdf: bytes, sealers: list[tuple[str, signers.Signer]]) -> bytes:
     """Sign ``pdf`` once per (field name, signer), each as an incremental update."""
     for field, signer in sealers:
         if isinstance(signer, PKCS11Signer):
             with _HSM_LOCK:
-                pdf = _sign(pdf, field, signer)
+                try:
+                    pdf = _sign(pdf, field, signer)
+                except PKCS11Error as error:
+                    _lost_sessions.add(signer)
+                    raise SigningNotConfigured(
+                        f"The token behind the {field} signature stopped answering"
+                        f" ({str(error) or type(error).__name__}); the next attempt logs in"
+                        " to it again."
+                    ) from error
         else:
             pdf = _sign(pdf, field, signer)
     return pdf

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from certification.certificates import settings
 from certification.certificates.models import Certificate
 from tests.conftest import another_app, assert_error, count_rows
 
@@ -170,6 +171,31 @@ def test_a_wrong_pin_is_a_503_naming_the_body_and_issues_nothing(
     response = api.post("/certificates", {"candidate_id": candidate_id, "programme": "EII-C"})
     assert response.status_code == 201, response.get_json()
     assert count_rows(app, Certificate) == 1
+
+
+@needs_softhsm
+def test_a_token_session_lost_while_sealing_is_a_503_and_the_next_issue_logs_in_again(
+    app, api, efrs_in_hsm, eligible_candidate
+):
+    """An HSM restarted under a running app: the session the process kept is gone. That
+    certificate is refused (nothing stored), and the next one opens a new session."""
+    first, second = eligible_candidate("Jan Novák"), eligible_candidate("Ana Horvat")
+    assert (
+        api.post("/certificates", {"candidate_id": first, "programme": "EII-C"}).status_code == 201
+    )
+    for _, signer in settings._token_signers.values():
+        signer.pkcs11_session.close()  # as a restarted HSM would forget it
+
+    refusal = assert_error(
+        api.post("/certificates", {"candidate_id": second, "programme": "EII-C"}),
+        503,
+        "signing_not_configured",
+    )
+    assert "The token behind the EFRS-seal signature stopped answering" in refusal["message"]
+    assert count_rows(app, Certificate) == 1
+    response = api.post("/certificates", {"candidate_id": second, "programme": "EII-C"})
+    assert response.status_code == 201, response.get_json()
+    assert count_rows(app, Certificate) == 2
 
 
 @needs_softhsm
