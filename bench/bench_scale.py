@@ -126,7 +126,7 @@ def prepare_administrator(app: Flask) -> tuple[str, str, str]:
 
     with app.app_context():
         admin = db.session.scalar(
-            sa.select(User).where(User.role == Role.ADMIN).order_by(User.id).limit(1)
+            sa.select(User).where(User.role == Role.OFFICE).order_by(User.id).limit(1)
         )
         if admin is None:
             raise SystemExit("The dataset has no administrator: build it with make_dataset.py.")

@@ -1429,7 +1429,7 @@ def create_schema_and_catalogue(
                     email=email,
                     full_name=full_name,
                     name_key=name_search_key(full_name),
-                    role=Role.ADMIN,
+                    role=Role.OFFICE,
                     # A throwaway password; bench_scale sets its own before it logs in.
                     password_hash=hash_password(secrets.token_urlsafe(24)),
                 )

@@ -10,7 +10,13 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from certification.auth.services import create_admin, create_api_token, get_user_by_email
+from certification.auth.models import Role
+from certification.auth.services import (
+    create_admin,
+    create_api_token,
+    create_staff,
+    get_user_by_email,
+)
 from certification.backup import CertificateCheck
 from certification.errors import NotFound, ServiceError
 from certification.extensions import db
@@ -28,6 +34,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(refresh_standings_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(create_user_command)
     app.cli.add_command(create_api_token_command)
     app.cli.add_command(reset_second_factor_command)
     app.cli.add_command(backup_command)
@@ -80,17 +87,74 @@ def refresh_standings_command() -> None:
 @click.argument("email")
 @click.option("--name", required=True, help="The administrator's full name.")
 def create_admin_command(email: str, name: str) -> None:
-    """Create an administrator. Asks for the password twice, or reads it from piped stdin."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    """Create a programme-office user (as ``create-user --role office``). Asks for the
+    password twice, or reads it from piped stdin."""
+    password = _new_password()
     try:
         user = create_admin(email, name, password, actor=None)
     except ServiceError as refusal:
         _fail(refusal)
     db.session.commit()
     click.echo(f"Administrator {user.email} created.")
+
+
+def _new_password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+# The roles this command creates, and how the output names them. Course-provider staff
+# ("provider", with --provider CODE) come with the providers themselves.
+STAFF_ROLE_NAMES = {"office": Role.OFFICE, "officer": Role.OFFICER}
+ROLE_WORDS = {Role.OFFICE: "Programme-office user", Role.OFFICER: "Officer"}
+
+
+def _partner_body_names() -> list[str]:
+    from certification.certificates.branding import DEFAULT_PARTNER_BODIES
+
+    return [str(body["short_name"]) for body in DEFAULT_PARTNER_BODIES]
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("email")
+@click.option(
+    "--role",
+    "role_name",
+    required=True,
+    type=click.Choice([*STAFF_ROLE_NAMES, "provider"]),
+    help="office: the programme office; officer: an officer of one partner body.",
+)
+@click.option("--name", required=True, help="The person's full name.")
+@click.option(
+    "--body",
+    type=click.Choice(_partner_body_names(), case_sensitive=False),
+    default=None,
+    help="The officer's partner body (officers only).",
+)
+def create_user_command(email: str, role_name: str, name: str, body: str | None) -> None:
+    """Create a programme-office user or a partner body's officer; both set up the second
+    factor at their first login. Asks for the password twice, or reads it from piped stdin."""
+    if role_name == "provider":
+        raise click.UsageError("Course-provider staff are not available yet.")
+    role = STAFF_ROLE_NAMES[role_name]
+    if role is Role.OFFICER and body is None:
+        raise click.UsageError(
+            "An officer belongs to one partner body: add --body EFRS or EuSoMII."
+        )
+    if role is not Role.OFFICER and body is not None:
+        raise click.UsageError(
+            "--body is for officers only: the programme office serves both bodies."
+        )
+    password = _new_password()
+    try:
+        user = create_staff(email, name, password, role, body, actor=None)
+    except ServiceError as refusal:
+        _fail(refusal)
+    db.session.commit()
+    of_body = f" of {user.partner_body}" if user.partner_body else ""
+    click.echo(f"{ROLE_WORDS[role]}{of_body} {user.email} created.")
 
 
 @click.command("create-api-token")
@@ -106,7 +170,7 @@ def create_admin_command(email: str, name: str) -> None:
 def create_api_token_command(email: str, label: str, valid_days: int | None) -> None:
     """Create an API token for an administrator and print it (the last line of output)."""
     user = get_user_by_email(email)
-    if user is None or not user.is_admin:
+    if user is None or not user.is_office:
         raise click.ClickException(f"There is no administrator with the e-mail {email}.")
     try:
         token = create_api_token(user, label, valid_days=valid_days)
@@ -126,7 +190,7 @@ def reset_second_factor_command(email: str) -> None:
     from certification.auth.second_factor import reset_second_factor
 
     user = get_user_by_email(email)
-    if user is None or not user.is_admin:
+    if user is None or not user.is_staff:
         raise click.ClickException(f"There is no administrator with the e-mail {email}.")
     reset_second_factor(user, None)
     db.session.commit()

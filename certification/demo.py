@@ -1,5 +1,6 @@
-"""The demo: both awards, a dozen courses, the examinations, two administrators and
-candidates at different stages. Built through the same services as real data."""
+"""The demo: both awards, a dozen courses, the examinations, two programme-office users, an
+officer of each partner body and candidates at different stages. Built through the same
+services as real data."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from certification.auth.models import User
+from certification.auth.models import Role, User
 from certification.auth.passwords import hash_password
-from certification.auth.services import create_admin, create_candidate
+from certification.auth.services import create_admin, create_candidate, create_staff
 from certification.catalogue.services import (
     AssessmentInput,
     CourseInput,
@@ -77,11 +78,23 @@ def seed_demo(today: dt.date | None = None) -> str:
         logins.append((user.email, password, note))
 
     efrs = create_admin("admin@efrs.example", "EFRS Programme Office", secrets.token_hex(16), None)
-    login_for(efrs, "administrator (EFRS)")
+    login_for(efrs, "programme office")
     eusomii = create_admin(
         "admin@eusomii.example", "EuSoMII Programme Office", secrets.token_hex(16), None
     )
-    login_for(eusomii, "administrator (EuSoMII)")
+    login_for(eusomii, "programme office")
+    for short_name, name in [("EFRS", "Sofia Andersson"), ("EuSoMII", "Tomasz Nowak")]:
+        officer = create_staff(
+            f"officer@{short_name.lower()}.example",
+            name,
+            secrets.token_hex(16),
+            Role.OFFICER,
+            short_name,
+            None,
+        )
+        login_for(
+            officer, f"officer of {short_name}: reads everything, edits {short_name}'s branding"
+        )
 
     for code, title, credits, domain, provider in COURSES:
         create_course(CourseInput(code, title, Decimal(credits), domain, provider), efrs)
@@ -243,8 +256,9 @@ def seed_demo(today: dt.date | None = None) -> str:
     lines = ["Demo logins (each password was generated when the demo was created):"]
     lines += [f"  {email:<{width}}  {password}  {note}" for email, password, note in logins]
     lines += [
-        "Administrators also give a code from an authenticator app: the first login shows a QR",
-        "code to scan, and the key as text. Without a phone, the current code for a key is",
+        "The office and the officers also give a code from an authenticator app: the first",
+        "login shows a QR code to scan, and the key as text. Without a phone, the current code",
+        "for a key is",
         '  .venv/bin/python -c "import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())" KEY',
         "Demo certificates (open /verify and type one):",
         f"  {valid.code}  valid, held by {valid.holder_name}",

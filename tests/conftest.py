@@ -372,6 +372,26 @@ def make_admin(app: Flask) -> Callable[..., User]:
 
 
 @pytest.fixture
+def make_officer(app: Flask) -> Callable[..., User]:
+    """Officers of a partner body (``body``: EFRS or EuSoMII), authenticator set up."""
+    numbers = itertools.count(1)
+
+    def build(
+        body: str = "EFRS", email: str | None = None, full_name: str = "Olga Officer"
+    ) -> User:
+        from certification.auth.models import Role
+        from certification.auth.services import create_staff
+
+        email = email or f"officer{next(numbers)}@{body.lower()}.example"
+        user = create_staff(email, full_name, PASSWORD, Role.OFFICER, body, None)
+        enrol_authenticator(user)
+        user.totp_last_step = None
+        return user
+
+    return committed(app, build)
+
+
+@pytest.fixture
 def make_candidate(app: Flask) -> Callable[..., User]:
     numbers = itertools.count(1)
 

@@ -1,6 +1,7 @@
 """Who may open what: every route of the application, asked by an anonymous visitor, a
-candidate (the holder of the records in the URL), another candidate, an administrator and
-an API token, against the answer each should get.
+candidate (the holder of the records in the URL), another candidate, an API token, an
+officer of each partner body and the programme office ("admin"), against the answer each
+should get.
 
 A route added without a row here fails the first test, so nobody can add a page and forget
 to decide who may see it.
@@ -29,8 +30,10 @@ from certification.records.models import AssessmentAttempt, CreditRecord
 from tests.certificates.test_admin_certificates import png
 from tests.conftest import change_logo, log_in
 
-# The token goes before the administrator, whose rows revoke it.
-ROLES = ("anonymous", "candidate", "other", "token", "admin")
+# The token and the officers go before the programme office, whose rows revoke the token
+# and delete a course.
+ROLES = ("anonymous", "candidate", "other", "token", "efrs_officer", "eusomii_officer", "admin")
+OFFICERS = {"efrs_officer": "officer@efrs.example", "eusomii_officer": "officer@eusomii.example"}
 
 # What an answer means, for the matrix: a page, a refusal, or the way to the login page.
 OK = "ok"  # the route did its work, or refused the (empty) input as invalid: access granted
@@ -56,8 +59,10 @@ class World:
 
 
 @pytest.fixture
-def world(app: Flask, make_admin, make_candidate, eligible_candidate, today) -> World:
+def world(app: Flask, make_admin, make_officer, make_candidate, eligible_candidate, today) -> World:
     admin = make_admin("office@efrs.example")
+    for email in OFFICERS.values():
+        make_officer("EuSoMII" if "eusomii" in email else "EFRS", email)
     holder_id = eligible_candidate("Αικατερίνη Παπαδοπούλου")
     waiting_id = eligible_candidate("Jürgen Schäfer")  # eligible, so a job has someone to do
     other = make_candidate("Łukasz Wiśniewski", email="other@example.org")
@@ -131,26 +136,75 @@ CATALOGUE_CODES = {
     "admin.issue_job_start": "EII-C",
 }
 
-ADMIN_ONLY = {"anonymous": LOGIN, "candidate": NOT_FOUND, "other": NOT_FOUND, "admin": OK}
-TOKEN_ONLY = {"anonymous": NO_TOKEN, "candidate": NO_TOKEN, "other": NO_TOKEN, "admin": NO_TOKEN}
+NO_OFFICER = dict.fromkeys(OFFICERS, NOT_FOUND)
+ANY_OFFICER = dict.fromkeys(OFFICERS, OK)
+# The programme office only: to officers these pages do not exist, as /admin does not for
+# candidates. STAFF: the office, and the officers, who read everything.
+ADMIN_ONLY = {
+    "anonymous": LOGIN,
+    "candidate": NOT_FOUND,
+    "other": NOT_FOUND,
+    **NO_OFFICER,
+    "admin": OK,
+}
+STAFF = {**ADMIN_ONLY, **ANY_OFFICER}
+TOKEN_ONLY = dict.fromkeys(ROLES, NO_TOKEN)
 EVERYONE = dict.fromkeys(ROLES, OK)
-LOGGED_IN = {"anonymous": LOGIN, "candidate": OK, "other": OK, "admin": OK}
+LOGGED_IN = {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}
 
 # Each route and method, and what each visitor should get. "token" is the administrator's
 # API token sent as a bearer token, without a session.
 EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     **{
-        (endpoint, method): {**ADMIN_ONLY, "token": LOGIN, "admin": 302}
+        (endpoint, method): {
+            **ADMIN_ONLY,
+            "token": LOGIN,
+            **dict.fromkeys(OFFICERS, 302),
+            "admin": 302,
+        }
         for endpoint, method in [
             ("admin.index", "GET"),  # to the candidates
             ("admin.ready", "GET"),  # to the first programme's list
         ]
     },
+    # What the officers read (the PDF and ZIP exports are forms that only read). Branding:
+    # the empty form names no body (400); a body's own officer may save it, the other body's
+    # may not (test_an_officer_edits_only_their_own_body_s_branding).
     **{
-        (endpoint, method): {**ADMIN_ONLY, "token": LOGIN}
+        (endpoint, method): {**STAFF, "token": LOGIN}
         for endpoint, method in [
             ("admin.candidates", "GET"),
             ("admin.candidate", "GET"),
+            ("admin.certificate_pdf", "GET"),
+            ("admin.courses", "GET"),
+            ("admin.assessments", "GET"),
+            ("admin.programmes", "GET"),
+            ("admin.eligible", "GET"),
+            ("admin.issue_jobs", "GET"),
+            ("admin.issue_job", "GET"),
+            ("admin.issue_job_progress", "GET"),
+            ("admin.branding", "GET"),
+            ("admin.branding", "POST"),
+            ("admin.branding_image", "GET"),
+            ("admin.emails", "GET"),
+            ("admin.email", "GET"),
+            ("admin.reports_dashboard", "GET"),
+            ("admin.reports_expiring", "GET"),
+            ("admin.exports_page", "GET"),
+            ("admin.export_candidates", "GET"),
+            ("admin.export_certificates", "GET"),
+            ("admin.export_expiring", "GET"),
+            ("admin.reports_figures_json", "GET"),
+            ("admin.reports_certificates_csv", "GET"),
+            ("admin.export_certificates_pdf", "POST"),
+            ("admin.export_certificates_zip", "POST"),
+            ("admin.audit", "GET"),
+        ]
+    },
+    # The office's work: changing records, the catalogue, certificates, imports, tokens.
+    **{
+        (endpoint, method): {**ADMIN_ONLY, "token": LOGIN}
+        for endpoint, method in [
             ("admin.candidate_new", "GET"),
             ("admin.candidate_new", "POST"),
             ("admin.candidate_edit", "GET"),
@@ -161,52 +215,28 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.candidate_results", "POST"),
             ("admin.candidate_issue", "POST"),
             ("admin.candidate_password_link", "POST"),
-            ("admin.certificate_pdf", "GET"),
             ("admin.certificate_revoke", "POST"),
             ("admin.hold_lift", "POST"),
             ("admin.certificate_reissue", "POST"),
-            ("admin.courses", "GET"),
             ("admin.course_new", "GET"),
             ("admin.course_new", "POST"),
             ("admin.course_edit", "GET"),
             ("admin.course_edit", "POST"),
-            ("admin.assessments", "GET"),
             ("admin.assessment_new", "GET"),
             ("admin.assessment_new", "POST"),
             ("admin.assessment_edit", "GET"),
             ("admin.assessment_edit", "POST"),
-            ("admin.programmes", "GET"),
             ("admin.programme_new", "GET"),
             ("admin.programme_new", "POST"),
             ("admin.programme_edit", "GET"),
             ("admin.programme_edit", "POST"),
-            ("admin.eligible", "GET"),
             ("admin.issue_job_start", "POST"),
-            ("admin.issue_jobs", "GET"),
-            ("admin.issue_job", "GET"),
-            ("admin.issue_job_progress", "GET"),
-            ("admin.branding", "GET"),
-            ("admin.branding", "POST"),
-            ("admin.branding_image", "GET"),
-            ("admin.emails", "GET"),
-            ("admin.email", "GET"),
             ("admin.email_retry", "POST"),
             ("admin.import_upload", "GET"),
             ("admin.import_upload", "POST"),
             ("admin.import_preview", "GET"),
             ("admin.import_commit", "POST"),
-            ("admin.reports_dashboard", "GET"),
-            ("admin.reports_expiring", "GET"),
-            ("admin.exports_page", "GET"),
-            ("admin.export_candidates", "GET"),
-            ("admin.export_certificates", "GET"),
-            ("admin.export_expiring", "GET"),
             ("admin.reports_refresh", "POST"),
-            ("admin.reports_figures_json", "GET"),
-            ("admin.reports_certificates_csv", "GET"),
-            ("admin.export_certificates_pdf", "POST"),
-            ("admin.export_certificates_zip", "POST"),
-            ("admin.audit", "GET"),
             ("admin.api_tokens_page", "GET"),
             ("admin.api_token_create", "POST"),
             ("admin.api_token_revoke", "POST"),
@@ -238,21 +268,23 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("api.lift", "POST"),
         ]
     },
-    # The signed PDF: its holder and administrators (by session or token); to anyone else
-    # it does not exist.
+    # The signed PDF: its holder, the office and the officers (by session or token); to
+    # anyone else it does not exist.
     ("api.get_certificate_pdf", "GET"): {
         "anonymous": NO_TOKEN,
         "candidate": OK,
         "other": NOT_FOUND,
+        **ANY_OFFICER,
         "admin": OK,
         "token": OK,
     },
-    # The candidates' portal: to administrators it does not exist (they have /admin).
-    ("portal.index", "GET"): {**LOGGED_IN, "admin": NOT_FOUND, "token": LOGIN},
+    # The candidates' portal: to the office and officers it does not exist (they have /admin).
+    ("portal.index", "GET"): {**LOGGED_IN, **NO_OFFICER, "admin": NOT_FOUND, "token": LOGIN},
     ("portal.certificate_pdf", "GET"): {
         "anonymous": LOGIN,
         "candidate": OK,
         "other": NOT_FOUND,
+        **NO_OFFICER,
         "admin": NOT_FOUND,
         "token": LOGIN,
     },
@@ -284,9 +316,9 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("auth.account_password", "GET"): {**LOGGED_IN, "token": LOGIN},
     ("auth.account_password", "POST"): {**LOGGED_IN, "token": LOGIN},
     # Candidates have no second factor to manage. Last (the dict keeps this order): a new
-    # phone logs the administrator out.
-    ("auth.new_recovery_codes", "POST"): {**ADMIN_ONLY, "token": LOGIN},
-    ("auth.replace_authenticator", "POST"): {**ADMIN_ONLY, "token": LOGIN},
+    # phone logs the office or officer out.
+    ("auth.new_recovery_codes", "POST"): {**STAFF, "token": LOGIN},
+    ("auth.replace_authenticator", "POST"): {**STAFF, "token": LOGIN},
 }
 
 
@@ -334,6 +366,8 @@ def _client_for(app: Flask, role: str, world: World) -> tuple[FlaskClient, dict[
         assert log_in(client, emails[role]).status_code == 302
     elif role == "admin":
         assert log_in(client, world.admin_email).status_code == 302
+    elif role in OFFICERS:
+        assert log_in(client, OFFICERS[role]).status_code == 302
     headers = {"Authorization": f"Bearer {world.token}"} if role == "token" else {}
     return client, headers
 

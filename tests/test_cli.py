@@ -97,7 +97,7 @@ def test_seed_demo_fills_an_empty_database_once_and_prints_logins(empty_app):
         assert reports["EII-C"].eligible
         assert not reports["EII-D"].eligible
         count = db.session.scalar(sa.text("SELECT count(*) FROM user_account"))
-        assert count == 9
+        assert count == 11  # with the two officers
 
 
 def test_create_admin_reads_a_piped_password(empty_app):
@@ -114,7 +114,7 @@ def test_create_admin_reads_a_piped_password(empty_app):
     with empty_app.app_context():
         admin = authenticate("office@efrs.example", "a long enough password")
         assert admin is not None
-        assert admin.is_admin
+        assert admin.is_office
         assert admin.full_name == "Zoë Ødegård"
 
 

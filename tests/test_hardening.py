@@ -261,6 +261,7 @@ def test_fields_a_form_does_not_declare_are_ignored(app, client, auth, make_admi
             "country": "BE",
             "role": "admin",
             "is_admin": "true",
+            "partner_body": "EFRS",
             "active": "false",
             "session_epoch": "99",
         },
@@ -268,7 +269,8 @@ def test_fields_a_form_does_not_declare_are_ignored(app, client, auth, make_admi
     assert response.status_code in (302, 303)
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "sneaky@example.org"))
-        assert (user.role.value, user.is_admin, user.active) == ("candidate", False, True)
+        assert (user.role.value, user.is_staff, user.active) == ("candidate", False, True)
+        assert user.partner_body is None
         assert user.session_epoch == 0
 
 

@@ -1,4 +1,5 @@
-"""The administrators' blueprint and its one access check (the view modules register on it)."""
+"""The /admin blueprint (programme office and body officers) and its one access check (the
+view modules register on it)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,25 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user, login_required
 
+from certification.auth.permissions import may_open
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
 @login_required
 def require_admin() -> None:
-    """The one access check for this area: only administrators, and others see nothing here."""
-    if not current_user.is_admin:
+    """The one access check for this area, by the permission table: what a role may not
+    use does not exist for it (404), as this whole area does not for candidates."""
+    if not may_open(current_user, request.endpoint):
         abort(404)
+
+
+@bp.app_template_global()
+def can(endpoint: str) -> bool:
+    """``can("admin.candidate_new")`` in every template and macro (the menu is in base.html):
+    whether the person logged in may use that page, so nobody sees a button refused to them."""
+    return bool(current_user.is_authenticated and may_open(current_user, endpoint))
 
 
 @bp.context_processor

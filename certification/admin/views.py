@@ -47,6 +47,7 @@ from certification.admin.forms import (
 from certification.admin.paging import paginate
 from certification.audit import audit_actions, audit_actor_emails, audit_events_query
 from certification.auth.models import User
+from certification.auth.permissions import may_edit_body
 from certification.auth.services import (
     create_candidate,
     create_password_setup_link,
@@ -693,8 +694,10 @@ def audit() -> Page:
 
 
 def _branding_page(forms: dict[str, PartnerBodyForm], status: int = 200) -> tuple[str, int]:
+    bodies = certificates.partner_bodies()
+    editable = {b.short_name for b in bodies if may_edit_body(current_user, b.short_name)}
     return render_template(
-        "admin/branding.html", bodies=certificates.partner_bodies(), forms=forms
+        "admin/branding.html", bodies=bodies, forms=forms, editable=editable
     ), status
 
 
@@ -711,6 +714,8 @@ def branding() -> Page:
     body = bodies.get(request.form.get("body", ""))
     if body is None:
         abort(400)
+    if not may_edit_body(current_user, body.short_name):
+        abort(403)  # an officer of the other body: each body's branding is its own act
     form = forms[body.short_name] = PartnerBodyForm(obj=body, prefix=body.short_name.lower())
     return _submit(
         form,

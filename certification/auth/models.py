@@ -14,12 +14,27 @@ from certification.types import UTCDateTime, text_enum, utcnow
 
 
 class Role(enum.StrEnum):
-    ADMIN = "admin"
+    """Who a person is here. What each role may open in ``/admin`` is decided in one table,
+    ``auth.permissions``."""
+
+    # The programme office: catalogue, candidates, records, imports, issuing. It keeps the
+    # value the administrators had ("admin"), so that existing accounts, their audit
+    # events and their API tokens carry over without a rewrite; in words it is the office.
+    OFFICE = "admin"
+    # An officer of one partner body (``User.partner_body``): reads everything, edits only
+    # that body's branding.
+    OFFICER = "officer"
+    # Course-provider staff come next (a role and a provider column beside partner_body).
     CANDIDATE = "candidate"
 
 
+# The roles that work in /admin: they log in with the second factor and end idle sessions
+# after ADMIN_IDLE_MINUTES.
+STAFF_ROLES = frozenset({Role.OFFICE, Role.OFFICER})
+
+
 class User(UserMixin, Model):
-    """A person who logs in: an administrator of either body, or a candidate."""
+    """A person who logs in: programme office, a partner body's officer, or a candidate."""
 
     __tablename__ = "user_account"
 
@@ -30,13 +45,17 @@ class User(UserMixin, Model):
     name_key: so.Mapped[str] = so.mapped_column(sa.String(250), index=True, default="")
     country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
     role: so.Mapped[Role] = so.mapped_column(text_enum(Role))
+    # An officer's partner body, by its short name (EFRS, EuSoMII); None for everyone else.
+    # A plain string: the auth area sits below the certificates' PartnerBody, so the name is
+    # checked against the bodies where officers are created.
+    partner_body: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     # Raised to end every session of the user at once (a logout, a new password): a session
     # names the epoch it began in (get_id), and one from an earlier epoch no longer loads.
     session_epoch: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
-    # The second factor (administrators): a TOTP secret, encrypted with a key derived from
+    # The second factor (office and officers): a TOTP secret, encrypted with a key derived from
     # SECRET_KEY; set when enrolment starts, in use from totp_enabled_at. totp_last_step is
     # the time step of the last code accepted, so that a code cannot be used twice.
     totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(255))
@@ -44,8 +63,16 @@ class User(UserMixin, Model):
     totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
 
     @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
+    def is_staff(self) -> bool:
+        """Works in /admin (office or officer): the second factor, the shorter idle time."""
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_office(self) -> bool:
+        return self.role is Role.OFFICE
+
+    def is_officer_of(self, body: str) -> bool:
+        return self.role is Role.OFFICER and self.partner_body == body
 
     def get_id(self) -> str:
         """What the session cookie holds: the account and the epoch the session began in."""

@@ -15,7 +15,7 @@ from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
 
 from certification.audit import record_event
-from certification.auth.models import ApiToken, PasswordSetupLink, Role, User
+from certification.auth.models import STAFF_ROLES, ApiToken, PasswordSetupLink, Role, User
 from certification.auth.passwords import (
     dummy_check,
     hash_password,
@@ -107,6 +107,7 @@ def user_snapshot(user: User) -> dict[str, object]:
         "country": user.country,
         "role": user.role.value,
         "active": user.active,
+        **({"partner_body": user.partner_body} if user.partner_body else {}),
     }
 
 
@@ -129,6 +130,7 @@ def _create_user(
     role: Role,
     actor: User | None,
     password: str | None = None,
+    partner_body: str | None = None,
 ) -> User:
     errors = FieldErrors()
     email, full_name, country = check_person(errors, email, full_name, country)
@@ -144,6 +146,7 @@ def _create_user(
         name_key=name_search_key(full_name),
         country=country,
         role=role,
+        partner_body=partner_body,
     )
     if password is not None:
         user.password_hash = hash_password(password)
@@ -160,13 +163,44 @@ def create_candidate(email: str, full_name: str, country: str | None, actor: Use
 
 
 def create_admin(email: str, full_name: str, password: str, actor: User | None) -> User:
+    """A programme-office user (``create-admin``, kept from before there were officers)."""
+    return create_staff(email, full_name, password, Role.OFFICE, None, actor)
+
+
+def create_staff(
+    email: str,
+    full_name: str,
+    password: str,
+    role: Role,
+    partner_body: str | None,
+    actor: User | None,
+) -> User:
+    """A programme-office user, or an officer of one partner body (``partner_body``, its
+    short name, which the caller has checked against the bodies). Both log in with the
+    second factor, set up at their first login."""
+    if role not in STAFF_ROLES:
+        raise InvalidInput(
+            "Only programme-office users and body officers are created this way.",
+            {"role": "Choose office or officer."},
+        )
+    if role is Role.OFFICER and not partner_body:
+        raise InvalidInput(
+            "An officer belongs to one partner body: name it.",
+            {"body": "Name the officer's partner body."},
+        )
+    if role is not Role.OFFICER and partner_body:
+        raise InvalidInput(
+            "Only officers belong to a partner body; the programme office serves both.",
+            {"body": "Leave it out for the programme office."},
+        )
     return _create_user(
         email=email,
         full_name=full_name,
         country=None,
-        role=Role.ADMIN,
+        role=role,
         actor=actor,
         password=password,
+        partner_body=partner_body,
     )
 
 
@@ -318,7 +352,7 @@ def create_api_token(
     """Issue a bearer token for an administrator, valid ``valid_days`` (None: until revoked).
 
     The token is returned once; only its hash is kept."""
-    if not user.is_admin:
+    if not user.is_office:
         raise InvalidInput("Only administrators can hold API tokens.", {"email": "Not an admin."})
     errors = FieldErrors()
     if label := clean_text(label):
@@ -384,7 +418,7 @@ def user_for_api_token(token: str, now: dt.datetime | None = None) -> User | Non
     if api_token is None or not api_token.usable_at(now):
         return None
     user = api_token.user
-    if not (user.active and user.is_admin):
+    if not (user.active and user.is_office):
         return None
     # At most one write a minute: otherwise every API call would write, and on PostgreSQL
     # concurrent calls with one token would queue on this row until each commits.

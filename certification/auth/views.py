@@ -87,7 +87,7 @@ def load_user(session_id: str) -> User | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("admin.index") if user.is_admin else url_for("portal.index")
+    return url_for("admin.index") if user.is_staff else url_for("portal.index")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -123,7 +123,7 @@ PENDING = "second_factor_pending"
 
 def _after_password(user: User, next_url: str | None) -> Response:
     """Candidates are in; administrators go on to their code (or set up their app)."""
-    if not user.is_admin:
+    if not user.is_staff:
         _start_session(user)
         return redirect(next_url or home_for(user))
     session.clear()
@@ -140,7 +140,7 @@ def _pending_user() -> User | None:
         session.pop(PENDING, None)
         return None
     user = user_for_session(str(pending.get("user", "")))
-    return user if user is not None and user.is_admin else None
+    return user if user is not None and user.is_staff else None
 
 
 def _finish_login(user: User) -> str:
@@ -165,7 +165,7 @@ def _pending_key() -> str:
 
 def _idle_limit(user: User) -> int:
     config = current_app.config
-    minutes = config["ADMIN_IDLE_MINUTES"] if user.is_admin else config["CANDIDATE_IDLE_MINUTES"]
+    minutes = config["ADMIN_IDLE_MINUTES"] if user.is_staff else config["CANDIDATE_IDLE_MINUTES"]
     return int(minutes) * 60
 
 
@@ -439,14 +439,14 @@ def account_security() -> Page:
     return render_template(
         "auth/security.html",
         has_second_factor=has_second_factor(user),
-        codes_left=unused_recovery_codes(user) if user.is_admin else 0,
+        codes_left=unused_recovery_codes(user) if user.is_staff else 0,
         fresh=is_fresh(),
     )
 
 
 def _administrator() -> User:
     """The second factor is the administrators': to a candidate these pages do not exist."""
-    if not current_user.is_admin:
+    if not current_user.is_staff:
         abort(404)
     return current_user._get_current_object()
 

@@ -157,8 +157,8 @@ def candidate_progress(candidate: User, today: dt.date) -> list[ProgressReport]:
 
 
 def can_download(certificate: Certificate, viewer: User | None) -> bool:
-    """Administrators and the holder may download the PDF; nobody else."""
-    return viewer is not None and (viewer.is_admin or viewer.id == certificate.candidate_id)
+    """The office, the officers and the holder may download the PDF; nobody else."""
+    return viewer is not None and (viewer.is_staff or viewer.id == certificate.candidate_id)
 
 
 def partner_bodies() -> list[PartnerBody]:

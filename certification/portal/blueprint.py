@@ -12,5 +12,5 @@ bp = Blueprint("portal", __name__, url_prefix="/me")
 @login_required
 def require_candidate() -> None:
     """The one access check for this area: a logged-in candidate, who sees only their own."""
-    if current_user.is_admin:
+    if current_user.is_staff:
         abort(404)

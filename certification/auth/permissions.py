@@ -1,0 +1,98 @@
+"""Who may open which page of /admin: one table, read by the admin blueprint's one access
+check and by its templates (``can``), so that a button is shown only to whom its form
+answers.
+
+An endpoint missing from the table is open to nobody (404, the office included), and
+tests/test_roles.py fails until it has a row: a new page is decided, never forgotten.
+Course-provider staff come next, as one more role in the rows they may open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from certification.auth.models import Role, User
+
+OFFICE = frozenset({Role.OFFICE})
+# Reading: the office, and the officers of both bodies, who see everything read-only.
+STAFF = frozenset({Role.OFFICE, Role.OFFICER})
+
+# Each admin endpoint (all its methods) and the roles that may use it. An endpoint that
+# both shows and takes a form (new, edit, upload) is the office's: an officer would only
+# see a form refused. Branding is the exception: an officer edits their own body's (the
+# view checks which body), and the office keeps editing both until the approval flow.
+ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
+    # Candidates and their records
+    "admin.index": STAFF,
+    "admin.candidates": STAFF,
+    "admin.candidate": STAFF,
+    "admin.candidate_new": OFFICE,
+    "admin.candidate_edit": OFFICE,
+    "admin.candidate_credits": OFFICE,
+    "admin.candidate_results": OFFICE,
+    "admin.candidate_credit_withdraw": OFFICE,
+    "admin.candidate_result_withdraw": OFFICE,
+    "admin.candidate_password_link": OFFICE,
+    # Certificates
+    "admin.candidate_issue": OFFICE,
+    "admin.certificate_pdf": STAFF,
+    "admin.certificate_revoke": OFFICE,
+    "admin.hold_lift": OFFICE,
+    "admin.certificate_reissue": OFFICE,
+    "admin.ready": STAFF,
+    "admin.eligible": STAFF,
+    "admin.issue_job_start": OFFICE,
+    "admin.issue_jobs": STAFF,
+    "admin.issue_job": STAFF,
+    "admin.issue_job_progress": STAFF,
+    # Catalogue
+    "admin.programmes": STAFF,
+    "admin.programme_new": OFFICE,
+    "admin.programme_edit": OFFICE,
+    "admin.courses": STAFF,
+    "admin.course_new": OFFICE,
+    "admin.course_edit": OFFICE,
+    "admin.course_delete": OFFICE,
+    "admin.assessments": STAFF,
+    "admin.assessment_new": OFFICE,
+    "admin.assessment_edit": OFFICE,
+    "admin.assessment_delete": OFFICE,
+    # Imports
+    "admin.import_upload": OFFICE,
+    "admin.import_preview": OFFICE,
+    "admin.import_commit": OFFICE,
+    # E-mail
+    "admin.emails": STAFF,
+    "admin.email": STAFF,
+    "admin.email_retry": OFFICE,
+    # Reports and exports (the PDF and ZIP exports are forms, but they only read)
+    "admin.reports_dashboard": STAFF,
+    "admin.reports_refresh": OFFICE,
+    "admin.reports_figures_json": STAFF,
+    "admin.reports_certificates_csv": STAFF,
+    "admin.reports_expiring": STAFF,
+    "admin.exports_page": STAFF,
+    "admin.export_candidates": STAFF,
+    "admin.export_certificates": STAFF,
+    "admin.export_expiring": STAFF,
+    "admin.export_certificates_pdf": STAFF,
+    "admin.export_certificates_zip": STAFF,
+    "admin.audit": STAFF,
+    # Branding: an officer only their own body's (checked in the view, ``may_edit_body``)
+    "admin.branding": STAFF,
+    "admin.branding_image": STAFF,
+    # API tokens: the API serves the office only, for now
+    "admin.api_tokens_page": OFFICE,
+    "admin.api_token_create": OFFICE,
+    "admin.api_token_revoke": OFFICE,
+}
+
+
+def may_open(user: User, endpoint: str | None) -> bool:
+    """Whether ``user`` may use the admin ``endpoint`` (unknown endpoints: nobody)."""
+    return user.role in ADMIN_PERMISSIONS.get(endpoint or "", frozenset())
+
+
+def may_edit_body(user: User, body: str) -> bool:
+    """Whether ``user`` may change how the partner body ``body`` appears on certificates."""
+    return user.is_office or user.is_officer_of(body)
