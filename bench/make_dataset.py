@@ -1415,6 +1415,7 @@ def create_schema_and_catalogue(
         DomainMinimum,
         Level,
         Programme,
+        Provider,
     )
     from certification.certificates.models import PartnerBody
     from certification.certificates.services import current_issuers
@@ -1434,7 +1435,10 @@ def create_schema_and_catalogue(
                     password_hash=hash_password(secrets.token_urlsafe(24)),
                 )
             )
+        providers: dict[str, Provider] = {}
         for number, (code, title, credits, domain, provider) in enumerate(COURSES, start=1):
+            if provider not in providers:
+                providers[provider] = Provider(name=provider)
             db.session.add(
                 Course(
                     id=number,
@@ -1442,7 +1446,7 @@ def create_schema_and_catalogue(
                     title=title,
                     credits=Decimal(credits),
                     domain=domain,
-                    provider=provider,
+                    provided_by=providers[provider],
                 )
             )
         assessments = {}

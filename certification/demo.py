@@ -17,9 +17,11 @@ from certification.catalogue.services import (
     AssessmentInput,
     CourseInput,
     ProgrammeInput,
+    ProviderInput,
     create_assessment,
     create_course,
     create_programme,
+    create_provider,
 )
 from certification.catalogue.services import get_programme as programme_by_code
 from certification.certificates.services import (
@@ -55,6 +57,19 @@ COURSES = [
         "2.5",
         EIW,
         "Accredited provider: Northern Imaging Academy",
+    ),
+]
+
+
+# The providers the courses name: country, accredited from, accredited until (None: open).
+PROVIDERS = [
+    ("EFRS", "NL", dt.date(2024, 1, 1), None),
+    ("EuSoMII", "AT", dt.date(2024, 1, 1), None),
+    (
+        "Accredited provider: Northern Imaging Academy",
+        "IE",
+        dt.date(2025, 9, 1),
+        dt.date(2028, 8, 31),
     ),
 ]
 
@@ -96,6 +111,8 @@ def seed_demo(today: dt.date | None = None) -> str:
             officer, f"officer of {short_name}: reads everything, edits {short_name}'s branding"
         )
 
+    for name, country, accredited_from, accredited_until in PROVIDERS:
+        create_provider(ProviderInput(name, country, accredited_from, accredited_until), efrs)
     for code, title, credits, domain, provider in COURSES:
         create_course(CourseInput(code, title, Decimal(credits), domain, provider), efrs)
     create_assessment(

@@ -36,9 +36,12 @@ from certification.catalogue.services import (
     AssessmentInput,
     CourseInput,
     ProgrammeInput,
+    ProviderInput,
     create_assessment,
     create_course,
     create_programme,
+    create_provider,
+    find_provider,
     get_programme,
     programme_as_input,
     update_programme,
@@ -420,6 +423,8 @@ def _new_course(
     title: str = "Foundations of AI in imaging",
     provider: str = "EuSoMII",
 ) -> str:
+    if provider and find_provider(provider) is None:
+        create_provider(ProviderInput(provider, "", None, None), None)
     create_course(CourseInput(code, title, Decimal(credits), domain, provider), None)
     return code
 
@@ -469,6 +474,24 @@ def _new_programme(
 @pytest.fixture
 def make_course(app: Flask) -> Callable[..., str]:
     return committed(app, _new_course)
+
+
+def _new_provider(
+    name: str = "EuSoMII",
+    country: str = "",
+    accredited_from: dt.date | None = None,
+    accredited_until: dt.date | None = None,
+) -> int:
+    provider = create_provider(
+        ProviderInput(name, country, accredited_from, accredited_until), None
+    )
+    return provider.id
+
+
+@pytest.fixture
+def make_provider(app: Flask) -> Callable[..., int]:
+    """A course provider in the catalogue; its id."""
+    return committed(app, _new_provider)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 
 from certification.auth.models import ApiToken, User
 from certification.auth.services import create_api_token, get_candidate
+from certification.catalogue.models import Provider
 from certification.catalogue.services import get_programme
 from certification.certificates import bulk
 from certification.certificates.services import issue_certificate
@@ -56,6 +57,7 @@ class World:
     logo: str
     admin_email: str
     token: str
+    provider_id: int
 
 
 @pytest.fixture
@@ -102,6 +104,7 @@ def world(app: Flask, make_admin, make_officer, make_candidate, eligible_candida
             logo=body.logo_image.file_name,
             admin_email=admin.email,
             token=token,
+            provider_id=db.session.scalar(sa.select(Provider.id).limit(1)),
         )
 
 
@@ -120,6 +123,7 @@ def _params(world: World) -> dict[str, Any]:
         "filename": None,  # set per route below
         "token": "not-a-real-token",
         "path": "css/app.css",
+        "provider_id": world.provider_id,
     }
 
 
@@ -177,6 +181,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.candidate", "GET"),
             ("admin.certificate_pdf", "GET"),
             ("admin.courses", "GET"),
+            ("admin.providers", "GET"),
             ("admin.assessments", "GET"),
             ("admin.programmes", "GET"),
             ("admin.eligible", "GET"),
@@ -222,6 +227,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.course_new", "POST"),
             ("admin.course_edit", "GET"),
             ("admin.course_edit", "POST"),
+            ("admin.provider_new", "GET"),
+            ("admin.provider_new", "POST"),
+            ("admin.provider_edit", "GET"),
+            ("admin.provider_edit", "POST"),
             ("admin.assessment_new", "GET"),
             ("admin.assessment_new", "POST"),
             ("admin.assessment_edit", "GET"),

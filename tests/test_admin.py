@@ -48,7 +48,17 @@ def page_text(response) -> str:
 
 
 def input_value(response, name: str) -> str | None:
-    """The value an <input> shows (what the user typed, when a form comes back)."""
+    """The value an <input> shows (what the user typed, when a form comes back), or the
+    option a <select> has selected."""
+    select = re.search(
+        rf'<select[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</select>',
+        response.get_data(as_text=True),
+        re.S,
+    )
+    if select is not None:
+        chosen = re.search(r"<option[^>]*\bselected[^>]*>", select.group(1))
+        value = re.search(r'\bvalue="([^"]*)"', chosen.group(0)) if chosen else None
+        return html.unescape(value.group(1)) if value else ""
     found = re.search(
         rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', response.get_data(as_text=True)
     )
@@ -463,7 +473,8 @@ def test_bad_scores_come_back_with_the_message(admin, candidate, today, score, m
 # ---------------------------------------------------------------- courses
 
 
-def test_a_course_created_through_the_form_is_listed(admin):
+def test_a_course_created_through_the_form_is_listed(admin, make_provider):
+    make_provider("EuSoMII")
     response = admin.post(
         "/admin/courses/new",
         data={
@@ -500,8 +511,11 @@ def test_the_domain_field_suggests_existing_domains(admin, make_course):
         ({"title": "x" * 201}, "title", "At most 200 characters."),
     ],
 )
-def test_bad_courses_come_back_with_the_message(admin, make_course, changes, field, message):
+def test_bad_courses_come_back_with_the_message(
+    admin, make_course, make_provider, changes, field, message
+):
     make_course("EII-101")
+    make_provider("EFRS")
     typed = {
         "code": "EII-202",
         "title": "Cloud PACS",

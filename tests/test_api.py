@@ -342,10 +342,39 @@ def test_programme_rules_are_enforced(app, api, field, value):
 # ------------------------------------------------------------------ courses
 
 
-def test_create_a_course(api):
+def test_create_a_course(api, make_provider):
+    provider_id = make_provider("EuSoMII")
     response = api.post("/courses", {**COURSE, "code": "eii-102", "credits": "2.5"})
     assert response.status_code == 201
-    assert response.get_json() == {**COURSE, "code": "EII-102", "credits": 2.5}
+    assert response.get_json() == {
+        **COURSE,
+        "code": "EII-102",
+        "credits": 2.5,
+        "provider_id": provider_id,
+    }
+
+
+def test_a_course_names_its_provider_in_any_case(api, make_provider):
+    provider_id = make_provider("EuSoMII")
+    response = api.post("/courses", {**COURSE, "provider": "  eusomii "})
+    assert response.status_code == 201
+    assert response.get_json()["provider"] == "EuSoMII"
+    assert response.get_json()["provider_id"] == provider_id
+
+
+def test_an_unknown_provider_is_refused_not_created(app, api, make_provider):
+    make_provider("EuSoMII")
+    response = api.post("/courses", {**COURSE, "provider": "EuSoMII Academy"})
+    assert_error(response, 422, "invalid", {"provider"})
+    assert "no provider named EuSoMII Academy" in response.get_json()["fields"]["provider"]
+    assert count_rows(app, Course) == 0
+
+
+def test_an_empty_provider_makes_a_course_without_one(api):
+    response = api.post("/courses", {**COURSE, "provider": ""})
+    assert response.status_code == 201
+    assert response.get_json()["provider"] == ""
+    assert response.get_json()["provider_id"] is None
 
 
 def test_a_duplicate_course_code_is_a_conflict(app, api, make_course):
@@ -398,10 +427,10 @@ def test_a_course_with_a_value_that_is_not_a_number_is_malformed(app, api, raw):
         ("title", "T" * 201),
         ("title", "Line\nbreak"),
         ("domain", "D" * 101),
-        ("provider", "   "),
     ],
 )
-def test_course_rules_are_enforced(app, api, field, value):
+def test_course_rules_are_enforced(app, api, make_provider, field, value):
+    make_provider("EuSoMII")
     assert_error(api.post("/courses", {**COURSE, field: value}), 422, "invalid", {field})
     assert count_rows(app, Course) == 0
 
@@ -764,7 +793,8 @@ def test_progress_with_an_empty_catalogue(api, candidate_id):
     assert api.get(f"/candidates/{candidate_id}/progress").get_json() == {"programmes": []}
 
 
-def test_the_whole_journey_through_the_api(api, today):
+def test_the_whole_journey_through_the_api(api, today, make_provider):
+    make_provider("EuSoMII")
     assert api.post("/assessments", ASSESSMENT).status_code == 201
     for code, domain in [("EII-101", "AI & Data Science"), ("EII-201", "Standards")]:
         response = api.post("/courses", {**COURSE, "code": code, "domain": domain})

@@ -221,7 +221,8 @@ def assert_documented(document: dict[str, Any], method: str, path: str, response
     assert problems(document, response.get_json(), schema) == [], (method, path)
 
 
-def test_real_answers_match_the_documented_schemas(call, today):
+def test_real_answers_match_the_documented_schemas(call, today, make_provider):
+    make_provider("P")
     past = today.replace(day=1).isoformat()
     assessment = {"code": "EX", "title": "Exam", "pass_mark": 50, "max_score": 100}
     assert call("POST", "/assessments", {**assessment, "max_attempts": 1}).status_code == 201

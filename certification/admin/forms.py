@@ -36,11 +36,12 @@ from wtforms import (
 from wtforms.fields.core import Label
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from certification.catalogue.models import Assessment, Course, Level, Programme
+from certification.catalogue.models import Assessment, Course, Level, Programme, Provider
 from certification.catalogue.services import (
     AssessmentInput,
     CourseInput,
     ProgrammeInput,
+    ProviderInput,
     programme_as_input,
 )
 from certification.certificates.branding import MAX_IMAGE_BYTES, PartnerBodyInput
@@ -339,7 +340,18 @@ class CourseForm(FlaskForm):
         description="Choose an existing domain or type a new one.",
         render_kw={"list": "domain-suggestions", "autocomplete": "off"},
     )
-    provider = StringField("Provider", validators=[InputRequired()])
+    provider = SelectField(
+        "Provider",
+        validate_choice=False,
+        description="Providers are added under Catalogue › Providers.",
+    )
+
+    def __init__(self, *args: Any, providers: Iterable[Provider], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.provider.choices = [
+            SelectChoice("", "No provider"),
+            *(SelectChoice(p.name, p.name) for p in providers),
+        ]
 
     def to_input(self) -> CourseInput:
         return CourseInput(
@@ -348,6 +360,25 @@ class CourseForm(FlaskForm):
             credits=self.credits.number(),
             domain=_text(self.domain.data),
             provider=_text(self.provider.data),
+        )
+
+
+class ProviderForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired()])
+    country = StringField(
+        "Country", description="Its English name or two-letter ISO code, e.g. Belgium or BE."
+    )
+    accredited_from = DayField("Accredited from", validators=[Optional()])
+    accredited_until = DayField(
+        "Accredited until", validators=[Optional()], description="Leave empty if open-ended."
+    )
+
+    def to_input(self) -> ProviderInput:
+        return ProviderInput(
+            name=_text(self.name.data),
+            country=_text(self.country.data),
+            accredited_from=self.accredited_from.data,
+            accredited_until=self.accredited_until.data,
         )
 
 

@@ -38,6 +38,7 @@ from certification.admin.forms import (
     HoldLiftForm,
     PartnerBodyForm,
     ProgrammeForm,
+    ProviderForm,
     ReissueForm,
     ResultForm,
     RevokeForm,
@@ -778,7 +779,8 @@ def courses() -> Page:
 @bp.route("/courses/new", methods=["GET", "POST"])
 def course_new() -> Page:
     domains = catalogue.list_domains()
-    return _catalogue_form("course", CourseForm(), catalogue.create_course, domains=domains)
+    form = CourseForm(providers=catalogue.list_providers())
+    return _catalogue_form("course", form, catalogue.create_course, domains=domains)
 
 
 @bp.route("/courses/<code>/edit", methods=["GET", "POST"])
@@ -786,15 +788,55 @@ def course_edit(code: str) -> Page:
     course = catalogue.get_course(code)
     update = partial(catalogue.update_course, course)
     domains = catalogue.list_domains()
-    return _catalogue_form("course", CourseForm(obj=course), update, course, domains=domains)
+    form = CourseForm(obj=course, providers=catalogue.list_providers())
+    return _catalogue_form("course", form, update, course, domains=domains)
 
 
 @bp.route("/courses/<code>/delete", methods=["POST"])
 def course_delete(code: str) -> Page:
     course = catalogue.get_course(code)
-    form = CourseForm(formdata=None, obj=course)
+    form = CourseForm(formdata=None, obj=course, providers=catalogue.list_providers())
     domains = catalogue.list_domains()
     return _catalogue_delete("course", course, catalogue.delete_course, form, domains=domains)
+
+
+# ---------------------------------------------------------------- providers
+
+
+@bp.route("/providers")
+def providers() -> Page:
+    return render_template("admin/providers.html", providers=catalogue.list_providers())
+
+
+def _provider_form(form: ProviderForm, provider: Any = None) -> Page:
+    """The new or edit page of a course provider; once saved, the list of providers."""
+
+    def save() -> Any:
+        if provider is None:
+            return catalogue.create_provider(form.to_input(), _actor())
+        return catalogue.update_provider(provider, form.to_input(), _actor())
+
+    return _form_view(
+        form,
+        save,
+        lambda saved: _done(
+            f"Provider {saved.name} is {'created' if provider is None else 'saved'}.",
+            "admin.providers",
+        ),
+        "admin/provider_form.html",
+        provider=provider,
+    )
+
+
+@bp.route("/providers/new", methods=["GET", "POST"])
+def provider_new() -> Page:
+    return _provider_form(ProviderForm())
+
+
+@bp.route("/providers/<int:provider_id>/edit", methods=["GET", "POST"])
+def provider_edit(provider_id: int) -> Page:
+    provider = catalogue.get_provider(provider_id)
+    return _provider_form(ProviderForm(obj=provider), provider)
 
 
 # ---------------------------------------------------------------- assessments

@@ -122,7 +122,11 @@ class CourseInput(Request):
     title: Text = Field(description=NAME)
     credits: Number = Field(description="ECTS credits, a multiple of 0.5. " + NUMBER)
     domain: Text = Field(description="1 to 100 characters.")
-    provider: Text = Field(description=NAME)
+    provider: Text = Field(
+        description="The name of a provider in the catalogue, in any case. An unknown name is"
+        " refused (422 naming `provider`): providers are added by the programme office, never"
+        " created by this call."
+    )
 
 
 class Course(Answer):
@@ -130,7 +134,8 @@ class Course(Answer):
     title: str
     credits: Figure
     domain: str
-    provider: str
+    provider: str = Field(description='The provider\'s name; "" for a course without one.')
+    provider_id: int | None = Field(description="The provider's id; null for none.")
 
 
 class AssessmentInput(Request):

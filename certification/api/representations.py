@@ -42,7 +42,9 @@ def programme_answer(programme: catalogue.Programme) -> Programme:
 
 
 def course_answer(course: catalogue.Course) -> Course:
-    return Course.model_validate(asdict(course_as_input(course)))
+    return Course.model_validate(
+        {**asdict(course_as_input(course)), "provider_id": course.provider_id}
+    )
 
 
 def assessment_answer(assessment: catalogue.Assessment) -> Assessment:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import enum
 
@@ -74,8 +75,27 @@ programme_assessment = sa.Table(
 )
 
 
+class Provider(Model):
+    """A body that delivers courses: a partner body, a university, an academy. Accredited
+    from a day (None: not recorded) until a day (None: open-ended)."""
+
+    __tablename__ = "provider"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    accredited_from: so.Mapped[dt.date | None]
+    accredited_until: so.Mapped[dt.date | None]
+
+    # Read-only: a course names its provider (Course.provided_by), and that is what is written.
+    courses: so.Mapped[list[Course]] = so.relationship(viewonly=True, order_by="Course.code")
+
+    def __repr__(self) -> str:
+        return f"<Provider {self.name}>"
+
+
 class Course(Model):
-    """A course that earns ECTS credits in one domain."""
+    """A course that earns ECTS credits in one domain, delivered by at most one provider."""
 
     __tablename__ = "course"
 
@@ -84,7 +104,14 @@ class Course(Model):
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     credits: so.Mapped[decimal.Decimal] = so.mapped_column(Credits)
     domain: so.Mapped[str] = so.mapped_column(sa.String(100), index=True)
-    provider: so.Mapped[str] = so.mapped_column(sa.String(200))
+    provider_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("provider.id"))
+
+    provided_by: so.Mapped[Provider | None] = so.relationship()
+
+    @property
+    def provider(self) -> str:
+        """The provider's name, as pages, exports and the API show it ("" for none)."""
+        return self.provided_by.name if self.provided_by else ""
 
     def __repr__(self) -> str:
         return f"<Course {self.code}>"

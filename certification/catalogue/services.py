@@ -23,6 +23,7 @@ from certification.catalogue.models import (
     DomainMinimum,
     Level,
     Programme,
+    Provider,
     programme_assessment,
 )
 from certification.errors import Duplicate, NotFound, RuleViolation
@@ -39,6 +40,7 @@ from certification.validation import (
     check_text,
     check_whole_number,
     clean_text,
+    country_code,
 )
 
 _signals = Namespace()
@@ -179,6 +181,115 @@ def _remove(item: Course | Assessment, kind: str, as_input: AsInput, actor: User
     record_event(actor, f"{kind}.deleted", kind, before["code"], before=before)
 
 
+# ---------------------------------------------------------------- providers
+
+
+@dataclass
+class ProviderInput:
+    name: str
+    country: str  # an ISO code or an English country name; "" for none
+    accredited_from: dt.date | None
+    accredited_until: dt.date | None
+
+
+def provider_as_input(provider: Provider) -> ProviderInput:
+    return ProviderInput(
+        provider.name, provider.country or "", provider.accredited_from, provider.accredited_until
+    )
+
+
+def _provider_for_audit(provider: Provider) -> dict[str, Any]:
+    values = asdict(provider_as_input(provider))
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+
+
+def list_providers() -> list[Provider]:
+    return list(db.session.scalars(sa.select(Provider).order_by(sa.func.lower(Provider.name))))
+
+
+def get_provider(provider_id: int) -> Provider:
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound("There is no such provider.")
+    return provider
+
+
+def find_provider(name: str) -> Provider | None:
+    """The provider of this name, in any case; None if there is none."""
+    wanted = clean_text(name).casefold()
+    if not wanted:
+        return None
+    provider = db.session.scalars(
+        sa.select(Provider).where(sa.func.lower(Provider.name) == wanted.lower())
+    ).first()
+    if provider is not None:
+        return provider
+    # Letters SQL's lower() does not fold the way Python does (ß, non-ASCII on SQLite).
+    return next((p for p in list_providers() if p.name.casefold() == wanted), None)
+
+
+def _check_provider(data: ProviderInput, current_id: int | None) -> ProviderInput:
+    errors = FieldErrors()
+    name = check_text(errors, "name", clean_text(data.name), 200)
+    typed_country = clean_text(data.country)
+    country = ""
+    if typed_country:
+        country = country_code(typed_country) or ""
+        if not country:
+            errors.add(
+                "country",
+                "Not a country we know. Write its English name or its two-letter ISO code,"
+                " e.g. Germany or DE.",
+            )
+    if (
+        data.accredited_from
+        and data.accredited_until
+        and data.accredited_until < data.accredited_from
+    ):
+        errors.add("accredited_until", "Must be on or after the day accreditation starts.")
+    errors.raise_if_any()
+    same_name = find_provider(name)
+    if same_name is not None and same_name.id != current_id:
+        raise Duplicate(
+            f"There is already a provider named {same_name.name}.", {"name": "Already in use."}
+        )
+    return ProviderInput(name, country, data.accredited_from, data.accredited_until)
+
+
+def _write_provider(provider: Provider, data: ProviderInput) -> None:
+    provider.name = data.name
+    provider.country = data.country or None
+    provider.accredited_from = data.accredited_from
+    provider.accredited_until = data.accredited_until
+
+
+def create_provider(data: ProviderInput, actor: User | None) -> Provider:
+    data = _check_provider(data, None)
+    provider = Provider()
+    _write_provider(provider, data)
+    add_unique(provider, Duplicate("That name is already in use.", {"name": "Already in use."}))
+    record_event(
+        actor, "provider.created", "provider", provider.name, after=_provider_for_audit(provider)
+    )
+    return provider
+
+
+def update_provider(provider: Provider, data: ProviderInput, actor: User | None) -> Provider:
+    data = _check_provider(data, provider.id)
+    before = _provider_for_audit(provider)
+    _write_provider(provider, data)
+    db.session.flush()
+    record_event(
+        actor,
+        "provider.updated",
+        "provider",
+        provider.name,
+        before=before,
+        after=_provider_for_audit(provider),
+    )
+    return provider
+
+
 # ---------------------------------------------------------------- courses
 
 
@@ -188,7 +299,7 @@ class CourseInput:
     title: str
     credits: Decimal
     domain: str
-    provider: str
+    provider: str  # the name of a provider in the catalogue, in any case; "" for none
 
 
 def course_as_input(course: Course) -> CourseInput:
@@ -203,16 +314,33 @@ def _check_course(data: CourseInput) -> CourseInput:
         title=check_text(errors, "title", clean_text(data.title), 200),
         credits=check_credits(errors, "credits", data.credits),
         domain=check_text(errors, "domain", clean_text(data.domain), 100),
-        provider=check_text(errors, "provider", clean_text(data.provider), 200),
+        provider="",
     )
+    if typed := clean_text(data.provider):
+        # Only a provider the office has put in the catalogue: a typo must not create one.
+        if (provider := find_provider(typed)) is None:
+            errors.add(
+                "provider",
+                f"There is no provider named {typed[:60]} in the catalogue;"
+                " the programme office adds providers.",
+            )
+        else:
+            checked.provider = provider.name
     errors.raise_if_any()
     return checked
+
+
+def _course_values(data: CourseInput) -> dict[str, Any]:
+    """A checked course's values as the model's columns: the provider by its row."""
+    values = {key: value for key, value in vars(data).items() if key != "provider"}
+    values["provided_by"] = find_provider(data.provider) if data.provider else None
+    return values
 
 
 def create_course(data: CourseInput, actor: User | None) -> Course:
     data = _check_course(data)
     _refuse_taken_code(Course, data.code, None)
-    return _insert(Course(**vars(data)), "course", course_as_input, actor)
+    return _insert(Course(**_course_values(data)), "course", course_as_input, actor)
 
 
 def _count_credit_records(course: Course) -> int:
@@ -232,7 +360,11 @@ def update_course(course: Course, data: CourseInput, actor: User | None) -> Cour
             {"credits" if data.credits != course.credits else "domain": "Fixed once recorded."},
             slug="in_use",
         )
-    _overwrite(course, data, "course", course_as_input, actor)
+    before = _for_audit(course_as_input(course))
+    for key, value in _course_values(data).items():
+        setattr(course, key, value)
+    db.session.flush()
+    _record_update(course, "course", course_as_input, actor, before)
     return course
 
 

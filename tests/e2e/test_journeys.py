@@ -116,7 +116,7 @@ def test_1_administrator_issues_and_revokes(page, server):
     page.fill("#title", "Cybersecurity for PACS and modalities")
     page.fill("#credits", "7,5")
     page.fill("#domain", "Information Security & Data Protection")
-    page.fill("#provider", "EFRS")
+    page.select_option("#provider", "EFRS")
     page.click("main button[type=submit]")
     assert "EFRS-SEC210" in words(page)
 
