@@ -41,7 +41,7 @@ def test_the_office_creates_a_provider_and_sees_it_listed(office, make_course):
     assert response.status_code == 303
     listing = text(office.get(response.headers["Location"]))
     assert "Provider Università di Bologna is created." in listing
-    assert '<td data-label="Country">IT</td>' in listing
+    assert '<td data-label="Country">Italy</td>' in listing  # named, as candidates' countries
     assert "from 1 September 2025 until 31 August 2028" in listing
 
 
