@@ -9,8 +9,9 @@ file costs a few milliseconds, and logging in to a PKCS#11 token more, so opened
 from __future__ import annotations
 
 import functools
-import hashlib
+import hmac
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,8 +73,17 @@ def seal_keys_from(setting: object, resolve: Callable[[str], Path]) -> tuple[Any
     """Each body's seal in ``SEAL_KEYS``, or a RuntimeError naming the setting, the body and
     the expected form (the app factory checks it at start)."""
     if not isinstance(setting, dict):
-        raise RuntimeError(f"{SEAL_KEYS_FORM}; got {setting!r}.")
-    return tuple(_seal_key(str(body), entry, resolve) for body, entry in setting.items())
+        # The type only: the value may hold a passphrase (broken JSON is kept as text).
+        raise RuntimeError(f"{SEAL_KEYS_FORM}; got {type(setting).__name__}.")
+    keys = tuple(_seal_key(str(body), entry, resolve) for body, entry in setting.items())
+    tokens = [(k.module, k.token) for k in keys if isinstance(k, Pkcs11SealKey)]
+    if len(tokens) != len(set(tokens)):
+        # Each body's key in its own keeping; and a process logs in to a token only once.
+        raise RuntimeError(
+            "SEAL_KEYS names one PKCS#11 token for two bodies: each body's seal key must be"
+            f" on a token of its own. {SEAL_KEYS_FORM}."
+        )
+    return keys
 
 
 def _seal_key(body: str, entry: object, resolve: Callable[[str], Path]) -> AnySealKey:
@@ -129,11 +139,13 @@ def signer_for(key: AnySealKey) -> Signer:
 _token_signers: dict[tuple[Path, str], tuple[tuple[object, ...], Signer]] = {}
 _refused_pins: dict[tuple[Pkcs11SealKey, str], PinRefused] = {}
 _tokens_lock = threading.Lock()
+_PIN_DIGEST_KEY = secrets.token_bytes(32)  # this process's own
 
 
 def _token_signer(key: Pkcs11SealKey) -> Signer:
-    # The PIN's digest tells a changed PIN; the PIN itself is not kept.
-    pin = hashlib.sha256(os.environ.get(key.pin_env, "").encode()).hexdigest()
+    # A keyed digest tells a changed PIN; neither the PIN nor a plain hash of it (a few
+    # digits, found again at once) is kept.
+    pin = hmac.new(_PIN_DIGEST_KEY, os.environ.get(key.pin_env, "").encode(), "sha256").hexdigest()
     version = (key, pin, _modified(key.cert_path) if key.cert_path else 0.0)
     with _tokens_lock:
         refusal = _refused_pins.get((key, pin))

@@ -11,6 +11,8 @@ column is dropped (batch mode, so SQLite copies the table); downgrade writes the
 name back into it ("" for a course without a provider).
 """
 
+import unicodedata
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -50,7 +52,7 @@ def upgrade():
     ids: dict[str, int] = {}
     rows = bind.execute(sa.select(course.c.id, course.c.provider).order_by(course.c.id)).all()
     for course_id, text in rows:
-        name = (text or "").strip()
+        name = unicodedata.normalize("NFC", text or "").strip()  # as the forms store names
         if not name:
             continue
         key = name.casefold()

@@ -250,3 +250,16 @@ def test_a_malformed_seal_entry_stops_the_app_at_start_saying_the_form(app, entr
     message = str(stopped.value)
     assert message.startswith(f"SEAL_KEYS['EFRS'] {said}")
     assert '{"pkcs11": {"module":' in message and '"pin_env"' in message
+
+
+def test_two_bodies_on_one_token_or_unreadable_seal_keys_stop_the_app_without_secrets(app):
+    on_one_token = {
+        body: {"pkcs11": {"module": MODULE, "token": TOKEN, "key": key, "pin_env": "P"}}
+        for body, key in (("EFRS", "efrs-seal"), ("EuSoMII", "eusomii-seal"))
+    }
+    with pytest.raises(RuntimeError, match="each body's seal key must be on a token of its own"):
+        another_app(app, SEAL_KEYS=on_one_token)
+    # Broken JSON in the environment arrives as text: it may hold a passphrase, never echoed.
+    with pytest.raises(RuntimeError) as stopped:
+        another_app(app, SEAL_KEYS='{"EFRS": {"pkcs12": "e.p12", "passphrase": "s3cret"')
+    assert "s3cret" not in str(stopped.value) and "got str" in str(stopped.value)
