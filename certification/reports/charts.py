@@ -161,17 +161,11 @@ def column_chart(
     ticks = count_ticks(max(totals, default=0))
     peak = ticks[-1]
     parts = _open(chart_id, title, description, width, height)
-    for tick in ticks:
-        y = top + plot_height - plot_height * tick / peak
-        parts.append(
-            f'<line class="chart-gridline" x1="{left}" x2="{width - right}" y1="{y:.1f}"'
-            f' y2="{y:.1f}" stroke="#d9dee5" stroke-width="1"/>'
-        )
-        parts.append(_text(left - 6, y + 4, str(tick), "end", "axis"))
+    parts.extend(_count_axis(ticks, top, plot_height, left, width - right))
     bar_w = slot * 0.7
     for i, category in enumerate(categories):
         x = left + slot * i + (slot - bar_w) / 2
-        y = top + plot_height
+        y: float = top + plot_height
         for s, (name, values) in enumerate(series):
             h = plot_height * values[i] / peak
             if values[i]:
@@ -246,13 +240,7 @@ def histogram(
     ticks = count_ticks(max(counts, default=0), most=4)
     peak = ticks[-1]
     parts = _open(chart_id, title, description, width, height)
-    for tick in ticks:
-        y = top + plot_height - plot_height * tick / peak
-        parts.append(
-            f'<line class="chart-gridline" x1="{left}" x2="{width - right}" y1="{y:.1f}"'
-            f' y2="{y:.1f}" stroke="#d9dee5" stroke-width="1"/>'
-        )
-        parts.append(_text(left - 6, y + 4, str(tick), "end", "axis"))
+    parts.extend(_count_axis(ticks, top, plot_height, left, width - right))
     for i, count in enumerate(counts):
         x = left + slot * i
         h = plot_height * count / peak
@@ -273,3 +261,18 @@ def histogram(
         f' y2="{top + plot_height}" stroke="#5b6675" stroke-width="1"/>'
     )
     return _close(parts)
+
+
+def _count_axis(
+    ticks: list[int], top: float, plot_height: float, left: float, end: float
+) -> list[str]:
+    """A gridline and its whole-number label for each tick, the last tick at the top."""
+    parts: list[str] = []
+    for tick in ticks:
+        y = top + plot_height - plot_height * tick / ticks[-1]
+        parts.append(
+            f'<line class="chart-gridline" x1="{left}" x2="{end}" y1="{y:.1f}"'
+            f' y2="{y:.1f}" stroke="#d9dee5" stroke-width="1"/>'
+        )
+        parts.append(_text(left - 6, y + 4, str(tick), "end", "axis"))
+    return parts
