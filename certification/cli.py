@@ -168,10 +168,11 @@ def create_user_command(email: str, role_name: str, name: str, body: str | None)
     help="Days until the token stops working (default: until it is revoked).",
 )
 def create_api_token_command(email: str, label: str, valid_days: int | None) -> None:
-    """Create an API token for an administrator and print it (the last line of output)."""
+    """Create an API token for an office user or an officer and print it (the last line of
+    output). The token may call what its user's role may."""
     user = get_user_by_email(email)
-    if user is None or not user.is_office:
-        raise click.ClickException(f"There is no administrator with the e-mail {email}.")
+    if user is None or not user.is_staff:
+        raise click.ClickException(f"There is no office user or officer with the e-mail {email}.")
     try:
         token = create_api_token(user, label, valid_days=valid_days)
     except ServiceError as refusal:

@@ -24,11 +24,9 @@ from certification.catalogue.services import (
     create_provider,
 )
 from certification.catalogue.services import get_programme as programme_by_code
-from certification.certificates.services import (
-    issue_certificate,
-    partner_bodies,
-    revoke_certificate,
-)
+from certification.certificates.approvals import approve_request, request_award, revoke_award
+from certification.certificates.models import AwardRequest, Certificate
+from certification.certificates.services import partner_bodies
 from certification.extensions import db
 from certification.records.services import record_credit, record_result
 
@@ -98,6 +96,7 @@ def seed_demo(today: dt.date | None = None) -> str:
         "admin@eusomii.example", "EuSoMII Programme Office", secrets.token_hex(16), None
     )
     login_for(eusomii, "programme office")
+    officers = []
     for short_name, name in [("EFRS", "Sofia Andersson"), ("EuSoMII", "Tomasz Nowak")]:
         officer = create_staff(
             f"officer@{short_name.lower()}.example",
@@ -108,8 +107,11 @@ def seed_demo(today: dt.date | None = None) -> str:
             None,
         )
         login_for(
-            officer, f"officer of {short_name}: reads everything, edits {short_name}'s branding"
+            officer,
+            f"officer of {short_name}: approves, rejects and revokes for {short_name}, edits"
+            f" its branding",
         )
+        officers.append(officer)
 
     for name, country, accredited_from, accredited_until in PROVIDERS:
         create_provider(ProviderInput(name, country, accredited_from, accredited_until), efrs)
@@ -226,7 +228,7 @@ def seed_demo(today: dt.date | None = None) -> str:
         "TR",
         certificate_courses,
         [("CERT-EXAM", 66)],
-        "candidate: Certificate revoked, on hold until an administrator lifts it",
+        "candidate: Certificate revoked by both bodies, on hold until the office lifts it",
     )
     candidate(
         "jon.thordarson@example.is",
@@ -260,14 +262,24 @@ def seed_demo(today: dt.date | None = None) -> str:
         strict=True,
     ):
         body.signatory_name, body.signatory_title = signatory, title
-    certificate = programme_by_code("EII-C")
-    valid = issue_certificate(dimitar, certificate, efrs, today=today)
-    revoked = issue_certificate(zeynep, certificate, efrs, today=today)
-    revoke_certificate(
-        revoked,
-        "Issued before the examination board confirmed the result; to be reissued after it meets.",
-        eusomii,
+    award = programme_by_code("EII-C")
+
+    def approved_by_both(person: User) -> Certificate:
+        """Requested by the office, approved by each body's officer: sealed and issued."""
+        request = request_award(person, award, efrs, today=today)
+        assert isinstance(request, AwardRequest)  # noqa: S101 - EII-C is jointly approved
+        for officer in officers:
+            approve_request(request, officer, today=today)
+        assert request.certificate is not None  # noqa: S101 - both bodies approved
+        return request.certificate
+
+    valid = approved_by_both(dimitar)
+    revoked = approved_by_both(zeynep)
+    reason = (
+        "Issued before the examination board confirmed the result; to be reissued after it meets."
     )
+    for officer in reversed(officers):  # EuSoMII asks (suspended), EFRS agrees (revoked)
+        revoke_award(revoked, reason, officer)
 
     width = max(len(email) for email, _, _ in logins)
     lines = ["Demo logins (each password was generated when the demo was created):"]

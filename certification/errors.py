@@ -45,3 +45,19 @@ class RuleViolation(ServiceError):
 class NotFound(ServiceError):
     slug = "not_found"
     http_status = 404
+
+
+class Forbidden(ServiceError):
+    """The person is known but their role may not do this (an office user approving for a
+    body, an officer approving for the other body)."""
+
+    slug = "forbidden"
+    http_status = 403
+
+
+class Conflict(ServiceError):
+    """The thing is in a state where this is already done or no longer possible (a second
+    approval by the same body)."""
+
+    slug = "conflict"
+    http_status = 409

@@ -140,6 +140,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
     app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
     app.jinja_env.filters["label_cells"] = label_cells
+    # Dates kept as ISO text in JSON columns (a certificate's approvals) back to dates.
+    app.jinja_env.filters["iso_date"] = dt.date.fromisoformat
+    app.jinja_env.filters["iso_decimal"] = Decimal  # and credits kept there as text
     # Every page's dates in one style: long_date(day) "6 December 2026", long_datetime(moment)
     # "6 December 2026 at 14:05 UTC". Globals, so that macros imported without context have them.
     app.jinja_env.globals["long_date"] = format_long_date

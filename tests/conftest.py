@@ -450,8 +450,12 @@ def _new_programme(
     domain_minimums: dict[str, str] | None = None,
     required_assessments: tuple[str, ...] = (),
     prerequisite: str | None = None,
+    approval: str = "office",
     **extra: Any,
 ) -> str:
+    """A programme. Issued by the office alone unless ``approval="both_bodies"`` (the
+    product's default): most tests are about issuing itself, and approval by both bodies
+    has tests of its own (tests/certificates/test_approvals.py)."""
     from certification.web import today as web_today
 
     create_programme(
@@ -463,6 +467,7 @@ def _new_programme(
             domain_minimums={k: Decimal(v) for k, v in (domain_minimums or {}).items()},
             required_assessments=required_assessments,
             prerequisite=prerequisite,
+            approval=approval,
             **extra,
         ),
         None,

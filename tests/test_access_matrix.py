@@ -18,10 +18,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from certification.auth.models import ApiToken, User
-from certification.auth.services import create_api_token, get_candidate
+from certification.auth.services import create_api_token, get_candidate, get_user_by_email
 from certification.catalogue.models import Provider
 from certification.catalogue.services import get_programme
 from certification.certificates import bulk
+from certification.certificates.approvals import request_award
 from certification.certificates.services import issue_certificate
 from certification.extensions import db
 from certification.imports.models import ImportKind
@@ -31,9 +32,19 @@ from certification.records.models import AssessmentAttempt, CreditRecord
 from tests.certificates.test_admin_certificates import png
 from tests.conftest import change_logo, log_in
 
-# The token and the officers go before the programme office, whose rows revoke the token
-# and delete a course.
-ROLES = ("anonymous", "candidate", "other", "token", "efrs_officer", "eusomii_officer", "admin")
+# The tokens and the officers go before the programme office, whose rows revoke the token
+# and delete a course. "token" is the office's API token, "officer_token" the EFRS
+# officer's: each may call what its user's role may.
+ROLES = (
+    "anonymous",
+    "candidate",
+    "other",
+    "token",
+    "efrs_officer",
+    "eusomii_officer",
+    "officer_token",
+    "admin",
+)
 OFFICERS = {"efrs_officer": "officer@efrs.example", "eusomii_officer": "officer@eusomii.example"}
 
 # What an answer means, for the matrix: a page, a refusal, or the way to the login page.
@@ -41,6 +52,7 @@ OK = "ok"  # the route did its work, or refused the (empty) input as invalid: ac
 LOGIN = "login"  # 302 to the login page
 NOT_FOUND = 404  # no such page, as far as this visitor may know
 NO_TOKEN = 401  # the API: no valid bearer token
+FORBIDDEN = 403  # the API: a valid token whose user's role may not do this
 
 
 @dataclass(frozen=True)
@@ -57,15 +69,22 @@ class World:
     logo: str
     admin_email: str
     token: str
+    officer_token: str
     provider_id: int
+    request: str  # a request for the jointly approved EII-J, pending
 
 
 @pytest.fixture
-def world(app: Flask, make_admin, make_officer, make_candidate, eligible_candidate, today) -> World:
+def world(
+    app: Flask, make_admin, make_officer, make_candidate, make_programme, eligible_candidate, today
+) -> World:
     admin = make_admin("office@efrs.example")
     for email in OFFICERS.values():
         make_officer("EuSoMII" if "eusomii" in email else "EFRS", email)
     holder_id = eligible_candidate("Αικατερίνη Παπαδοπούλου")
+    make_programme(
+        "EII-J", required_assessments=("CERT-EXAM",), approval="both_bodies", title="Joint award"
+    )
     waiting_id = eligible_candidate("Jürgen Schäfer")  # eligible, so a job has someone to do
     other = make_candidate("Łukasz Wiśniewski", email="other@example.org")
     with app.app_context():
@@ -74,6 +93,10 @@ def world(app: Flask, make_admin, make_officer, make_candidate, eligible_candida
             get_candidate(holder_id), get_programme("EII-C"), admin_user, today=today
         )
         token = create_api_token(admin_user, "matrix")
+        officer_token = create_api_token(get_user_by_email(OFFICERS["efrs_officer"]), "matrix")
+        joint = request_award(
+            get_candidate(holder_id), get_programme("EII-J"), admin_user, today=today
+        )
         body = change_logo("EFRS", png("navy", (40, 40)), admin_user)
         upload = store_upload(
             ImportKind.CREDITS,
@@ -104,6 +127,8 @@ def world(app: Flask, make_admin, make_officer, make_candidate, eligible_candida
             logo=body.logo_image.file_name,
             admin_email=admin.email,
             token=token,
+            officer_token=officer_token,
+            request=joint.code,
             provider_id=db.session.scalar(sa.select(Provider.id).limit(1)),
         )
 
@@ -126,6 +151,15 @@ def _params(world: World) -> dict[str, Any]:
         "provider_id": world.provider_id,
     }
 
+
+# Routes that take the code of a request awaiting approval, not of a certificate.
+REQUEST_ROUTES = {
+    "api.get_approvals",
+    "api.approve_certificate",
+    "api.reject_certificate",
+    "admin.request_approve",
+    "admin.request_reject",
+}
 
 # Catalogue routes take a course, assessment or programme code where others take a
 # certificate's.
@@ -204,7 +238,20 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.export_certificates_pdf", "POST"),
             ("admin.export_certificates_zip", "POST"),
             ("admin.audit", "GET"),
+            ("admin.approvals_queue", "GET"),
+            # Revoking: the office for an award it issues alone, officers for a joint one.
+            ("admin.certificate_revoke", "POST"),
         ]
+    },
+    # Deciding for a body: its officers only (the empty reject and reinstate forms are
+    # refused as invalid; approving approves, and the second body's issues the award).
+    **{
+        (endpoint, "POST"): {**ADMIN_ONLY, **ANY_OFFICER, "admin": NOT_FOUND, "token": LOGIN}
+        for endpoint in (
+            "admin.request_approve",
+            "admin.request_reject",
+            "admin.certificate_reinstate",
+        )
     },
     # The office's work: changing records, the catalogue, certificates, imports, tokens.
     **{
@@ -220,7 +267,6 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.candidate_results", "POST"),
             ("admin.candidate_issue", "POST"),
             ("admin.candidate_password_link", "POST"),
-            ("admin.certificate_revoke", "POST"),
             ("admin.hold_lift", "POST"),
             ("admin.certificate_reissue", "POST"),
             ("admin.course_new", "GET"),
@@ -254,15 +300,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.assessment_delete", "POST"),
         ]
     },
+    # The API by token: the office's writes and reads; the officers' reads and decisions.
     **{
-        (endpoint, method): {**TOKEN_ONLY, "token": OK}
+        (endpoint, method): {**TOKEN_ONLY, "token": OK, "officer_token": FORBIDDEN}
         for endpoint, method in [
-            ("api.list_candidates", "GET"),
-            ("api.get_candidate_by_id", "GET"),
-            ("api.list_credits", "GET"),
-            ("api.list_results", "GET"),
-            ("api.get_progress", "GET"),
-            ("api.get_certificate", "GET"),
             ("api.post_programme", "POST"),
             ("api.post_course", "POST"),
             ("api.post_assessment", "POST"),
@@ -272,9 +313,29 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("api.withdraw_credit", "POST"),  # no reason sent: nothing withdrawn
             ("api.withdraw_result", "POST"),
             ("api.post_certificate", "POST"),
-            ("api.revoke", "POST"),
             ("api.reissue", "POST"),
             ("api.lift", "POST"),
+        ]
+    },
+    **{
+        (endpoint, method): {**TOKEN_ONLY, "token": OK, "officer_token": OK}
+        for endpoint, method in [
+            ("api.list_candidates", "GET"),
+            ("api.get_candidate_by_id", "GET"),
+            ("api.list_credits", "GET"),
+            ("api.list_results", "GET"),
+            ("api.get_progress", "GET"),
+            ("api.get_certificate", "GET"),
+            ("api.get_approvals", "GET"),
+            ("api.revoke", "POST"),  # the empty reason is refused, whoever sends it
+        ]
+    },
+    **{
+        (endpoint, method): {**TOKEN_ONLY, "token": FORBIDDEN, "officer_token": OK}
+        for endpoint, method in [
+            ("api.approve_certificate", "POST"),
+            ("api.reject_certificate", "POST"),
+            ("api.reinstate", "POST"),
         ]
     },
     # The signed PDF: its holder, the office and the officers (by session or token); to
@@ -331,6 +392,13 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+# Outside the API's token routes, a bearer token is no login, whoever's it is: the officer's
+# token gets what the office's gets.
+for _route, _row in EXPECTED.items():
+    if "officer_token" not in _row or not _route[0].startswith("api."):
+        _row["officer_token"] = _row["token"]
+
+
 def _routes(app: Flask) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
@@ -352,6 +420,8 @@ def _url(app: Flask, endpoint: str, world: World) -> str:
     values = {name: params[name] for name in rule.arguments}
     if "code" in values and endpoint in CATALOGUE_CODES:
         values["code"] = CATALOGUE_CODES[endpoint]
+    if "code" in values and endpoint in REQUEST_ROUTES:
+        values["code"] = world.request
     if "filename" in values:
         values["filename"] = "css/app.css" if endpoint == "static" else world.logo
     with app.test_request_context():
@@ -377,7 +447,8 @@ def _client_for(app: Flask, role: str, world: World) -> tuple[FlaskClient, dict[
         assert log_in(client, world.admin_email).status_code == 302
     elif role in OFFICERS:
         assert log_in(client, OFFICERS[role]).status_code == 302
-    headers = {"Authorization": f"Bearer {world.token}"} if role == "token" else {}
+    tokens = {"token": world.token, "officer_token": world.officer_token}
+    headers = {"Authorization": f"Bearer {tokens[role]}"} if role in tokens else {}
     return client, headers
 
 

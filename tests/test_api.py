@@ -258,6 +258,7 @@ def test_create_a_programme(api, make_assessment, make_programme):
         "prerequisite": "EII-C",
         "validity_months": 60,
         "credit_window_months": 60,
+        "approval": "both_bodies",  # the default: each body approves every certificate
     }
 
 

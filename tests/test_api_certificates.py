@@ -83,6 +83,10 @@ def test_issue_a_certificate(app, api, api_admin, eligible_candidate, today):
         "revoked_on": None,
         "revocation_reason": None,
         "superseded_by": None,
+        "approvals": [],  # EII-C is issued by the office alone here (the fixture's policy)
+        "suspended_on": None,
+        "suspended_by": None,
+        "suspension_reason": None,
     }
     assert len(body["pdf_sha256"]) == 64
     assert api.get(f"/certificates/{code}").get_json() == body

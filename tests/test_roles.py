@@ -62,7 +62,7 @@ def test_an_officer_reads_a_candidate_but_is_offered_no_change(
     for action in ("Edit details", "Issue certificate", "Record credit", "<summary>Withdraw"):
         assert action not in page, action
     # Told who is ready, not offered the button.
-    assert "holds no current certificate for it; the programme office issues it" in page
+    assert "holds no current certificate for it; the programme office requests it" in page
     page = page_text(officer.get(f"/admin/candidates/{holder}"))
     assert code in page and "Download PDF" in page
     assert "Revoke certificate" not in page and "Reissue certificate" not in page

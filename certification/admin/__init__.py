@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from certification.admin import (  # noqa: F401  (each registers its routes on bp)
+    approvals,
     emails,
     imports,
     jobs,

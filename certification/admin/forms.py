@@ -435,6 +435,15 @@ class ProgrammeForm(FlaskForm):
         description="Only credits completed this recently count; empty: all count.",
         render_kw={"min": 1},
     )
+    approval = SelectField(
+        "Who approves each certificate",
+        validate_choice=False,
+        choices=[
+            SelectChoice("both_bodies", "Both partner bodies: an officer of each, before its seal"),
+            SelectChoice("office", "The programme office alone (delegated by both bodies)"),
+        ],
+        default="both_bodies",
+    )
 
     def __init__(
         self,
@@ -471,6 +480,7 @@ class ProgrammeForm(FlaskForm):
             prerequisite=_text(self.prerequisite.data) or None,
             validity_months=self.validity_months.data,
             credit_window_months=self.credit_window_months.data,
+            approval=_text(self.approval.data),
         )
 
 
@@ -531,6 +541,24 @@ class RevokeForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.code = code
         _ids_for(self, f"revoke-{code}")
+
+
+class DecisionForm(FlaskForm):
+    """An officer's decision with a reason: rejecting a request, or reinstating a suspended
+    certificate (one form per row: ``action`` and ``code`` keep the ids apart)."""
+
+    reason = TextAreaField(
+        "Reason",
+        validators=[InputRequired(), _a_reason_a_verifier_can_read],
+        filters=[_one_line],
+        description="Kept in the audit trail with your name and your body.",
+        render_kw={"rows": 2, "maxlength": 500},
+    )
+
+    def __init__(self, *args: Any, action: str, code: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.action, self.code = action, code
+        _ids_for(self, f"{action}-{code}")
 
 
 class WithdrawalForm(FlaskForm):

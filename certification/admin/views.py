@@ -35,6 +35,7 @@ from certification.admin.forms import (
     CandidateSearchForm,
     CourseForm,
     CreditForm,
+    DecisionForm,
     HoldLiftForm,
     PartnerBodyForm,
     ProgrammeForm,
@@ -58,10 +59,11 @@ from certification.auth.services import (
 from certification.auth.sessions import fresh_login_required
 from certification.catalogue import services as catalogue
 from certification.catalogue.models import Assessment, Course, Programme
+from certification.certificates import approvals
 from certification.certificates import services as certificates
 from certification.certificates.branding import update_partner_body
 from certification.certificates.holds import holds_of, holds_on, lift_hold
-from certification.certificates.models import Certificate
+from certification.certificates.models import AwardRequest, Certificate
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
 from certification.mail.services import queue_invitation
@@ -219,6 +221,9 @@ def _catalogue_delete(
 
 @bp.route("/")
 def index() -> Response:
+    """Each role's home is what it came for: an officer, the requests awaiting their body."""
+    if current_user.partner_body:
+        return redirect(url_for("admin.approvals_queue"))
     return redirect(url_for("admin.candidates"))
 
 
@@ -314,6 +319,7 @@ def _candidate_page(
     reissue_form: ReissueForm | None = None,
     lift_form: HoldLiftForm | None = None,
     withdrawal_form: WithdrawalForm | None = None,
+    reinstate_form: DecisionForm | None = None,
     new_link: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -341,6 +347,16 @@ def _candidate_page(
         revoke_forms[revoke_form.code] = revoke_form
     if reissue_form is not None:
         reissue_forms[reissue_form.code] = reissue_form
+    reinstate_forms = {
+        c.code: DecisionForm(formdata=None, action="reinstate", code=c.code) for c in current
+    }
+    if reinstate_form is not None:
+        reinstate_forms[reinstate_form.code] = reinstate_form
+    # What the person at the keyboard may do to each certificate (their role, the award's
+    # approval policy, a suspension); and the awards requested and awaiting the bodies.
+    actions = {c.code: approvals.certificate_actions(c, _actor()) for c in current}
+    pending = approvals.pending_requests_of(candidate)
+    requested = {r.programme_id for r in pending}
     # An award on hold since a revocation: one form to lift each hold, with a reason.
     holds = holds_of(candidate)
     on_hold = {h.programme_id for h in holds}
@@ -364,11 +380,15 @@ def _candidate_page(
         issuable=[
             programmes[r.programme_code]
             for r in reports
-            if r.eligible and programmes[r.programme_code].id not in held | on_hold
+            if r.eligible and programmes[r.programme_code].id not in held | on_hold | requested
         ],
         standings=standings,
         revoke_forms=revoke_forms,
         reissue_forms=reissue_forms,
+        reinstate_forms=reinstate_forms,
+        actions=actions,
+        pending=pending,
+        still_to_approve={r.code: approvals.still_to_approve(r) for r in pending},
         holds=holds,
         lift_forms=lift_forms,
         withdrawal_forms=withdrawal_forms,
@@ -512,6 +532,11 @@ def _issue_refusal(candidate: User, refusal: ServiceError) -> str:
             f"Not issued: {candidate.full_name} does not yet meet every requirement of this"
             f" award. Still needed: {still}."
         )
+    if isinstance(refusal, certificates.AlreadyRequested):
+        return (
+            f"Not requested again: the award was requested for {candidate.full_name} already"
+            f" ({refusal.code}) and awaits the bodies' approval."
+        )
     if isinstance(refusal, certificates.AlreadyIssued):
         return (
             f"Not issued: {candidate.full_name} already holds a current certificate for this"
@@ -528,21 +553,29 @@ def candidate_issue(candidate_id: int) -> Page:
     programme: Programme | None = None
     try:
         programme = catalogue.get_programme(request.form.get("programme", ""))
-        certificate = certificates.issue_certificate(candidate, programme, _actor(), today=today())
+        done = approvals.request_award(candidate, programme, _actor(), today=today())
     except ServiceError as refusal:
         flash(_issue_refusal(candidate, refusal), "error")
     else:
-        flash(
-            f"Certificate {certificate.code} ({programme.title}) is issued to"
-            f" {candidate.full_name}.",
-            "success",
-        )
+        flash(_issued_or_requested(done, programme, candidate), "success")
         if back_to_list:
             return _see_other("admin.eligible", code=programme.code)
         return _see_other("admin.candidate", candidate_id=candidate.id)
     if back_to_list and programme is not None:
         return _eligible_page(programme, status=422)
     return _candidate_page(candidate, status=422)
+
+
+def _issued_or_requested(
+    done: Certificate | AwardRequest, programme: Programme, candidate: User
+) -> str:
+    if isinstance(done, AwardRequest):
+        return (
+            f"Requested {done.code} ({programme.title}) for {candidate.full_name}: it awaits"
+            f" approval by {' and '.join(approvals.still_to_approve(done))}, and is not valid"
+            " until both have approved."
+        )
+    return f"Certificate {done.code} ({programme.title}) is issued to {candidate.full_name}."
 
 
 @bp.route("/certificates/<code>.pdf")
@@ -591,9 +624,12 @@ def certificate_revoke(code: str) -> Page:
         return _certificate_refused(certificate, revoke_form=form)
     return _submit(
         form,
-        lambda: certificates.revoke_certificate(certificate, form.reason.data, _actor()),
-        lambda _: _done(
-            f"Certificate {certificate.code} is revoked.",
+        lambda: approvals.revoke_award(certificate, form.reason.data, _actor()),
+        lambda done: _done(
+            f"Certificate {certificate.code} is revoked."
+            if done.revoked_at
+            else f"Certificate {certificate.code} is suspended: it is not in force until the"
+            " other body revokes it or reinstates it.",
             "admin.candidate",
             candidate_id=certificate.candidate_id,
         ),
@@ -624,11 +660,13 @@ def certificate_reissue(code: str) -> Page:
     form = ReissueForm(code=certificate.code)
     return _submit(
         form,
-        lambda: certificates.reissue_certificate(
-            certificate, _actor(), full_name=form.full_name.data
-        ),
+        lambda: approvals.reissue_award(certificate, _actor(), full_name=form.full_name.data),
         lambda replacement: _done(
-            f"Reissued as {replacement.code}; {certificate.code} is superseded by it.",
+            f"Reissued as {replacement.code}; {certificate.code} is superseded by it."
+            if isinstance(replacement, Certificate)
+            else f"Requested the reissue as {replacement.code}: it awaits approval by"
+            f" {' and '.join(approvals.still_to_approve(replacement))}; {certificate.code}"
+            " stays valid until then.",
             "admin.candidate",
             candidate_id=certificate.candidate_id,
         ),

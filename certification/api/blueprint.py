@@ -14,10 +14,11 @@ from certification.api.contract import (
 from certification.api.document import PREFIX
 from certification.api.fields import Malformed
 from certification.auth.models import User
+from certification.auth.permissions import may_call
 from certification.auth.services import user_for_api_token
 from certification.certificates.holds import AwardOnHold
 from certification.certificates.services import AlreadyIssued, RequirementsNotMet
-from certification.errors import ServiceError
+from certification.errors import Forbidden, ServiceError
 from certification.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -76,6 +77,8 @@ def require_token() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint in OWN_CHECK_ENDPOINTS:
         return
     g.actor = actor_for_bearer_token()
+    if not may_call(g.actor, request.endpoint):
+        raise Forbidden("This token's user may not do this here.")
 
 
 @bp.before_request

@@ -1,4 +1,5 @@
-"""The API's certificate routes: issue, read, revoke, reissue and download.
+"""The API's certificate routes: request or issue, approve, reject, read, revoke, reinstate,
+reissue and download.
 
 Like every handler here: take the validated body, call one service as ``g.actor``, answer
 with a model of ``contract``. The request commits once on success
@@ -20,9 +21,12 @@ from certification.api.blueprint import (
 )
 from certification.api.contract import (
     AlreadyIssuedRefusal,
+    ApprovalInput,
     AwardHold,
+    AwardRequest,
     Certificate,
     CertificateInput,
+    DecisionInput,
     HoldLiftInput,
     Refusal,
     ReissueInput,
@@ -30,35 +34,46 @@ from certification.api.contract import (
     RevocationInput,
 )
 from certification.api.document import CERTIFICATES, reads, writes
-from certification.api.representations import certificate_answer
+from certification.api.representations import certificate_answer, request_answer
 from certification.auth.models import User
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
 from certification.certificates import models
-from certification.certificates.holds import lift_hold
-from certification.certificates.services import (
-    can_download,
-    find_certificate,
-    issue_certificate,
-    reissue_certificate,
-    revoke_certificate,
+from certification.certificates.approvals import (
+    approve_request,
+    find_request,
+    reinstate_certificate,
+    reissue_award,
+    reject_request,
+    request_award,
+    revoke_award,
 )
+from certification.certificates.holds import lift_hold
+from certification.certificates.services import can_download, find_certificate
 from certification.errors import NotFound
 from certification.web import sealed_pdf_download, today
 
-Created = tuple[Certificate, int, dict[str, str]]
+Created = tuple[Certificate | AwardRequest, int, dict[str, str]]
 CREATED = "{}; its URL is in the Location header."
+PENDING = (
+    "Requested, for a programme both bodies approve: `status` pending_approval, the code"
+    " reserved (not valid yet), and each body's approval (null until an officer of that body"
+    " approves with POST /certificates/{code}/approve). Its Location is that list."
+)
 # The refusals every certificate write may give; each adds its own 409 or 422, which say more.
-CERTIFICATE_REFUSALS = (400, 401, 404)
+CERTIFICATE_REFUSALS = (400, 401, 403, 404)
 
 
 def _answer(certificate: models.Certificate) -> Certificate:
     return certificate_answer(certificate, today(), ZoneInfo(current_app.config["APP_TIMEZONE"]))
 
 
-def _created(certificate: models.Certificate) -> Created:
-    location = url_for("api.get_certificate", code=certificate.code)
-    return _answer(certificate), 201, {"Location": location}
+def _created(done: models.Certificate | models.AwardRequest) -> Created:
+    if isinstance(done, models.AwardRequest):
+        location = url_for("api.get_approvals", code=done.code)
+        return request_answer(done), 202, {"Location": location}
+    location = url_for("api.get_certificate", code=done.code)
+    return _answer(done), 201, {"Location": location}
 
 
 @bp.post("/certificates")
@@ -76,12 +91,66 @@ def _created(certificate: models.Certificate) -> Created:
         " lifted with POST /candidates/{candidate_id}/holds/{programme}/lift.",
     ),
     HTTP_422=(RequirementsNotMetRefusal, "requirements_not_met: `missing` says what is missing."),
+    HTTP_202=(AwardRequest, PENDING),
 )
 def post_certificate(json: CertificateInput) -> Created:
-    """Issue a programme's certificate to a candidate who meets every requirement:
-    rendered, sealed by both bodies and stored."""
+    """Request a programme's certificate for a candidate who meets every requirement.
+
+    A programme both bodies approve (`approval` both_bodies, the default) answers 202: the
+    request waits for an officer of each body. A programme the office issues alone answers
+    201 with the certificate, rendered, sealed by both bodies and stored. `already_requested`
+    (409) names the code of a request still pending."""
     candidate, programme = get_candidate(json.candidate_id), get_programme(json.programme)
-    return _created(issue_certificate(candidate, programme, g.actor, today=today()))
+    return _created(request_award(candidate, programme, g.actor, today=today()))
+
+
+@bp.get("/certificates/<code>/approvals")
+@reads(AwardRequest, "The request and each body's approval.", "getApprovals", CERTIFICATES)
+def get_approvals(code: str) -> AwardRequest:
+    """A request for a jointly approved award: pending, valid (issued) or rejected, and each
+    body's approval (its day and officer, or null)."""
+    return request_answer(find_request(code))
+
+
+@bp.post("/certificates/<code>/approve")
+@writes(
+    AwardRequest,
+    "approveCertificate",
+    CERTIFICATES,
+    status=200,
+    description="Approved for the officer's body; `status` is valid once both bodies have"
+    " approved (the certificate is then sealed, stored and e-mailed to its holder).",
+    refused=CERTIFICATE_REFUSALS,
+    HTTP_409=(
+        Refusal,
+        "already_approved: this body approved it already; not_pending: the request was"
+        " issued or rejected.",
+    ),
+    HTTP_503=(Refusal, "signing_not_configured: a body's seal key cannot be used now."),
+)
+def approve_certificate(code: str, json: ApprovalInput) -> AwardRequest:
+    """Approve a requested certificate for your own partner body (officers only). The body
+    may be left out; if sent, `body` must be your own (403 otherwise)."""
+    request = find_request(code)
+    return request_answer(approve_request(request, g.actor, today=today(), body=json.body))
+
+
+@bp.post("/certificates/<code>/reject")
+@writes(
+    AwardRequest,
+    "rejectCertificate",
+    CERTIFICATES,
+    status=200,
+    description="Rejected: nothing is issued; the award may be requested again later.",
+    refused=CERTIFICATE_REFUSALS,
+    HTTP_409=(Refusal, "not_pending: the request was already issued or rejected."),
+    HTTP_422=(Refusal, "invalid: the reason is missing, too short or too long."),
+)
+def reject_certificate(code: str, json: DecisionInput) -> AwardRequest:
+    """Reject a requested certificate for your own partner body (officers only), with a
+    reason."""
+    request = find_request(code)
+    return request_answer(reject_request(request, g.actor, json.reason, body=json.body))
 
 
 @bp.get("/certificates/<code>")
@@ -100,19 +169,48 @@ def get_certificate(code: str) -> Certificate:
     "revokeCertificate",
     CERTIFICATES,
     status=200,
-    description="Revoked.",
+    description="Suspended (the first body) or revoked (the other body, or the office for an"
+    " award it issues alone).",
     refused=CERTIFICATE_REFUSALS,
+    HTTP_409=(
+        Refusal,
+        "already_suspended: your body already asked for this revocation; the other body decides.",
+    ),
     HTTP_422=(
         Refusal,
-        "invalid (an empty or over-long reason), already_revoked, or superseded (revoke the"
-        " certificate that replaced it).",
+        "invalid (an empty, too short or over-long reason), already_revoked, or superseded"
+        " (revoke the certificate that replaced it).",
     ),
 )
 def revoke(code: str, json: RevocationInput) -> Certificate:
-    """Revoke a current certificate. The record stays; verifiers see the date and the
-    reason."""
+    """Revoke a certificate. For an award both bodies approve, an officer's revocation
+    suspends it at once (status suspended; verifiers see which body asked, when and why) and
+    the other body's revokes it; for one the office issues alone, the office revokes. The
+    record stays; verifiers see the date and the reason."""
     certificate = find_certificate(code)
-    return _answer(revoke_certificate(certificate, json.reason, g.actor))
+    return _answer(revoke_award(certificate, json.reason, g.actor, body=json.body))
+
+
+@bp.post("/certificates/<code>/reinstate")
+@writes(
+    Certificate,
+    "reinstateCertificate",
+    CERTIFICATES,
+    status=200,
+    description="Reinstated: the suspension is lifted and the certificate is valid again.",
+    refused=CERTIFICATE_REFUSALS,
+    HTTP_409=(
+        Refusal,
+        "not_suspended: it is not suspended; own_suspension: your body asked for the"
+        " revocation, the other body decides.",
+    ),
+    HTTP_422=(Refusal, "invalid: the reason is missing, too short or too long."),
+)
+def reinstate(code: str, json: DecisionInput) -> Certificate:
+    """Decline the other body's request to revoke a suspended certificate (officers of the
+    body that did not ask), with a reason."""
+    certificate = find_certificate(code)
+    return _answer(reinstate_certificate(certificate, json.reason, g.actor, body=json.body))
 
 
 @bp.post("/candidates/<int:candidate_id>/holds/<programme>/lift")
@@ -149,6 +247,7 @@ def lift(candidate_id: int, programme: str, json: HoldLiftInput) -> AwardHold:
     CERTIFICATES,
     description=CREATED.format("The new certificate"),
     refused=CERTIFICATE_REFUSALS,
+    HTTP_202=(AwardRequest, PENDING),
     HTTP_422=(
         Refusal,
         "invalid (an empty or over-long name), or not_current: only a certificate that is"
@@ -157,12 +256,14 @@ def lift(candidate_id: int, programme: str, json: HoldLiftInput) -> AwardHold:
 )
 def reissue(code: str, json: ReissueInput) -> Created:
     """Replace a current certificate with a new one (new code, new PDF; same award, credits
-    and dates), e.g. to correct the name. The old one becomes superseded.
+    and dates), e.g. to correct the name. The old one becomes superseded. For an award both
+    bodies approve, the replacement is requested (202) and each body approves it like an
+    issue; the old certificate stays valid until then.
 
     The body may be left out.
     """
     certificate = find_certificate(code)
-    return _created(reissue_certificate(certificate, g.actor, full_name=json.full_name))
+    return _created(reissue_award(certificate, g.actor, full_name=json.full_name))
 
 
 @bp.get("/certificates/<code>/pdf")

@@ -23,6 +23,8 @@ NAME = "1 to 200 characters."
 PAST_DATE = "Not in the future."
 NUMBER = 'A JSON number or a numeric string ("2.5"), read exactly, never as a float.'
 Level = Literal["certificate", "diploma"]
+Approval = Literal["both_bodies", "office"]
+Body = Literal["EFRS", "EuSoMII"]
 
 
 class Request(BaseModel):
@@ -102,6 +104,11 @@ class ProgrammeInput(Request):
     credit_window_months: WholeNumber | None = Field(
         None, description="1 to 600: only credits this recent count. Null: all count."
     )
+    approval: Approval = Field(
+        "both_bodies",
+        description="both_bodies (the default): an officer of each partner body approves"
+        " every certificate before its seal; office: the programme office issues alone.",
+    )
 
 
 class Programme(Answer):
@@ -115,6 +122,7 @@ class Programme(Answer):
     prerequisite: str | None
     validity_months: int | None
     credit_window_months: int | None
+    approval: Approval
 
 
 class CourseInput(Request):
@@ -348,6 +356,48 @@ class RevocationInput(Request):
         description="Why, in one line of up to 500 characters; shown to anyone who verifies"
         " the certificate."
     )
+    body: Body | None = Field(
+        None,
+        description="An officer acts for their own body; if sent, it must be that body (403"
+        " otherwise).",
+    )
+
+
+class ApprovalInput(Request):
+    body: Body | None = Field(
+        None,
+        description="An officer approves for their own body; if sent, it must be that body"
+        " (403 otherwise).",
+    )
+
+
+class DecisionInput(Request):
+    reason: Text = Field(
+        description="Why, in one line of 5 to 500 characters (kept in the audit trail)."
+    )
+    body: Body | None = Field(
+        None, description="If sent, it must be the officer's own body (403 otherwise)."
+    )
+
+
+class BodyApproval(Answer):
+    body: str
+    approved_on: dt.date | None
+    by: str | None = Field(description="The officer who approved (their name), or null.")
+
+
+class AwardRequest(Answer):
+    """A request for a jointly approved award and where it stands: pending until each body
+    approves, then ``valid`` (the certificate is issued under ``code``), or rejected."""
+
+    code: str = Field(description="Reserved for the certificate; not valid until approved.")
+    status: Literal["pending_approval", "valid", "rejected"]
+    candidate_id: int
+    programme: str
+    replaces: str | None = Field(description="For a reissue: the certificate it replaces.")
+    approvals: list[BodyApproval]
+    rejected_by: str | None = None
+    rejection_reason: str | None = None
 
 
 class ReissueInput(Request):
@@ -384,6 +434,20 @@ class Verification(Answer):
     superseded_by: str | None = Field(
         description="The code of the certificate that replaced this one."
     )
+    approvals: list[PublicApproval] = Field(
+        description="Each partner body's approval and its day (never the officer's name);"
+        " empty for an award the programme office issues alone."
+    )
+    suspended_on: dt.date | None = Field(
+        description="The day one body asked for the revocation (status suspended)."
+    )
+    suspended_by: str | None = Field(description="The body that asked for the revocation.")
+    suspension_reason: str | None
+
+
+class PublicApproval(Answer):
+    body: str
+    approved_on: dt.date
 
 
 class Certificate(Verification):

@@ -37,6 +37,11 @@ REFUSALS: dict[int, tuple[type[BaseModel], str]] = {
         "unauthorized: no bearer token, or one that is unknown or revoked (header"
         " WWW-Authenticate says which).",
     ),
+    403: (
+        Refusal,
+        "forbidden: the token's user may not do this (each role has its own routes; an"
+        " officer acts only for their own body).",
+    ),
     404: (Refusal, "not_found: no such candidate, programme or certificate."),
     409: (Refusal, "duplicate: the code, e-mail or record already exists."),
     422: (
@@ -53,7 +58,7 @@ REFUSALS: dict[int, tuple[type[BaseModel], str]] = {
 }
 
 # What a route that takes a body may refuse, besides its own refusals.
-WRITE_REFUSALS = (400, 401, 409, 422)
+WRITE_REFUSALS = (400, 401, 403, 409, 422)
 
 # The groups the reference shows the operations in.
 CATALOGUE = Tag(name="catalogue", description="Programmes (the awards), courses and assessments.")
@@ -222,7 +227,7 @@ def reads(
     """Declare a route that reads one thing: its answer, or the token or the thing is not
     there (401, 404). ``options`` go to spectree's ``validate``."""
     return api_spec.validate(
-        resp=answers(200, model, description, 401, 404),
+        resp=answers(200, model, description, 401, 403, 404),
         operation_id=operation_id,
         tags=[tag],
         **options,

@@ -13,6 +13,8 @@ from flask_sqlalchemy.pagination import Pagination
 
 from certification.api.contract import (
     Assessment,
+    AwardRequest,
+    BodyApproval,
     Candidate,
     Certificate,
     Course,
@@ -31,7 +33,7 @@ from certification.catalogue.services import (
     programme_as_input,
 )
 from certification.certificates import models as certificates
-from certification.certificates.services import public_record
+from certification.certificates.services import partner_bodies, public_record
 from certification.progress import ProgressReport
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.records.services import attempt_ordinal
@@ -145,4 +147,29 @@ def certificate_answer(
             "credits_by_domain": certificate.credits_by_domain,
             "verify_url": certificate.verify_url,
         }
+    )
+
+
+def request_answer(request: certificates.AwardRequest) -> AwardRequest:
+    """A request for a jointly approved award: each body's approval (day and officer) or
+    null, in the bodies' order."""
+    approvals = []
+    for body in partner_bodies():
+        approval = request.approved_by(body.short_name)
+        approvals.append(
+            BodyApproval(
+                body=body.short_name,
+                approved_on=approval.approved_on if approval else None,
+                by=approval.approved_by.full_name if approval and approval.approved_by else None,
+            )
+        )
+    return AwardRequest(
+        code=request.code,
+        status=request.state.value,
+        candidate_id=request.candidate_id,
+        programme=request.programme.code,
+        replaces=request.replaces.code if request.replaces else None,
+        approvals=approvals,
+        rejected_by=request.rejected_by_body,
+        rejection_reason=request.rejection_reason,
     )

@@ -16,6 +16,8 @@ from certification.auth.models import Role, User
 OFFICE = frozenset({Role.OFFICE})
 # Reading: the office, and the officers of both bodies, who see everything read-only.
 STAFF = frozenset({Role.OFFICE, Role.OFFICER})
+# Deciding for a partner body: approving, rejecting, reinstating.
+OFFICERS = frozenset({Role.OFFICER})
 
 # Each admin endpoint (all its methods) and the roles that may use it. An endpoint that
 # both shows and takes a form (new, edit, upload) is the office's: an officer would only
@@ -36,7 +38,13 @@ ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # Certificates
     "admin.candidate_issue": OFFICE,
     "admin.certificate_pdf": STAFF,
-    "admin.certificate_revoke": OFFICE,
+    # Revoking: the office for an award it issues alone, each body's officers for a joint
+    # one (the service decides which by the programme's approval policy).
+    "admin.certificate_revoke": STAFF,
+    "admin.certificate_reinstate": OFFICERS,
+    "admin.approvals_queue": STAFF,
+    "admin.request_approve": OFFICERS,
+    "admin.request_reject": OFFICERS,
     "admin.hold_lift": OFFICE,
     "admin.certificate_reissue": OFFICE,
     "admin.ready": STAFF,
@@ -89,6 +97,43 @@ ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "admin.api_token_create": OFFICE,
     "admin.api_token_revoke": OFFICE,
 }
+
+
+# Each API endpoint that needs a token, and the roles whose tokens may call it. Like the
+# admin table: an endpoint missing here answers 403 to every token. Where the answer also
+# depends on the programme (who revokes an award the office issues alone), the service
+# decides the rest.
+API_PERMISSIONS: Mapping[str, frozenset[Role]] = {
+    # Catalogue and records: the office writes, the officers read.
+    "api.post_programme": OFFICE,
+    "api.post_course": OFFICE,
+    "api.post_assessment": OFFICE,
+    "api.post_candidate": OFFICE,
+    "api.list_candidates": STAFF,
+    "api.get_candidate_by_id": STAFF,
+    "api.post_credit": OFFICE,
+    "api.post_result": OFFICE,
+    "api.get_progress": STAFF,
+    "api.list_credits": STAFF,
+    "api.list_results": STAFF,
+    "api.withdraw_credit": OFFICE,
+    "api.withdraw_result": OFFICE,
+    # Certificates: the office requests and corrects, each body's officers decide.
+    "api.post_certificate": OFFICE,
+    "api.get_certificate": STAFF,
+    "api.get_approvals": STAFF,
+    "api.approve_certificate": OFFICERS,
+    "api.reject_certificate": OFFICERS,
+    "api.revoke": STAFF,
+    "api.reinstate": OFFICERS,
+    "api.reissue": OFFICE,
+    "api.lift": OFFICE,
+}
+
+
+def may_call(user: User, endpoint: str | None) -> bool:
+    """Whether ``user``'s token may call the API ``endpoint`` (unknown endpoints: nobody)."""
+    return user.role in API_PERMISSIONS.get(endpoint or "", frozenset())
 
 
 def may_open(user: User, endpoint: str | None) -> bool:

@@ -349,11 +349,15 @@ def create_api_token(
     actor: User | None = None,
     now: dt.datetime | None = None,
 ) -> str:
-    """Issue a bearer token for an administrator, valid ``valid_days`` (None: until revoked).
+    """Issue a bearer token for an office user or an officer, valid ``valid_days`` (None:
+    until revoked). It may call what its user's role may (``auth.permissions``).
 
     The token is returned once; only its hash is kept."""
-    if not user.is_office:
-        raise InvalidInput("Only administrators can hold API tokens.", {"email": "Not an admin."})
+    if not user.is_staff:
+        raise InvalidInput(
+            "Only the programme office and the bodies' officers hold API tokens.",
+            {"email": "Not the office or an officer."},
+        )
     errors = FieldErrors()
     if label := clean_text(label):
         check_text(errors, "label", label, 100)
@@ -412,13 +416,14 @@ def revoke_api_token(token_id: int, actor: User, now: dt.datetime | None = None)
 
 
 def user_for_api_token(token: str, now: dt.datetime | None = None) -> User | None:
-    """The active administrator holding ``token``, recording when it was last used."""
+    """The active office user or officer holding ``token``, recording when it was last
+    used. What the token may call is its user's role's (``auth.permissions``)."""
     api_token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     now = now or utcnow()
     if api_token is None or not api_token.usable_at(now):
         return None
     user = api_token.user
-    if not (user.active and user.is_office):
+    if not (user.active and user.is_staff):
         return None
     # At most one write a minute: otherwise every API call would write, and on PostgreSQL
     # concurrent calls with one token would queue on this row until each commits.

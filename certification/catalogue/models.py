@@ -18,6 +18,15 @@ class Level(enum.StrEnum):
     DIPLOMA = "diploma"
 
 
+class ApprovalPolicy(enum.StrEnum):
+    """Who says yes before a programme's certificate is sealed and issued."""
+
+    # An officer of each partner body, each for their own body's seal: the joint award.
+    BOTH_BODIES = "both_bodies"
+    # The programme office alone, for programmes the bodies chose to delegate.
+    OFFICE = "office"
+
+
 # ECTS credits are kept to one decimal place (the catalogue allows multiples of 0.5).
 Credits = ExactDecimal(6, 1)
 # Marks and pass marks are kept to two decimal places.
@@ -38,6 +47,11 @@ class Programme(Model):
     prerequisite_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("programme.id"))
     validity_months: so.Mapped[int | None]
     credit_window_months: so.Mapped[int | None]
+    approval: so.Mapped[ApprovalPolicy] = so.mapped_column(
+        text_enum(ApprovalPolicy),
+        default=ApprovalPolicy.BOTH_BODIES,
+        server_default=ApprovalPolicy.BOTH_BODIES.value,
+    )
 
     prerequisite: so.Mapped[Programme | None] = so.relationship(remote_side=[id])
     domain_minimums: so.Mapped[list[DomainMinimum]] = so.relationship(

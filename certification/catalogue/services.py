@@ -18,6 +18,7 @@ from blinker import Namespace
 from certification.audit import record_event
 from certification.auth.models import User
 from certification.catalogue.models import (
+    ApprovalPolicy,
     Assessment,
     Course,
     DomainMinimum,
@@ -495,6 +496,7 @@ class ProgrammeInput:
     prerequisite: str | None = None
     validity_months: int | None = None
     credit_window_months: int | None = None
+    approval: str = ApprovalPolicy.BOTH_BODIES.value
 
 
 def programme_as_input(programme: Programme) -> ProgrammeInput:
@@ -510,6 +512,7 @@ def programme_as_input(programme: Programme) -> ProgrammeInput:
         prerequisite=programme.prerequisite.code if programme.prerequisite else None,
         validity_months=programme.validity_months,
         credit_window_months=programme.credit_window_months,
+        approval=programme.approval.value,
     )
 
 
@@ -526,6 +529,10 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     eqf_level = check_whole_number(errors, "eqf_level", data.eqf_level, 1, 8)
     validity = check_whole_number(errors, "validity_months", data.validity_months, 1, 600)
     window = check_whole_number(errors, "credit_window_months", data.credit_window_months, 1, 600)
+    try:
+        approval = ApprovalPolicy(clean_text(data.approval).lower())
+    except ValueError:
+        errors.add("approval", "Choose both_bodies or office.")
 
     minimums: dict[str, Decimal] = {}
     for raw_domain, credits in data.domain_minimums.items():
@@ -578,6 +585,7 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     programme.code, programme.title, programme.level = code, title, level
     programme.min_total_credits, programme.eqf_level = min_total, eqf_level
     programme.validity_months, programme.credit_window_months = validity, window
+    programme.approval = approval
     programme.prerequisite = prerequisite
     programme.required_assessments = assessments
     existing = {m.domain: m for m in programme.domain_minimums}

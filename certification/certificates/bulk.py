@@ -42,8 +42,9 @@ from sqlalchemy.exc import OperationalError
 
 from certification.audit import record_event
 from certification.auth.models import User
-from certification.catalogue.models import Programme
+from certification.catalogue.models import ApprovalPolicy, Programme
 from certification.catalogue.services import programme_rules
+from certification.certificates.approvals import request_award
 from certification.certificates.holds import AwardOnHold
 from certification.certificates.models import (
     ACTIVE_JOB_STATUSES,
@@ -56,6 +57,7 @@ from certification.certificates.models import (
 from certification.certificates.pdf import CertificateSnapshot, register_fonts
 from certification.certificates.services import (
     AlreadyIssued,
+    AlreadyRequested,
     RequirementsNotMet,
     SealingSetup,
     current_issuers,
@@ -373,6 +375,12 @@ def run_issue_job(
     if not _claim(job_id, runner):
         return None
     try:
+        if get_issue_job(job_id).programme.approval is ApprovalPolicy.BOTH_BODIES:
+            # A jointly approved award: each candidate's award is requested (no PDF, no
+            # seal); the bodies' officers approve the requests in their own time.
+            _request_all(job_id, runner, batch_size, today, on_progress)
+            _finish(job_id, runner)
+            return job_progress(get_issue_job(job_id))
         setup = sealing_setup()
         db.session.rollback()  # end the read; nothing is held while rendering
         with _Renderer(processes, setup) as renderer:
@@ -418,6 +426,47 @@ def run_issue_job(
         )
         raise
     return job_progress(get_issue_job(job_id))
+
+
+def _request_all(
+    job_id: int,
+    runner: str,
+    batch_size: int,
+    today: dt.date,
+    on_progress: ProgressCallback | None,
+) -> None:
+    """Request the award for every pending item, a batch per transaction. An item settles
+    as issued with the request's code (the job's part is done; the job page says
+    "requested"), or skipped or failed as when issuing."""
+    while True:
+        _beat(job_id, runner)
+        job = get_issue_job(job_id)
+        items = list(
+            db.session.scalars(
+                sa.select(IssueJobItem)
+                .where(IssueJobItem.job_id == job_id, IssueJobItem.state == IssueItemState.PENDING)
+                .order_by(IssueJobItem.id)
+                .limit(batch_size)
+            )
+        )
+        if not items:
+            db.session.rollback()
+            return
+        now = utcnow()
+        for item in items:
+            try:
+                with db.session.begin_nested():
+                    request = request_award(
+                        item.candidate, job.programme, job.created_by, today=today, now=now
+                    )
+            except (AlreadyIssued, AwardOnHold, RequirementsNotMet) as refusal:
+                item.state, item.error = _refusal_outcome(refusal)
+            else:
+                item.state, item.certificate_code = IssueItemState.ISSUED, request.code
+            item.done_at = now
+        db.session.commit()
+        if on_progress is not None:
+            on_progress(job_progress(get_issue_job(job_id), failures=0))
 
 
 def _claim(job_id: int, runner: str) -> bool:
@@ -505,6 +554,11 @@ def _prepare_batch(job_id: int, after_id: int, size: int, today: dt.date) -> _Ba
 def _refusal_outcome(
     refusal: AlreadyIssued | AwardOnHold | RequirementsNotMet,
 ) -> tuple[IssueItemState, str]:
+    if isinstance(refusal, AlreadyRequested):
+        return (
+            IssueItemState.SKIPPED,
+            f"Already requested, awaiting the bodies' approval: {refusal.code}.",
+        )
     if isinstance(refusal, AlreadyIssued):
         return (
             IssueItemState.SKIPPED,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from certification.auth.models import User
 from certification.catalogue.models import Programme
 from certification.certificates.holds import on_hold_ids
-from certification.certificates.models import Certificate
+from certification.certificates.models import AwardRequest, Certificate, RequestState
 from certification.records.eligibility import HeldBy, eligible_by_name, eligible_candidate_ids
 
 
@@ -47,10 +47,12 @@ def eligible_ids(programme: Programme, today: dt.date) -> sa.Select[int]:
 
 def eligible_not_holding_ids(programme: Programme, today: dt.date) -> sa.Select[int]:
     """Candidates who meet every requirement of ``programme``, hold no valid certificate of
-    it and do not have it on hold: those a certificate may be issued to (an expired one may
-    be renewed)."""
+    it, do not have it on hold and have no request for it pending: those a certificate may
+    be issued or requested for (an expired one may be renewed)."""
     return eligible_ids(programme, today).where(
-        User.id.not_in(holders(today)(programme)), User.id.not_in(on_hold_ids(programme))
+        User.id.not_in(holders(today)(programme)),
+        User.id.not_in(on_hold_ids(programme)),
+        User.id.not_in(requested_ids(programme)),
     )
 
 
@@ -61,5 +63,14 @@ def eligible_not_holding(programme: Programme, today: dt.date) -> sa.Select[int]
     statement = eligible_by_name(programme, today, held)
     candidate_id = statement.selected_columns[0]
     return statement.where(
-        candidate_id.not_in(held(programme)), candidate_id.not_in(on_hold_ids(programme))
+        candidate_id.not_in(held(programme)),
+        candidate_id.not_in(on_hold_ids(programme)),
+        candidate_id.not_in(requested_ids(programme)),
+    )
+
+
+def requested_ids(programme: Programme) -> sa.Select[int]:
+    """Candidates for whom ``programme`` is requested and awaits the bodies' approval."""
+    return sa.select(AwardRequest.candidate_id).where(
+        AwardRequest.programme_id == programme.id, AwardRequest.state == RequestState.PENDING
     )

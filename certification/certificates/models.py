@@ -20,9 +20,20 @@ from certification.types import UTCDateTime, text_enum, utcnow
 
 class CertificateStatus(enum.StrEnum):
     VALID = "valid"
+    # One partner body asked for its revocation; the other decides (revoke or reinstate).
+    SUSPENDED = "suspended"
     REVOKED = "revoked"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
+
+
+class RequestState(enum.StrEnum):
+    """What became of a request for a jointly approved award. The values are what the API
+    says of the request's code: pending, then ``valid`` once sealed and issued."""
+
+    PENDING = "pending_approval"
+    ISSUED = "valid"
+    REJECTED = "rejected"
 
 
 # The file name extension each stored media type is served under.
@@ -89,12 +100,17 @@ class StatusFromFields:
 
     if TYPE_CHECKING:
         revoked_at: dt.datetime | None
+        suspended_at: dt.datetime | None
         superseded_by_id: int | None
         expires_on: dt.date | None
 
     def revoked_on(self, zone: dt.tzinfo) -> dt.date | None:
         """The day of the revocation in the programme's calendar (``zone``)."""
         return self.revoked_at.astimezone(zone).date() if self.revoked_at else None
+
+    def suspended_on(self, zone: dt.tzinfo) -> dt.date | None:
+        """The day one body asked for the revocation, in the programme's calendar."""
+        return self.suspended_at.astimezone(zone).date() if self.suspended_at else None
 
     @property
     def lapsed_on(self) -> dt.date | None:
@@ -105,6 +121,8 @@ class StatusFromFields:
     def status_on(self, day: dt.date) -> CertificateStatus:
         if self.revoked_at is not None:
             return CertificateStatus.REVOKED
+        if self.suspended_at is not None:
+            return CertificateStatus.SUSPENDED
         if self.superseded_by_id is not None:
             return CertificateStatus.SUPERSEDED
         if self.expires_on is not None and self.expires_on < day:
@@ -158,8 +176,16 @@ class Certificate(StatusFromFields, Model):
     )
     pdf_sha256: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     issued_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    # Each body's yes, as verifiers may see it: [{"body": "EFRS", "approved_on": "2026-12-06"},
+    # ...], in the bodies' order; empty for an award the office issues alone.
+    approvals: so.Mapped[list[dict[str, str]]] = so.mapped_column(sa.JSON, default=list)
 
-    # What happened afterwards.
+    # What happened afterwards. A jointly approved certificate is suspended when the first
+    # body asks for its revocation, and revoked when the other body agrees.
+    suspended_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    suspended_by_body: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    suspension_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    suspended_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     revocation_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
@@ -318,3 +344,77 @@ class AwardHold(Model):
         """The day the hold was placed (its certificate revoked), in the programme's
         calendar (``zone``), as a revocation's day is told."""
         return self.placed_at.astimezone(zone).date()
+
+
+class AwardRequest(Model):
+    """A request for a jointly approved award (programme approval ``both_bodies``), waiting
+    for an officer of each partner body. Its code is reserved and not valid: verification
+    does not know it until the last body approves; then the certificate is rendered from
+    the request's snapshot, sealed by each body that approved, and stored under the code.
+
+    A request is an issue (``replaces_id`` None) or a reissue of a current certificate under
+    a corrected name. At most one request per candidate and award is pending at a time.
+    """
+
+    __tablename__ = "award_request"
+    __table_args__ = (
+        sa.Index(
+            "uq_award_request_pending",
+            "candidate_id",
+            "programme_id",
+            unique=True,
+            sqlite_where=sa.text("state = 'pending_approval'"),
+            postgresql_where=sa.text("state = 'pending_approval'"),
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    candidate_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"), index=True)
+    replaces_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("certificate.id"))
+    state: so.Mapped[RequestState] = so.mapped_column(
+        text_enum(RequestState), default=RequestState.PENDING, index=True
+    )
+    # What the certificate will print (name, award, credits, dates), frozen when requested:
+    # the fields of Certificate of the same names, as JSON (decimals and dates as text).
+    snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    requested_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    decided_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    rejected_by_body: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    rejection_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    rejected_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    certificate_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("certificate.id"))
+
+    candidate: so.Mapped[User] = so.relationship(foreign_keys=[candidate_id])
+    programme: so.Mapped[Programme] = so.relationship()
+    replaces: so.Mapped[Certificate | None] = so.relationship(foreign_keys=[replaces_id])
+    certificate: so.Mapped[Certificate | None] = so.relationship(foreign_keys=[certificate_id])
+    requested_by: so.Mapped[User | None] = so.relationship(foreign_keys=[requested_by_id])
+    approvals: so.Mapped[list[BodyApproval]] = so.relationship(
+        back_populates="request", order_by="BodyApproval.id", lazy="selectin"
+    )
+
+    def approved_by(self, body: str) -> BodyApproval | None:
+        return next((a for a in self.approvals if a.body == body), None)
+
+
+class BodyApproval(Model):
+    """One partner body's yes to a request, by one of its officers; and that body's
+    branding as it stood then (what its half of the certificate prints). One per body and
+    request: the unique constraint settles two officers of a body clicking at once."""
+
+    __tablename__ = "body_approval"
+    __table_args__ = (sa.UniqueConstraint("request_id", "body"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    request_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("award_request.id"))
+    body: so.Mapped[str] = so.mapped_column(sa.String(20))
+    approved_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    approved_on: so.Mapped[dt.date]  # in the programme's calendar, as verifiers read it
+    approved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    issuer: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+
+    request: so.Mapped[AwardRequest] = so.relationship(back_populates="approvals")
+    approved_by: so.Mapped[User | None] = so.relationship()

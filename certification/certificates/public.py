@@ -41,6 +41,10 @@ class PublicCertificate(StatusFromFields):
     issued_on: dt.date
     expires_on: dt.date | None
     pdf_sha256: str
+    approvals: list[dict[str, str]]
+    suspended_at: dt.datetime | None
+    suspended_by_body: str | None
+    suspension_reason: str | None
     revoked_at: dt.datetime | None
     revocation_reason: str | None
     superseded_by_id: int | None
@@ -65,6 +69,10 @@ _READ = PreparedRead(
         Certificate.issued_on,
         Certificate.expires_on,
         Certificate.pdf_sha256,
+        Certificate.approvals,
+        Certificate.suspended_at,
+        Certificate.suspended_by_body,
+        Certificate.suspension_reason,
         Certificate.revoked_at,
         Certificate.revocation_reason,
         Certificate.superseded_by_id,

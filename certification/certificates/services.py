@@ -13,7 +13,7 @@ import hashlib
 import logging
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from certification.audit import record_event
 from certification.auth.models import User
 from certification.auth.services import update_candidate
-from certification.catalogue.models import Level, Programme
+from certification.catalogue.models import ApprovalPolicy, Level, Programme
 from certification.catalogue.services import programme_rules
 from certification.certificates import look_ups
 from certification.certificates.branding import image_contents
@@ -33,10 +33,12 @@ from certification.certificates.codes import new_code
 from certification.certificates.eligibility import eligible_not_holding, holders
 from certification.certificates.holds import place_hold, refuse_if_on_hold
 from certification.certificates.models import (
+    AwardRequest,
     BrandingImage,
     Certificate,
     CertificateStatus,
     PartnerBody,
+    RequestState,
     Verification,
 )
 from certification.certificates.pdf import (
@@ -63,7 +65,7 @@ from certification.certificates.signing import (
     check_seals,
     seal_pdf,
 )
-from certification.errors import InvalidInput, NotFound, RuleViolation, ServiceError
+from certification.errors import Conflict, InvalidInput, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
 from certification.progress import (
     ProgressReport,
@@ -120,6 +122,31 @@ class AlreadyIssued(ServiceError):
         self.code = code
 
 
+class AlreadyRequested(AlreadyIssued):
+    slug = "already_requested"
+
+    def __init__(self, code: str) -> None:
+        ServiceError.__init__(
+            self,
+            f"This award was already requested for the candidate ({code}) and awaits"
+            " approval by the partner bodies.",
+        )
+        self.code = code
+
+
+class ApprovalRequired(Conflict):
+    """A jointly approved award (``both_bodies``) sealed or stored without each body's yes:
+    the code never applies a body's seal before that body's officer approved."""
+
+    slug = "approval_required"
+
+    def __init__(self, programme: Programme) -> None:
+        super().__init__(
+            f"{programme.code} is approved by both partner bodies: request it, and each"
+            " body's officer approves before its seal is applied."
+        )
+
+
 # ---------------------------------------------------------------- look-ups
 
 
@@ -144,10 +171,12 @@ def certificates_of(candidate: User) -> list[Certificate]:
 
 def held_awards(candidate: User, today: dt.date) -> frozenset[str]:
     """Codes of the programmes whose certificate the candidate holds and is valid today."""
+    # A suspended certificate still counts: one body asked for its revocation, and until
+    # the other agrees it is not revoked (as the lists of holders count it, by is_current).
     return frozenset(
         c.programme.code
         for c in certificates_of(candidate)
-        if c.status_on(today) is CertificateStatus.VALID
+        if c.status_on(today) in (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
     )
 
 
@@ -176,8 +205,11 @@ def issue_certificate(
     today: dt.date,
     now: dt.datetime | None = None,
 ) -> Certificate:
-    """Issue ``programme``'s certificate to ``candidate`` if every requirement is met."""
-    _lock_candidate(candidate)
+    """Issue ``programme``'s certificate to ``candidate`` if every requirement is met: for
+    a programme the office issues alone (approval ``office``); a jointly approved one is
+    requested (:func:`certification.certificates.approvals.request_award`)."""
+    refuse_unless_delegated(programme)
+    lock_candidate(candidate)
     certificate = prepare_certificate(candidate, programme, actor, today=today, now=now)
     _seal(certificate, sealing_setup())
     return store_certificate(certificate, actor, today=today)
@@ -192,11 +224,15 @@ class SealingSetup:
     sealers: tuple[tuple[str, AnySealKey], ...]
 
 
-def sealing_setup() -> SealingSetup:
-    """Both bodies' seals, checked to open; ``SigningNotConfigured`` if one does not."""
+def sealing_setup(bodies: Collection[str] | None = None) -> SealingSetup:
+    """The seals of the partner ``bodies`` named (by short name: those whose officers
+    approved), or of both for an award the office issues alone; each checked to open.
+    ``SigningNotConfigured`` if one does not."""
     settings = current_settings()
     sealers = []
-    for body in _two_bodies():
+    for body in two_bodies():
+        if bodies is not None and body.short_name not in bodies:
+            continue
         key = settings.seal_key(body.short_name)
         if key is None:
             raise SigningNotConfigured(f"No seal key is configured for {body.short_name}.")
@@ -237,6 +273,9 @@ def prepare_certificate(
     existing = _current_certificate(candidate, programme)
     if existing is not None and existing.status_on(today) is not CertificateStatus.EXPIRED:
         raise AlreadyIssued(existing.code)
+    pending = pending_request(candidate, programme)
+    if pending is not None:
+        raise AlreadyRequested(pending.code)
     refuse_if_on_hold(candidate, programme)
     if held is None:
         held = held_awards(candidate, today)
@@ -281,29 +320,38 @@ def prepare_certificate(
 
 def current_issuers() -> list[dict[str, Any]]:
     """The two partner bodies as a certificate issued now prints them."""
-    return [
-        {
-            "name": b.name,
-            "short_name": b.short_name,
-            "signatory_name": b.signatory_name,
-            "signatory_title": b.signatory_title,
-            # The images by hash: rows are never changed, so the hash names what is printed.
-            "logo_sha256": b.logo_image.sha256 if b.logo_image else None,
-            "signature_sha256": b.signature_image.sha256 if b.signature_image else None,
-        }
-        for b in _two_bodies()
-    ]
+    return [issuer_entry(b) for b in two_bodies()]
+
+
+def issuer_entry(body: PartnerBody) -> dict[str, Any]:
+    """``body`` as a certificate prints it now: names, signatory, logo and signature."""
+    return {
+        "name": body.name,
+        "short_name": body.short_name,
+        "signatory_name": body.signatory_name,
+        "signatory_title": body.signatory_title,
+        # The images by hash: rows are never changed, so the hash names what is printed.
+        "logo_sha256": body.logo_image.sha256 if body.logo_image else None,
+        "signature_sha256": body.signature_image.sha256 if body.signature_image else None,
+    }
 
 
 def store_certificate(
-    certificate: Certificate, actor: User | None, *, today: dt.date
+    certificate: Certificate,
+    actor: User | None,
+    *,
+    today: dt.date,
+    approved: AwardRequest | None = None,
 ) -> Certificate:
     """Store a prepared and sealed certificate with its audit event: lock the candidate,
     check again that no current certificate exists (an expired one is renewed) and that the
     award was not put on hold meanwhile, insert. ``AlreadyIssued`` if someone was quicker,
-    ``AwardOnHold`` if a revocation was."""
+    ``AwardOnHold`` if a revocation was. A jointly approved award is stored only from its
+    ``approved`` request."""
     candidate, programme = certificate.candidate, certificate.programme
-    _lock_candidate(candidate)
+    if approved is None:
+        refuse_unless_delegated(programme)
+    lock_candidate(candidate)
     refuse_if_on_hold(candidate, programme)
     existing = _current_certificate(candidate, programme)
     renews = None
@@ -334,6 +382,23 @@ def store_certificate(
     )
     certificate_issued.send(certificate, replaces=None)
     return certificate
+
+
+def refuse_unless_delegated(programme: Programme) -> None:
+    """``ApprovalRequired`` unless the office issues ``programme`` alone."""
+    if programme.approval is not ApprovalPolicy.OFFICE:
+        raise ApprovalRequired(programme)
+
+
+def pending_request(candidate: User, programme: Programme) -> AwardRequest | None:
+    """The request for ``programme`` awaiting the bodies' approval for ``candidate``."""
+    return db.session.scalar(
+        sa.select(AwardRequest).where(
+            AwardRequest.candidate_id == candidate.id,
+            AwardRequest.programme_id == programme.id,
+            AwardRequest.state == RequestState.PENDING,
+        )
+    )
 
 
 def lock_candidates(candidate_ids: list[int]) -> None:
@@ -411,7 +476,7 @@ def sample_certificate(holder_name: str, now: dt.datetime | None = None) -> Cert
     return sample
 
 
-def _lock_candidate(candidate: User) -> None:
+def lock_candidate(candidate: User) -> None:
     """Serialise issuing for one candidate until the transaction ends."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(User.id).where(User.id == candidate.id).with_for_update())
@@ -422,10 +487,10 @@ def _lock_candidate(candidate: User) -> None:
         db.session.execute(sa.update(User).where(User.id == candidate.id).values(id=User.id))
 
 
-def _lock_fresh(certificate: Certificate) -> None:
+def lock_fresh(certificate: Certificate) -> None:
     """Serialise changes to one holder's certificates, then re-read this one, so that two
     administrators revoking or reissuing at once cannot both act on the same state."""
-    _lock_candidate(certificate.candidate)
+    lock_candidate(certificate.candidate)
     db.session.refresh(certificate)
 
 
@@ -496,7 +561,7 @@ def _seal(certificate: Certificate, setup: SealingSetup) -> None:
     certificate.pdf, certificate.pdf_sha256 = render_and_seal(snapshot, setup)
 
 
-def _two_bodies() -> list[PartnerBody]:
+def two_bodies() -> list[PartnerBody]:
     bodies = partner_bodies()
     if len(bodies) != 2:
         raise SigningNotConfigured(
@@ -540,13 +605,28 @@ REASON_TOO_SHORT = (
 def revoke_certificate(
     certificate: Certificate, reason: str, actor: User | None, *, now: dt.datetime | None = None
 ) -> Certificate:
-    """Revoke a current certificate. The record stays; verification says why."""
+    """Revoke a current certificate of an award the office issues alone. The record stays;
+    verification says why. (A jointly approved award is revoked by both bodies:
+    :func:`certification.certificates.approvals.revoke_for_body`.)"""
+    refuse_unless_delegated(certificate.programme)
+    reason = revocation_reason(reason)
+    lock_fresh(certificate)
+    refuse_unless_revocable(certificate)
+    return record_revocation(certificate, reason, actor, now=now)
+
+
+def revocation_reason(reason: str) -> str:
+    """The reason as verifiers will read it; ``InvalidInput`` naming ``reason`` if it is
+    empty, too long, or too short to tell them anything."""
     errors = FieldErrors()
     reason = check_text(errors, "reason", clean_text(reason), 500)
     if reason and len(reason) < REVOCATION_REASON_MIN:
         errors.add("reason", REASON_TOO_SHORT)
     errors.raise_if_any()
-    _lock_fresh(certificate)
+    return reason
+
+
+def refuse_unless_revocable(certificate: Certificate) -> None:
     if certificate.revoked_at is not None:
         raise RuleViolation("This certificate is already revoked.", slug="already_revoked")
     if certificate.superseded_by_id is not None:
@@ -554,13 +634,29 @@ def revoke_certificate(
             "This certificate was superseded; revoke the certificate that replaced it.",
             slug="superseded",
         )
+
+
+def record_revocation(
+    certificate: Certificate,
+    reason: str,
+    actor: User | None,
+    *,
+    now: dt.datetime | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Certificate:
+    """Revoke ``certificate`` (locked, checked): its award goes on hold for the holder,
+    who is told by e-mail. ``detail`` adds to the audit event (the bodies)."""
     certificate.revoked_at = now or utcnow()
     certificate.revocation_reason = reason
     certificate.revoked_by_id = actor.id if actor else None
     certificate.is_current = False
     db.session.flush()
     record_event(
-        actor, "certificate.revoked", "certificate", certificate.code, after={"reason": reason}
+        actor,
+        "certificate.revoked",
+        "certificate",
+        certificate.code,
+        after={"reason": reason, **(detail or {})},
     )
     place_hold(certificate, reason, actor)
     certificate_revoked.send(certificate)
@@ -577,9 +673,25 @@ def reissue_certificate(
     """Replace a current certificate with a new one (new code, new PDF), e.g. for a corrected
     name. The award, credits and dates stay those of the original; it becomes superseded."""
     now = now or utcnow()
-    _lock_fresh(certificate)
-    if certificate.revoked_at is not None or certificate.superseded_by_id is not None:
-        raise RuleViolation("Only a current certificate can be reissued.", slug="not_current")
+    refuse_unless_delegated(certificate.programme)
+    replacement = reissue_draft(certificate, actor, full_name=full_name, now=now)
+    _render_and_seal(replacement)
+    return supersede(certificate, replacement, actor, now=now)
+
+
+def reissue_draft(
+    certificate: Certificate,
+    actor: User | None,
+    *,
+    full_name: str | None = None,
+    now: dt.datetime | None = None,
+) -> Certificate:
+    """The certificate that would replace ``certificate`` (a new code; the name corrected
+    on the candidate's record too), not yet rendered nor stored. ``not_current`` if the
+    certificate is revoked, suspended or superseded."""
+    now = now or utcnow()
+    lock_fresh(certificate)
+    refuse_unless_current(certificate)
     candidate = certificate.candidate
     name = certificate.holder_name
     if full_name is not None:
@@ -594,9 +706,7 @@ def reissue_certificate(
                 country=candidate.country,
                 actor=actor,
             )
-    certificate.is_current = False
-    db.session.flush()  # free the award's "current" slot for the replacement
-    replacement = Certificate(
+    return Certificate(
         code=new_code(CODE_PREFIXES[Level(certificate.level)]),
         candidate=candidate,
         programme=certificate.programme,
@@ -611,7 +721,27 @@ def reissue_certificate(
         expires_on=certificate.expires_on,
         issued_by_id=actor.id if actor else None,
     )
-    _render_and_seal(replacement)
+
+
+def refuse_unless_current(certificate: Certificate) -> None:
+    if (
+        certificate.revoked_at is not None
+        or certificate.suspended_at is not None
+        or certificate.superseded_by_id is not None
+    ):
+        raise RuleViolation(
+            "Only a current certificate (not revoked, suspended or superseded) can be reissued.",
+            slug="not_current",
+        )
+
+
+def supersede(
+    certificate: Certificate, replacement: Certificate, actor: User | None, *, now: dt.datetime
+) -> Certificate:
+    """Store the sealed ``replacement`` of ``certificate``, which becomes superseded, with
+    the audit event and the holder's e-mail."""
+    certificate.is_current = False
+    db.session.flush()  # free the award's "current" slot for the replacement
     db.session.add(replacement)
     db.session.flush()
     certificate.superseded_by = replacement
@@ -746,8 +876,14 @@ def status_in_words(certificate: Certificate, today: dt.date, zone: dt.tzinfo) -
     ``Expired on <day>`` or ``Superseded by <code>``, in the calendar of ``zone``."""
     status = certificate.status_on(today)
     revoked_on, lapsed_on = certificate.revoked_on(zone), certificate.lapsed_on
+    suspended_on = certificate.suspended_on(zone)
     if status is CertificateStatus.REVOKED and revoked_on is not None:
         return f"Revoked on {format_long_date(revoked_on)}"
+    if status is CertificateStatus.SUSPENDED and suspended_on is not None:
+        return (
+            f"Suspended — revocation requested by {certificate.suspended_by_body}"
+            f" on {format_long_date(suspended_on)}"
+        )
     if status is CertificateStatus.SUPERSEDED and certificate.replacement_code is not None:
         return f"Superseded by {certificate.replacement_code}"
     if status is CertificateStatus.EXPIRED and lapsed_on is not None:
@@ -760,7 +896,7 @@ def public_record(
 ) -> dict[str, Any]:
     """What anyone may learn of a certificate: the printed snapshot and what became of it.
     Credits stay ``Decimal``; dates are ISO strings."""
-    revoked_on = certificate.revoked_on(zone)
+    revoked_on, suspended_on = certificate.revoked_on(zone), certificate.suspended_on(zone)
     return {
         "code": certificate.code,
         "status": status.value,
@@ -779,6 +915,13 @@ def public_record(
         "revoked_on": revoked_on.isoformat() if revoked_on else None,
         "revocation_reason": certificate.revocation_reason,
         "superseded_by": certificate.replacement_code,
+        # Each body's yes by its day: never the officer's name or e-mail.
+        "approvals": [
+            {"body": a["body"], "approved_on": a["approved_on"]} for a in certificate.approvals
+        ],
+        "suspended_on": suspended_on.isoformat() if suspended_on else None,
+        "suspended_by": certificate.suspended_by_body,
+        "suspension_reason": certificate.suspension_reason,
     }
 
 

@@ -6,6 +6,7 @@ from flask import current_app, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from certification.certificates.approvals import pending_requests_of, still_to_approve
 from certification.certificates.holds import holds_of
 from certification.certificates.services import (
     can_download,
@@ -29,6 +30,8 @@ def index() -> str:
         transcript=load_transcript(current_user),
         standings=certificate_standings(current_user, today(), zone),
         holds=holds_of(current_user),
+        requests=(requests := pending_requests_of(current_user)),
+        still_to_approve={r.code: still_to_approve(r) for r in requests},
         zone=zone,
     )
 

@@ -75,6 +75,19 @@ def describe_status(
             "The issuing bodies withdrew this certificate. It is no longer valid.",
             reason=certificate.revocation_reason,
         )
+    if status is CertificateStatus.SUSPENDED:
+        zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+        suspended_on = certificate.suspended_on(zone)
+        assert suspended_on is not None  # noqa: S101 - that is what suspended means
+        return StatusBanner(
+            status,
+            "bad",
+            f"Suspended — revocation requested by {certificate.suspended_by_body}"
+            f" on {format_long_date(suspended_on)}",
+            "One of the issuing bodies asked for this certificate to be revoked; the other"
+            " decides. Until then it is not in force.",
+            reason=certificate.suspension_reason,
+        )
     if status is CertificateStatus.SUPERSEDED:
         replacement = certificate.replacement_code
         assert replacement is not None  # noqa: S101 - that is what superseded means

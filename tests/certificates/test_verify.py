@@ -196,7 +196,13 @@ def test_each_status_in_large_words_and_in_json(app, client, issue, today, statu
         "revoked_on",
         "revocation_reason",
         "superseded_by",
+        "approvals",
+        "suspended_on",
+        "suspended_by",
+        "suspension_reason",
     }
+    assert answer["approvals"] == []  # issued by the office alone
+    assert answer["suspended_on"] is None
     assert "email" not in response.get_data(as_text=True)
 
 

@@ -1,0 +1,514 @@
+"""The joint award: each partner body approves before its own seal, and revokes with the
+other.
+
+A programme whose approval policy is ``both_bodies`` is never issued in one act. The office
+*requests* it (:func:`request_award`): the requirements are checked, the printed snapshot is
+frozen and a code reserved, and nothing is valid yet. An officer of each body approves for
+their own body (:func:`approve_request`), and that body's branding as it stands then is what
+its half of the certificate prints. When the last body approves, the certificate is rendered
+from the snapshot, sealed with the keys of the bodies that approved (never another), and
+stored under the reserved code. Either body may reject a request instead.
+
+Revoking works the same way round: the first body's revocation suspends the certificate at
+once; the other body's revokes it for good, or reinstates it.
+
+A programme whose policy is ``office`` keeps the office's single acts
+(:mod:`certification.certificates.services`); the functions here dispatch on the policy, so
+that the admin pages and the API call one function whatever the programme.
+
+Every function flushes and writes its audit event (the body and the person); none commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from certification.audit import record_event
+from certification.auth.models import Role, User
+from certification.catalogue.models import ApprovalPolicy, Programme
+from certification.certificates.codes import normalise_code
+from certification.certificates.models import (
+    AwardRequest,
+    BodyApproval,
+    Certificate,
+    RequestState,
+)
+from certification.certificates.services import (
+    AlreadyRequested,
+    issue_certificate,
+    issuer_entry,
+    lock_candidate,
+    lock_fresh,
+    pending_request,
+    prepare_certificate,
+    record_revocation,
+    refuse_unless_current,
+    refuse_unless_revocable,
+    reissue_certificate,
+    reissue_draft,
+    render_and_seal,
+    revocation_reason,
+    revoke_certificate,
+    sealing_setup,
+    snapshot_of,
+    store_certificate,
+    supersede,
+    two_bodies,
+)
+from certification.certificates.settings import current_settings
+from certification.errors import Conflict, Forbidden, NotFound
+from certification.extensions import db
+from certification.progress import subtract_months
+from certification.types import utcnow
+
+NO_SUCH_REQUEST = "No award request has this code."
+
+
+# ---------------------------------------------------------------- requesting
+
+
+def request_award(
+    candidate: User,
+    programme: Programme,
+    actor: User | None,
+    *,
+    today: dt.date,
+    now: dt.datetime | None = None,
+) -> Certificate | AwardRequest:
+    """Issue ``programme`` to ``candidate`` (policy ``office``: sealed and stored now), or
+    request it from both bodies (``both_bodies``: a pending request with a reserved code).
+    The requirements are checked either way; ``RequirementsNotMet``, ``AlreadyIssued``,
+    ``AlreadyRequested`` or ``AwardOnHold`` refuse it."""
+    _refuse_officers(actor, "request an award")
+    if programme.approval is ApprovalPolicy.OFFICE:
+        return issue_certificate(candidate, programme, actor, today=today, now=now)
+    now = now or utcnow()
+    lock_candidate(candidate)
+    draft = prepare_certificate(candidate, programme, actor, today=today, now=now)
+    snapshot = _printed(draft) | {"validity_months": programme.validity_months}
+    return _store_request(draft, snapshot, actor, now=now, action="certificate.requested")
+
+
+def reissue_award(
+    certificate: Certificate,
+    actor: User | None,
+    *,
+    full_name: str | None = None,
+    now: dt.datetime | None = None,
+) -> Certificate | AwardRequest:
+    """Replace a current certificate (a corrected name): at once for an award the office
+    issues alone, else as a request both bodies approve like an issue. Until then the
+    certificate stays as it is; the replacement keeps its award, credits and dates."""
+    _refuse_officers(actor, "reissue a certificate")
+    if certificate.programme.approval is ApprovalPolicy.OFFICE:
+        return reissue_certificate(certificate, actor, full_name=full_name, now=now)
+    now = now or utcnow()
+    pending = pending_request(certificate.candidate, certificate.programme)
+    if pending is not None:
+        raise AlreadyRequested(pending.code)
+    draft = reissue_draft(certificate, actor, full_name=full_name, now=now)
+    snapshot = _printed(draft) | {
+        "issued_on": draft.issued_on.isoformat(),
+        "expires_on": draft.expires_on.isoformat() if draft.expires_on else None,
+    }
+    return _store_request(
+        draft,
+        snapshot,
+        actor,
+        now=now,
+        action="certificate.reissue_requested",
+        replaces=certificate,
+    )
+
+
+def _printed(draft: Certificate) -> dict[str, Any]:
+    """What the certificate will print, as JSON."""
+    return {
+        "holder_name": draft.holder_name,
+        "award_title": draft.award_title,
+        "level": draft.level,
+        "eqf_level": draft.eqf_level,
+        "credits_total": str(draft.credits_total),
+        "credits_by_domain": dict(draft.credits_by_domain),
+        "verify_url": current_settings().verify_url(draft.code),
+    }
+
+
+def _store_request(
+    draft: Certificate,
+    snapshot: dict[str, Any],
+    actor: User | None,
+    *,
+    now: dt.datetime,
+    action: str,
+    replaces: Certificate | None = None,
+) -> AwardRequest:
+    request = AwardRequest(
+        code=draft.code,
+        candidate_id=draft.candidate.id,
+        programme_id=draft.programme.id,
+        replaces=replaces,
+        snapshot=snapshot,
+        requested_at=now,
+        requested_by_id=actor.id if actor else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(request)
+    except IntegrityError:
+        # Two requests at once (the lock could not prevent it): the index keeps one.
+        other = pending_request(draft.candidate, draft.programme)
+        if other is None:
+            raise
+        raise AlreadyRequested(other.code) from None
+    record_event(
+        actor,
+        action,
+        "certificate",
+        request.code,
+        after={
+            "candidate_id": draft.candidate.id,
+            "programme": draft.programme.code,
+            "holder_name": snapshot["holder_name"],
+            "replaces": replaces.code if replaces else None,
+        },
+    )
+    return request
+
+
+# ---------------------------------------------------------------- approving and rejecting
+
+
+def find_request(text: str) -> AwardRequest:
+    """The request a typed code names (any case, spaces or hyphens)."""
+    try:
+        code = normalise_code(text)
+    except ValueError:
+        raise NotFound(NO_SUCH_REQUEST) from None
+    request = db.session.scalar(sa.select(AwardRequest).where(AwardRequest.code == code))
+    if request is None:
+        raise NotFound(NO_SUCH_REQUEST)
+    return request
+
+
+def approve_request(
+    request: AwardRequest,
+    officer: User | None,
+    *,
+    today: dt.date,
+    body: str | None = None,
+    now: dt.datetime | None = None,
+) -> AwardRequest:
+    """Approve ``request`` for the officer's own partner body (``body``, if named, must be
+    it). When this is the last body to approve, the certificate is rendered from the
+    request's snapshot, sealed by each body that approved, and stored: the request's
+    ``certificate``. ``already_approved`` (409) for a body's second approval."""
+    own = _officer_body(officer, "approve", body)
+    now = now or utcnow()
+    _lock_pending(request)
+    if request.approved_by(own) is not None:
+        raise Conflict(f"{own} has already approved {request.code}.", slug="already_approved")
+    approval = BodyApproval(
+        body=own,
+        approved_at=now,
+        approved_on=today,
+        approved_by_id=officer.id if officer else None,
+        issuer=issuer_entry(_body_named(own)),
+    )
+    try:
+        with db.session.begin_nested():
+            request.approvals.append(approval)
+    except IntegrityError:
+        raise Conflict(
+            f"{own} has already approved {request.code}.", slug="already_approved"
+        ) from None
+    record_event(
+        officer,
+        "certificate.approved",
+        "certificate",
+        request.code,
+        after={"body": own, "approved_on": today.isoformat()},
+    )
+    if {a.body for a in request.approvals} >= {b.short_name for b in two_bodies()}:
+        _issue_approved(request, officer, today=today, now=now)
+    return request
+
+
+def reject_request(
+    request: AwardRequest,
+    officer: User | None,
+    reason: str,
+    *,
+    body: str | None = None,
+    now: dt.datetime | None = None,
+) -> AwardRequest:
+    """End ``request`` for the officer's body, with a reason the office and the audit keep.
+    Nothing is issued; the award may be requested for the candidate again later."""
+    own = _officer_body(officer, "reject", body)
+    reason = revocation_reason(reason)
+    _lock_pending(request)
+    request.state = RequestState.REJECTED
+    request.decided_at = now or utcnow()
+    request.rejected_by_body = own
+    request.rejection_reason = reason
+    request.rejected_by_id = officer.id if officer else None
+    db.session.flush()
+    record_event(
+        officer,
+        "certificate.rejected",
+        "certificate",
+        request.code,
+        after={"body": own, "reason": reason},
+    )
+    return request
+
+
+def _issue_approved(
+    request: AwardRequest, actor: User | None, *, today: dt.date, now: dt.datetime
+) -> None:
+    """Render, seal (with the approving bodies' keys only) and store the certificate."""
+    certificate = approved_certificate(request, today=today, now=now)
+    setup = sealing_setup([a.body for a in request.approvals])
+    certificate.pdf, certificate.pdf_sha256 = render_and_seal(
+        snapshot_of(certificate, current_settings()), setup
+    )
+    if request.replaces is not None:
+        lock_fresh(request.replaces)
+        refuse_unless_current(request.replaces)
+        supersede(request.replaces, certificate, actor, now=now)
+    else:
+        store_certificate(certificate, actor, today=today, approved=request)
+    request.state = RequestState.ISSUED
+    request.decided_at = now
+    request.certificate = certificate
+    db.session.flush()
+
+
+def approved_certificate(request: AwardRequest, *, today: dt.date, now: dt.datetime) -> Certificate:
+    """The certificate a fully approved ``request`` becomes (not yet sealed): its snapshot,
+    each body's branding as it approved, issued today (a reissue keeps its dates)."""
+    printed = request.snapshot
+    order = {b.short_name: b.position for b in two_bodies()}
+    approvals = sorted(request.approvals, key=lambda a: order.get(a.body, 99))
+    if "issued_on" in printed:
+        issued_on = dt.date.fromisoformat(printed["issued_on"])
+        expires = printed["expires_on"]
+        expires_on = dt.date.fromisoformat(expires) if expires else None
+    else:
+        issued_on = today
+        months = printed.get("validity_months")
+        expires_on = subtract_months(today, -months) if months else None
+    return Certificate(
+        code=request.code,
+        candidate=request.candidate,
+        candidate_id=request.candidate_id,
+        programme=request.programme,
+        programme_id=request.programme_id,
+        holder_name=printed["holder_name"],
+        award_title=printed["award_title"],
+        level=printed["level"],
+        eqf_level=printed["eqf_level"],
+        credits_total=Decimal(printed["credits_total"]),
+        credits_by_domain=dict(printed["credits_by_domain"]),
+        issued_at=now,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        verify_url=printed["verify_url"],
+        issued_by_id=request.requested_by_id,
+        issuers=[a.issuer for a in approvals],
+        approvals=[{"body": a.body, "approved_on": a.approved_on.isoformat()} for a in approvals],
+    )
+
+
+def _lock_pending(request: AwardRequest) -> None:
+    """Serialise decisions on the candidate's awards, re-read the request and its
+    approvals, and refuse one that is no longer pending."""
+    lock_candidate(request.candidate)
+    db.session.refresh(request)
+    db.session.refresh(request, ["approvals"])
+    if request.state is not RequestState.PENDING:
+        done = "issued" if request.state is RequestState.ISSUED else "rejected"
+        raise Conflict(f"{request.code} was already {done}.", slug="not_pending")
+
+
+# ---------------------------------------------------------------- revoking
+
+
+def revoke_award(
+    certificate: Certificate,
+    reason: str,
+    actor: User | None,
+    *,
+    body: str | None = None,
+    now: dt.datetime | None = None,
+) -> Certificate:
+    """Revoke a certificate: the office alone for an award it issues alone; else the first
+    body's revocation suspends it at once, and the other body's revokes it."""
+    if certificate.programme.approval is ApprovalPolicy.OFFICE:
+        _refuse_officers(actor, "revoke an award the programme office issues")
+        return revoke_certificate(certificate, reason, actor, now=now)
+    own = _officer_body(actor, "revoke", body)
+    reason = revocation_reason(reason)
+    now = now or utcnow()
+    lock_fresh(certificate)
+    refuse_unless_revocable(certificate)
+    if certificate.suspended_at is None:
+        certificate.suspended_at = now
+        certificate.suspended_by_body = own
+        certificate.suspension_reason = reason
+        certificate.suspended_by_id = actor.id if actor else None
+        db.session.flush()
+        record_event(
+            actor,
+            "certificate.suspended",
+            "certificate",
+            certificate.code,
+            after={"body": own, "reason": reason},
+        )
+        return certificate
+    if certificate.suspended_by_body == own:
+        raise Conflict(
+            f"{own} has already asked for this certificate's revocation; the other body"
+            " decides: revoke or reinstate.",
+            slug="already_suspended",
+        )
+    return record_revocation(
+        certificate,
+        reason,
+        actor,
+        now=now,
+        detail={"body": own, "requested_by": certificate.suspended_by_body},
+    )
+
+
+def reinstate_certificate(
+    certificate: Certificate,
+    reason: str,
+    officer: User | None,
+    *,
+    body: str | None = None,
+) -> Certificate:
+    """Lift a suspension: the body that did not ask for the revocation declines it."""
+    own = _officer_body(officer, "reinstate", body)
+    reason = revocation_reason(reason)
+    lock_fresh(certificate)
+    if certificate.suspended_at is None or certificate.revoked_at is not None:
+        raise Conflict("Only a suspended certificate can be reinstated.", slug="not_suspended")
+    if certificate.suspended_by_body == own:
+        raise Conflict(
+            f"{own} asked for this revocation; the other body decides whether to reinstate.",
+            slug="own_suspension",
+        )
+    before = {
+        "suspended_by": certificate.suspended_by_body,
+        "suspension_reason": certificate.suspension_reason,
+    }
+    certificate.suspended_at = None
+    certificate.suspended_by_body = None
+    certificate.suspension_reason = None
+    certificate.suspended_by_id = None
+    db.session.flush()
+    record_event(
+        officer,
+        "certificate.reinstated",
+        "certificate",
+        certificate.code,
+        before=before,
+        after={"body": own, "reason": reason},
+    )
+    return certificate
+
+
+# ---------------------------------------------------------------- lists
+
+
+def awaiting(body: str) -> sa.Select[AwardRequest]:
+    """Pending requests ``body`` has not yet approved, oldest first."""
+    approved = sa.select(BodyApproval.id).where(
+        BodyApproval.request_id == AwardRequest.id, BodyApproval.body == body
+    )
+    return (
+        sa.select(AwardRequest)
+        .where(AwardRequest.state == RequestState.PENDING, ~approved.exists())
+        .order_by(AwardRequest.requested_at, AwardRequest.id)
+    )
+
+
+def awaiting_any() -> sa.Select[AwardRequest]:
+    """Every pending request, oldest first (the office's view of the queue)."""
+    return (
+        sa.select(AwardRequest)
+        .where(AwardRequest.state == RequestState.PENDING)
+        .order_by(AwardRequest.requested_at, AwardRequest.id)
+    )
+
+
+def pending_requests_of(candidate: User) -> list[AwardRequest]:
+    """``candidate``'s requests awaiting approval, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AwardRequest)
+            .where(
+                AwardRequest.candidate_id == candidate.id,
+                AwardRequest.state == RequestState.PENDING,
+            )
+            .order_by(AwardRequest.requested_at)
+        )
+    )
+
+
+def still_to_approve(request: AwardRequest) -> list[str]:
+    """The bodies (short names, in order) that have not yet approved ``request``."""
+    return [b.short_name for b in two_bodies() if request.approved_by(b.short_name) is None]
+
+
+# ---------------------------------------------------------------- who may
+
+
+def certificate_actions(certificate: Certificate, user: User) -> frozenset[str]:
+    """What ``user`` may do to ``certificate`` now, of revoke, reinstate and reissue: the
+    buttons their pages offer (the functions above refuse the rest)."""
+    if not certificate.is_current or certificate.revoked_at is not None:
+        return frozenset()
+    if certificate.programme.approval is ApprovalPolicy.OFFICE:
+        return frozenset({"revoke", "reissue"}) if user.role is Role.OFFICE else frozenset()
+    if user.role is Role.OFFICE:
+        return frozenset() if certificate.suspended_at else frozenset({"reissue"})
+    if user.role is not Role.OFFICER:
+        return frozenset()
+    if certificate.suspended_at is None:
+        return frozenset({"revoke"})
+    if certificate.suspended_by_body == user.partner_body:
+        return frozenset()
+    return frozenset({"revoke", "reinstate"})
+
+
+def _officer_body(actor: User | None, doing: str, named: str | None = None) -> str:
+    """The partner body ``actor`` acts for; ``Forbidden`` for anyone but an officer, or
+    for an officer naming the other body."""
+    if actor is None or actor.role is not Role.OFFICER or not actor.partner_body:
+        raise Forbidden(f"Only an officer of a partner body may {doing}, for their own body.")
+    if named is not None and named != actor.partner_body:
+        raise Forbidden(
+            f"You act for {actor.partner_body}; {named} decides for itself.",
+            {"body": f"You may {doing} only for {actor.partner_body}."},
+        )
+    return actor.partner_body
+
+
+def _refuse_officers(actor: User | None, doing: str) -> None:
+    """Officers approve and revoke for their body; the office requests and corrects."""
+    if actor is not None and actor.role is not Role.OFFICE:
+        raise Forbidden(f"Only the programme office may {doing}.")
+
+
+def _body_named(short_name: str) -> Any:
+    for body in two_bodies():
+        if body.short_name == short_name:
+            return body
+    raise NotFound(f"There is no partner body {short_name}.")

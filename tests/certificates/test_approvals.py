@@ -1,0 +1,468 @@
+"""Approval by both bodies: a jointly approved award is requested by the office, approved
+by an officer of each body (each body's seal only after its approval), rejected, suspended
+by one body and revoked or reinstated by the other; and what verifiers, holders and the
+audit trail see of it. Through the API as integrators and officers' tools call it, and
+through the officers' pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from certification.audit import AuditEvent
+from certification.catalogue.services import (
+    get_programme,
+    programme_as_input,
+    update_programme,
+)
+from certification.certificates.models import AwardRequest, Certificate
+from certification.certificates.settings import current_settings, trust_roots
+from certification.certificates.signing import check_seals
+from certification.dates import format_long_date
+from certification.extensions import db
+from certification.mail.models import OutgoingEmail
+from tests.certificates.test_admin_certificates import png
+from tests.conftest import Api, assert_error, change_logo, log_in
+
+REASON = "The examination result was recorded against the wrong candidate."
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def make_joint(app, code: str = "EII-C") -> None:
+    """Put programme ``code`` under approval by both bodies (the product's default)."""
+    from certification.web import today
+
+    with app.app_context():
+        programme = get_programme(code)
+        data = dataclasses.replace(programme_as_input(programme), approval="both_bodies")
+        update_programme(programme, data, None, today=today())
+        db.session.commit()
+
+
+@pytest.fixture
+def bodies(client, app, api, make_officer, make_api_token, eligible_candidate):
+    """EII-C jointly approved; the office's API, and each body's officer's."""
+    eligible_candidate  # noqa: B018 - the programme, before it is made joint
+    make_officer("EFRS", "sofia@efrs.example", "Sofia Andersson")
+    make_officer("EuSoMII", "tomasz@eusomii.example", "Tomasz Nowak")
+    make_joint(app)
+    return {
+        "office": api,
+        "EFRS": Api(client, make_api_token("sofia@efrs.example")),
+        "EuSoMII": Api(client, make_api_token("tomasz@eusomii.example")),
+    }
+
+
+def request_for(bodies, candidate_id: int) -> str:
+    response = bodies["office"].post(
+        "/certificates", {"candidate_id": candidate_id, "programme": "EII-C"}
+    )
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["code"]
+
+
+def test_a_request_stays_pending_and_unverifiable_until_both_bodies_approve(
+    app, client, bodies, eligible_candidate, today
+):
+    candidate_id = eligible_candidate("Αικατερίνη Παπαδοπούλου")
+    response = bodies["office"].post(
+        "/certificates", {"candidate_id": candidate_id, "programme": "eii-c"}
+    )
+    assert response.status_code == 202
+    answer = response.get_json()
+    code = answer["code"]
+    assert answer == {
+        "code": code,
+        "status": "pending_approval",
+        "candidate_id": candidate_id,
+        "programme": "EII-C",
+        "replaces": None,
+        "approvals": [
+            {"body": "EFRS", "approved_on": None, "by": None},
+            {"body": "EuSoMII", "approved_on": None, "by": None},
+        ],
+        "rejected_by": None,
+        "rejection_reason": None,
+    }
+    assert response.headers["Location"] == f"/api/v1/certificates/{code}/approvals"
+    assert client.get(f"/api/v1/verify/{code}").status_code == 404
+    assert client.get(f"/verify/{code}").status_code == 404
+    # The holder is told where it stands.
+    log_in(client, "eligible1@example.org")
+    page = text(client.get("/me/"))
+    assert "Awaiting approval by EFRS and EuSoMII" in page
+    client.post("/logout")
+
+    efrs = bodies["EFRS"].post(f"/certificates/{code}/approve", {})
+    assert efrs.status_code == 200, efrs.get_json()
+    assert efrs.get_json()["status"] == "pending_approval"
+    assert efrs.get_json()["approvals"] == [
+        {"body": "EFRS", "approved_on": today.isoformat(), "by": "Sofia Andersson"},
+        {"body": "EuSoMII", "approved_on": None, "by": None},
+    ]
+    assert client.get(f"/api/v1/verify/{code}").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(sa.select(Certificate).where(Certificate.code == code)) is None
+
+    eusomii = bodies["EuSoMII"].post(f"/certificates/{code}/approve", {})
+    assert eusomii.status_code == 200
+    assert eusomii.get_json()["status"] == "valid"
+    verified = client.get(f"/api/v1/verify/{code}").get_json()
+    assert verified["status"] == "valid"
+    assert verified["holder_name"] == "Αικατερίνη Παπαδοπούλου"
+    assert verified["approvals"] == [
+        {"body": "EFRS", "approved_on": today.isoformat()},
+        {"body": "EuSoMII", "approved_on": today.isoformat()},
+    ]
+    page = client.get(f"/verify/{code}")
+    words = text(page)
+    assert f"by EFRS on {format_long_date(today)}" in words
+    assert f"by EuSoMII on {format_long_date(today)}" in words
+    # Never the officers' names or addresses.
+    for secret in ("Sofia", "Tomasz", "efrs.example", "eusomii.example"):
+        assert secret not in words
+        assert secret not in client.get(f"/api/v1/verify/{code}").get_data(as_text=True)
+
+    with app.app_context():
+        certificate = db.session.scalar(sa.select(Certificate).where(Certificate.code == code))
+        seals = check_seals(certificate.pdf, trust_roots(current_settings().trust_root_paths))
+        assert sorted(s.field for s in seals) == ["EFRS-seal", "EuSoMII-seal"]
+        assert all(s.ok for s in seals)
+        # The holder is told once it is issued, not before.
+        sent = db.session.scalars(
+            sa.select(OutgoingEmail.subject).where(
+                OutgoingEmail.recipient == "eligible1@example.org"
+            )
+        ).all()
+        assert len(sent) == 1 and code in sent[0]
+
+
+def test_a_body_approves_once_and_only_for_itself(bodies, eligible_candidate):
+    code = request_for(bodies, eligible_candidate())
+    assert bodies["EFRS"].post(f"/certificates/{code}/approve", {}).status_code == 200
+    assert_error(bodies["EFRS"].post(f"/certificates/{code}/approve", {}), 409, "already_approved")
+    assert_error(
+        bodies["EFRS"].post(f"/certificates/{code}/approve", {"body": "EuSoMII"}),
+        403,
+        "forbidden",
+        {"body"},
+    )
+    # The programme office requests; it never approves.
+    assert_error(bodies["office"].post(f"/certificates/{code}/approve", {}), 403, "forbidden")
+    assert_error(
+        bodies["office"].post(f"/certificates/{code}/reject", {"reason": REASON}), 403, "forbidden"
+    )
+    assert bodies["office"].get(f"/certificates/{code}/approvals").get_json()["status"] == (
+        "pending_approval"
+    )
+
+
+def test_the_office_cannot_approve_even_by_calling_the_service(app, bodies, eligible_candidate):
+    from certification.auth.services import get_user_by_email
+    from certification.certificates.approvals import approve_request, find_request
+    from certification.errors import Forbidden
+
+    code = request_for(bodies, eligible_candidate())
+    with app.app_context():
+        office = get_user_by_email("integrator@example.org")
+        with pytest.raises(Forbidden):
+            approve_request(find_request(code), office, today=dt.date.today())
+        with pytest.raises(Forbidden):
+            approve_request(find_request(code), None, today=dt.date.today())
+
+
+def test_approvals_by_both_bodies_at_once_give_one_certificate_with_two_seals(
+    app, bodies, eligible_candidate
+):
+    code = request_for(bodies, eligible_candidate())
+    answers: dict[str, int] = {}
+    start = threading.Barrier(2)
+
+    def approve(body: str) -> None:
+        with app.test_client() as own_client:
+            api = Api(own_client, bodies[body].token)
+            start.wait()
+            answers[body] = api.post(f"/certificates/{code}/approve", {}).status_code
+
+    threads = [threading.Thread(target=approve, args=(body,)) for body in ("EFRS", "EuSoMII")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == {"EFRS": 200, "EuSoMII": 200}
+    with app.app_context():
+        certificates = db.session.scalars(sa.select(Certificate)).all()
+        assert [c.code for c in certificates] == [code]
+        seals = check_seals(certificates[0].pdf, trust_roots(current_settings().trust_root_paths))
+        assert len(seals) == 2 and all(s.ok for s in seals)
+        request = db.session.scalar(sa.select(AwardRequest).where(AwardRequest.code == code))
+        assert request.state.value == "valid" and len(request.approvals) == 2
+
+
+def test_a_rejected_request_issues_nothing_and_may_be_requested_again(
+    app, client, bodies, eligible_candidate
+):
+    candidate_id = eligible_candidate()
+    code = request_for(bodies, candidate_id)
+    assert_error(
+        bodies["office"].post(
+            "/certificates", {"candidate_id": candidate_id, "programme": "EII-C"}
+        ),
+        409,
+        "already_requested",
+    )
+    assert_error(
+        bodies["EuSoMII"].post(f"/certificates/{code}/reject", {"reason": "no"}),
+        422,
+        "invalid",
+        {"reason"},
+    )
+    rejected = bodies["EuSoMII"].post(f"/certificates/{code}/reject", {"reason": REASON})
+    assert rejected.status_code == 200
+    assert rejected.get_json()["status"] == "rejected"
+    assert rejected.get_json()["rejected_by"] == "EuSoMII"
+    assert rejected.get_json()["rejection_reason"] == REASON
+    assert_error(bodies["EFRS"].post(f"/certificates/{code}/approve", {}), 409, "not_pending")
+    assert client.get(f"/api/v1/verify/{code}").status_code == 404
+    again = request_for(bodies, candidate_id)
+    assert again != code
+
+
+def issued_jointly(bodies, candidate_id: int) -> str:
+    code = request_for(bodies, candidate_id)
+    for body in ("EFRS", "EuSoMII"):
+        assert bodies[body].post(f"/certificates/{code}/approve", {}).status_code == 200
+    return code
+
+
+def test_suspension_by_one_body_then_revocation_by_the_other(
+    app, client, bodies, eligible_candidate, today
+):
+    code = issued_jointly(bodies, eligible_candidate())
+    assert_error(
+        bodies["office"].post(f"/certificates/{code}/revoke", {"reason": REASON}), 403, "forbidden"
+    )
+    suspended = bodies["EFRS"].post(f"/certificates/{code}/revoke", {"reason": REASON})
+    assert suspended.status_code == 200
+    assert suspended.get_json()["status"] == "suspended"
+    answer = client.get(f"/api/v1/verify/{code}").get_json()
+    assert (answer["status"], answer["suspended_by"], answer["suspension_reason"]) == (
+        "suspended",
+        "EFRS",
+        REASON,
+    )
+    assert answer["suspended_on"] == today.isoformat()
+    page = text(client.get(f"/verify/{code}"))
+    assert "status-banner status-bad" in page
+    assert f"Suspended — revocation requested by EFRS on {format_long_date(today)}" in page
+    assert REASON in page
+    assert "Valid until" not in page
+
+    assert_error(
+        bodies["EFRS"].post(f"/certificates/{code}/revoke", {"reason": REASON}),
+        409,
+        "already_suspended",
+    )
+    revoked = bodies["EuSoMII"].post(f"/certificates/{code}/revoke", {"reason": REASON})
+    assert revoked.get_json()["status"] == "revoked"
+    answer = client.get(f"/api/v1/verify/{code}").get_json()
+    assert (answer["status"], answer["revoked_on"]) == ("revoked", today.isoformat())
+    assert f"Revoked on {format_long_date(today)}" in text(client.get(f"/verify/{code}"))
+    with app.app_context():
+        events = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.after)
+            .where(AuditEvent.object_id == code)
+            .order_by(AuditEvent.id)
+        ).all()
+        actions = [action for action, _ in events]
+        assert actions == [
+            "certificate.requested",
+            "certificate.approved",
+            "certificate.approved",
+            "certificate.issued",
+            "certificate.suspended",
+            "certificate.revoked",
+            "award_hold.placed",
+        ]
+        assert events[4][1]["body"] == "EFRS"
+        assert (events[5][1]["body"], events[5][1]["requested_by"]) == ("EuSoMII", "EFRS")
+
+
+def test_suspension_then_reinstatement_by_the_other_body(client, bodies, eligible_candidate):
+    code = issued_jointly(bodies, eligible_candidate())
+    bodies["EuSoMII"].post(f"/certificates/{code}/revoke", {"reason": REASON})
+    assert_error(
+        bodies["EuSoMII"].post(f"/certificates/{code}/reinstate", {"reason": "Declined."}),
+        409,
+        "own_suspension",
+    )
+    assert_error(
+        bodies["office"].post(f"/certificates/{code}/reinstate", {"reason": "Declined."}),
+        403,
+        "forbidden",
+    )
+    reinstated = bodies["EFRS"].post(
+        f"/certificates/{code}/reinstate", {"reason": "The result was checked and is right."}
+    )
+    assert reinstated.status_code == 200
+    assert reinstated.get_json()["status"] == "valid"
+    answer = client.get(f"/api/v1/verify/{code}").get_json()
+    assert (answer["status"], answer["suspended_on"], answer["suspension_reason"]) == (
+        "valid",
+        None,
+        None,
+    )
+    assert "status-banner status-ok" in text(client.get(f"/verify/{code}"))
+    assert_error(
+        bodies["EFRS"].post(f"/certificates/{code}/reinstate", {"reason": "Again, why not."}),
+        409,
+        "not_suspended",
+    )
+
+
+def test_a_reissue_needs_both_approvals_and_the_old_one_stays_valid_until_then(
+    client, bodies, eligible_candidate
+):
+    old = issued_jointly(bodies, eligible_candidate("Lukasz Wisniewski"))
+    asked = bodies["office"].post(
+        f"/certificates/{old}/reissue", {"full_name": "Łukasz Wiśniewski"}
+    )
+    assert asked.status_code == 202, asked.get_json()
+    new = asked.get_json()["code"]
+    assert asked.get_json()["replaces"] == old
+    assert client.get(f"/api/v1/verify/{old}").get_json()["status"] == "valid"
+    assert client.get(f"/api/v1/verify/{new}").status_code == 404
+    for body in ("EuSoMII", "EFRS"):
+        bodies[body].post(f"/certificates/{new}/approve", {})
+    assert client.get(f"/api/v1/verify/{old}").get_json()["superseded_by"] == new
+    replacement = client.get(f"/api/v1/verify/{new}").get_json()
+    assert (replacement["status"], replacement["holder_name"]) == ("valid", "Łukasz Wiśniewski")
+
+
+def test_branding_changed_between_approvals_prints_as_each_body_approved(
+    app, bodies, eligible_candidate
+):
+    from certification.auth.services import get_user_by_email
+
+    early = issued_jointly(bodies, eligible_candidate())
+    code = request_for(bodies, eligible_candidate())
+    bodies["EFRS"].post(f"/certificates/{code}/approve", {})
+    with app.app_context():
+        officer = get_user_by_email("tomasz@eusomii.example")
+        change_logo("EuSoMII", png("purple", (40, 40)), officer)
+        db.session.commit()
+    bodies["EuSoMII"].post(f"/certificates/{code}/approve", {})
+    with app.app_context():
+        by_code = {c.code: c for c in db.session.scalars(sa.select(Certificate))}
+        before, after = by_code[early].issuers[1], by_code[code].issuers[1]
+        assert before["logo_sha256"] != after["logo_sha256"]  # the new logo, approved after
+        assert by_code[early].issuers[0] == by_code[code].issuers[0]  # EFRS unchanged
+
+
+def test_an_award_the_office_issues_alone_is_issued_at_once(app, api, eligible_candidate):
+    response = api.post(
+        "/certificates", {"candidate_id": eligible_candidate(), "programme": "EII-C"}
+    )
+    assert response.status_code == 201
+    assert response.get_json()["approvals"] == []
+
+
+def test_the_approval_policy_is_set_and_returned_through_the_api(api):
+    base = {
+        "code": "EII-X",
+        "title": "Experimental award",
+        "level": "certificate",
+        "min_total_credits": 5,
+        "domain_minimums": {},
+        "required_assessments": [],
+        "prerequisite": None,
+        "validity_months": None,
+    }
+    default = api.post("/programmes", base)
+    assert default.status_code == 201
+    assert default.get_json()["approval"] == "both_bodies"
+    delegated = api.post("/programmes", {**base, "code": "EII-Y", "approval": "office"})
+    assert delegated.get_json()["approval"] == "office"
+    assert_error(
+        api.post("/programmes", {**base, "code": "EII-Z", "approval": "anyone"}),
+        400,
+        "malformed",
+        {"approval"},
+    )
+
+
+# ------------------------------------------------------------------ the officers' pages
+
+
+def test_officers_approve_from_their_queue_and_the_holder_is_issued(
+    app, client, bodies, eligible_candidate
+):
+    code = request_for(bodies, eligible_candidate("Zeynep Çelik"))
+    log_in(client, "sofia@efrs.example")
+    queue = client.get("/admin/")
+    assert queue.status_code == 302 and queue.headers["Location"].endswith("/admin/approvals")
+    page = text(client.get("/admin/approvals"))
+    assert "Awaiting EFRS's approval" in page and "Zeynep Çelik" in page and code in page
+    done = client.post(f"/admin/approvals/{code}/approve", follow_redirects=True)
+    assert f"Approved {code} for EFRS; it awaits EuSoMII." in text(done)
+    assert "Nothing is awaiting EFRS's approval." in text(done)
+    client.post("/logout")
+
+    log_in(client, "tomasz@eusomii.example")
+    done = client.post(f"/admin/approvals/{code}/approve", follow_redirects=True)
+    assert f"certificate {code} is sealed and issued to Zeynep Çelik" in text(done)
+    assert client.get(f"/api/v1/verify/{code}").get_json()["status"] == "valid"
+
+
+def test_an_officer_rejects_with_a_reason_kept_as_typed_when_refused(
+    client, bodies, eligible_candidate
+):
+    code = request_for(bodies, eligible_candidate())
+    log_in(client, "tomasz@eusomii.example")
+    refused = client.post(f"/admin/approvals/{code}/reject", data={"reason": "no"})
+    assert refused.status_code == 422
+    assert "no</textarea>" in text(refused)  # as typed
+    assert "Too short for a verifier to understand" in text(refused)
+    done = client.post(
+        f"/admin/approvals/{code}/reject", data={"reason": REASON}, follow_redirects=True
+    )
+    assert f"Rejected {code} for EuSoMII" in text(done)
+
+
+def test_the_office_requests_from_the_candidate_page(app, client, bodies, eligible_candidate):
+    candidate_id = eligible_candidate()
+    log_in(client, "integrator@example.org")
+    page = text(client.get(f"/admin/candidates/{candidate_id}"))
+    assert "Request certificate" in page
+    done = client.post(
+        f"/admin/candidates/{candidate_id}/certificates",
+        data={"programme": "EII-C"},
+        follow_redirects=True,
+    )
+    words = text(done)
+    assert "awaits approval by EFRS and EuSoMII" in words
+    assert "Request certificate" not in words  # requested once: no second button
+    assert client.get("/admin/approvals").status_code == 200
+
+
+def test_a_bulk_job_requests_the_award_for_everyone_eligible(app, bodies, eligible_candidate):
+    from certification.certificates import bulk
+    from certification.web import today
+
+    for name in ("Ana", "Bo", "Cy"):
+        eligible_candidate(name)
+    with app.app_context():
+        job = bulk.start_issue_job(get_programme("EII-C"), None, today=today(), queue=False)
+        db.session.commit()
+        progress = bulk.run_issue_job(job.id, today=today(), processes=1)
+        assert progress is not None and progress.issued == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AwardRequest)) == 3
