@@ -1,6 +1,7 @@
 """What the browser tests share: the demo served by gunicorn (the ``server`` fixture, on
 the test module's own ``database_url``), Debian's Chromium as Playwright drives it (the
-``browser`` fixture), axe-core's check of a page, and a page's text as a person reads it."""
+``browser`` fixture), axe-core's check of a page, a page's text as a person reads it, and a
+staff member's first login (setting up the authenticator)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 
@@ -101,3 +103,20 @@ def serious_violations(page: Any) -> list[str]:
 def words(page: Any, selector: str = "main") -> str:
     """The text of ``selector`` as a person reads it, runs of white space made one space."""
     return re.sub(r"\s+", " ", page.inner_text(selector))
+
+
+def log_in_staff(page: Any, server: Server, email: str) -> str:
+    """A staff member's first login: password, then setting up the authenticator (its
+    secret read from the page, the code typed), then keeping the recovery codes. Returns the
+    secret; the page is where the login lands (an officer's: their body's queue)."""
+    page.goto(f"{server.url}/login")
+    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(server.logins[email])
+    page.get_by_label("Password", exact=True).press("Enter")
+    page.wait_for_url("**/login/set-up-authenticator")
+    secret = page.inner_text("#totp-secret").strip()
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("text=Finish setting up")
+    page.click("text=I have kept them")
+    page.wait_for_load_state()
+    return secret
