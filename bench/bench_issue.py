@@ -171,22 +171,27 @@ def build_app(folder: Path) -> Flask:
     return app
 
 
-def seed(app: Flask, today: dt.date, count: int) -> tuple[int, list[int]]:
-    """The programme EII-C and ``count`` candidates who meet it; (admin id, candidate ids)."""
+def seed(app: Flask, today: dt.date, count: int, approval: str = "office") -> tuple[int, list[int]]:
+    """The programme EII-C and ``count`` candidates who meet it; (admin id, candidate ids).
+    EII-C is issued by the office alone unless ``approval="both_bodies"``: issuing in one
+    act is the baseline the approval benchmark compares with."""
     from certification.auth.services import create_admin, create_candidate
     from certification.catalogue.services import (
         AssessmentInput,
         CourseInput,
         ProgrammeInput,
+        ProviderInput,
         create_assessment,
         create_course,
         create_programme,
+        create_provider,
     )
     from certification.extensions import db
     from certification.records.services import record_credit, record_result
 
     with app.app_context():
         admin = create_admin("bench@example.org", "Bench Admin", os.urandom(16).hex(), None)
+        create_provider(ProviderInput("EuSoMII", "AT", None, None), admin)
         for code, domain in (("EII-101", "AI & Data Science"), ("EII-102", "Standards")):
             create_course(CourseInput(code, "A course", Decimal(5), domain, "EuSoMII"), admin)
         create_assessment(
@@ -202,6 +207,7 @@ def seed(app: Flask, today: dt.date, count: int) -> tuple[int, list[int]]:
                 domain_minimums={},
                 required_assessments=["CERT-EXAM"],
                 validity_months=60,
+                approval=approval,
             ),
             admin,
             today=today,

@@ -251,6 +251,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             "admin.request_approve",
             "admin.request_reject",
             "admin.certificate_reinstate",
+            "admin.approvals_job_start",  # nothing ticked: nothing to approve
         )
     },
     # The office's work: changing records, the catalogue, certificates, imports, tokens.

@@ -10,8 +10,15 @@ from flask_login import current_user
 from certification.admin.blueprint import bp
 from certification.admin.forms import DecisionForm
 from certification.admin.paging import paginate
-from certification.admin.views import Page, _actor, _candidate_page, _done, _submit
-from certification.certificates import approvals
+from certification.admin.views import (
+    Page,
+    _actor,
+    _candidate_page,
+    _done,
+    _see_other,
+    _submit,
+)
+from certification.certificates import approvals, bulk
 from certification.certificates import services as certificates
 from certification.certificates.models import AwardRequest
 from certification.errors import ServiceError
@@ -65,6 +72,30 @@ def request_approve(code: str) -> Page:
         flash(f"Not approved: {refusal.message}", "error")
         return _queue_page(status=refusal.http_status)
     return _done(_request_done(award_request), "admin.approvals_queue", page=_page())
+
+
+@bp.route("/approvals/approve-many", methods=["POST"])
+def approvals_job_start() -> Page:
+    """Approve the ticked requests (or, with ``everything``, all awaiting the officer's
+    body) in the background: one job per award; its page shows it run."""
+    codes = None if request.form.get("everything") == "yes" else request.form.getlist("codes")
+    try:
+        jobs = bulk.start_approval_jobs(_actor(), codes, today=today())
+    except bulk.JobAlreadyRunning as refusal:
+        flash(refusal.message, "info")
+        return _see_other("admin.issue_job", job_id=refusal.job_id)
+    except ServiceError as refusal:
+        flash(f"Not approved: {refusal.message}", "error")
+        return _queue_page(status=refusal.http_status)
+    total = sum(job.total for job in jobs)
+    flash(
+        f"Approving {total} {'request' if total == 1 else 'requests'} for"
+        f" {current_user.partner_body} has started.",
+        "success",
+    )
+    if len(jobs) == 1:
+        return _see_other("admin.issue_job", job_id=jobs[0].id)
+    return _see_other("admin.issue_jobs")
 
 
 @bp.route("/approvals/<code>/reject", methods=["POST"])

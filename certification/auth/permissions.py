@@ -45,6 +45,7 @@ ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "admin.approvals_queue": STAFF,
     "admin.request_approve": OFFICERS,
     "admin.request_reject": OFFICERS,
+    "admin.approvals_job_start": OFFICERS,
     "admin.hold_lift": OFFICE,
     "admin.certificate_reissue": OFFICE,
     "admin.ready": STAFF,

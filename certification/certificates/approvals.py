@@ -22,6 +22,7 @@ Every function flushes and writes its audit event (the body and the person); non
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +39,7 @@ from certification.certificates.models import (
     Certificate,
     RequestState,
 )
+from certification.certificates.pdf import CertificateSnapshot
 from certification.certificates.services import (
     AlreadyRequested,
     issue_certificate,
@@ -203,23 +205,22 @@ def approve_request(
     today: dt.date,
     body: str | None = None,
     now: dt.datetime | None = None,
+    prepared: Sealed | None = None,
 ) -> AwardRequest:
     """Approve ``request`` for the officer's own partner body (``body``, if named, must be
     it). When this is the last body to approve, the certificate is rendered from the
     request's snapshot, sealed by each body that approved, and stored: the request's
-    ``certificate``. ``already_approved`` (409) for a body's second approval."""
+    ``certificate``. ``already_approved`` (409) for a body's second approval.
+
+    A bulk approval passes the PDF it rendered and sealed beforehand for this approval
+    (``prepared``, see :func:`prepared_approval`); it is used only if the certificate would
+    print exactly that snapshot now, and is rendered again otherwise."""
     own = _officer_body(officer, "approve", body)
     now = now or utcnow()
     _lock_pending(request)
     if request.approved_by(own) is not None:
         raise Conflict(f"{own} has already approved {request.code}.", slug="already_approved")
-    approval = BodyApproval(
-        body=own,
-        approved_at=now,
-        approved_on=today,
-        approved_by_id=officer.id if officer else None,
-        issuer=issuer_entry(_body_named(own)),
-    )
+    approval = _approval(own, officer, today=today, now=now)
     try:
         with db.session.begin_nested():
             request.approvals.append(approval)
@@ -234,9 +235,64 @@ def approve_request(
         request.code,
         after={"body": own, "approved_on": today.isoformat()},
     )
-    if {a.body for a in request.approvals} >= {b.short_name for b in two_bodies()}:
-        _issue_approved(request, officer, today=today, now=now)
+    if _complete(request.approvals):
+        _issue_approved(request, officer, today=today, now=now, prepared=prepared)
     return request
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A certificate rendered and sealed ahead of its approval (by a bulk approval's pool):
+    the snapshot it printed, the issuers it was built with, the PDF and its SHA-256."""
+
+    snapshot: CertificateSnapshot
+    issuers: list[dict[str, Any]]
+    pdf: bytes
+    sha256: str
+
+    def images(self) -> dict[str, bytes]:
+        """The logos and signatures it printed, by SHA-256: what a certificate naming the
+        same images prints, without reading them again."""
+        found: dict[str, bytes] = {}
+        for entry, printed in zip(self.issuers, self.snapshot.issuers, strict=True):
+            for key, image in (
+                ("logo_sha256", printed.logo),
+                ("signature_sha256", printed.signature),
+            ):
+                if entry.get(key) and image is not None:
+                    found[entry[key]] = image
+        return found
+
+
+def prepared_approval(
+    request: AwardRequest, officer: User, *, today: dt.date, now: dt.datetime
+) -> tuple[Certificate, CertificateSnapshot] | None:
+    """If ``officer``'s approval would be the last one ``request`` needs: the certificate
+    it would issue and the snapshot to render and seal ahead (a bulk approval does that in
+    a pool of processes). Reads only; nothing is added to the session."""
+    body = _officer_body(officer, "approve")
+    if request.state is not RequestState.PENDING or request.approved_by(body) is not None:
+        return None
+    approvals = [*request.approvals, _approval(body, officer, today=today, now=now)]
+    if not _complete(approvals):
+        return None
+    certificate = approved_certificate(request, today=today, now=now, approvals=approvals)
+    return certificate, snapshot_of(certificate, current_settings())
+
+
+def _approval(body: str, officer: User | None, *, today: dt.date, now: dt.datetime) -> BodyApproval:
+    """``body``'s approval by ``officer``, with the body's branding as it stands now."""
+    return BodyApproval(
+        body=body,
+        approved_at=now,
+        approved_on=today,
+        approved_by_id=officer.id if officer else None,
+        issuer=issuer_entry(_body_named(body)),
+    )
+
+
+def _complete(approvals: list[BodyApproval]) -> bool:
+    return {a.body for a in approvals} >= {b.short_name for b in two_bodies()}
 
 
 def reject_request(
@@ -269,14 +325,25 @@ def reject_request(
 
 
 def _issue_approved(
-    request: AwardRequest, actor: User | None, *, today: dt.date, now: dt.datetime
+    request: AwardRequest,
+    actor: User | None,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    prepared: Sealed | None = None,
 ) -> None:
     """Render, seal (with the approving bodies' keys only) and store the certificate."""
     certificate = approved_certificate(request, today=today, now=now)
-    setup = sealing_setup([a.body for a in request.approvals])
-    certificate.pdf, certificate.pdf_sha256 = render_and_seal(
-        snapshot_of(certificate, current_settings()), setup
-    )
+    settings = current_settings()
+    if prepared is not None and (
+        snapshot_of(certificate, settings, prepared.images()) == prepared.snapshot
+    ):
+        certificate.pdf, certificate.pdf_sha256 = prepared.pdf, prepared.sha256
+    else:
+        setup = sealing_setup([a.body for a in request.approvals])
+        certificate.pdf, certificate.pdf_sha256 = render_and_seal(
+            snapshot_of(certificate, settings), setup
+        )
     if request.replaces is not None:
         lock_fresh(request.replaces)
         refuse_unless_current(request.replaces)
@@ -289,12 +356,22 @@ def _issue_approved(
     db.session.flush()
 
 
-def approved_certificate(request: AwardRequest, *, today: dt.date, now: dt.datetime) -> Certificate:
+def approved_certificate(
+    request: AwardRequest,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    approvals: list[BodyApproval] | None = None,
+) -> Certificate:
     """The certificate a fully approved ``request`` becomes (not yet sealed): its snapshot,
-    each body's branding as it approved, issued today (a reissue keeps its dates)."""
+    each body's branding as it approved, issued today (a reissue keeps its dates).
+    ``approvals``: those stored and the one about to be, when it is not stored yet."""
     printed = request.snapshot
     order = {b.short_name: b.position for b in two_bodies()}
-    approvals = sorted(request.approvals, key=lambda a: order.get(a.body, 99))
+    approvals = sorted(
+        request.approvals if approvals is None else approvals,
+        key=lambda a: order.get(a.body, 99),
+    )
     if "issued_on" in printed:
         issued_on = dt.date.fromisoformat(printed["issued_on"])
         expires = printed["expires_on"]

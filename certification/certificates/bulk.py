@@ -41,18 +41,26 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from certification.audit import record_event
-from certification.auth.models import User
+from certification.auth.models import Role, User
 from certification.catalogue.models import ApprovalPolicy, Programme
 from certification.catalogue.services import programme_rules
-from certification.certificates.approvals import request_award
+from certification.certificates.approvals import (
+    Sealed,
+    approve_request,
+    awaiting,
+    prepared_approval,
+    request_award,
+)
 from certification.certificates.holds import AwardOnHold
 from certification.certificates.models import (
     ACTIVE_JOB_STATUSES,
+    AwardRequest,
     Certificate,
     IssueItemState,
     IssueJob,
     IssueJobItem,
     IssueJobStatus,
+    RequestState,
 )
 from certification.certificates.pdf import CertificateSnapshot, register_fonts
 from certification.certificates.services import (
@@ -73,7 +81,7 @@ from certification.certificates.services import (
 )
 from certification.certificates.settings import current_settings, signer_for
 from certification.certificates.signing import SigningNotConfigured
-from certification.errors import NotFound, RuleViolation
+from certification.errors import Forbidden, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
 from certification.progress import evaluate_progress
 from certification.records.services import load_transcripts
@@ -176,10 +184,16 @@ def get_issue_job(job_id: int) -> IssueJob:
     return job
 
 
-def active_issue_job(programme: Programme) -> IssueJob | None:
+def active_issue_job(programme: Programme, approving_body: str | None = None) -> IssueJob | None:
+    """The issuing job of ``programme`` queued or running (or ``approving_body``'s approving
+    job), if there is one."""
     return db.session.scalar(
         sa.select(IssueJob).where(
-            IssueJob.programme_id == programme.id, IssueJob.status.in_(ACTIVE_JOB_STATUSES)
+            IssueJob.programme_id == programme.id,
+            IssueJob.status.in_(ACTIVE_JOB_STATUSES),
+            IssueJob.approving_body.is_(None)
+            if approving_body is None
+            else IssueJob.approving_body == approving_body,
         )
     )
 
@@ -322,6 +336,99 @@ def start_issue_job(
     return job
 
 
+def start_approval_job(
+    programme: Programme,
+    officer: User,
+    codes: Iterable[str],
+    *,
+    today: dt.date,
+    queue: bool = True,
+) -> IssueJob:
+    """Record a job approving, for ``officer``'s body, the requests of ``programme`` named
+    by ``codes`` that still await that body, and announce it for a worker (as
+    :func:`start_issue_job`; the job page shows it run). Each request the body's approval
+    completes is rendered and sealed as a bulk issue is. Flushes; does not commit."""
+    body = officer.partner_body
+    if officer.role is not Role.OFFICER or not body:
+        raise Forbidden("Only an officer of a partner body approves, for their own body.")
+    active = active_issue_job(programme, body)
+    if active is not None:
+        raise JobAlreadyRunning(active)
+    wanted = {code.strip().upper() for code in codes if code.strip()}
+    candidates = list(
+        db.session.scalars(
+            awaiting(body)
+            .with_only_columns(AwardRequest.candidate_id)
+            .where(AwardRequest.programme_id == programme.id, AwardRequest.code.in_(wanted))
+        )
+    )
+    if not candidates:
+        raise RuleViolation(
+            f"None of the requests chosen awaits {body}'s approval any more.",
+            slug="nothing_to_approve",
+        )
+    job = IssueJob(
+        programme=programme,
+        status=IssueJobStatus.QUEUED,
+        total=len(candidates),
+        created_by_id=officer.id,
+        approving_body=body,
+        created_at=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(job)
+    except sa.exc.IntegrityError:
+        active = active_issue_job(programme, body)
+        if active is None:
+            raise
+        raise JobAlreadyRunning(active) from None
+    db.session.execute(
+        sa.insert(IssueJobItem),
+        [
+            {"job_id": job.id, "candidate_id": candidate_id, "state": IssueItemState.PENDING}
+            for candidate_id in candidates
+        ],
+    )
+    record_event(
+        officer,
+        "approval_job.started",
+        "issue_job",
+        job.id,
+        after={"programme": programme.code, "body": body, "requests": len(candidates)},
+    )
+    if queue:
+        issue_job_ready.send(job.id)
+    return job
+
+
+def start_approval_jobs(
+    officer: User, codes: Iterable[str] | None, *, today: dt.date, queue: bool = True
+) -> list[IssueJob]:
+    """Approve for ``officer``'s body the requests named by ``codes`` (None: every request
+    awaiting the body), as one job per award (:func:`start_approval_job`)."""
+    body = officer.partner_body
+    if officer.role is not Role.OFFICER or not body:
+        raise Forbidden("Only an officer of a partner body approves, for their own body.")
+    statement = awaiting(body).with_only_columns(AwardRequest.programme_id, AwardRequest.code)
+    if codes is not None:
+        wanted = {code.strip().upper() for code in codes if code.strip()}
+        statement = statement.where(AwardRequest.code.in_(wanted))
+    by_programme: dict[int, list[str]] = {}
+    for programme_id, code in db.session.execute(statement):
+        by_programme.setdefault(programme_id, []).append(code)
+    if not by_programme:
+        raise RuleViolation(
+            f"Nothing chosen awaits {body}'s approval any more.", slug="nothing_to_approve"
+        )
+    return [
+        start_approval_job(
+            db.session.get_one(Programme, programme_id), officer, chosen, today=today, queue=queue
+        )
+        for programme_id, chosen in sorted(by_programme.items())
+    ]
+
+
 def stale_issue_jobs(now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
     """Active jobs nobody is running, and those still beating (see :func:`unrun_jobs`:
     a dead runner on this host loses its claim here; the caller commits)."""
@@ -333,12 +440,14 @@ def stale_issue_jobs(now: dt.datetime | None = None) -> tuple[list[int], list[in
 
 @dataclass
 class _Ready:
-    """A candidate whose certificate is prepared and being rendered."""
+    """A candidate whose certificate is prepared and being rendered; in an approving job,
+    also a request whose approval renders nothing (``snapshot`` None: another body has yet
+    to approve)."""
 
     item_id: int
     candidate_id: int
-    certificate: Certificate  # not in the session: it is added when stored
-    snapshot: CertificateSnapshot
+    certificate: Certificate | None  # not in the session: it is added when stored
+    snapshot: CertificateSnapshot | None
     result: Future[tuple[bytes, str]] | None = None
 
 
@@ -348,6 +457,9 @@ class _Batch:
     # Settled while preparing: item id -> (state, reason)
     settled: dict[int, tuple[IssueItemState, str]] = field(default_factory=dict)
     last_item_id: int = 0
+    # When an approving job's batch was prepared: its approvals and certificates are dated
+    # then, so that the snapshots sealed ahead match those stored.
+    now: dt.datetime = field(default_factory=utcnow)
 
 
 ProgressCallback = Callable[[JobProgress], None]
@@ -375,12 +487,16 @@ def run_issue_job(
     if not _claim(job_id, runner):
         return None
     try:
-        if get_issue_job(job_id).programme.approval is ApprovalPolicy.BOTH_BODIES:
+        job = get_issue_job(job_id)
+        approving = job.approving_body is not None
+        if not approving and job.programme.approval is ApprovalPolicy.BOTH_BODIES:
             # A jointly approved award: each candidate's award is requested (no PDF, no
             # seal); the bodies' officers approve the requests in their own time.
             _request_all(job_id, runner, batch_size, today, on_progress)
             _finish(job_id, runner)
             return job_progress(get_issue_job(job_id))
+        prepare = _prepare_approvals if approving else _prepare_batch
+        store = _store_approvals if approving else _store_batch
         setup = sealing_setup()
         db.session.rollback()  # end the read; nothing is held while rendering
         with _Renderer(processes, setup) as renderer:
@@ -390,7 +506,7 @@ def run_issue_job(
                 cursor = 0
                 in_flight: deque[_Batch] = deque()
                 while True:
-                    batch = _prepare_batch(job_id, cursor, batch_size, today)
+                    batch = prepare(job_id, cursor, batch_size, today)
                     if batch is not None:
                         prepared_any = True
                         cursor = batch.last_item_id
@@ -398,7 +514,7 @@ def run_issue_job(
                         in_flight.append(batch)
                     # Keep one batch rendering while the one before it is stored.
                     while in_flight and (batch is None or len(in_flight) > 1):
-                        _store_batch(job_id, runner, in_flight.popleft(), today)
+                        store(job_id, runner, in_flight.popleft(), today)
                         if on_progress is not None:
                             on_progress(job_progress(get_issue_job(job_id), failures=0))
                     if batch is None:
@@ -630,6 +746,8 @@ def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> Non
             settle(entry.item_id, *_refusal_outcome(RequirementsNotMet(report.missing)), None)
             continue
         certificate = entry.certificate
+        if certificate is None:
+            raise RuntimeError("An issuing job's item was prepared without a certificate.")
         # The instances of this transaction (those of the prepare step may be detached).
         certificate.candidate = candidates[entry.candidate_id]
         certificate.programme = job.programme
@@ -642,6 +760,109 @@ def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> Non
             settle(entry.item_id, IssueItemState.ISSUED, None, certificate.code)
     db.session.commit()
     db.session.expunge_all()  # nothing of this batch needs to stay in memory
+
+
+def _prepare_approvals(job_id: int, after_id: int, size: int, today: dt.date) -> _Batch | None:
+    """Phase 1 of an approving job: the next pending items after ``after_id``; for each
+    request this body's approval completes, the certificate to render and seal (reads
+    only). Requests no longer awaiting the body are settled as skipped."""
+    job = get_issue_job(job_id)
+    officer, body = job.created_by, job.approving_body
+    if officer is None or body is None:
+        raise RuntimeError(f"Approving job {job_id} has no officer.")
+    rows = db.session.execute(
+        sa.select(IssueJobItem.id, AwardRequest)
+        .join(
+            AwardRequest,
+            sa.and_(
+                AwardRequest.candidate_id == IssueJobItem.candidate_id,
+                AwardRequest.programme_id == job.programme_id,
+                AwardRequest.state == RequestState.PENDING,
+            ),
+            isouter=True,
+        )
+        .where(
+            IssueJobItem.job_id == job_id,
+            IssueJobItem.state == IssueItemState.PENDING,
+            IssueJobItem.id > after_id,
+        )
+        .order_by(IssueJobItem.id)
+        .limit(size)
+    ).all()
+    if not rows:
+        db.session.rollback()
+        return None
+    now = utcnow()
+    batch = _Batch(last_item_id=rows[-1][0], now=now)
+    for item_id, request in rows:
+        if request is None or request.approved_by(body) is not None:
+            batch.settled[item_id] = (
+                IssueItemState.SKIPPED,
+                f"No longer awaits {body}'s approval (approved, rejected or withdrawn).",
+            )
+            continue
+        ahead = prepared_approval(request, officer, today=today, now=now)
+        certificate, snapshot = ahead if ahead is not None else (None, None)
+        batch.ready.append(_Ready(item_id, request.candidate_id, certificate, snapshot))
+    db.session.rollback()
+    return batch
+
+
+def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) -> None:
+    """Phase 3 of an approving job: one short write transaction approving the batch's
+    requests (with the PDFs sealed in phase 2 where the approval completes one); commits."""
+    _beat(job_id, runner)
+    job = get_issue_job(job_id)
+    officer = job.created_by
+    item_ids = [r.item_id for r in batch.ready] + list(batch.settled)
+    items = {
+        i.id: i
+        for i in db.session.scalars(sa.select(IssueJobItem).where(IssueJobItem.id.in_(item_ids)))
+    }
+    done_at = utcnow()
+
+    def settle(item_id: int, state: IssueItemState, reason: str | None, code: str | None) -> None:
+        item = items[item_id]
+        item.state, item.certificate_code, item.done_at = state, code, done_at
+        item.error = reason[:2000] if reason else None
+
+    for item_id, (state, reason) in batch.settled.items():
+        if items[item_id].state is IssueItemState.PENDING:
+            settle(item_id, state, reason, None)
+    ready = [r for r in batch.ready if items[r.item_id].state is IssueItemState.PENDING]
+    lock_candidates([r.candidate_id for r in ready])
+    for entry in ready:
+        request = db.session.scalar(
+            sa.select(AwardRequest).where(
+                AwardRequest.candidate_id == entry.candidate_id,
+                AwardRequest.programme_id == job.programme_id,
+                AwardRequest.state == RequestState.PENDING,
+            )
+        )
+        if request is None:
+            settle(entry.item_id, IssueItemState.SKIPPED, "No longer awaits approval.", None)
+            continue
+        prepared = None
+        if entry.result is not None and entry.snapshot is not None:
+            try:
+                pdf, digest = entry.result.result()
+            except SigningNotConfigured:
+                raise
+            except Exception:
+                log.exception("Rendering the certificate of request %s failed", request.code)
+            else:
+                issuers = entry.certificate.issuers if entry.certificate else []
+                prepared = Sealed(entry.snapshot, issuers, pdf, digest)
+        try:
+            with db.session.begin_nested():
+                approve_request(request, officer, today=today, now=batch.now, prepared=prepared)
+        except ServiceError as refusal:
+            state = IssueItemState.SKIPPED if refusal.http_status == 409 else IssueItemState.FAILED
+            settle(entry.item_id, state, refusal.message, None)
+        else:
+            settle(entry.item_id, IssueItemState.ISSUED, None, request.code)
+    db.session.commit()
+    db.session.expunge_all()
 
 
 def _finish(job_id: int, runner: str) -> None:
@@ -703,6 +924,8 @@ class _Renderer:
 
     def submit(self, ready: Iterable[_Ready]) -> None:
         for entry in ready:
+            if entry.snapshot is None:
+                continue  # an approval that completes nothing: there is nothing to render
             if self._pool is not None:
                 entry.result = self._pool.submit(_seal_in_worker, entry.snapshot)
                 continue

@@ -249,12 +249,15 @@ ACTIVE_JOB_STATUSES = (IssueJobStatus.QUEUED, IssueJobStatus.RUNNING)
 
 
 class IssueJob(BackgroundRun, Model):
-    """Issuing one award to everyone eligible, in the background.
+    """Issuing one award to everyone eligible, in the background; or, with an
+    ``approving_body``, that body's officer approving many requests of one award at once
+    (the last body's approval renders and seals, as issuing does).
 
     Its items, not the queue, say what is left: a job whose worker died is run again and
     carries on with the items still pending. ``runner`` and ``heartbeat_at`` are the claim
     of the worker running it now; a claim whose heartbeat is older than ``JOB_STALE_SECONDS``
-    may be taken over. At most one job per programme is queued or running at a time.
+    may be taken over. At most one issuing job per programme, and one approving job per
+    programme and body, is queued or running at a time.
     """
 
     __tablename__ = "issue_job"
@@ -262,6 +265,14 @@ class IssueJob(BackgroundRun, Model):
         sa.Index(
             "uq_issue_job_active_programme",
             "programme_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('queued', 'running') AND approving_body IS NULL"),
+            postgresql_where=sa.text("status IN ('queued', 'running') AND approving_body IS NULL"),
+        ),
+        sa.Index(
+            "uq_approval_job_active_programme_body",
+            "programme_id",
+            "approving_body",
             unique=True,
             sqlite_where=sa.text("status IN ('queued', 'running')"),
             postgresql_where=sa.text("status IN ('queued', 'running')"),
@@ -276,6 +287,9 @@ class IssueJob(BackgroundRun, Model):
     total: so.Mapped[int]
     error: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    # The partner body whose officer (``created_by``) approves the items' requests; None for
+    # an issuing job.
+    approving_body: so.Mapped[str | None] = so.mapped_column(sa.String(20))
 
     programme: so.Mapped[Programme] = so.relationship()
     created_by: so.Mapped[User | None] = so.relationship()

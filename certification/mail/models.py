@@ -26,6 +26,7 @@ class EmailKind(enum.StrEnum):
     CERTIFICATE_REISSUED = "certificate_reissued"
     CERTIFICATE_REVOKED = "certificate_revoked"
     EXPIRY_REMINDER = "expiry_reminder"
+    APPROVALS_DIGEST = "approvals_digest"  # to an officer: requests awaiting their body
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail  # nosec B105
 
 

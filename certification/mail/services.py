@@ -34,7 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from certification.audit import record_event
 from certification.auth.models import PasswordSetupLink, Role, User
 from certification.auth.services import create_password_setup_link, get_user_by_email
-from certification.certificates.models import Certificate
+from certification.certificates.approvals import awaiting
+from certification.certificates.models import AwardRequest, Certificate
 from certification.certificates.services import certificate_issued, certificate_revoked
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound, RuleViolation
@@ -264,6 +265,54 @@ def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMI
             ),
             certificate=certificate,
             dedupe_key=keys[certificate.id],
+        )
+        queued += _queue_once(outgoing)
+    return queued
+
+
+# The requests a digest lists by name; the rest are counted.
+DIGEST_LISTED = 20
+
+
+def queue_approval_digests(today: dt.date) -> int:
+    """Write to every active officer whose body has requests awaiting its approval: how
+    many, the oldest by name, and where to approve them; return how many were written.
+
+    Once a day at most per officer (a dedupe key of the officer and the day), so it is safe
+    to run twice, or on two hosts at once."""
+    officers = db.session.scalars(
+        sa.select(User)
+        .where(User.role == Role.OFFICER, User.active, User.partner_body.is_not(None))
+        .order_by(User.id)
+    ).all()
+    waiting: dict[str, tuple[int, list[AwardRequest]]] = {}
+    queued = 0
+    for officer in officers:
+        body = officer.partner_body or ""
+        if body not in waiting:
+            statement = awaiting(body)
+            count = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+            waiting[body] = (count or 0, list(db.session.scalars(statement.limit(DIGEST_LISTED))))
+        total, oldest = waiting[body]
+        if not total:
+            continue
+        outgoing = _new_email(
+            EmailKind.APPROVALS_DIGEST,
+            officer,
+            subject=(
+                f"{total} certificate {'request awaits' if total == 1 else 'requests await'}"
+                f" {body}'s approval"
+            ),
+            body=_render(
+                "approvals_digest.txt",
+                officer=officer,
+                body=body,
+                total=total,
+                oldest=oldest,
+                requested_on=lambda r: format_long_date(r.requested_at.date()),
+                public_base_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
+            ),
+            dedupe_key=f"approvals-digest:{officer.id}:{today.isoformat()}",
         )
         queued += _queue_once(outgoing)
     return queued
@@ -624,6 +673,7 @@ KIND_WORDS: dict[EmailKind, str] = {
     EmailKind.CERTIFICATE_REISSUED: "Certificate reissued",
     EmailKind.CERTIFICATE_REVOKED: "Certificate revoked",
     EmailKind.EXPIRY_REMINDER: "Expiry reminder",
+    EmailKind.APPROVALS_DIGEST: "Awaiting approval (to an officer)",
 }
 
 

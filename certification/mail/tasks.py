@@ -13,6 +13,7 @@ from certification.mail.services import (
     DeliveryFailed,
     deliver,
     email_written,
+    queue_approval_digests,
     queue_expiry_reminders,
     retry_delay_seconds,
     stalled_email_ids,
@@ -52,6 +53,15 @@ def requeue_stalled_emails() -> None:
         send_email(email_id)
     if stalled:
         log.info("Queued %s stalled e-mails again.", len(stalled))
+
+
+@app_periodic_task(crontab(hour="6", minute="50"))
+def queue_daily_approval_digests() -> None:
+    """Tell each officer, once a day, what awaits their body's approval (if anything)."""
+    queued = queue_approval_digests(today())
+    db.session.commit()
+    if queued:
+        log.info("Queued %s approval digests to officers.", queued)
 
 
 @app_periodic_task(crontab(hour="6", minute="40"))

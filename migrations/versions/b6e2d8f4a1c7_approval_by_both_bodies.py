@@ -138,6 +138,25 @@ def upgrade():
             sqlite_where=sa.text("state = 'pending_approval'"),
             postgresql_where=sa.text("state = 'pending_approval'"),
         )
+    # A job may approve many requests for one body: one issuing job per award, and one
+    # approving job per award and body, may be active at a time.
+    with op.batch_alter_table("issue_job", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("approving_body", sa.String(length=20), nullable=True))
+        batch_op.drop_index("uq_issue_job_active_programme")
+        batch_op.create_index(
+            "uq_issue_job_active_programme",
+            ["programme_id"],
+            unique=True,
+            sqlite_where=sa.text("status IN ('queued', 'running') AND approving_body IS NULL"),
+            postgresql_where=sa.text("status IN ('queued', 'running') AND approving_body IS NULL"),
+        )
+        batch_op.create_index(
+            "uq_approval_job_active_programme_body",
+            ["programme_id", "approving_body"],
+            unique=True,
+            sqlite_where=sa.text("status IN ('queued', 'running')"),
+            postgresql_where=sa.text("status IN ('queued', 'running')"),
+        )
     op.create_table(
         "body_approval",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -158,6 +177,24 @@ def downgrade():
     # The release before knows no requests and no suspension: pending requests are
     # dropped (their codes were never valid), a suspended certificate reads as valid again.
     op.drop_table("body_approval")
+    op.execute(
+        sa.text(
+            "DELETE FROM issue_job_item WHERE job_id IN"
+            " (SELECT id FROM issue_job WHERE approving_body IS NOT NULL)"
+        )
+    )
+    op.execute(sa.text("DELETE FROM issue_job WHERE approving_body IS NOT NULL"))
+    with op.batch_alter_table("issue_job", schema=None) as batch_op:
+        batch_op.drop_index("uq_approval_job_active_programme_body")
+        batch_op.drop_index("uq_issue_job_active_programme")
+        batch_op.create_index(
+            "uq_issue_job_active_programme",
+            ["programme_id"],
+            unique=True,
+            sqlite_where=sa.text("status IN ('queued', 'running')"),
+            postgresql_where=sa.text("status IN ('queued', 'running')"),
+        )
+        batch_op.drop_column("approving_body")
     with op.batch_alter_table("award_request", schema=None) as batch_op:
         batch_op.drop_index("uq_award_request_pending")
         batch_op.drop_index("ix_award_request_state")

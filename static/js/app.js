@@ -7,3 +7,16 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+// A checkbox marked data-select-all="NAME" ticks or clears every checkbox named NAME
+// (the officers' queue: "all on this page"). Without this file the button that approves
+// everything awaiting the body does the same job.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  var name = box.getAttribute && box.getAttribute("data-select-all");
+  if (!name) {
+    return;
+  }
+  document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (other) {
+    other.checked = box.checked;
+  });
+});

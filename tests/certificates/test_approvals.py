@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from certification.audit import AuditEvent
+from certification.catalogue.models import Programme
 from certification.catalogue.services import (
     get_programme,
     programme_as_input,
@@ -28,6 +29,7 @@ from certification.extensions import db
 from certification.mail.models import OutgoingEmail
 from tests.certificates.test_admin_certificates import png
 from tests.conftest import Api, assert_error, change_logo, log_in
+from tests.test_cli import empty_app  # noqa: F401 - the fixture, on both databases
 
 REASON = "The examination result was recorded against the wrong candidate."
 
@@ -466,3 +468,136 @@ def test_a_bulk_job_requests_the_award_for_everyone_eligible(app, bodies, eligib
         assert progress is not None and progress.issued == 3
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AwardRequest)) == 3
+
+
+# ------------------------------------------------------------------ many at once
+
+
+def test_officers_approve_many_at_once_as_jobs_and_the_second_body_issues(
+    app, client, bodies, eligible_candidate, run_queue, monkeypatch
+):
+    codes = [request_for(bodies, eligible_candidate(name)) for name in ("Ana", "Bo", "Cy")]
+    # One is rejected by EuSoMII before EFRS's job runs: EFRS's job skips it.
+    bodies["EuSoMII"].post(f"/certificates/{codes[2]}/reject", {"reason": REASON})
+
+    log_in(client, "sofia@efrs.example")
+    started = client.post("/admin/approvals/approve-many", data={"codes": codes})
+    assert started.status_code == 303 and "/admin/jobs/" in started.headers["Location"]
+    assert run_queue() >= 1
+    job_page = text(client.get(started.headers["Location"]))
+    assert "Approving requests for the European Certificate in Imaging Informatics for EFRS" in (
+        job_page
+    )
+    with app.app_context():
+        requests = {r.code: r for r in db.session.scalars(sa.select(AwardRequest)).all()}
+        assert [a.body for a in requests[codes[0]].approvals] == ["EFRS"]
+        assert requests[codes[2]].approvals == []  # rejected: skipped
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
+    client.post("/logout")
+
+    # EuSoMII approves everything awaiting it, in a pool of two processes; the PDFs sealed
+    # there are the ones stored (the job never renders one again while storing).
+    log_in(client, "tomasz@eusomii.example")
+    app.config["ISSUE_PROCESSES"] = 2
+
+    def rendered_again(*_):
+        raise AssertionError("rendered again while storing")
+
+    monkeypatch.setattr("certification.certificates.approvals.render_and_seal", rendered_again)
+    started = client.post("/admin/approvals/approve-many", data={"everything": "yes"})
+    assert started.status_code == 303
+    assert run_queue() >= 1
+    with app.app_context():
+        issued = db.session.scalars(sa.select(Certificate).order_by(Certificate.code)).all()
+        assert sorted(c.code for c in issued) == sorted(codes[:2])
+        for certificate in issued:
+            seals = check_seals(certificate.pdf, trust_roots(current_settings().trust_root_paths))
+            assert sorted(s.field for s in seals) == ["EFRS-seal", "EuSoMII-seal"]
+            assert all(s.ok for s in seals)
+            assert [a["body"] for a in certificate.approvals] == ["EFRS", "EuSoMII"]
+    page = text(client.get("/admin/approvals"))
+    assert "Nothing is awaiting EuSoMII's approval." in page
+
+
+def test_a_bulk_approval_of_nothing_left_says_so(client, bodies, eligible_candidate):
+    code = request_for(bodies, eligible_candidate())
+    bodies["EFRS"].post(f"/certificates/{code}/approve", {})
+    log_in(client, "sofia@efrs.example")
+    refused = client.post("/admin/approvals/approve-many", data={"codes": [code]})
+    assert refused.status_code == 422
+    assert "Nothing chosen awaits EFRS's approval any more." in text(refused)
+
+
+# ------------------------------------------------------------------ the migration
+
+BEFORE_APPROVALS = "a4d7c2e9f1b3"  # the revision before approval by both bodies
+
+
+def test_the_migration_takes_existing_certificates_as_approved_by_both_on_their_issue_day(
+    empty_app,  # noqa: F811
+):
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    seeded = runner.invoke(args=["seed-demo"])
+    assert seeded.exit_code == 0, seeded.output
+    for _ in range(2):  # down to the release before, and up again, twice
+        down = runner.invoke(args=["db", "downgrade", BEFORE_APPROVALS])
+        assert down.exit_code == 0, down.output
+        up = runner.invoke(args=["db", "upgrade", "heads"])
+        assert up.exit_code == 0, up.output
+        with empty_app.app_context():
+            certificates = db.session.scalars(sa.select(Certificate)).all()
+            assert len(certificates) == 2
+            for certificate in certificates:
+                day = certificate.issued_on.isoformat()
+                assert certificate.approvals == [
+                    {"body": "EFRS", "approved_on": day},
+                    {"body": "EuSoMII", "approved_on": day},
+                ]
+                noted = db.session.scalars(
+                    sa.select(AuditEvent.after).where(
+                        AuditEvent.object_id == certificate.code,
+                        AuditEvent.action == "certificate.approved",
+                        AuditEvent.actor_id.is_(None),
+                    )
+                ).all()
+                assert noted and "taken as approved by both bodies" in noted[-1]["note"]
+            approvals = db.session.scalars(sa.select(Programme.approval)).all()
+            assert {a.value for a in approvals} == {"both_bodies"}
+            db.session.remove()
+
+
+# ------------------------------------------------------------------ the officers' digest
+
+
+def test_each_officer_gets_one_digest_a_day_of_what_awaits_their_body(
+    app, bodies, eligible_candidate, today
+):
+    from certification.mail.services import queue_approval_digests
+
+    first = request_for(bodies, eligible_candidate("Ana Novak"))
+    second = request_for(bodies, eligible_candidate("Jón Þórðarson"))
+    bodies["EFRS"].post(f"/certificates/{first}/approve", {})
+    with app.app_context():
+        assert queue_approval_digests(today) == 2
+        db.session.commit()
+        assert queue_approval_digests(today) == 0  # once a day
+        digests = {
+            e.recipient: e
+            for e in db.session.scalars(
+                sa.select(OutgoingEmail).where(OutgoingEmail.kind == "approvals_digest")
+            )
+        }
+    efrs, eusomii = digests["sofia@efrs.example"], digests["tomasz@eusomii.example"]
+    assert efrs.subject == "1 certificate request awaits EFRS's approval"
+    assert "Jón Þórðarson" in efrs.text_body and "Ana Novak" not in efrs.text_body
+    assert eusomii.subject == "2 certificate requests await EuSoMII's approval"
+    assert "Ana Novak" in eusomii.text_body and "Jón Þórðarson" in eusomii.text_body
+    assert "/admin/approvals" in eusomii.text_body
+    with app.app_context():  # still waiting the next day: written again
+        assert queue_approval_digests(today + dt.timedelta(days=1)) == 2
+        db.session.commit()
+    for code in (first, second):
+        bodies["EuSoMII"].post(f"/certificates/{code}/reject", {"reason": REASON})
+    with app.app_context():  # nothing waits any more: nothing written
+        assert queue_approval_digests(today + dt.timedelta(days=2)) == 0

@@ -316,7 +316,8 @@ def test_revoked_award_stays_on_hold_until_the_office_lifts_it(
     holder.goto(f"{server.url}/me/")
     card = card_of(holder, first)
     assert suspended in card and f"Reason given: {SUSPENDED_BECAUSE}." in card, card
-    assert "Valid until" not in card, card
+    assert "Valid until" not in card and "Link to share" not in card, card
+    assert "Download the suspended copy, for your records" in card, card
     shots(holder, "10-holder-sees-suspended", focus="#certificates", axe=False)
     holder.goto(f"{server.url}/verify/{first}")
     text = seen(holder)

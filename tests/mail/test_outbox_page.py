@@ -13,6 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from certification.auth.services import create_password_setup_link, get_candidate
+from certification.catalogue.services import get_programme
+from certification.certificates.approvals import request_award
 from certification.certificates.services import (
     find_certificate,
     reissue_certificate,
@@ -22,6 +24,7 @@ from certification.dates import format_long_date
 from certification.extensions import db
 from certification.mail.models import EmailKind, OutgoingEmail
 from certification.mail.services import (
+    queue_approval_digests,
     queue_expiry_reminders,
     queue_invitation,
     queue_password_reset,
@@ -54,9 +57,12 @@ def _admin(client: FlaskClient, make_admin) -> None:
 
 
 def test_each_message_is_labelled_by_what_it_is(
-    app, client, make_admin, make_candidate, eligible_candidate, today
+    app, client, make_admin, make_candidate, make_officer, make_programme, eligible_candidate, today
 ):
     first, second = eligible_candidate("Ana Šimić"), eligible_candidate("Jānis Bērziņš")
+    # A jointly approved award requested for Jānis: EFRS's officer is told it awaits them.
+    make_programme("EII-J", required_assessments=("CERT-EXAM",), approval="both_bodies")
+    make_officer("EFRS", "sofia@efrs.example")
     issued = issue_by_service(app, first, today)
     kept = issue_by_service(app, second, today)
     make_candidate("Ömer Çelik", email="omer@example.tr", password=PASSWORD)
@@ -69,6 +75,8 @@ def test_each_message_is_labelled_by_what_it_is(
         queue_password_reset("omer@example.tr")
         expires_on = find_certificate(kept).expires_on
         assert queue_expiry_reminders(expires_on - dt.timedelta(days=10)) == 1
+        request_award(get_candidate(second), get_programme("EII-J"), None, today=today)
+        assert queue_approval_digests(today) == 1
         db.session.commit()
         new_code = replacement.code
     ids = {kind: _email_id(app, kind) for kind in EmailKind}
@@ -83,6 +91,7 @@ def test_each_message_is_labelled_by_what_it_is(
         EmailKind.CERTIFICATE_REISSUED: "Certificate reissued",
         EmailKind.CERTIFICATE_REVOKED: "Certificate revoked",
         EmailKind.EXPIRY_REMINDER: "Expiry reminder",
+        EmailKind.APPROVALS_DIGEST: "Awaiting approval (to an officer)",
     }
     for kind, label in words.items():
         row = _row(page, ids[kind])
