@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from certification.audit import record_event
 from certification.auth.models import Role
 from certification.auth.services import (
     create_admin,
@@ -18,6 +20,7 @@ from certification.auth.services import (
     get_user_by_email,
 )
 from certification.backup import CertificateCheck
+from certification.catalogue.services import find_provider
 from certification.errors import NotFound, ServiceError
 from certification.extensions import db
 from certification.imports.models import ImportKind
@@ -45,6 +48,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(sample_certificate_command)
     app.cli.add_command(issue_eligible_command)
     app.cli.add_command(import_csv_command)
+    app.cli.add_command(set_approval_command)
 
 
 def _fail(refusal: ServiceError) -> None:
@@ -106,8 +110,12 @@ def _new_password() -> str:
 
 # The roles this command creates, and how the output names them. Course-provider staff
 # ("provider", with --provider CODE) come with the providers themselves.
-STAFF_ROLE_NAMES = {"office": Role.OFFICE, "officer": Role.OFFICER}
-ROLE_WORDS = {Role.OFFICE: "Programme-office user", Role.OFFICER: "Officer"}
+STAFF_ROLE_NAMES = {"office": Role.OFFICE, "officer": Role.OFFICER, "provider": Role.PROVIDER}
+ROLE_WORDS = {
+    Role.OFFICE: "Programme-office user",
+    Role.OFFICER: "Officer",
+    Role.PROVIDER: "Provider staff member",
+}
 
 
 def _partner_body_names() -> list[str]:
@@ -123,8 +131,9 @@ def _partner_body_names() -> list[str]:
     "--role",
     "role_name",
     required=True,
-    type=click.Choice([*STAFF_ROLE_NAMES, "provider"]),
-    help="office: the programme office; officer: an officer of one partner body.",
+    type=click.Choice(list(STAFF_ROLE_NAMES)),
+    help="office: the programme office; officer: an officer of one partner body; provider:"
+    " staff of one course provider.",
 )
 @click.option("--name", required=True, help="The person's full name.")
 @click.option(
@@ -133,12 +142,31 @@ def _partner_body_names() -> list[str]:
     default=None,
     help="The officer's partner body (officers only).",
 )
-def create_user_command(email: str, role_name: str, name: str, body: str | None) -> None:
-    """Create a programme-office user or a partner body's officer; both set up the second
-    factor at their first login. Asks for the password twice, or reads it from piped stdin."""
-    if role_name == "provider":
-        raise click.UsageError("Course-provider staff are not available yet.")
+@click.option(
+    "--provider",
+    "provider_name",
+    default=None,
+    help="The course provider, by its name in the catalogue (provider staff only).",
+)
+def create_user_command(
+    email: str, role_name: str, name: str, body: str | None, provider_name: str | None
+) -> None:
+    """Create a programme-office user, a partner body's officer or a course provider's
+    staff member; all set up the second factor at their first login. Asks for the password
+    twice, or reads it from piped stdin."""
     role = STAFF_ROLE_NAMES[role_name]
+    provider = None
+    if role is Role.PROVIDER:
+        if not provider_name:
+            raise click.UsageError("Provider staff belong to one provider: add --provider NAME.")
+        provider = find_provider(provider_name)
+        if provider is None:
+            raise click.UsageError(
+                f"There is no provider named {provider_name!r} in the catalogue"
+                " (Catalogue › Providers lists them)."
+            )
+    elif provider_name:
+        raise click.UsageError("--provider is for provider staff only.")
     if role is Role.OFFICER and body is None:
         raise click.UsageError(
             "An officer belongs to one partner body: add --body EFRS or EuSoMII."
@@ -149,11 +177,21 @@ def create_user_command(email: str, role_name: str, name: str, body: str | None)
         )
     password = _new_password()
     try:
-        user = create_staff(email, name, password, role, body, actor=None)
+        user = create_staff(
+            email,
+            name,
+            password,
+            role,
+            body,
+            actor=None,
+            provider_id=provider.id if provider else None,
+        )
     except ServiceError as refusal:
         _fail(refusal)
     db.session.commit()
     of_body = f" of {user.partner_body}" if user.partner_body else ""
+    if provider is not None:
+        of_body = f" of {provider.name}"
     click.echo(f"{ROLE_WORDS[role]}{of_body} {user.email} created.")
 
 
@@ -172,7 +210,9 @@ def create_api_token_command(email: str, label: str, valid_days: int | None) -> 
     output). The token may call what its user's role may."""
     user = get_user_by_email(email)
     if user is None or not user.is_staff:
-        raise click.ClickException(f"There is no office user or officer with the e-mail {email}.")
+        raise click.ClickException(
+            f"There is no office user, officer or provider staff member with the e-mail {email}."
+        )
     try:
         token = create_api_token(user, label, valid_days=valid_days)
     except ServiceError as refusal:
@@ -310,6 +350,39 @@ def make_demo_keys_command() -> None:
     """Create a demo certificate authority and a seal per partner body in instance/keys."""
     if not _ensure_demo_keys():
         click.echo("The configured seal keys exist already; nothing to do.")
+
+
+@click.command("set-approval")
+@with_appcontext
+@click.argument("programme_code")
+@click.argument("policy", type=click.Choice(["both_bodies", "office"]))
+@click.option(
+    "--decision",
+    required=True,
+    help="Where both bodies decided it (a reference kept in the audit trail).",
+)
+def set_approval_command(programme_code: str, policy: str, decision: str) -> None:
+    """Record the partner bodies' decision on who approves a programme's certificates:
+    both_bodies (each body before its seal) or office (delegated to the programme office).
+    Nobody sets office through the web or the API."""
+    from certification.catalogue.services import get_programme, programme_as_input, update_programme
+    from certification.web import today
+
+    try:
+        programme = get_programme(programme_code)
+        data = dataclasses.replace(programme_as_input(programme), approval=policy)
+        update_programme(programme, data, None, today=today())
+        record_event(
+            None,
+            "programme.approval_set",
+            "programme",
+            programme.code,
+            after={"approval": policy, "decision": decision},
+        )
+    except ServiceError as refusal:
+        _fail(refusal)
+    db.session.commit()
+    click.echo(f"{programme.code}: certificates are now approved by {policy.replace('_', ' ')}.")
 
 
 @click.command("sample-certificate")

@@ -114,7 +114,20 @@ def seed_demo(today: dt.date | None = None) -> str:
         officers.append(officer)
 
     for name, country, accredited_from, accredited_until in PROVIDERS:
-        create_provider(ProviderInput(name, country, accredited_from, accredited_until), efrs)
+        academy_provider = create_provider(
+            ProviderInput(name, country, accredited_from, accredited_until), efrs
+        )
+    # The last provider's staff: they record credits on its course (ACC-QA101) only.
+    academy = create_staff(
+        "staff@northern-imaging.example",
+        "Niamh Byrne",
+        secrets.token_hex(16),
+        Role.PROVIDER,
+        None,
+        None,
+        provider_id=academy_provider.id,
+    )
+    login_for(academy, f"provider staff of {academy_provider.name}: records credits on its courses")
     for code, title, credits, domain, provider in COURSES:
         create_course(CourseInput(code, title, Decimal(credits), domain, provider), efrs)
     create_assessment(
@@ -285,9 +298,9 @@ def seed_demo(today: dt.date | None = None) -> str:
     lines = ["Demo logins (each password was generated when the demo was created):"]
     lines += [f"  {email:<{width}}  {password}  {note}" for email, password, note in logins]
     lines += [
-        "The office and the officers also give a code from an authenticator app: the first",
-        "login shows a QR code to scan, and the key as text. Without a phone, the current code",
-        "for a key is",
+        "The office, the officers and provider staff also give a code from an authenticator",
+        "app: the first login shows a QR code to scan, and the key as text. Without a phone,",
+        "the current code for a key is",
         '  .venv/bin/python -c "import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())" KEY',
         "Demo certificates (open /verify and type one):",
         f"  {valid.code}  valid, held by {valid.holder_name}",

@@ -9,12 +9,25 @@ class ServiceError(Exception):
     slug = "invalid"
     http_status = 422
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None, slug: str | None = None):
+    # The one input a client should look at first, by the name integrators know it by
+    # (``course_code``), when the refusal is about one.
+    field: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, str] | None = None,
+        slug: str | None = None,
+        *,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
         if slug is not None:
             self.slug = slug
+        if field is not None:
+            self.field = field
 
 
 class InvalidInput(ServiceError):

@@ -395,6 +395,26 @@ def make_officer(app: Flask) -> Callable[..., User]:
 
 
 @pytest.fixture
+def make_provider_staff(app: Flask) -> Callable[..., User]:
+    """Staff of a course provider (by its id), authenticator set up."""
+    numbers = itertools.count(1)
+
+    def build(provider_id: int, email: str | None = None, full_name: str = "Niamh Byrne") -> User:
+        from certification.auth.models import Role
+        from certification.auth.services import create_staff
+
+        email = email or f"staff{next(numbers)}@provider.example"
+        user = create_staff(
+            email, full_name, PASSWORD, Role.PROVIDER, None, None, provider_id=provider_id
+        )
+        enrol_authenticator(user)
+        user.totp_last_step = None
+        return user
+
+    return committed(app, build)
+
+
+@pytest.fixture
 def make_candidate(app: Flask) -> Callable[..., User]:
     numbers = itertools.count(1)
 

@@ -43,8 +43,11 @@ ROLES = (
     "efrs_officer",
     "eusomii_officer",
     "officer_token",
+    "provider",
+    "provider_token",
     "admin",
 )
+PROVIDER_STAFF = "staff@provider.example"
 OFFICERS = {"efrs_officer": "officer@efrs.example", "eusomii_officer": "officer@eusomii.example"}
 
 # What an answer means, for the matrix: a page, a refusal, or the way to the login page.
@@ -70,13 +73,21 @@ class World:
     admin_email: str
     token: str
     officer_token: str
+    provider_token: str
     provider_id: int
     request: str  # a request for the jointly approved EII-J, pending
 
 
 @pytest.fixture
 def world(
-    app: Flask, make_admin, make_officer, make_candidate, make_programme, eligible_candidate, today
+    app: Flask,
+    make_admin,
+    make_officer,
+    make_candidate,
+    make_programme,
+    make_provider_staff,
+    eligible_candidate,
+    today,
 ) -> World:
     admin = make_admin("office@efrs.example")
     for email in OFFICERS.values():
@@ -88,12 +99,16 @@ def world(
     waiting_id = eligible_candidate("Jürgen Schäfer")  # eligible, so a job has someone to do
     other = make_candidate("Łukasz Wiśniewski", email="other@example.org")
     with app.app_context():
+        provider_id = db.session.scalar(sa.select(Provider.id).limit(1))
+    make_provider_staff(provider_id, PROVIDER_STAFF)
+    with app.app_context():
         admin_user = db.session.get(User, admin.id)
         certificate = issue_certificate(
             get_candidate(holder_id), get_programme("EII-C"), admin_user, today=today
         )
         token = create_api_token(admin_user, "matrix")
         officer_token = create_api_token(get_user_by_email(OFFICERS["efrs_officer"]), "matrix")
+        provider_token = create_api_token(get_user_by_email(PROVIDER_STAFF), "matrix")
         joint = request_award(
             get_candidate(holder_id), get_programme("EII-J"), admin_user, today=today
         )
@@ -128,8 +143,9 @@ def world(
             admin_email=admin.email,
             token=token,
             officer_token=officer_token,
+            provider_token=provider_token,
             request=joint.code,
-            provider_id=db.session.scalar(sa.select(Provider.id).limit(1)),
+            provider_id=provider_id,
         )
 
 
@@ -242,6 +258,11 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             # Revoking: the office for an award it issues alone, officers for a joint one.
             ("admin.certificate_revoke", "POST"),
         ]
+    },
+    # A course provider's staff: their courses (the rows below give them OK).
+    **{
+        (endpoint, method): {**ADMIN_ONLY, "admin": NOT_FOUND, "token": LOGIN}
+        for endpoint, method in [("admin.our_courses", "GET"), ("admin.our_credit_new", "POST")]
     },
     # Deciding for a body: its officers only (the empty reject and reinstate forms are
     # refused as invalid; approving approves, and the second body's issues the award).
@@ -394,10 +415,39 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
 
 
 # Outside the API's token routes, a bearer token is no login, whoever's it is: the officer's
-# token gets what the office's gets.
+# and the provider's tokens get what the office's gets. Through the API, a provider's token
+# records credits (on its own courses: tests/test_provider_staff.py) and looks a candidate
+# up by e-mail, and nothing else. Provider staff, logged in, find /admin closed but for
+# their courses, and the candidates' portal closed, like the officers.
+PROVIDER_ROUTES = {
+    ("admin.our_courses", "GET"): OK,
+    ("admin.our_credit_new", "POST"): OK,  # the empty form is refused as invalid
+    ("admin.index", "GET"): 302,  # to their courses
+}
+PROVIDER_TOKEN_ROUTES = {
+    ("api.post_credit", "POST"): OK,  # the empty body is refused as malformed
+    ("api.list_candidates", "GET"): FORBIDDEN,  # everyone: only by ?email=
+}
 for _route, _row in EXPECTED.items():
-    if "officer_token" not in _row or not _route[0].startswith("api."):
+    endpoint = _route[0]
+    token_route = endpoint.startswith("api.") and endpoint not in (
+        "api.openapi",
+        "api.get_certificate_pdf",
+    )
+    if "officer_token" not in _row or not token_route:
         _row["officer_token"] = _row["token"]
+    if token_route:
+        _row["provider_token"] = PROVIDER_TOKEN_ROUTES.get(_route, FORBIDDEN)
+    elif endpoint == "api.get_certificate_pdf":
+        _row["provider_token"] = NOT_FOUND  # a certificate they may not see does not exist
+    else:
+        _row["provider_token"] = _row["token"]
+    if endpoint.startswith("admin."):
+        _row["provider"] = PROVIDER_ROUTES.get(_route, NOT_FOUND)
+    elif endpoint == "api.get_certificate_pdf":
+        _row["provider"] = NOT_FOUND
+    else:
+        _row["provider"] = _row["efrs_officer"]
 
 
 def _routes(app: Flask) -> set[tuple[str, str]]:
@@ -448,7 +498,13 @@ def _client_for(app: Flask, role: str, world: World) -> tuple[FlaskClient, dict[
         assert log_in(client, world.admin_email).status_code == 302
     elif role in OFFICERS:
         assert log_in(client, OFFICERS[role]).status_code == 302
-    tokens = {"token": world.token, "officer_token": world.officer_token}
+    elif role == "provider":
+        assert log_in(client, PROVIDER_STAFF).status_code == 302
+    tokens = {
+        "token": world.token,
+        "officer_token": world.officer_token,
+        "provider_token": world.provider_token,
+    }
     headers = {"Authorization": f"Bearer {tokens[role]}"} if role in tokens else {}
     return client, headers
 

@@ -97,7 +97,7 @@ def test_seed_demo_fills_an_empty_database_once_and_prints_logins(empty_app):
         assert reports["EII-C"].eligible
         assert not reports["EII-D"].eligible
         count = db.session.scalar(sa.text("SELECT count(*) FROM user_account"))
-        assert count == 11  # with the two officers
+        assert count == 12  # with the two officers and the academy's staff member
 
 
 def test_create_admin_reads_a_piped_password(empty_app):

@@ -194,7 +194,8 @@ def test_create_user_makes_office_users_and_officers(app, runner):
         ),
         (["--role", "office", "--body", "EFRS"], "--body is for officers only"),
         (["--role", "officer", "--body", "ESR"], "Invalid value for '--body': 'ESR'"),
-        (["--role", "provider"], "Course-provider staff are not available yet."),
+        (["--role", "provider"], "Provider staff belong to one provider: add --provider NAME."),
+        (["--role", "office", "--provider", "EuSoMII"], "--provider is for provider staff only."),
         (["--role", "candidate"], "'candidate' is not one of"),
     ],
 )

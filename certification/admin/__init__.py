@@ -7,6 +7,7 @@ from certification.admin import (  # noqa: F401  (each registers its routes on b
     emails,
     imports,
     jobs,
+    provider_staff,
     reports,
     tokens,
     views,

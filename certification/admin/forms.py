@@ -303,6 +303,18 @@ class CreditForm(FlaskForm):
         ]
 
 
+class ProviderCreditForm(CreditForm):
+    """Provider staff record a credit on one of their courses, for a candidate they name by
+    e-mail (they see no list of everyone)."""
+
+    email = StringField(
+        "Candidate's e-mail",
+        validators=[InputRequired()],
+        description="As registered with the programme office.",
+        render_kw={"autocomplete": "off", "maxlength": 254, "type": "email"},
+    )
+
+
 class ResultForm(FlaskForm):
     assessment = SelectField("Assessment", validators=[InputRequired()], validate_choice=False)
     score = LocalDecimalField("Score", validators=[InputRequired()])

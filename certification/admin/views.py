@@ -224,6 +224,8 @@ def index() -> Response:
     """Each role's home is what it came for: an officer, the requests awaiting their body."""
     if current_user.partner_body:
         return redirect(url_for("admin.approvals_queue"))
+    if current_user.is_provider_staff:
+        return redirect(url_for("admin.our_courses"))
     return redirect(url_for("admin.candidates"))
 
 

@@ -122,7 +122,9 @@ def refusal(error: ServiceError) -> tuple[dict[str, object], int]:
     Issuing adds what a client acts on: ``missing`` (the requirements still unmet) or
     ``code`` (the certificate that already exists).
     """
-    answer = Refusal(error=error.slug, message=error.message, fields=error.fields)
+    answer = Refusal(
+        error=error.slug, message=error.message, field=error.field, fields=error.fields
+    )
     if isinstance(error, RequirementsNotMet):
         answer = RequirementsNotMetRefusal(**dict(answer), missing=error.missing)
     elif isinstance(error, AwardOnHold):

@@ -50,6 +50,11 @@ class Refusal(Answer):
         " method_not_allowed, too_many_requests, ..."
     )
     message: str = Field(description="A sentence a person can act on.")
+    field: str | None = Field(
+        default=None,
+        description="The input at fault, where a refusal is about one (course_code for a course"
+        " outside a provider's scope or accreditation); left out otherwise.",
+    )
     fields: dict[str, str] = Field(
         default_factory=dict,
         description="For each field at fault, what is wrong with it (left out when none is).",

@@ -158,10 +158,7 @@ def post_candidate(json: CandidateInput) -> tuple[Candidate, int, dict[str, str]
 )
 def list_candidates(query: CandidateQuery) -> CandidatePage:
     """Candidates, as getCandidate answers them: find the one you registered by e-mail."""
-    if query.email is not None:
-        statement = records.candidates_with_email(query.email)
-    else:
-        statement = records.search_candidates(today=today())
+    statement = records.candidates_listed_for(g.actor, query.email, today=today())
     found = records.CandidatePage(statement, query.page, query.per_page)
     return CandidatePage(items=[candidate_answer(c) for c in found.items], **page_fields(found))
 

@@ -24,13 +24,17 @@ class Role(enum.StrEnum):
     # An officer of one partner body (``User.partner_body``): reads everything, edits only
     # that body's branding.
     OFFICER = "officer"
-    # Course-provider staff come next (a role and a provider column beside partner_body).
+    # Staff of one course provider (``User.provider_id``): see their own courses and the
+    # candidates credited on them, and record credits on those courses only.
+    PROVIDER = "provider"
     CANDIDATE = "candidate"
 
 
 # The roles that work in /admin: they log in with the second factor and end idle sessions
 # after ADMIN_IDLE_MINUTES.
-STAFF_ROLES = frozenset({Role.OFFICE, Role.OFFICER})
+STAFF_ROLES = frozenset({Role.OFFICE, Role.OFFICER, Role.PROVIDER})
+# Those who read every candidate's records and certificates (not provider staff).
+READS_ALL_ROLES = frozenset({Role.OFFICE, Role.OFFICER})
 
 
 class User(UserMixin, Model):
@@ -49,6 +53,9 @@ class User(UserMixin, Model):
     # A plain string: the auth area sits below the certificates' PartnerBody, so the name is
     # checked against the bodies where officers are created.
     partner_body: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    # A provider staff member's provider; None for everyone else. A plain key: the auth area
+    # sits below the catalogue, whose services check it.
+    provider_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("provider.id"))
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
@@ -64,8 +71,18 @@ class User(UserMixin, Model):
 
     @property
     def is_staff(self) -> bool:
-        """Works in /admin (office or officer): the second factor, the shorter idle time."""
+        """Works in /admin (office, officer or provider staff): the second factor, the shorter
+        idle time."""
         return self.role in STAFF_ROLES
+
+    @property
+    def reads_all_records(self) -> bool:
+        """The office and the officers: every candidate's records and certificates."""
+        return self.role in READS_ALL_ROLES
+
+    @property
+    def is_provider_staff(self) -> bool:
+        return self.role is Role.PROVIDER
 
     @property
     def is_office(self) -> bool:

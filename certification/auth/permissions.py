@@ -4,7 +4,8 @@ answers.
 
 An endpoint missing from the table is open to nobody (404, the office included), and
 tests/test_roles.py fails until it has a row: a new page is decided, never forgotten.
-Course-provider staff come next, as one more role in the rows they may open.
+Course-provider staff open their own page (their courses) and record credits; the
+records service keeps them to their provider's courses.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ OFFICE = frozenset({Role.OFFICE})
 STAFF = frozenset({Role.OFFICE, Role.OFFICER})
 # Deciding for a partner body: approving, rejecting, reinstating.
 OFFICERS = frozenset({Role.OFFICER})
+# A course provider's staff: their own courses and the credits on them, nothing else.
+PROVIDER = frozenset({Role.PROVIDER})
+# Recording a credit: the office for any course, provider staff for their own courses
+# (the service refuses another provider's course: records.refuse_outside_provider_scope).
+RECORDS_CREDITS = frozenset({Role.OFFICE, Role.PROVIDER})
 
 # Each admin endpoint (all its methods) and the roles that may use it. An endpoint that
 # both shows and takes a form (new, edit, upload) is the office's: an officer would only
@@ -25,7 +31,7 @@ OFFICERS = frozenset({Role.OFFICER})
 # view checks which body), and the office keeps editing both until the approval flow.
 ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # Candidates and their records
-    "admin.index": STAFF,
+    "admin.index": STAFF | PROVIDER,
     "admin.candidates": STAFF,
     "admin.candidate": STAFF,
     "admin.candidate_new": OFFICE,
@@ -90,6 +96,9 @@ ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "admin.export_certificates_pdf": STAFF,
     "admin.export_certificates_zip": STAFF,
     "admin.audit": STAFF,
+    # A provider's staff: their courses and credits
+    "admin.our_courses": PROVIDER,
+    "admin.our_credit_new": PROVIDER,
     # Branding: an officer only their own body's (checked in the view, ``may_edit_body``)
     "admin.branding": STAFF,
     "admin.branding_image": STAFF,
@@ -110,9 +119,9 @@ API_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "api.post_course": OFFICE,
     "api.post_assessment": OFFICE,
     "api.post_candidate": OFFICE,
-    "api.list_candidates": STAFF,
+    "api.list_candidates": STAFF | PROVIDER,  # provider staff: by e-mail only
     "api.get_candidate_by_id": STAFF,
-    "api.post_credit": OFFICE,
+    "api.post_credit": RECORDS_CREDITS,
     "api.post_result": OFFICE,
     "api.get_progress": STAFF,
     "api.list_credits": STAFF,

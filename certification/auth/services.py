@@ -131,6 +131,7 @@ def _create_user(
     actor: User | None,
     password: str | None = None,
     partner_body: str | None = None,
+    provider_id: int | None = None,
 ) -> User:
     errors = FieldErrors()
     email, full_name, country = check_person(errors, email, full_name, country)
@@ -147,6 +148,7 @@ def _create_user(
         country=country,
         role=role,
         partner_body=partner_body,
+        provider_id=provider_id,
     )
     if password is not None:
         user.password_hash = hash_password(password)
@@ -174,14 +176,22 @@ def create_staff(
     role: Role,
     partner_body: str | None,
     actor: User | None,
+    *,
+    provider_id: int | None = None,
 ) -> User:
-    """A programme-office user, or an officer of one partner body (``partner_body``, its
-    short name, which the caller has checked against the bodies). Both log in with the
+    """A programme-office user, an officer of one partner body (``partner_body``, its
+    short name, which the caller has checked against the bodies), or a member of staff of
+    one course provider (``provider_id``, checked by the caller). All log in with the
     second factor, set up at their first login."""
     if role not in STAFF_ROLES:
         raise InvalidInput(
-            "Only programme-office users and body officers are created this way.",
-            {"role": "Choose office or officer."},
+            "Only programme-office users, body officers and provider staff are created this way.",
+            {"role": "Choose office, officer or provider."},
+        )
+    if (role is Role.PROVIDER) != (provider_id is not None):
+        raise InvalidInput(
+            "Provider staff belong to one course provider, and only they do.",
+            {"provider": "Name the provider for provider staff, and only for them."},
         )
     if role is Role.OFFICER and not partner_body:
         raise InvalidInput(
@@ -201,6 +211,7 @@ def create_staff(
         actor=actor,
         password=password,
         partner_body=partner_body,
+        provider_id=provider_id,
     )
 
 
@@ -355,8 +366,8 @@ def create_api_token(
     The token is returned once; only its hash is kept."""
     if not user.is_staff:
         raise InvalidInput(
-            "Only the programme office and the bodies' officers hold API tokens.",
-            {"email": "Not the office or an officer."},
+            "Only the programme office, the bodies' officers and provider staff hold API tokens.",
+            {"email": "Not the office, an officer or provider staff."},
         )
     errors = FieldErrors()
     if label := clean_text(label):

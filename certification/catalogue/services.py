@@ -27,7 +27,7 @@ from certification.catalogue.models import (
     Provider,
     programme_assessment,
 )
-from certification.errors import Duplicate, NotFound, RuleViolation
+from certification.errors import Duplicate, Forbidden, NotFound, RuleViolation
 from certification.extensions import db
 from certification.progress import AssessmentRule, ProgrammeRules, format_decimal
 from certification.records.models import AssessmentAttempt, CreditRecord
@@ -612,10 +612,31 @@ def _depends_on(programme: Programme, target: Programme) -> bool:
     return False
 
 
+def _refuse_delegation_by_a_person(
+    before: ApprovalPolicy | None, programme: Programme, actor: User | None
+) -> None:
+    """Only the partner bodies delegate an award to the programme office: through the web or
+    the API nobody sets ``office`` on a programme that was not (the office would otherwise
+    switch an award to itself and issue with both seals). Operators do it, on the bodies'
+    written decision, with ``flask set-approval`` (actor None), audited."""
+    if (
+        actor is not None
+        and programme.approval is ApprovalPolicy.OFFICE
+        and before is not (ApprovalPolicy.OFFICE)
+    ):
+        raise Forbidden(
+            "Delegating an award to the programme office is the partner bodies' decision;"
+            " an operator records it with flask set-approval.",
+            {"approval": "Only both partner bodies delegate an award."},
+            field="approval",
+        )
+
+
 def create_programme(data: ProgrammeInput, actor: User | None, *, today: dt.date) -> Programme:
     """A new programme; every candidate's progress towards it is worked out as of ``today``."""
     programme = Programme()
     _apply_programme(programme, data)
+    _refuse_delegation_by_a_person(None, programme, actor)
     _insert(programme, "programme", programme_as_input, actor)
     programme_rules_changed.send(programme, today=today)
     return programme
@@ -628,7 +649,9 @@ def update_programme(
     worked out again as of ``today``."""
     before = _for_audit(programme_as_input(programme))
     rules_before = _rules_of(programme)
+    policy_before = programme.approval
     _apply_programme(programme, data)
+    _refuse_delegation_by_a_person(policy_before, programme, actor)
     db.session.flush()
     if _rules_of(programme) != rules_before:
         programme_rules_changed.send(programme, today=today)

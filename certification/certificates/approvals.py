@@ -37,6 +37,7 @@ from certification.certificates.models import (
     AwardRequest,
     BodyApproval,
     Certificate,
+    PartnerBody,
     RequestState,
 )
 from certification.certificates.pdf import CertificateSnapshot
@@ -50,6 +51,7 @@ from certification.certificates.services import (
     prepare_certificate,
     record_revocation,
     refuse_unless_current,
+    refuse_unless_eligible,
     refuse_unless_revocable,
     reissue_certificate,
     reissue_draft,
@@ -220,7 +222,8 @@ def approve_request(
     _lock_pending(request)
     if request.approved_by(own) is not None:
         raise Conflict(f"{own} has already approved {request.code}.", slug="already_approved")
-    approval = _approval(own, officer, today=today, now=now)
+    bodies = two_bodies()  # read once: a bulk approval calls this a thousand times
+    approval = _approval(own, officer, bodies, today=today, now=now)
     try:
         with db.session.begin_nested():
             request.approvals.append(approval)
@@ -235,8 +238,8 @@ def approve_request(
         request.code,
         after={"body": own, "approved_on": today.isoformat()},
     )
-    if _complete(request.approvals):
-        _issue_approved(request, officer, today=today, now=now, prepared=prepared)
+    if _complete(request.approvals, bodies):
+        _issue_approved(request, officer, bodies, today=today, now=now, prepared=prepared)
     return request
 
 
@@ -265,34 +268,47 @@ class Sealed:
 
 
 def prepared_approval(
-    request: AwardRequest, officer: User, *, today: dt.date, now: dt.datetime
+    request: AwardRequest,
+    officer: User,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    body: str | None = None,
 ) -> tuple[Certificate, CertificateSnapshot] | None:
     """If ``officer``'s approval would be the last one ``request`` needs: the certificate
     it would issue and the snapshot to render and seal ahead (a bulk approval does that in
     a pool of processes). Reads only; nothing is added to the session."""
-    body = _officer_body(officer, "approve")
+    body = _officer_body(officer, "approve", body)
     if request.state is not RequestState.PENDING or request.approved_by(body) is not None:
         return None
-    approvals = [*request.approvals, _approval(body, officer, today=today, now=now)]
-    if not _complete(approvals):
+    bodies = two_bodies()
+    approvals = [*request.approvals, _approval(body, officer, bodies, today=today, now=now)]
+    if not _complete(approvals, bodies):
         return None
-    certificate = approved_certificate(request, today=today, now=now, approvals=approvals)
+    certificate = approved_certificate(request, bodies, today=today, now=now, approvals=approvals)
     return certificate, snapshot_of(certificate, current_settings())
 
 
-def _approval(body: str, officer: User | None, *, today: dt.date, now: dt.datetime) -> BodyApproval:
+def _approval(
+    body: str,
+    officer: User | None,
+    bodies: list[PartnerBody],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+) -> BodyApproval:
     """``body``'s approval by ``officer``, with the body's branding as it stands now."""
     return BodyApproval(
         body=body,
         approved_at=now,
         approved_on=today,
         approved_by_id=officer.id if officer else None,
-        issuer=issuer_entry(_body_named(body)),
+        issuer=issuer_entry(_body_named(body, bodies)),
     )
 
 
-def _complete(approvals: list[BodyApproval]) -> bool:
-    return {a.body for a in approvals} >= {b.short_name for b in two_bodies()}
+def _complete(approvals: list[BodyApproval], bodies: list[PartnerBody]) -> bool:
+    return {a.body for a in approvals} >= {b.short_name for b in bodies}
 
 
 def reject_request(
@@ -327,13 +343,18 @@ def reject_request(
 def _issue_approved(
     request: AwardRequest,
     actor: User | None,
+    bodies: list[PartnerBody],
     *,
     today: dt.date,
     now: dt.datetime,
     prepared: Sealed | None = None,
 ) -> None:
-    """Render, seal (with the approving bodies' keys only) and store the certificate."""
-    certificate = approved_certificate(request, today=today, now=now)
+    """Render, seal (with the approving bodies' keys only) and store the certificate. An
+    award is issued only to a candidate who still meets it (a credit may have been withdrawn
+    since the request); a reissue keeps the award it corrects."""
+    if request.replaces is None:
+        refuse_unless_eligible(request.candidate, request.programme, today)
+    certificate = approved_certificate(request, bodies, today=today, now=now)
     settings = current_settings()
     if prepared is not None and (
         snapshot_of(certificate, settings, prepared.images()) == prepared.snapshot
@@ -358,6 +379,7 @@ def _issue_approved(
 
 def approved_certificate(
     request: AwardRequest,
+    bodies: list[PartnerBody],
     *,
     today: dt.date,
     now: dt.datetime,
@@ -367,7 +389,7 @@ def approved_certificate(
     each body's branding as it approved, issued today (a reissue keeps its dates).
     ``approvals``: those stored and the one about to be, when it is not stored yet."""
     printed = request.snapshot
-    order = {b.short_name: b.position for b in two_bodies()}
+    order = {b.short_name: b.position for b in bodies}
     approvals = sorted(
         request.approvals if approvals is None else approvals,
         key=lambda a: order.get(a.body, 99),
@@ -568,7 +590,12 @@ def certificate_actions(certificate: Certificate, user: User) -> frozenset[str]:
 def _officer_body(actor: User | None, doing: str, named: str | None = None) -> str:
     """The partner body ``actor`` acts for; ``Forbidden`` for anyone but an officer, or
     for an officer naming the other body."""
-    if actor is None or actor.role is not Role.OFFICER or not actor.partner_body:
+    if (
+        actor is None
+        or actor.role is not Role.OFFICER
+        or not actor.partner_body
+        or not actor.active
+    ):
         raise Forbidden(f"Only an officer of a partner body may {doing}, for their own body.")
     if named is not None and named != actor.partner_body:
         raise Forbidden(
@@ -584,8 +611,8 @@ def _refuse_officers(actor: User | None, doing: str) -> None:
         raise Forbidden(f"Only the programme office may {doing}.")
 
 
-def _body_named(short_name: str) -> Any:
-    for body in two_bodies():
+def _body_named(short_name: str, bodies: list[PartnerBody]) -> PartnerBody:
+    for body in bodies:
         if body.short_name == short_name:
             return body
     raise NotFound(f"There is no partner body {short_name}.")

@@ -355,14 +355,14 @@ def start_approval_job(
     if active is not None:
         raise JobAlreadyRunning(active)
     wanted = {code.strip().upper() for code in codes if code.strip()}
-    candidates = list(
-        db.session.scalars(
+    chosen = list(
+        db.session.execute(
             awaiting(body)
-            .with_only_columns(AwardRequest.candidate_id)
+            .with_only_columns(AwardRequest.candidate_id, AwardRequest.code)
             .where(AwardRequest.programme_id == programme.id, AwardRequest.code.in_(wanted))
         )
     )
-    if not candidates:
+    if not chosen:
         raise RuleViolation(
             f"None of the requests chosen awaits {body}'s approval any more.",
             slug="nothing_to_approve",
@@ -370,7 +370,7 @@ def start_approval_job(
     job = IssueJob(
         programme=programme,
         status=IssueJobStatus.QUEUED,
-        total=len(candidates),
+        total=len(chosen),
         created_by_id=officer.id,
         approving_body=body,
         created_at=utcnow(),
@@ -386,8 +386,15 @@ def start_approval_job(
     db.session.execute(
         sa.insert(IssueJobItem),
         [
-            {"job_id": job.id, "candidate_id": candidate_id, "state": IssueItemState.PENDING}
-            for candidate_id in candidates
+            # The request chosen, by its code: the job approves that request and no other
+            # (a later request for the same candidate was never shown to the officer).
+            {
+                "job_id": job.id,
+                "candidate_id": candidate_id,
+                "certificate_code": code,
+                "state": IssueItemState.PENDING,
+            }
+            for candidate_id, code in chosen
         ],
     )
     record_event(
@@ -395,7 +402,7 @@ def start_approval_job(
         "approval_job.started",
         "issue_job",
         job.id,
-        after={"programme": programme.code, "body": body, "requests": len(candidates)},
+        after={"programme": programme.code, "body": body, "requests": len(chosen)},
     )
     if queue:
         issue_job_ready.send(job.id)
@@ -775,8 +782,7 @@ def _prepare_approvals(job_id: int, after_id: int, size: int, today: dt.date) ->
         .join(
             AwardRequest,
             sa.and_(
-                AwardRequest.candidate_id == IssueJobItem.candidate_id,
-                AwardRequest.programme_id == job.programme_id,
+                AwardRequest.code == IssueJobItem.certificate_code,
                 AwardRequest.state == RequestState.PENDING,
             ),
             isouter=True,
@@ -801,7 +807,7 @@ def _prepare_approvals(job_id: int, after_id: int, size: int, today: dt.date) ->
                 f"No longer awaits {body}'s approval (approved, rejected or withdrawn).",
             )
             continue
-        ahead = prepared_approval(request, officer, today=today, now=now)
+        ahead = prepared_approval(request, officer, today=today, now=now, body=body)
         certificate, snapshot = ahead if ahead is not None else (None, None)
         batch.ready.append(_Ready(item_id, request.candidate_id, certificate, snapshot))
     db.session.rollback()
@@ -834,8 +840,7 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
     for entry in ready:
         request = db.session.scalar(
             sa.select(AwardRequest).where(
-                AwardRequest.candidate_id == entry.candidate_id,
-                AwardRequest.programme_id == job.programme_id,
+                AwardRequest.code == items[entry.item_id].certificate_code,
                 AwardRequest.state == RequestState.PENDING,
             )
         )
@@ -855,7 +860,14 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
                 prepared = Sealed(entry.snapshot, issuers, pdf, digest)
         try:
             with db.session.begin_nested():
-                approve_request(request, officer, today=today, now=batch.now, prepared=prepared)
+                approve_request(
+                    request,
+                    officer,
+                    today=today,
+                    body=job.approving_body,
+                    now=batch.now,
+                    prepared=prepared,
+                )
         except ServiceError as refusal:
             state = IssueItemState.SKIPPED if refusal.http_status == 409 else IssueItemState.FAILED
             settle(entry.item_id, state, refusal.message, None)

@@ -68,12 +68,12 @@ def status_expression(today: dt.date) -> sa.ColumnElement[str]:
     """A certificate's status on ``today`` in SQL, as :meth:`Certificate.status_on` says it."""
     return sa.case(
         (Certificate.revoked_at.is_not(None), sa.literal(CertificateStatus.REVOKED.value)),
-        (Certificate.suspended_at.is_not(None), sa.literal(CertificateStatus.SUSPENDED.value)),
         (
             Certificate.superseded_by_id.is_not(None),
             sa.literal(CertificateStatus.SUPERSEDED.value),
         ),
         (Certificate.expires_on < today, sa.literal(CertificateStatus.EXPIRED.value)),
+        (Certificate.suspended_at.is_not(None), sa.literal(CertificateStatus.SUSPENDED.value)),
         else_=sa.literal(CertificateStatus.VALID.value),
     )
 

@@ -121,12 +121,12 @@ class StatusFromFields:
     def status_on(self, day: dt.date) -> CertificateStatus:
         if self.revoked_at is not None:
             return CertificateStatus.REVOKED
-        if self.suspended_at is not None:
-            return CertificateStatus.SUSPENDED
         if self.superseded_by_id is not None:
             return CertificateStatus.SUPERSEDED
         if self.expires_on is not None and self.expires_on < day:
-            return CertificateStatus.EXPIRED
+            return CertificateStatus.EXPIRED  # a suspension pending when it lapsed ends with it
+        if self.suspended_at is not None:
+            return CertificateStatus.SUSPENDED
         return CertificateStatus.VALID
 
 

@@ -187,7 +187,9 @@ def candidate_progress(candidate: User, today: dt.date) -> list[ProgressReport]:
 
 def can_download(certificate: Certificate, viewer: User | None) -> bool:
     """The office, the officers and the holder may download the PDF; nobody else."""
-    return viewer is not None and (viewer.is_staff or viewer.id == certificate.candidate_id)
+    return viewer is not None and (
+        viewer.reads_all_records or viewer.id == certificate.candidate_id
+    )
 
 
 def partner_bodies() -> list[PartnerBody]:
@@ -277,14 +279,7 @@ def prepare_certificate(
     if pending is not None:
         raise AlreadyRequested(pending.code)
     refuse_if_on_hold(candidate, programme)
-    if held is None:
-        held = held_awards(candidate, today)
-    if transcript is None:
-        transcript = load_transcript(candidate).for_engine()
-    plain = dataclasses.replace(transcript, held_awards=held)
-    report = evaluate_progress(programme_rules(programme), plain, today)
-    if not report.eligible:
-        raise RequirementsNotMet(report.missing)
+    plain = refuse_unless_eligible(candidate, programme, today, transcript=transcript, held=held)
 
     # What is printed: the credits that counted (inside the programme's credit window).
     earliest = (
@@ -316,6 +311,27 @@ def prepare_certificate(
     certificate.issuers = issuers if issuers is not None else current_issuers()
     certificate.verify_url = current_settings().verify_url(certificate.code)
     return certificate
+
+
+def refuse_unless_eligible(
+    candidate: User,
+    programme: Programme,
+    today: dt.date,
+    *,
+    transcript: Transcript | None = None,
+    held: frozenset[str] | None = None,
+) -> Transcript:
+    """``RequirementsNotMet`` unless ``candidate`` meets every requirement of ``programme``
+    on ``today`` (awards held counting as prerequisites); the transcript as judged."""
+    if held is None:
+        held = held_awards(candidate, today)
+    if transcript is None:
+        transcript = load_transcript(candidate).for_engine()
+    plain = dataclasses.replace(transcript, held_awards=held)
+    report = evaluate_progress(programme_rules(programme), plain, today)
+    if not report.eligible:
+        raise RequirementsNotMet(report.missing)
+    return plain
 
 
 def current_issuers() -> list[dict[str, Any]]:
@@ -351,7 +367,8 @@ def store_certificate(
     candidate, programme = certificate.candidate, certificate.programme
     if approved is None:
         refuse_unless_delegated(programme)
-    lock_candidate(candidate)
+        lock_candidate(candidate)
+    # else: approving the request locked the candidate already, in this transaction.
     refuse_if_on_hold(candidate, programme)
     existing = _current_certificate(candidate, programme)
     renews = None

@@ -18,10 +18,10 @@ from flask_sqlalchemy.pagination import Pagination
 from certification.audit import record_event
 from certification.auth.models import Role, User
 from certification.auth.services import normalise_email
-from certification.catalogue.models import Assessment, Course, Programme
+from certification.catalogue.models import Assessment, Course, Programme, Provider
 from certification.catalogue.services import list_programmes, programme_rules
 from certification.dates import format_long_date
-from certification.errors import Duplicate, NotFound, RuleViolation, ServiceError
+from certification.errors import Duplicate, Forbidden, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
 from certification.progress import (
     AttemptEntry,
@@ -104,6 +104,38 @@ def attempts_refusal(
     )
 
 
+def refuse_outside_provider_scope(
+    actor: User | None, course: Course, completed_on: dt.date
+) -> None:
+    """Provider staff record credits only on their own provider's courses (403
+    ``forbidden``), completed while the provider was accredited (422
+    ``provider_not_accredited``); both name ``course_code``. Everyone else: no limit here."""
+    if actor is None or actor.role is not Role.PROVIDER:
+        return
+    if course.provider_id is None or course.provider_id != actor.provider_id:
+        raise Forbidden(
+            f"{course.code} is not one of your provider's courses.",
+            {"course": "Not one of your provider's courses."},
+            field="course_code",
+        )
+    provider = course.provided_by
+    if provider is not None and not accredited_on(provider, completed_on):
+        raise RuleViolation(
+            f"{provider.name} was not accredited on {format_long_date(completed_on)}, when"
+            f" {course.code} was completed: the programme office decides on such credits.",
+            {"course": "Completed outside the provider's accreditation."},
+            slug="provider_not_accredited",
+            field="course_code",
+        )
+
+
+def accredited_on(provider: Provider, day: dt.date) -> bool:
+    """Whether ``provider`` was accredited on ``day`` (an unrecorded bound is open)."""
+    return (provider.accredited_from is None or provider.accredited_from <= day) and (
+        provider.accredited_until is None or day <= provider.accredited_until
+    )
+
+
 def record_credit(
     candidate: User,
     course_code: str,
@@ -118,6 +150,7 @@ def record_credit(
     check_credit(errors, course, course_code, completed_on, today)
     errors.raise_if_any()
     assert course is not None  # noqa: S101 - raise_if_any guarantees it
+    refuse_outside_provider_scope(actor, course, completed_on)
     duplicate = Duplicate(
         f"{candidate.full_name} already has credits for {course.code}.",
         {"course": "Already recorded for this candidate."},
@@ -565,6 +598,60 @@ def candidates_with_email(email: str) -> sa.Select[int]:
         .where(User.role == Role.CANDIDATE, User.email == normalise_email(email))
         .order_by(User.id)
     )
+
+
+# ---------------------------------------------------------------- a course provider's view
+
+
+def provider_courses(provider_id: int) -> list[Course]:
+    """The courses one provider delivers, by code."""
+    return list(
+        db.session.scalars(
+            sa.select(Course).where(Course.provider_id == provider_id).order_by(Course.code)
+        )
+    )
+
+
+def provider_credits(provider_id: int) -> sa.Select[CreditRecord]:
+    """The credits that count on one provider's courses, newest first: what its staff may
+    see of candidates (nothing of their other credits, results or certificates)."""
+    return (
+        sa.select(CreditRecord)
+        .join(Course, Course.id == CreditRecord.course_id)
+        .where(Course.provider_id == provider_id, CreditRecord.withdrawn_at.is_(None))
+        .order_by(CreditRecord.completed_on.desc(), CreditRecord.id.desc())
+    )
+
+
+def record_provider_credit(
+    email: str, course_code: str, completed_on: dt.date, *, actor: User, today: dt.date
+) -> CreditRecord:
+    """Provider staff record that the candidate registered with ``email`` completed one of
+    their provider's courses (:func:`record_credit`, with the provider's scope)."""
+    candidate = db.session.scalar(
+        sa.select(User).where(User.role == Role.CANDIDATE, User.email == normalise_email(email))
+    )
+    if candidate is None:
+        raise NotFound(
+            f"No candidate is registered with {email}; the programme office registers them.",
+            {"email": "No candidate has this e-mail address."},
+        )
+    return record_credit(candidate, course_code, completed_on, actor=actor, today=today)
+
+
+def candidates_listed_for(actor: User, email: str | None, *, today: dt.date) -> sa.Select[int]:
+    """The candidates ``actor`` may list: with ``email``, the one registered with it; else
+    everyone, for the office and the officers only. Provider staff look a participant up
+    by the e-mail they know (403 ``forbidden`` naming ``email`` otherwise)."""
+    if email is not None:
+        return candidates_with_email(email)
+    if actor.role is Role.PROVIDER:
+        raise Forbidden(
+            "Provider staff look a candidate up by e-mail: add ?email=.",
+            {"email": "Give the candidate's e-mail address."},
+            field="email",
+        )
+    return search_candidates(today=today)
 
 
 class CandidatePage(Pagination):

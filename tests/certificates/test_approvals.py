@@ -391,8 +391,14 @@ def test_the_approval_policy_is_set_and_returned_through_the_api(api):
     default = api.post("/programmes", base)
     assert default.status_code == 201
     assert default.get_json()["approval"] == "both_bodies"
-    delegated = api.post("/programmes", {**base, "code": "EII-Y", "approval": "office"})
-    assert delegated.get_json()["approval"] == "office"
+    # Delegating to the office is the bodies' decision, never the office's own.
+    body = assert_error(
+        api.post("/programmes", {**base, "code": "EII-Y", "approval": "office"}),
+        403,
+        "forbidden",
+        {"approval"},
+    )
+    assert body["field"] == "approval"
     assert_error(
         api.post("/programmes", {**base, "code": "EII-Z", "approval": "anyone"}),
         400,
@@ -601,3 +607,87 @@ def test_each_officer_gets_one_digest_a_day_of_what_awaits_their_body(
         bodies["EuSoMII"].post(f"/certificates/{code}/reject", {"reason": REASON})
     with app.app_context():  # nothing waits any more: nothing written
         assert queue_approval_digests(today + dt.timedelta(days=2)) == 0
+
+
+def test_an_operator_records_the_bodies_delegation_and_the_audit_keeps_it(app, runner, api):
+    from certification.catalogue.services import get_programme as programme_named
+
+    base = {
+        "code": "EII-X",
+        "title": "Experimental award",
+        "level": "certificate",
+        "min_total_credits": 5,
+        "domain_minimums": {},
+        "required_assessments": [],
+        "prerequisite": None,
+        "validity_months": None,
+    }
+    assert api.post("/programmes", base).status_code == 201
+    done = runner.invoke(
+        args=["set-approval", "eii-x", "office", "--decision", "Joint board minutes 2026-11"]
+    )
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        assert programme_named("EII-X").approval.value == "office"
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "programme.approval_set")
+        )
+        assert event.after == {"approval": "office", "decision": "Joint board minutes 2026-11"}
+
+
+def test_the_last_approval_checks_the_requirements_again(app, bodies, eligible_candidate):
+    from certification.auth.services import get_candidate
+    from certification.records.services import load_transcript, withdraw_credit
+    from certification.web import today
+
+    candidate_id = eligible_candidate()
+    code = request_for(bodies, candidate_id)
+    bodies["EFRS"].post(f"/certificates/{code}/approve", {})
+    with app.app_context():
+        credit = load_transcript(get_candidate(candidate_id)).credits[0]
+        withdraw_credit(credit, "Recorded against the wrong candidate.", None, today=today())
+        db.session.commit()
+    refused = bodies["EuSoMII"].post(f"/certificates/{code}/approve", {})
+    assert_error(refused, 422, "requirements_not_met")
+    assert count_certificates(app) == 0
+
+
+def count_certificates(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) or 0
+
+
+def test_a_bulk_approval_approves_only_the_requests_chosen(app, bodies, eligible_candidate):
+    from certification.auth.services import get_user_by_email
+    from certification.certificates import bulk
+    from certification.web import today
+
+    candidate_id = eligible_candidate()
+    chosen = request_for(bodies, candidate_id)
+    with app.app_context():
+        officer = get_user_by_email("sofia@efrs.example")
+        (job,) = bulk.start_approval_jobs(officer, [chosen], today=today(), queue=False)
+        db.session.commit()
+        job_id = job.id
+    # Before the job runs, the chosen request is rejected and the award requested again.
+    bodies["EuSoMII"].post(f"/certificates/{chosen}/reject", {"reason": REASON})
+    again = request_for(bodies, candidate_id)
+    with app.app_context():
+        progress = bulk.run_issue_job(job_id, today=today(), processes=1)
+        assert progress is not None and progress.skipped == 1 and progress.issued == 0
+    answer = bodies["office"].get(f"/certificates/{again}/approvals").get_json()
+    assert answer["approvals"][0] == {"body": "EFRS", "approved_on": None, "by": None}
+
+
+def test_a_suspension_pending_when_the_certificate_lapses_ends_with_it(
+    client, bodies, eligible_candidate, today
+):
+    code = issued_jointly(bodies, eligible_candidate())
+    bodies["EFRS"].post(f"/certificates/{code}/revoke", {"reason": REASON})
+    answer = client.get(f"/api/v1/verify/{code}").get_json()
+    assert answer["status"] == "suspended"
+    later = dt.date.fromisoformat(answer["expires_on"]) + dt.timedelta(days=1)
+    from certification.certificates.public import public_certificate
+
+    with client.application.app_context():
+        assert public_certificate(code).status_on(later).value == "expired"
