@@ -115,13 +115,13 @@ YEARS_BACK = 7.1
 # ---------------------------------------------------------------- the catalogue
 
 DOMAINS = (SI, AI, SEC, EIW)
-NORTHERN = "Accredited provider: Northern Imaging Academy"
-BALTIC = "Accredited provider: Baltic Health Informatics School"
-LISBON = "Accredited provider: Instituto de Informática Médica de Lisboa"
-MUNICH = "Accredited provider: Münchner Akademie für Bildgebung"
-BOLOGNA = "Accredited provider: Scuola di Imaging, Università di Bologna"
-NORDIC = "Accredited provider: Nordic Centre for Health Cybersecurity"
-ROTTERDAM = "Accredited provider: Rotterdam Academy of Imaging Operations"
+NORTHERN = "Northern Imaging Academy"
+BALTIC = "Baltic Health Informatics School"
+LISBON = "Instituto de Informática Médica de Lisboa"
+MUNICH = "Münchner Akademie für Bildgebung"
+BOLOGNA = "Scuola di Imaging, Università di Bologna"
+NORDIC = "Nordic Centre for Health Cybersecurity"
+ROTTERDAM = "Rotterdam Academy of Imaging Operations"
 MORE_COURSES = [
     ("EFRS-SI120", "HL7 FHIR for imaging workflows", "2.5", SI, "EFRS"),
     ("EUS-SI220", "DICOMweb and cloud imaging APIs", "5", SI, "EuSoMII"),

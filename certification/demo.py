@@ -54,7 +54,7 @@ COURSES = [
         "Quality management of imaging IT",
         "2.5",
         EIW,
-        "Accredited provider: Northern Imaging Academy",
+        "Northern Imaging Academy",
     ),
 ]
 
@@ -64,7 +64,7 @@ PROVIDERS = [
     ("EFRS", "NL", dt.date(2024, 1, 1), None),
     ("EuSoMII", "AT", dt.date(2024, 1, 1), None),
     (
-        "Accredited provider: Northern Imaging Academy",
+        "Northern Imaging Academy",
         "IE",
         dt.date(2025, 9, 1),
         dt.date(2028, 8, 31),

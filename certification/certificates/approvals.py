@@ -67,7 +67,9 @@ from certification.certificates.services import (
 from certification.certificates.settings import current_settings
 from certification.errors import Conflict, Forbidden, NotFound
 from certification.extensions import db
-from certification.progress import subtract_months
+from certification.progress import format_decimal, subtract_months
+from certification.records.models import AssessmentAttempt
+from certification.records.services import load_transcript
 from certification.types import utcnow
 
 NO_SUCH_REQUEST = "No award request has this code."
@@ -94,7 +96,11 @@ def request_award(
     now = now or utcnow()
     lock_candidate(candidate)
     draft = prepare_certificate(candidate, programme, actor, today=today, now=now)
-    snapshot = _printed(draft) | {"validity_months": programme.validity_months}
+    snapshot = _printed(draft) | {
+        "validity_months": programme.validity_months,
+        # Not printed: what the officers read beside the credits before they approve.
+        "results": _passed_results(candidate, programme),
+    }
     return _store_request(draft, snapshot, actor, now=now, action="certificate.requested")
 
 
@@ -128,6 +134,27 @@ def reissue_award(
         action="certificate.reissue_requested",
         replaces=certificate,
     )
+
+
+def _passed_results(candidate: User, programme: Programme) -> list[dict[str, str]]:
+    """The best passing result of each assessment ``programme`` requires, as JSON."""
+    required = {a.id for a in programme.required_assessments}
+    best: dict[str, AssessmentAttempt] = {}
+    for attempt in load_transcript(candidate).attempts:
+        assessment = attempt.assessment
+        if attempt.assessment_id not in required or attempt.score < assessment.pass_mark:
+            continue
+        kept = best.get(assessment.code)
+        if kept is None or attempt.score > kept.score:
+            best[assessment.code] = attempt
+    return [
+        {
+            "assessment": code,
+            "score": format_decimal(attempt.score),
+            "taken_on": attempt.taken_on.isoformat(),
+        }
+        for code, attempt in sorted(best.items())
+    ]
 
 
 def _printed(draft: Certificate) -> dict[str, Any]:

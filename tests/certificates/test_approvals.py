@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import re
 import threading
 
 import pytest
@@ -419,6 +420,9 @@ def test_officers_approve_from_their_queue_and_the_holder_is_issued(
     assert queue.status_code == 302 and queue.headers["Location"].endswith("/admin/approvals")
     page = text(client.get("/admin/approvals"))
     assert "Awaiting EFRS's approval" in page and "Zeynep Çelik" in page and code in page
+    # The standing the officer approves on: the credits by domain and the results passed.
+    words = re.sub(r"<[^>]+>", "", page)
+    assert "AI & Data Science" in words and "Passed CERT-EXAM: 72 on" in words
     done = client.post(f"/admin/approvals/{code}/approve", follow_redirects=True)
     assert f"Approved {code} for EFRS; it awaits EuSoMII." in text(done)
     assert "Nothing is awaiting EFRS's approval." in text(done)
