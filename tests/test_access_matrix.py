@@ -418,11 +418,19 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
 # and the provider's tokens get what the office's gets. Through the API, a provider's token
 # records credits (on its own courses: tests/test_provider_staff.py) and looks a candidate
 # up by e-mail, and nothing else. Provider staff, logged in, find /admin closed but for
-# their courses, and the candidates' portal closed, like the officers.
+# their courses and the imports of credits, and the candidates' portal closed, like the
+# officers.
 PROVIDER_ROUTES = {
     ("admin.our_courses", "GET"): OK,
     ("admin.our_credit_new", "POST"): OK,  # the empty form is refused as invalid
     ("admin.index", "GET"): 302,  # to their courses
+    # Imports: credits from a CSV file (the empty form is refused as invalid); the world's
+    # upload is the office's, which to them does not exist
+    # (tests/imports/test_provider_imports.py).
+    ("admin.import_upload", "GET"): OK,
+    ("admin.import_upload", "POST"): OK,
+    ("admin.import_preview", "GET"): NOT_FOUND,
+    ("admin.import_commit", "POST"): NOT_FOUND,
 }
 PROVIDER_TOKEN_ROUTES = {
     ("api.post_credit", "POST"): OK,  # the empty body is refused as malformed

@@ -34,28 +34,36 @@ PROBLEMS_SHOWN = 500
 
 
 class ImportForm(FlaskForm):
-    kind = SelectField(
-        "The file holds",
-        choices=[SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()],
-        validators=[InputRequired()],
-    )
+    """The upload form; ``kinds``: those the person may import (provider staff: credits)."""
+
+    kind = SelectField("The file holds", validators=[InputRequired()])
     file = FileField(
         "CSV file",
         validators=[FileRequired("Choose a CSV file to upload.")],
         render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
     )
 
+    def __init__(self, *args: object, kinds: tuple[ImportKind, ...], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [SelectChoice(kind.value, KIND_LABELS[kind]) for kind in kinds]
+
 
 def _actor() -> User:
     return current_user._get_current_object()
 
 
+def _import_form(**kwargs: object) -> ImportForm:
+    return ImportForm(kinds=imports.import_kinds(_actor()), **kwargs)
+
+
 def _imports_page(form: ImportForm, status: int = 200) -> tuple[str, int]:
+    kinds = imports.import_kinds(_actor())
     return render_template(
         "admin/imports.html",
         form=form,
-        uploads=imports.recent_uploads(),
-        columns={KIND_LABELS[kind]: names for kind, names in imports.COLUMNS.items()},
+        uploads=imports.recent_uploads(actor=_actor()),
+        columns={KIND_LABELS[kind]: imports.COLUMNS[kind] for kind in kinds},
+        kinds=kinds,
         kind_labels=KIND_LABELS,
         upload_limit=_upload_limit(),
     ), status
@@ -81,7 +89,7 @@ def _preview_page(upload: ImportUpload, report: ImportReport, status: int = 200)
 
 @bp.route("/imports", methods=["GET", "POST"])
 def import_upload() -> Page:
-    form = ImportForm()
+    form = _import_form()
     if form.validate_on_submit():
         upload = imports.store_upload(
             ImportKind(form.kind.data),
@@ -96,13 +104,13 @@ def import_upload() -> Page:
 
 @bp.route("/imports/<int:upload_id>")
 def import_preview(upload_id: int) -> Page:
-    upload = imports.get_upload(upload_id)
-    return _preview_page(upload, imports.preview_upload(upload, today=today()))
+    upload = imports.get_upload(upload_id, actor=_actor())
+    return _preview_page(upload, imports.preview_upload(upload, today=today(), actor=_actor()))
 
 
 @bp.route("/imports/<int:upload_id>/commit", methods=["POST"])
 def import_commit(upload_id: int) -> Page:
-    upload = imports.get_upload(upload_id)
+    upload = imports.get_upload(upload_id, actor=_actor())
     # The box is on the preview of a candidates file, ticked by default.
     invite = request.form.get("invite") == "yes"
     try:
@@ -126,6 +134,6 @@ def _too_large(error: RequestEntityTooLarge) -> Page:
     """A file over the upload limit: say so on the imports page, with nothing uploaded."""
     if request.endpoint != "admin.import_upload":
         return render_template("error.html", error=error), 413
-    form = ImportForm(formdata=None)
+    form = _import_form(formdata=None)
     form.file.errors = [f"The file is larger than {_upload_limit()}; split it into parts."]
     return _imports_page(form, status=413)

@@ -4,8 +4,8 @@ answers.
 
 An endpoint missing from the table is open to nobody (404, the office included), and
 tests/test_roles.py fails until it has a row: a new page is decided, never forgotten.
-Course-provider staff open their own page (their courses) and record credits; the
-records service keeps them to their provider's courses.
+Course-provider staff open their own page (their courses), record credits and import them
+from CSV; the records service keeps them to their provider's courses.
 """
 
 from __future__ import annotations
@@ -75,10 +75,11 @@ ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "admin.assessment_new": OFFICE,
     "admin.assessment_edit": OFFICE,
     "admin.assessment_delete": OFFICE,
-    # Imports
-    "admin.import_upload": OFFICE,
-    "admin.import_preview": OFFICE,
-    "admin.import_commit": OFFICE,
+    # Imports: provider staff import credits only, and open only their provider's uploads
+    # (imports.services: import_kinds, get_upload; rows checked by the records' scope).
+    "admin.import_upload": RECORDS_CREDITS,
+    "admin.import_preview": RECORDS_CREDITS,
+    "admin.import_commit": RECORDS_CREDITS,
     # E-mail
     "admin.emails": STAFF,
     "admin.email": STAFF,

@@ -2,11 +2,12 @@
 that writes every row in one go, or none.
 
 Each row is checked by the functions single entry calls (``check_person``, ``check_credit``,
-``check_result``, ``attempts_refusal``), so an import and the admin form refuse alike. What
-differs is the looking up and the writing: calling ``record_credit`` once per row costs a few
-queries and a savepoint per row (see ``bench/bench_import.py``), so an import looks up every
-candidate, course, assessment and existing record it needs in a few queries first, and
-inserts its rows and their audit events in bulk. Services flush, never commit.
+``check_result``, ``attempts_refusal``, and for provider staff ``provider_scope_refusal``), so
+an import and the admin form refuse alike. What differs is the looking up and the writing:
+calling ``record_credit`` once per row costs a few queries and a savepoint per row (see
+``bench/bench_import.py``), so an import looks up every candidate, course, assessment and
+existing record it needs in a few queries first, and inserts its rows and their audit events
+in bulk. Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from certification.auth.models import Role, User
 from certification.auth.services import PersonFields, check_person, normalise_email
 from certification.catalogue.models import Assessment, Course
 from certification.dates import format_long_date
-from certification.errors import NotFound, ServiceError
+from certification.errors import Forbidden, NotFound, ServiceError
 from certification.extensions import db
 from certification.imports.csvfile import (
     DELIMITER_NAMES,
@@ -45,7 +46,12 @@ from certification.imports.csvfile import (
 from certification.imports.models import ImportKind, ImportUpload
 from certification.mail.services import invite_candidates
 from certification.records.models import AssessmentAttempt, CreditRecord
-from certification.records.services import attempts_refusal, check_credit, check_result
+from certification.records.services import (
+    attempts_refusal,
+    check_credit,
+    check_result,
+    provider_scope_refusal,
+)
 from certification.records.standings import refresh_standings
 from certification.types import MAX_ID, utcnow
 from certification.validation import FieldErrors, as_code, name_search_key
@@ -62,6 +68,9 @@ DATE_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
 }
 # The services' field names, as the file's columns are called.
 _COLUMN_OF_FIELD = {"course": "course_code", "assessment": "assessment_code"}
+# What a course provider's staff may import: credits on their own courses. Results are on
+# assessments, which no provider owns; registering candidates is the programme office's.
+PROVIDER_KINDS = (ImportKind.CREDITS,)
 _LOOKUP_CHUNK = 500  # ids or e-mails per IN (...) query
 _WRITE_BATCH = 1000  # rows per INSERT
 SUMMARY_PROBLEMS = 200  # problems kept in an upload's stored summary
@@ -138,12 +147,51 @@ class ImportRefused(ServiceError):
         self.report = report
 
 
+# ------------------------------------------------------------------ who imports what
+
+
+def import_kinds(actor: User | None) -> tuple[ImportKind, ...]:
+    """The kinds of file ``actor`` may import: provider staff credits only, the office (and
+    the command line, ``None``) every kind."""
+    if actor is not None and actor.role is Role.PROVIDER:
+        return PROVIDER_KINDS
+    return tuple(ImportKind)
+
+
+def _refuse_kind(actor: User | None, kind: ImportKind) -> None:
+    if kind not in import_kinds(actor):
+        raise Forbidden(
+            "Course providers import course credits only; the programme office imports"
+            " candidates and assessment results.",
+            {"kind": "Not a kind of file you may import."},
+            field="kind",
+        )
+
+
+def _uploads_visible_to(actor: User | None) -> sa.ColumnElement[bool]:
+    """Which uploads ``actor`` may open: provider staff those of their own provider's staff;
+    the office (and ``None``, the command line) every one."""
+    if actor is None or actor.role is not Role.PROVIDER:
+        return sa.true()
+    if actor.provider_id is None:
+        return sa.false()
+    return ImportUpload.uploaded_by_id.in_(
+        sa.select(User.id).where(User.role == Role.PROVIDER, User.provider_id == actor.provider_id)
+    )
+
+
 # ------------------------------------------------------------------ preview and commit
 
 
-def preview_import(kind: ImportKind, data: bytes, *, today: dt.date) -> ImportReport:
-    """Check every row of ``data`` as single entry would, and write nothing."""
-    return _plan(kind, data, today).report
+def preview_import(
+    kind: ImportKind, data: bytes, *, today: dt.date, actor: User | None = None
+) -> ImportReport:
+    """Check every row of ``data`` as single entry would for ``actor``, and write nothing.
+
+    Provider staff are held to their provider's scope on every row
+    (``records.provider_scope_refusal``); ``None`` (the command line) and the office are not.
+    """
+    return _plan(kind, data, today, actor).report
 
 
 def commit_import(
@@ -163,7 +211,7 @@ def commit_import(
     kept and ``ImportRefused`` says so. With ``invite``, each new candidate gets a
     set-password link by e-mail (sent by a worker once the caller commits).
     """
-    plan = _plan(kind, data, today)
+    plan = _plan(kind, data, today, actor)
     report = plan.report
     if not report.ok:
         raise ImportRefused(report)
@@ -213,14 +261,19 @@ def commit_import(
 def store_upload(
     kind: ImportKind, filename: str, content: bytes, actor: User | None, *, today: dt.date
 ) -> ImportUpload:
-    """Keep an uploaded file for its preview and commit, with what a first preview found."""
+    """Keep an uploaded file for its preview and commit, with what a first preview found.
+
+    Provider staff upload credits only; their uploads are their provider's
+    (:func:`get_upload`, :func:`recent_uploads`).
+    """
+    _refuse_kind(actor, kind)
     upload = ImportUpload(
         kind=kind,
         filename=_display_name(filename),
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
         uploaded_by=actor,
-        summary=preview_import(kind, content, today=today).to_summary(),
+        summary=preview_import(kind, content, today=today, actor=actor).to_summary(),
     )
     db.session.add(upload)
     db.session.flush()
@@ -239,17 +292,27 @@ def store_upload(
     return upload
 
 
-def get_upload(upload_id: int) -> ImportUpload:
-    upload = db.session.get(ImportUpload, upload_id) if 0 < upload_id <= MAX_ID else None
+def get_upload(upload_id: int, *, actor: User | None = None) -> ImportUpload:
+    """An upload ``actor`` may open: to provider staff, one by another provider's staff or
+    by the office does not exist (404)."""
+    upload = (
+        db.session.scalar(
+            sa.select(ImportUpload).where(ImportUpload.id == upload_id, _uploads_visible_to(actor))
+        )
+        if 0 < upload_id <= MAX_ID
+        else None
+    )
     if upload is None:
         raise NotFound("There is no such upload.")
     return upload
 
 
-def recent_uploads(limit: int = 20) -> list[ImportUpload]:
+def recent_uploads(limit: int = 20, *, actor: User | None = None) -> list[ImportUpload]:
+    """The newest uploads ``actor`` may open (:func:`get_upload`)."""
     return list(
         db.session.scalars(
             sa.select(ImportUpload)
+            .where(_uploads_visible_to(actor))
             .options(sa.orm.selectinload(ImportUpload.uploaded_by))
             .order_by(ImportUpload.uploaded_at.desc(), ImportUpload.id.desc())
             .limit(limit)
@@ -257,12 +320,14 @@ def recent_uploads(limit: int = 20) -> list[ImportUpload]:
     )
 
 
-def preview_upload(upload: ImportUpload, *, today: dt.date) -> ImportReport:
+def preview_upload(
+    upload: ImportUpload, *, today: dt.date, actor: User | None = None
+) -> ImportReport:
     """A committed upload's report as committed; otherwise a fresh preview against the
-    database as it is now."""
+    database as it is now, for ``actor`` (provider staff: within their provider's scope)."""
     if upload.committed_at is not None and upload.summary:
         return ImportReport.from_summary(upload.summary)
-    return preview_import(upload.kind, upload.content, today=today)
+    return preview_import(upload.kind, upload.content, today=today, actor=actor)
 
 
 def commit_upload(
@@ -282,7 +347,7 @@ def commit_upload(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         db.session.refresh(upload)
-        return preview_upload(upload, today=today), False
+        return preview_upload(upload, today=today, actor=actor), False
     try:
         report = commit_import(
             upload.kind,
@@ -352,13 +417,14 @@ class _Tally:
         )
 
 
-def _plan(kind: ImportKind, data: bytes, today: dt.date) -> _Plan:
+def _plan(kind: ImportKind, data: bytes, today: dt.date, actor: User | None) -> _Plan:
+    _refuse_kind(actor, kind)
     table = read_csv(data, COLUMNS[kind], date_columns=DATE_COLUMNS[kind])
     tally = _Tally(table)
     if kind is ImportKind.CANDIDATES:
         return _plan_candidates(tally)
     if kind is ImportKind.CREDITS:
-        return _plan_credits(tally, today)
+        return _plan_credits(tally, today, actor)
     return _plan_results(tally, today)
 
 
@@ -488,7 +554,7 @@ class _Withdrawn:
         )
 
 
-def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
+def _plan_credits(tally: _Tally, today: dt.date, actor: User | None) -> _Plan:
     candidates, courses = _look_up(tally, "course_code", Course)
     recorded: dict[tuple[int, int], dt.date] = {}
     # Withdrawn credits, by (candidate, course, completed on), read in the same query: the
@@ -517,6 +583,10 @@ def _plan_credits(tally: _Tally, today: dt.date) -> _Plan:
         code = as_code(values["course_code"])
         course = courses.get(code) if code else None
         check_credit(errors, course, values["course_code"], completed_on, today)
+        # Provider staff: another provider's course, or a completion outside the provider's
+        # accreditation, is a problem on its row, by the rule single entry raises.
+        if course is not None and (refusal := provider_scope_refusal(actor, course, completed_on)):
+            errors.add("course", refusal.message)
         if errors.messages:
             tally.refuse(row.number, errors)
             continue

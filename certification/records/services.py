@@ -110,23 +110,39 @@ def refuse_outside_provider_scope(
     """Provider staff record credits only on their own provider's courses (403
     ``forbidden``), completed while the provider was accredited (422
     ``provider_not_accredited``); both name ``course_code``. Everyone else: no limit here."""
+    refusal = provider_scope_refusal(actor, course, completed_on)
+    if refusal is not None:
+        raise refusal
+
+
+def provider_scope_refusal(
+    actor: User | None, course: Course, completed_on: dt.date | None
+) -> ServiceError | None:
+    """The refusal :func:`refuse_outside_provider_scope` raises, or None: single entry
+    raises it, a CSV import notes it as a problem on the row. A completion date that could
+    not be read (None) is not held to the accreditation; its problem is noted already."""
     if actor is None or actor.role is not Role.PROVIDER:
-        return
+        return None
     if course.provider_id is None or course.provider_id != actor.provider_id:
-        raise Forbidden(
+        return Forbidden(
             f"{course.code} is not one of your provider's courses.",
             {"course": "Not one of your provider's courses."},
             field="course_code",
         )
     provider = course.provided_by
-    if provider is not None and not accredited_on(provider, completed_on):
-        raise RuleViolation(
+    if (
+        provider is not None
+        and completed_on is not None
+        and not accredited_on(provider, completed_on)
+    ):
+        return RuleViolation(
             f"{provider.name} was not accredited on {format_long_date(completed_on)}, when"
             f" {course.code} was completed: the programme office decides on such credits.",
             {"course": "Completed outside the provider's accreditation."},
             slug="provider_not_accredited",
             field="course_code",
         )
+    return None
 
 
 def accredited_on(provider: Provider, day: dt.date) -> bool:

@@ -254,8 +254,8 @@ def test_a_record_written_meanwhile_refuses_the_whole_import(
     """The unique constraint is the last line of defence against a concurrent writer."""
     plan = imports._plan
 
-    def plan_then_someone_records(kind, data, today):
-        planned = plan(kind, data, today)
+    def plan_then_someone_records(kind, data, today, actor):
+        planned = plan(kind, data, today, actor)
         record_credit(get_candidate(1), "EII-101", dt.date(2024, 5, 31), actor=None, today=today)
         return planned
 
