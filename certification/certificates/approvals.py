@@ -235,6 +235,7 @@ def approve_request(
     body: str | None = None,
     now: dt.datetime | None = None,
     prepared: Sealed | None = None,
+    in_batch: bool = False,
 ) -> AwardRequest:
     """Approve ``request`` for the officer's own partner body (``body``, if named, must be
     it). When this is the last body to approve, the certificate is rendered from the
@@ -243,10 +244,15 @@ def approve_request(
 
     A bulk approval passes the PDF it rendered and sealed beforehand for this approval
     (``prepared``, see :func:`prepared_approval`); it is used only if the certificate would
-    print exactly that snapshot now, and is rendered again otherwise."""
+    print exactly that snapshot now, and is rendered again otherwise. ``in_batch``: the bulk
+    approval has locked its batch's candidates, loaded ``request`` in this transaction and
+    checked their requirements, so it is not done again for each request."""
     own = _officer_body(officer, "approve", body)
     now = now or utcnow()
-    _lock_pending(request)
+    if in_batch:
+        _refuse_unless_pending(request)
+    else:
+        _lock_pending(request)
     if request.approved_by(own) is not None:
         raise Conflict(f"{own} has already approved {request.code}.", slug="already_approved")
     bodies = two_bodies()  # read once: a bulk approval calls this a thousand times
@@ -266,7 +272,15 @@ def approve_request(
         after={"body": own, "approved_on": today.isoformat()},
     )
     if _complete(request.approvals, bodies):
-        _issue_approved(request, officer, bodies, today=today, now=now, prepared=prepared)
+        _issue_approved(
+            request,
+            officer,
+            bodies,
+            today=today,
+            now=now,
+            prepared=prepared,
+            check_requirements=not in_batch,
+        )
     return request
 
 
@@ -375,11 +389,12 @@ def _issue_approved(
     today: dt.date,
     now: dt.datetime,
     prepared: Sealed | None = None,
+    check_requirements: bool = True,
 ) -> None:
     """Render, seal (with the approving bodies' keys only) and store the certificate. An
     award is issued only to a candidate who still meets it (a credit may have been withdrawn
     since the request); a reissue keeps the award it corrects."""
-    if request.replaces is None:
+    if request.replaces is None and check_requirements:
         refuse_unless_eligible(request.candidate, request.programme, today)
     certificate = approved_certificate(request, bodies, today=today, now=now)
     settings = current_settings()
@@ -457,6 +472,10 @@ def _lock_pending(request: AwardRequest) -> None:
     lock_candidate(request.candidate)
     db.session.refresh(request)
     db.session.refresh(request, ["approvals"])
+    _refuse_unless_pending(request)
+
+
+def _refuse_unless_pending(request: AwardRequest) -> None:
     if request.state is not RequestState.PENDING:
         done = "issued" if request.state is RequestState.ISSUED else "rejected"
         raise Conflict(f"{request.code} was already {done}.", slug="not_pending")

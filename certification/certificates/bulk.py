@@ -836,17 +836,37 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
         if items[item_id].state is IssueItemState.PENDING:
             settle(item_id, state, reason, None)
     ready = [r for r in batch.ready if items[r.item_id].state is IssueItemState.PENDING]
-    lock_candidates([r.candidate_id for r in ready])
-    for entry in ready:
-        request = db.session.scalar(
+    ids = [r.candidate_id for r in ready]
+    # Lock the candidates, then read the requests and the records again, for the batch at
+    # once: meanwhile a request may have been rejected, or a credit withdrawn.
+    lock_candidates(ids)
+    requests = {
+        r.code: r
+        for r in db.session.scalars(
             sa.select(AwardRequest).where(
-                AwardRequest.code == items[entry.item_id].certificate_code,
+                AwardRequest.code.in_([items[r.item_id].certificate_code for r in ready]),
                 AwardRequest.state == RequestState.PENDING,
             )
         )
+    }
+    transcripts = load_transcripts(ids)
+    held = held_awards_by_candidate(today, ids)
+    rules = programme_rules(job.programme)
+    for entry in ready:
+        request = requests.get(items[entry.item_id].certificate_code or "")
         if request is None:
             settle(entry.item_id, IssueItemState.SKIPPED, "No longer awaits approval.", None)
             continue
+        if request.replaces_id is None:
+            transcript = dataclasses.replace(
+                transcripts[entry.candidate_id].for_engine(),
+                held_awards=held.get(entry.candidate_id, frozenset()),
+            )
+            report = evaluate_progress(rules, transcript, today)
+            if not report.eligible:
+                outcome = _refusal_outcome(RequirementsNotMet(report.missing))
+                settle(entry.item_id, *outcome, None)
+                continue
         prepared = None
         if entry.result is not None and entry.snapshot is not None:
             try:
@@ -867,6 +887,7 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
                     body=job.approving_body,
                     now=batch.now,
                     prepared=prepared,
+                    in_batch=True,
                 )
         except ServiceError as refusal:
             state = IssueItemState.SKIPPED if refusal.http_status == 409 else IssueItemState.FAILED
