@@ -476,12 +476,15 @@ def _echo_import_report(report: ImportReport) -> None:
 )
 @with_appcontext
 def issue_eligible_command(programme_code: str, processes: int | None) -> None:
-    """Issue the award PROGRAMME_CODE to every eligible candidate who does not hold it.
+    """Issue the award PROGRAMME_CODE to every eligible candidate who does not hold it, or,
+    for an award both partner bodies approve, request it for them (each request then awaits
+    an officer of each body).
 
     The same job as "Issue to everyone eligible" on the administrators' pages, run here
     with a progress bar; an unfinished job for the award is carried on. Each batch of
     certificates is committed as it is done.
     """
+    from certification.catalogue.models import ApprovalPolicy
     from certification.catalogue.services import get_programme
     from certification.certificates import bulk
     from certification.certificates.models import IssueJobStatus
@@ -502,29 +505,39 @@ def issue_eligible_command(programme_code: str, processes: int | None) -> None:
         return
     else:
         db.session.commit()
-        click.echo(f"Job {job.id}: issuing the {programme.title} to {job.total} candidates.")
+        if programme.approval is ApprovalPolicy.BOTH_BODIES:
+            click.echo(
+                f"Job {job.id}: requesting the {programme.title} for {job.total} candidates;"
+                " each request then awaits approval by both partner bodies."
+            )
+        else:
+            click.echo(f"Job {job.id}: issuing the {programme.title} to {job.total} candidates.")
+    # "requested" for an award both bodies approve: nothing is issued before they do.
+    done = "requested" if job.programme.approval is ApprovalPolicy.BOTH_BODIES else "issued"
     job_id, total = job.id, job.total
     seen = bulk.job_progress(job, failures=0).settled
-    with click.progressbar(length=total, label="Issuing", show_pos=True) as bar:
+    label = "Requesting" if done == "requested" else "Issuing"
+    with click.progressbar(length=total, label=label, show_pos=True) as bar:
         bar.update(seen)
 
         def advance(progress: bulk.JobProgress) -> None:
             nonlocal seen
-            bar.label = f"{progress.issued} issued, {progress.failed + progress.skipped} not"
+            bar.label = f"{progress.issued} {done}, {progress.failed + progress.skipped} not"
             bar.update(progress.settled - seen)
             seen = progress.settled
 
         outcome = bulk.run_issue_job(
             job_id, today=today(), processes=processes, on_progress=advance
         )
+    skipped = "already held, requested or on hold" if done == "requested" else "already held"
     if outcome is None:
         raise click.ClickException(
             f"Job {job_id} is being run by a queue worker right now; follow it on"
             f" /admin/jobs/{job_id}."
         )
     click.echo(
-        f"Job {job_id}: {outcome.issued} issued, {outcome.failed} not issued,"
-        f" {outcome.skipped} skipped (already held), {outcome.remaining} remaining,"
+        f"Job {job_id}: {outcome.issued} {done}, {outcome.failed} not {done},"
+        f" {outcome.skipped} skipped ({skipped}), {outcome.remaining} remaining,"
         f" of {outcome.total}."
     )
     for failure in outcome.failures:

@@ -43,6 +43,8 @@ from certification.certificates.models import (
 from certification.certificates.pdf import CertificateSnapshot
 from certification.certificates.services import (
     AlreadyRequested,
+    certificate_reinstated,
+    certificate_suspended,
     issue_certificate,
     issuer_entry,
     lock_candidate,
@@ -493,10 +495,14 @@ def revoke_award(
     now: dt.datetime | None = None,
 ) -> Certificate:
     """Revoke a certificate: the office alone for an award it issues alone; else the first
-    body's revocation suspends it at once, and the other body's revokes it."""
+    body's revocation suspends it at once, and the other body's revokes it. Either way a
+    reissue of it still awaiting approval is rejected (it could never be issued), and the
+    holder is told by e-mail."""
     if certificate.programme.approval is ApprovalPolicy.OFFICE:
         _refuse_officers(actor, "revoke an award the programme office issues")
-        return revoke_certificate(certificate, reason, actor, now=now)
+        revoke_certificate(certificate, reason, actor, now=now)
+        _end_pending_reissue(certificate, None, actor, now=certificate.revoked_at or utcnow())
+        return certificate
     own = _officer_body(actor, "revoke", body)
     reason = revocation_reason(reason)
     now = now or utcnow()
@@ -515,6 +521,8 @@ def revoke_award(
             certificate.code,
             after={"body": own, "reason": reason},
         )
+        _end_pending_reissue(certificate, own, actor, now=now)
+        certificate_suspended.send(certificate)
         return certificate
     if certificate.suspended_by_body == own:
         raise Conflict(
@@ -522,13 +530,52 @@ def revoke_award(
             " decides: revoke or reinstate.",
             slug="already_suspended",
         )
-    return record_revocation(
+    record_revocation(
         certificate,
         reason,
         actor,
         now=now,
         detail={"body": own, "requested_by": certificate.suspended_by_body},
     )
+    _end_pending_reissue(certificate, own, actor, now=now)
+    return certificate
+
+
+def _end_pending_reissue(
+    certificate: Certificate, body: str | None, actor: User | None, *, now: dt.datetime
+) -> AwardRequest | None:
+    """Reject the reissue of ``certificate`` awaiting approval, if any, now that it is
+    suspended or revoked: the last approval would refuse it (``not_current``) after
+    rendering it. ``body``: the body whose revocation ended it (None: the office's)."""
+    request = db.session.scalar(
+        sa.select(AwardRequest).where(
+            AwardRequest.replaces_id == certificate.id,
+            AwardRequest.state == RequestState.PENDING,
+        )
+    )
+    if request is None:
+        return None
+    what = "revoked" if certificate.revoked_at is not None else "suspended"
+    by = f" by {body}" if body else ""
+    reason = (
+        f"Ended because {certificate.code}, the certificate it would replace, was {what}{by}:"
+        " a certificate that is not current cannot be reissued."
+        + (" Request the reissue again if it is reinstated." if what == "suspended" else "")
+    )
+    request.state = RequestState.REJECTED
+    request.decided_at = now
+    request.rejected_by_body = body
+    request.rejection_reason = reason
+    request.rejected_by_id = actor.id if actor else None
+    db.session.flush()
+    record_event(
+        actor,
+        "certificate.rejected",
+        "certificate",
+        request.code,
+        after={"body": body, "reason": reason, "replaces": certificate.code, "because": what},
+    )
+    return request
 
 
 def reinstate_certificate(
@@ -553,6 +600,7 @@ def reinstate_certificate(
         "suspended_by": certificate.suspended_by_body,
         "suspension_reason": certificate.suspension_reason,
     }
+    suspended_at = certificate.suspended_at
     certificate.suspended_at = None
     certificate.suspended_by_body = None
     certificate.suspension_reason = None
@@ -565,6 +613,14 @@ def reinstate_certificate(
         certificate.code,
         before=before,
         after={"body": own, "reason": reason},
+    )
+    certificate_reinstated.send(
+        certificate,
+        body=own,
+        reason=reason,
+        suspended_by=before["suspended_by"],
+        suspended_at=suspended_at,
+        reinstated_at=utcnow(),
     )
     return certificate
 

@@ -113,7 +113,7 @@ def certificates_matching(filters: CertificateFilter, today: dt.date) -> sa.Sele
         try:
             status = CertificateStatus(filters.status)
         except ValueError:
-            problems["status"] = "Choose valid, revoked, expired or superseded."
+            problems["status"] = "Choose valid, suspended, revoked, expired or superseded."
         else:
             statement = statement.where(status_expression(today) == status.value)
     if filters.issued_from and filters.issued_to and filters.issued_from > filters.issued_to:

@@ -100,6 +100,14 @@ certificate_issued = _signals.signal("certificate-issued")
 #: Sent with the revoked certificate in the transaction that revokes it, once its award is
 #: on hold. The mail area listens and writes the holder's e-mail, as for issuing.
 certificate_revoked = _signals.signal("certificate-revoked")
+#: Sent with a jointly approved certificate in the transaction in which one partner body's
+#: revocation suspends it (:func:`certification.certificates.approvals.revoke_award`): the
+#: mail area writes the holder's e-mail, as for revoking.
+certificate_suspended = _signals.signal("certificate-suspended")
+#: Sent with a certificate in the transaction that lifts its suspension (the other body
+#: declined the revocation), and ``body``, ``reason``, ``suspended_by``, ``suspended_at``
+#: and ``reinstated_at``: the suspension is gone from the certificate by then.
+certificate_reinstated = _signals.signal("certificate-reinstated")
 
 CODE_PREFIXES = {Level.CERTIFICATE: "EIC", Level.DIPLOMA: "EID"}
 

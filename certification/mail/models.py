@@ -25,6 +25,9 @@ class EmailKind(enum.StrEnum):
     # still tells those apart (:func:`certification.mail.services.kinds_in_words`).
     CERTIFICATE_REISSUED = "certificate_reissued"
     CERTIFICATE_REVOKED = "certificate_revoked"
+    # One partner body asked for a jointly approved certificate's revocation; the other decides.
+    CERTIFICATE_SUSPENDED = "cert_suspended"
+    CERTIFICATE_REINSTATED = "cert_reinstated"  # the other body declined that revocation
     EXPIRY_REMINDER = "expiry_reminder"
     APPROVALS_DIGEST = "approvals_digest"  # to an officer: requests awaiting their body
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail  # nosec B105

@@ -36,7 +36,12 @@ from certification.auth.models import PasswordSetupLink, Role, User
 from certification.auth.services import create_password_setup_link, get_user_by_email
 from certification.certificates.approvals import awaiting
 from certification.certificates.models import AwardRequest, Certificate
-from certification.certificates.services import certificate_issued, certificate_revoked
+from certification.certificates.services import (
+    certificate_issued,
+    certificate_reinstated,
+    certificate_revoked,
+    certificate_suspended,
+)
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
@@ -221,9 +226,117 @@ def _on_certificate_revoked(certificate: Certificate, **_: object) -> None:
     queue_certificate_revoked(certificate)
 
 
+def _moment_key(moment: dt.datetime) -> str:
+    """A suspension's moment in a dedupe key: one e-mail per suspension, however many."""
+    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
+def _other_bodies(certificate: Certificate, body: str | None) -> list[str]:
+    """The partner bodies that approved ``certificate``, but ``body``: those who decide."""
+    return [a["body"] for a in certificate.approvals or [] if a.get("body") != body]
+
+
+def queue_certificate_suspended(certificate: Certificate) -> OutgoingEmail | None:
+    """Queue "your certificate is suspended" to its holder: which body asked for its
+    revocation, on which day and why, that the other body decides (revoke or reinstate),
+    and whom to ask. Once per suspension (None if it was queued before)."""
+    if certificate.suspended_at is None:
+        return None
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    suspended_on = certificate.suspended_on(zone)
+    outgoing = _new_email(
+        EmailKind.CERTIFICATE_SUSPENDED,
+        certificate.candidate,
+        subject=(
+            f"Your {certificate.award_title} ({certificate.code}) is suspended:"
+            f" {certificate.suspended_by_body} asked for its revocation"
+        ),
+        body=_render(
+            "certificate_suspended.txt",
+            certificate=certificate,
+            candidate=certificate.candidate,
+            body=certificate.suspended_by_body,
+            others=_other_bodies(certificate, certificate.suspended_by_body),
+            suspended_on=format_long_date(suspended_on) if suspended_on else None,
+            reason=certificate.suspension_reason,
+            office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
+        ),
+        certificate=certificate,
+        dedupe_key=(
+            f"certificate-suspended:{certificate.id}:{_moment_key(certificate.suspended_at)}"
+        ),
+    )
+    return outgoing if _queue_once(outgoing) else None
+
+
+@certificate_suspended.connect
+def _on_certificate_suspended(certificate: Certificate, **_: object) -> None:
+    queue_certificate_suspended(certificate)
+
+
+def queue_certificate_reinstated(
+    certificate: Certificate,
+    *,
+    body: str,
+    reason: str,
+    suspended_by: str | None,
+    suspended_at: dt.datetime,
+    reinstated_at: dt.datetime,
+) -> OutgoingEmail | None:
+    """Queue "your certificate is valid again" to its holder: ``body`` declined the
+    revocation ``suspended_by`` asked for on the day of ``suspended_at``, with its reason,
+    and whom to ask. Once per suspension lifted (None if it was queued before)."""
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    outgoing = _new_email(
+        EmailKind.CERTIFICATE_REINSTATED,
+        certificate.candidate,
+        subject=f"Your {certificate.award_title} ({certificate.code}) is valid again",
+        body=_render(
+            "certificate_reinstated.txt",
+            certificate=certificate,
+            candidate=certificate.candidate,
+            body=body,
+            suspended_by=suspended_by,
+            suspended_on=format_long_date(suspended_at.astimezone(zone).date()),
+            reinstated_on=format_long_date(reinstated_at.astimezone(zone).date()),
+            expires_on=(
+                format_long_date(certificate.expires_on) if certificate.expires_on else None
+            ),
+            reason=reason,
+            office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
+        ),
+        certificate=certificate,
+        dedupe_key=f"certificate-reinstated:{certificate.id}:{_moment_key(suspended_at)}",
+    )
+    return outgoing if _queue_once(outgoing) else None
+
+
+@certificate_reinstated.connect
+def _on_certificate_reinstated(
+    certificate: Certificate,
+    *,
+    body: str,
+    reason: str,
+    suspended_by: str | None,
+    suspended_at: dt.datetime,
+    reinstated_at: dt.datetime,
+    **_: object,
+) -> None:
+    queue_certificate_reinstated(
+        certificate,
+        body=body,
+        reason=reason,
+        suspended_by=suspended_by,
+        suspended_at=suspended_at,
+        reinstated_at=reinstated_at,
+    )
+
+
 def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMINDER_WINDOW) -> int:
     """Queue a reminder for every current certificate that expires within ``window`` of
-    ``today`` and has not been reminded of; return how many were queued.
+    ``today`` and has not been reminded of; return how many were queued. A suspended
+    certificate is not reminded of (it is not valid while a body asks for its revocation);
+    once reinstated, the next run reminds its holder.
 
     Safe to run twice, or on two hosts at once: each reminder has a dedupe key (the holder,
     the award and the expiry date, so a reissued certificate is not reminded of again).
@@ -235,6 +348,8 @@ def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMI
         .where(
             Certificate.is_current,
             Certificate.revoked_at.is_(None),
+            # Suspended: one body asked for its revocation; it is not "valid until" then.
+            Certificate.suspended_at.is_(None),
             Certificate.superseded_by_id.is_(None),
             Certificate.expires_on >= today,
             Certificate.expires_on <= today + window,
@@ -672,6 +787,8 @@ KIND_WORDS: dict[EmailKind, str] = {
     EmailKind.CERTIFICATE_ISSUED: "Certificate issued",
     EmailKind.CERTIFICATE_REISSUED: "Certificate reissued",
     EmailKind.CERTIFICATE_REVOKED: "Certificate revoked",
+    EmailKind.CERTIFICATE_SUSPENDED: "Certificate suspended",
+    EmailKind.CERTIFICATE_REINSTATED: "Certificate reinstated",
     EmailKind.EXPIRY_REMINDER: "Expiry reminder",
     EmailKind.APPROVALS_DIGEST: "Awaiting approval (to an officer)",
 }

@@ -6,6 +6,8 @@ from flask import current_app, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from certification.catalogue.models import ApprovalPolicy
+from certification.catalogue.services import list_programmes
 from certification.certificates.approvals import pending_requests_of, still_to_approve
 from certification.certificates.holds import holds_of
 from certification.certificates.services import (
@@ -32,6 +34,8 @@ def index() -> str:
         holds=holds_of(current_user),
         requests=(requests := pending_requests_of(current_user)),
         still_to_approve={r.code: still_to_approve(r) for r in requests},
+        # Whether an award is approved by both bodies: then the office only requests it.
+        joint_awards=any(p.approval is ApprovalPolicy.BOTH_BODIES for p in list_programmes()),
         zone=zone,
     )
 

@@ -36,7 +36,7 @@ EXPIRING_DAYS = 90
 SCORE_BINS = 10
 # Raised whenever the snapshot's figures change shape: a snapshot of another version is
 # computed again rather than read.
-FIGURES_VERSION = 2
+FIGURES_VERSION = 3
 
 
 # ---------------------------------------------------------------- the catalogue, loaded once
@@ -135,13 +135,15 @@ class StatusCounts:
     valid one; for one award, or (``code`` empty) for every award together.
 
     The statuses are those of the certificates' CSV export: revoked, else superseded (by a
-    reissue), else expired, else valid. ``holders`` counts candidates, not certificates:
+    reissue), else expired, else suspended (one partner body asked for its revocation and
+    the other has not decided yet), else valid. ``holders`` counts candidates, not certificates:
     someone holding two awards is one holder of all awards together.
     """
 
     code: str
     title: str
     valid: int
+    suspended: int
     expired: int
     revoked: int
     superseded: int
@@ -149,7 +151,7 @@ class StatusCounts:
 
     @property
     def total(self) -> int:
-        return self.valid + self.expired + self.revoked + self.superseded
+        return self.valid + self.suspended + self.expired + self.revoked + self.superseded
 
     def of(self, status: CertificateStatus) -> int:
         return int(getattr(self, status.value))
@@ -174,6 +176,7 @@ def certificates_by_status(
 
     figures = (
         tally(CertificateStatus.VALID),
+        tally(CertificateStatus.SUSPENDED),
         tally(CertificateStatus.EXPIRED),
         tally(CertificateStatus.REVOKED),
         tally(CertificateStatus.SUPERSEDED),
@@ -189,7 +192,7 @@ def certificates_by_status(
         row[0]: tuple(int(n or 0) for n in row[1:])
         for row in db.session.execute(sa.union_all(per_award, every_award))
     }
-    empty = (0, 0, 0, 0, 0)
+    empty = (0, 0, 0, 0, 0, 0)
     return CertificateCounts(
         overall=StatusCounts("", "Every award", *rows.get(None, empty)),
         by_award=tuple(StatusCounts(p.code, p.title, *rows.get(p.id, empty)) for p in programmes),
@@ -391,6 +394,7 @@ def _expiring(today: dt.date, days: int) -> sa.ColumnElement[bool]:
     return sa.and_(
         Certificate.is_current,
         Certificate.revoked_at.is_(None),
+        Certificate.suspended_at.is_(None),  # not valid while a body asks for its revocation
         Certificate.expires_on >= today,
         Certificate.expires_on <= today + dt.timedelta(days=days),
     )
@@ -526,6 +530,7 @@ def _status_json(counts: StatusCounts) -> dict[str, Any]:
         "code": counts.code,
         "title": counts.title,
         "valid": counts.valid,
+        "suspended": counts.suspended,
         "expired": counts.expired,
         "revoked": counts.revoked,
         "superseded": counts.superseded,
@@ -577,6 +582,7 @@ STATUS_COLUMNS = (
     "title",
     "valid",
     "holders",
+    "suspended",
     "expired",
     "revoked",
     "superseded",
@@ -595,6 +601,7 @@ def status_rows(figures: Dashboard) -> list[list[object]]:
             s.title,
             s.valid,
             s.holders,
+            s.suspended,
             s.expired,
             s.revoked,
             s.superseded,

@@ -46,7 +46,9 @@
       name.appendChild(link);
       var outcome = document.createElement("td");
       outcome.setAttribute("data-label", "Outcome");
-      outcome.textContent = failure.outcome === "skipped" ? "Skipped" : "Not issued";
+      // "Not issued", "Not requested" or "Not approved": the page says which.
+      outcome.textContent =
+        failure.outcome === "skipped" ? "Skipped" : wrapper.getAttribute("data-not-done") || "Not issued";
       var reason = document.createElement("td");
       reason.setAttribute("data-label", "Reason");
       reason.textContent = failure.reason;

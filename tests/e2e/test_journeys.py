@@ -137,8 +137,9 @@ def approve(page, body: str, code: str) -> str:
 
 
 def revoke_petrov(page, server, summary: str) -> str:
-    """On Димитър Петров's page, open his certificate's actions (``summary``: "Revoke" or
-    "Decide on the suspension of") and give the reason; returns the certificate's code."""
+    """On Димитър Петров's page, open his certificate's actions (``summary``: "Ask to
+    revoke" or "Decide on the suspension of") and give the reason; returns the
+    certificate's code."""
     page.goto(f"{server.url}/admin/candidates?q=Petrov")
     page.click("text=Димитър Петров")
     actions = page.locator("details.certificate-actions").first
@@ -223,13 +224,13 @@ def test_2_each_body_approves_and_revokes(window, server):
     look(efrs, "2-02-approved-for-efrs")
 
     # As the first body, EFRS asks for the revocation of Петров's: suspended at once.
-    revoked = revoke_petrov(efrs, server, "Revoke")
+    revoked = revoke_petrov(efrs, server, "Ask to revoke")
     server.state["revoked"] = revoked
     look(efrs, "2-03-officer-revokes")
-    efrs.click("button:has-text('Revoke certificate')")
+    efrs.click("button:has-text('Ask to revoke for EFRS')")
     assert "It is suspended at once" in words(efrs)
     look(efrs, "2-04-suspend-confirm")
-    efrs.click("button:has-text('Revoke certificate')")
+    efrs.click("button:has-text('Suspend and ask EuSoMII to revoke')")
     assert f"Certificate {revoked} is suspended" in flash(efrs)
     assert "Suspended — revocation requested by EFRS on" in words(efrs, "#certificates")
     efrs.goto(f"{server.url}/verify/{revoked}")

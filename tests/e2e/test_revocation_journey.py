@@ -212,8 +212,8 @@ def approve(officer: Any, body: str, code: str) -> str:
 
 
 def revoke_form(page: Any, code: str, summary: str) -> None:
-    """Open the certificate's actions (``summary``: "Revoke" or "Decide on the suspension
-    of") on the candidate's page."""
+    """Open the certificate's actions (``summary``: "Ask to revoke", "Revoke" or "Decide
+    on the suspension of") on the candidate's page."""
     page.locator("details.certificate-actions summary", has_text=f"{summary} {code}").click()
 
 
@@ -290,19 +290,21 @@ def test_revoked_award_stays_on_hold_until_the_office_lifts_it(
     # 3. EFRS's officer revokes it. A missing reason is refused before anything is
     #    confirmed; with one, a page asks to confirm; it is suspended at once.
     efrs.goto(holder_page)
-    revoke_form(efrs, first, "Revoke")
-    efrs.get_by_role("button", name="Revoke certificate").click()
+    revoke_form(efrs, first, "Ask to revoke")
+    efrs.get_by_role("button", name="Ask to revoke for EFRS").click()
     assert "This field is required." in seen(efrs, "#certificates")
     assert efrs.locator("tr", has_text=first).get_by_text("Valid", exact=True).count() == 1
     shots(efrs, "07-revoke-needs-a-reason", focus="details.certificate-actions")
     efrs.get_by_label("Reason for revoking").fill(SUSPENDED_BECAUSE)
-    efrs.get_by_role("button", name="Revoke certificate").click()
+    efrs.get_by_role("button", name="Ask to revoke for EFRS").click()
     text = seen(efrs)
-    assert efrs.get_by_role("heading", level=1).inner_text() == f"Revoke certificate {first}?"
+    assert efrs.get_by_role("heading", level=1).inner_text() == (
+        f"Suspend {first} and ask EuSoMII to revoke it?"
+    )
     assert "It is suspended at once" in text and SUSPENDED_BECAUSE in text, text
     assert "This cannot be undone." not in text, text
     shots(efrs, "08-suspend-confirm")
-    efrs.get_by_role("button", name="Revoke certificate").click()
+    efrs.get_by_role("button", name="Suspend and ask EuSoMII to revoke").click()
     assert f"Certificate {first} is suspended: it is not in force until the other body" in flash(
         efrs
     )

@@ -12,9 +12,18 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from certification.auth.services import create_password_setup_link, get_candidate
+from certification.auth.services import (
+    create_password_setup_link,
+    get_candidate,
+    get_user_by_email,
+)
+from certification.catalogue.models import ApprovalPolicy
 from certification.catalogue.services import get_programme
-from certification.certificates.approvals import request_award
+from certification.certificates.approvals import (
+    reinstate_certificate,
+    request_award,
+    revoke_award,
+)
 from certification.certificates.services import (
     find_certificate,
     reissue_certificate,
@@ -60,9 +69,10 @@ def test_each_message_is_labelled_by_what_it_is(
     app, client, make_admin, make_candidate, make_officer, make_programme, eligible_candidate, today
 ):
     first, second = eligible_candidate("Ana Šimić"), eligible_candidate("Jānis Bērziņš")
-    # A jointly approved award requested for Jānis: EFRS's officer is told it awaits them.
+    # A jointly approved award requested for Jānis: each body's officer is told it awaits it.
     make_programme("EII-J", required_assessments=("CERT-EXAM",), approval="both_bodies")
     make_officer("EFRS", "sofia@efrs.example")
+    make_officer("EuSoMII", "tomasz@eusomii.example")
     issued = issue_by_service(app, first, today)
     kept = issue_by_service(app, second, today)
     make_candidate("Ömer Çelik", email="omer@example.tr", password=PASSWORD)
@@ -76,7 +86,16 @@ def test_each_message_is_labelled_by_what_it_is(
         expires_on = find_certificate(kept).expires_on
         assert queue_expiry_reminders(expires_on - dt.timedelta(days=10)) == 1
         request_award(get_candidate(second), get_programme("EII-J"), None, today=today)
-        assert queue_approval_digests(today) == 1
+        assert queue_approval_digests(today) == 2  # one to each body's officer
+        # Kept's award made joint: EFRS's revocation suspends it, EuSoMII reinstates it.
+        get_programme("EII-C").approval = ApprovalPolicy.BOTH_BODIES
+        held = find_certificate(kept)
+        revoke_award(held, "The result is being checked.", get_user_by_email("sofia@efrs.example"))
+        reinstate_certificate(
+            held,
+            "The result was checked and is right.",
+            get_user_by_email("tomasz@eusomii.example"),
+        )
         db.session.commit()
         new_code = replacement.code
     ids = {kind: _email_id(app, kind) for kind in EmailKind}
@@ -90,9 +109,13 @@ def test_each_message_is_labelled_by_what_it_is(
         EmailKind.CERTIFICATE_ISSUED: "Certificate issued",
         EmailKind.CERTIFICATE_REISSUED: "Certificate reissued",
         EmailKind.CERTIFICATE_REVOKED: "Certificate revoked",
+        EmailKind.CERTIFICATE_SUSPENDED: "Certificate suspended",
+        EmailKind.CERTIFICATE_REINSTATED: "Certificate reinstated",
         EmailKind.EXPIRY_REMINDER: "Expiry reminder",
         EmailKind.APPROVALS_DIGEST: "Awaiting approval (to an officer)",
     }
+    assert set(words) == set(EmailKind)  # every kind has its label, and an e-mail here
+    assert all(len(kind.value) <= 20 for kind in EmailKind)  # the column holds 20
     for kind, label in words.items():
         row = _row(page, ids[kind])
         assert label in row, (kind, row)

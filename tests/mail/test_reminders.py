@@ -99,3 +99,49 @@ def test_the_last_day_and_the_90th_day_count(app, certificate_expiring, today):
     with app.app_context():
         assert queue_expiry_reminders(today) == 2
         db.session.commit()
+
+
+def test_a_suspended_certificate_is_not_reminded_of_until_it_is_reinstated(
+    app, certificate_expiring, today
+):
+    """One partner body asked for its revocation: its holder is not told it "is valid
+    until…" while the other body decides; once reinstated, the next run reminds them."""
+    held = certificate_expiring(30)
+    with app.app_context():
+        certificate = db.session.get(Certificate, held)
+        certificate.suspended_at = utcnow()
+        certificate.suspended_by_body = "EFRS"
+        certificate.suspension_reason = "The examination result is being checked."
+        db.session.commit()
+        assert queue_expiry_reminders(today) == 0
+        certificate = db.session.get(Certificate, held)
+        certificate.suspended_at = None
+        certificate.suspended_by_body = None
+        certificate.suspension_reason = None
+        db.session.commit()
+        assert queue_expiry_reminders(today) == 1
+
+
+def test_the_reminder_says_who_renews_a_jointly_approved_award(app, certificate_expiring, today):
+    from certification.catalogue.models import ApprovalPolicy
+
+    certificate_expiring(30)
+    with app.app_context():
+        assert queue_expiry_reminders(today) == 1
+        (office,) = db.session.scalars(sa.select(OutgoingEmail.text_body)).all()
+        get_programme("EII-C").approval = ApprovalPolicy.BOTH_BODIES
+        db.session.commit()
+    certificate_expiring(40, name="Zeynep Çelik")
+    with app.app_context():
+        assert queue_expiry_reminders(today) == 1
+        joint = db.session.scalars(
+            sa.select(OutgoingEmail.text_body).where(OutgoingEmail.text_body.contains("Zeynep"))
+        ).one()
+    flat = " ".join(office.split())
+    assert "the programme office can then issue you a new certificate." in flat
+    flat = " ".join(joint.split())
+    assert "the programme office can then issue you" not in flat
+    assert (
+        "the programme office can then request a new certificate for you, and it is issued"
+        " once EFRS and EuSoMII have each approved it." in flat
+    )

@@ -76,8 +76,8 @@ def test_the_holder_is_told_the_day_the_reason_the_hold_and_whom_to_ask(
     assert REASON in text.splitlines()
     assert (
         "The European Certificate in Imaging Informatics is on hold for you: a new"
-        " certificate for it cannot be issued to you until an officer of the programme lifts"
-        " the hold." in text
+        " certificate for it cannot be issued to you until the programme office lifts the"
+        " hold." in text
     )
     assert "write to the programme office at office@efrs.example." in text
     with app.app_context():

@@ -1,6 +1,6 @@
-"""The dashboard tells valid certificates from expired, revoked and superseded ones, counts
-holders as people, and draws charts a reader can trust: whole-number count axes, labels in
-full, a size that fits a phone. The page, its JSON and its CSV say the same."""
+"""The dashboard tells valid certificates from suspended, expired, revoked and superseded
+ones, counts holders as people, and draws charts a reader can trust: whole-number count
+axes, labels in full, a size that fits a phone. The page, its JSON and its CSV say the same."""
 
 from __future__ import annotations
 
@@ -85,6 +85,7 @@ def test_the_page_names_each_status(more, client, auth, make_admin):
     assert totals == {
         "valid": "4",
         "holders": "3",
+        "suspended": "0",
         "expired": "1",
         "revoked": "1",
         "superseded": "1",
@@ -102,21 +103,23 @@ def test_the_page_names_each_status(more, client, auth, make_admin):
         "Award",
         "Valid",
         "Holders",
+        "Suspended",
         "Expired",
         "Revoked",
         "Superseded by a reissue",
         "On record",
     ]
     assert rows[1:] == [
-        ["EII-AR " + LONG_TITLE, "0", "0", "0", "0", "0", "0"],
-        ["EII-C European Certificate in Imaging Informatics", "3", "3", "1", "1", "1", "6"],
-        ["EII-D European Diploma in Imaging Informatics", "1", "1", "0", "0", "0", "1"],
-        ["Every award", "4", "3", "1", "1", "1", "7"],
+        ["EII-AR " + LONG_TITLE, "0", "0", "0", "0", "0", "0", "0"],
+        ["EII-C European Certificate in Imaging Informatics", "3", "3", "0", "1", "1", "1", "6"],
+        ["EII-D European Diploma in Imaging Informatics", "1", "1", "0", "0", "0", "0", "1"],
+        ["Every award", "4", "3", "0", "1", "1", "1", "7"],
     ]
     # On a phone, where the headings are hidden, each figure carries its column's name.
-    assert re.findall(r'<td data-label="([^"]*)" class="num">(\d+)</td>', table)[-6:] == [
+    assert re.findall(r'<td data-label="([^"]*)" class="num">(\d+)</td>', table)[-7:] == [
         ("Valid", "4"),
         ("Holders", "3"),
+        ("Suspended", "0"),
         ("Expired", "1"),
         ("Revoked", "1"),
         ("Superseded by a reissue", "1"),
@@ -131,6 +134,7 @@ def test_json_and_csv_say_the_same(more, client, auth, make_admin):
     assert data["certificates"] == {
         "valid": 4,
         "holders": 3,
+        "suspended": 0,
         "expired": 1,
         "revoked": 1,
         "superseded": 1,
@@ -157,6 +161,7 @@ def test_json_and_csv_say_the_same(more, client, auth, make_admin):
         "title",
         "valid",
         "holders",
+        "suspended",
         "expired",
         "revoked",
         "superseded",
@@ -169,12 +174,13 @@ def test_json_and_csv_say_the_same(more, client, auth, make_admin):
         "Every award",
         "4",
         "3",
+        "0",
         "1",
         "1",
         "1",
         "7",
     ]
-    assert by_code["EII-C"][3:] == ["3", "3", "1", "1", "1", "6"]
+    assert by_code["EII-C"][3:] == ["3", "3", "0", "1", "1", "1", "6"]
 
     # The certificates' own export names the same statuses, one row each.
     listed = list(
@@ -192,6 +198,63 @@ def test_json_and_csv_say_the_same(more, client, auth, make_admin):
         "revoked": 1,
         "superseded": 1,
     }
+
+
+def test_a_suspended_certificate_counts_once_as_suspended_and_is_not_expiring(
+    more, client, auth, make_admin
+):
+    """A certificate one partner body asked to revoke is neither valid nor in any other
+    status: it counts once, as suspended, on the page, in its JSON and in both CSVs, makes
+    nobody a holder, and is not listed as expiring soon (its holder is not reminded)."""
+    from certification.certificates.services import find_certificate
+    from certification.reports.services import count_expiring_soon
+    from certification.types import utcnow
+
+    with client.application.app_context():
+        expiring_before = count_expiring_soon(more.today)
+        anna = find_certificate(more.codes["anna"])  # issued eleven months ago: expiring
+        assert expiring_before >= 1 and anna.expires_on is not None
+        anna.suspended_at = utcnow()
+        anna.suspended_by_body = "EFRS"
+        anna.suspension_reason = "The examination result is being checked."
+        db.session.commit()
+        counts = dashboard(more.today).certificates
+        assert count_expiring_soon(more.today) == expiring_before - 1
+    overall = counts.overall
+    assert (overall.valid, overall.suspended, overall.holders, overall.total) == (3, 1, 2, 7)
+    assert (
+        overall.valid + overall.suspended + overall.expired + overall.revoked + (overall.superseded)
+        == overall.total
+    )
+    by_award = {s.code: s for s in counts.by_award}
+    assert (by_award["EII-C"].valid, by_award["EII-C"].suspended) == (2, 1)
+
+    html = _admin_get(client, auth, make_admin, "/admin/reports").get_data(as_text=True)
+    totals = dict(re.findall(r'<dd data-status="(\w+)">(\d+)</dd>', html))
+    assert (totals["valid"], totals["suspended"], totals["total"]) == ("3", "1", "7")
+    assert "suspended (one partner body asked for its revocation" in html
+    data = client.get("/admin/reports/figures.json").get_json()
+    assert (data["certificates"]["suspended"], data["certificates"]["valid"]) == (1, 3)
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/admin/reports/certificates.csv").get_data().decode("utf-8-sig"),
+                newline="",
+            )
+        )
+    )
+    every = dict(zip(rows[0], next(row for row in rows[1:] if row[1] == "all"), strict=True))
+    assert (every["valid"], every["suspended"], every["total"]) == ("3", "1", "7")
+    listed = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/admin/exports/certificates.csv").get_data().decode("utf-8-sig"),
+                newline="",
+            )
+        )
+    )
+    statuses = [row[listed[0].index("status")] for row in listed[1:]]
+    assert statuses.count("suspended") == 1 and statuses.count("valid") == 3
 
 
 # ---------------------------------------------------------------- the charts

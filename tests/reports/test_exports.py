@@ -114,7 +114,7 @@ def test_certificate_filters(admin_client, known, query, expected):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("status=lost", "Choose valid, revoked, expired or superseded."),
+        ("status=lost", "Choose valid, suspended, revoked, expired or superseded."),
         ("programme=NOPE", "There is no programme with the code"),
         ("issued_from=31-12-2024", "Enter a date as YYYY-MM-DD"),
         (
