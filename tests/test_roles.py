@@ -117,9 +117,10 @@ def test_an_officer_edits_only_their_own_body_s_branding(app, make_officer, offi
         assert printed != "Dr Alma Berg"
 
 
-def test_the_office_still_edits_both_bodies_branding(admin):
-    saved = admin.post("/admin/branding", data=branding_form())
-    assert saved.status_code == 303
+def test_the_office_reads_both_bodies_branding_and_edits_neither(admin):
+    page = page_text(admin.get("/admin/branding"))
+    assert "Save EFRS" not in page and "Save EuSoMII" not in page
+    assert admin.post("/admin/branding", data=branding_form()).status_code == 403
 
 
 def test_an_officer_sets_up_the_second_factor_and_idles_out_as_the_office_does(

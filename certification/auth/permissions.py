@@ -28,7 +28,7 @@ RECORDS_CREDITS = frozenset({Role.OFFICE, Role.PROVIDER})
 # Each admin endpoint (all its methods) and the roles that may use it. An endpoint that
 # both shows and takes a form (new, edit, upload) is the office's: an officer would only
 # see a form refused. Branding is the exception: an officer edits their own body's (the
-# view checks which body), and the office keeps editing both until the approval flow.
+# view checks which body); the office reads both and edits neither.
 ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # Candidates and their records
     "admin.index": STAFF | PROVIDER,
@@ -153,5 +153,6 @@ def may_open(user: User, endpoint: str | None) -> bool:
 
 
 def may_edit_body(user: User, body: str) -> bool:
-    """Whether ``user`` may change how the partner body ``body`` appears on certificates."""
-    return user.is_office or user.is_officer_of(body)
+    """Whether ``user`` may change how the partner body ``body`` appears on certificates:
+    that body's officers only (the office and the other body read it)."""
+    return user.is_officer_of(body)

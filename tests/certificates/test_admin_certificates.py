@@ -34,6 +34,15 @@ def admin(client, make_admin):
     return client
 
 
+@pytest.fixture
+def efrs_officer(app, make_officer):
+    """A client of its own, logged in as an officer of EFRS: EFRS's branding is theirs."""
+    make_officer("EFRS", "officer@efrs.example", "Sofia Andersson")
+    officer = app.test_client()
+    log_in(officer, "officer@efrs.example")
+    return officer
+
+
 def codes_on(page: str) -> list[str]:
     return list(dict.fromkeys(re.findall(CODE, page)))
 
@@ -78,27 +87,31 @@ def test_candidates_get_404_and_visitors_the_login_on_every_new_admin_page(
         assert response.status_code == 404, url
 
 
-def test_every_new_post_form_carries_a_csrf_token(app, admin, eligible_candidate, today):
+def test_every_new_post_form_carries_a_csrf_token(
+    app, admin, efrs_officer, eligible_candidate, today
+):
     issued = eligible_candidate("Ana Novak")
     issue_by_service(app, issued, today)
     eligible_candidate("Jón Þórðarson")
     app.config["WTF_CSRF_ENABLED"] = True
-    for url in (
-        f"/admin/candidates/{issued}",
-        "/admin/programmes/EII-C/eligible",
-        "/admin/branding",
+    for url, client in (
+        (f"/admin/candidates/{issued}", admin),
+        ("/admin/programmes/EII-C/eligible", admin),
+        ("/admin/branding", efrs_officer),
     ):
-        page = admin.get(url).get_data(as_text=True)
+        page = client.get(url).get_data(as_text=True)
         forms = re.findall(r'<form method="post".*?</form>', page, re.S)
         assert len(forms) >= 2, url
         for form in forms:
             assert re.search(r'name="(\w+-)?csrf_token"', form), (url, form[:120])
     assert admin.post(f"/admin/candidates/{issued}/certificates").status_code == 400
     # Each body's form has its own prefixed token, and that one is accepted.
-    page = admin.get("/admin/branding").get_data(as_text=True)
+    page = efrs_officer.get("/admin/branding").get_data(as_text=True)
     token = re.search(r'name="efrs-csrf_token" type="hidden" value="([^"]+)"', page)
     assert token, "no EFRS token"
-    saved = admin.post("/admin/branding", data=branding_form(**{"efrs-csrf_token": token[1]}))
+    saved = efrs_officer.post(
+        "/admin/branding", data=branding_form(**{"efrs-csrf_token": token[1]})
+    )
     assert saved.status_code == 303
 
 
@@ -428,24 +441,26 @@ def branding_form(**changes) -> dict:
     return {**data, **changes}
 
 
-def test_an_uploaded_logo_is_printed_on_the_next_certificate(app, admin, eligible_candidate, today):
-    page = page_text(admin.get("/admin/branding"))
-    assert "Changes apply to certificates issued from now on." in page
+def test_an_uploaded_logo_is_printed_on_the_next_certificate(
+    app, efrs_officer, eligible_candidate, today
+):
+    page = page_text(efrs_officer.get("/admin/branding"))
+    assert "Changes apply to certificates approved from now on." in page
     assert "European Society of Medical Imaging Informatics" in page  # both bodies
 
-    response = admin.post(
+    response = efrs_officer.post(
         "/admin/branding",
         data=branding_form(**{"efrs-logo": (io.BytesIO(png()), "logo.png")}),
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
-    page = admin.get("/admin/branding").get_data(as_text=True)
+    page = efrs_officer.get("/admin/branding").get_data(as_text=True)
     shown = re.search(r'src="(/admin/branding/[^"]+)" alt="The EFRS logo now in use"', page)
     assert shown, "the page shows no EFRS logo"
-    image = admin.get(shown[1])
+    image = efrs_officer.get(shown[1])
     assert image.content_type == "image/png"
     assert image.data.startswith(b"\x89PNG")
-    assert admin.get("/admin/branding/demo-logins.txt").status_code == 404
+    assert efrs_officer.get("/admin/branding/demo-logins.txt").status_code == 404
     # Nothing is written to this host's instance folder: there is nothing to copy.
     assert not (Path(app.instance_path) / "branding").exists()
 
@@ -460,19 +475,19 @@ def test_an_uploaded_logo_is_printed_on_the_next_certificate(app, admin, eligibl
 
 
 def test_a_new_logo_leaves_issued_certificates_and_the_audit_trail_names_both(
-    app, admin, eligible_candidate, today
+    app, efrs_officer, eligible_candidate, today
 ):
     def upload_logo(colour: str) -> tuple[str, str]:
         """Upload a logo of that colour; the address the branding page then shows it at,
         and the SHA-256 of what it shows."""
-        admin.post(
+        efrs_officer.post(
             "/admin/branding",
             data=branding_form(**{"efrs-logo": (io.BytesIO(png(colour)), "logo.png")}),
             content_type="multipart/form-data",
         )
-        page = admin.get("/admin/branding").get_data(as_text=True)
+        page = efrs_officer.get("/admin/branding").get_data(as_text=True)
         url = re.search(r'src="(/admin/branding/[^"]+)" alt="The EFRS logo', page)[1]
-        return url, hashlib.sha256(admin.get(url).data).hexdigest()
+        return url, hashlib.sha256(efrs_officer.get(url).data).hexdigest()
 
     navy_url, navy = upload_logo("navy")
     first = issue_by_service(app, eligible_candidate(), today)
@@ -480,7 +495,7 @@ def test_a_new_logo_leaves_issued_certificates_and_the_audit_trail_names_both(
     second = issue_by_service(app, eligible_candidate(), today)
 
     assert navy_url != maroon_url
-    assert admin.get(navy_url).status_code == 404  # only what is printed now is shown
+    assert efrs_officer.get(navy_url).status_code == 404  # only what is printed now is shown
     with app.app_context():
         first_pdf, second_pdf = (find_certificate(code).pdf for code in (first, second))
         events = db.session.scalars(
@@ -495,10 +510,10 @@ def test_a_new_logo_leaves_issued_certificates_and_the_audit_trail_names_both(
 
 
 def test_images_uploaded_on_one_host_show_and_print_on_another(
-    app, admin, second_app, seal_keys, eligible_candidate, today, tmp_path, monkeypatch
+    app, efrs_officer, second_app, seal_keys, eligible_candidate, today, tmp_path, monkeypatch
 ):
     holders = [eligible_candidate(f"Candidate {n}") for n in range(2)]
-    admin.post(
+    efrs_officer.post(
         "/admin/branding",
         data=branding_form(
             **{
@@ -519,7 +534,7 @@ def test_images_uploaded_on_one_host_show_and_print_on_another(
     assert host_b.instance_path != app.instance_path
 
     on_b = host_b.test_client()
-    log_in(on_b, "office@efrs.example")
+    log_in(on_b, "officer@efrs.example")
     page = on_b.get("/admin/branding").get_data(as_text=True)
     shown = re.findall(r'src="(/admin/branding/[^"]+)" alt="The (EFRS logo|signature)', page)
     assert [what for _, what in shown] == ["EFRS logo", "signature"]
@@ -542,21 +557,21 @@ def test_images_uploaded_on_one_host_show_and_print_on_another(
         assert printed_images(pdf) == [NAVY_LOGO, ((90, 30), (0, 0, 0))]
 
 
-def test_a_text_file_named_png_is_refused_next_to_the_field(app, admin):
-    response = admin.post(
+def test_a_text_file_named_png_is_refused_next_to_the_field(app, efrs_officer):
+    response = efrs_officer.post(
         "/admin/branding",
         data=branding_form(**{"efrs-logo": (io.BytesIO(b"not an image at all"), "logo.png")}),
         content_type="multipart/form-data",
     )
     assert response.status_code == 422
     assert field_error(response, "efrs-logo") == "This file is not a PNG or JPEG image."
-    wrong_kind = admin.post(
+    wrong_kind = efrs_officer.post(
         "/admin/branding",
         data=branding_form(**{"efrs-signature": (io.BytesIO(png()), "signature.gif")}),
         content_type="multipart/form-data",
     )
     assert field_error(wrong_kind, "efrs-signature") == "Upload a PNG or JPEG image."
-    unnamed = admin.post("/admin/branding", data=branding_form(**{"efrs-name": ""}))
+    unnamed = efrs_officer.post("/admin/branding", data=branding_form(**{"efrs-name": ""}))
     assert unnamed.status_code == 422
     assert field_error(unnamed, "efrs-name") == "This field is required."
     with app.app_context():
