@@ -840,7 +840,7 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
     # Lock the candidates, then read the requests and the records again, for the batch at
     # once: meanwhile a request may have been rejected, or a credit withdrawn.
     lock_candidates(ids)
-    requests = {
+    pending = {
         r.code: r
         for r in db.session.scalars(
             sa.select(AwardRequest).where(
@@ -853,7 +853,7 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
     held = held_awards_by_candidate(today, ids)
     rules = programme_rules(job.programme)
     for entry in ready:
-        request = requests.get(items[entry.item_id].certificate_code or "")
+        request = pending.get(items[entry.item_id].certificate_code or "")
         if request is None:
             settle(entry.item_id, IssueItemState.SKIPPED, "No longer awaits approval.", None)
             continue
