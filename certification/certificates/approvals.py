@@ -367,18 +367,32 @@ def reject_request(
     own = _officer_body(officer, "reject", body)
     reason = revocation_reason(reason)
     _lock_pending(request)
+    return _record_rejection(request, own, reason, officer, now=now or utcnow())
+
+
+def _record_rejection(
+    request: AwardRequest,
+    body: str | None,
+    reason: str,
+    actor: User | None,
+    *,
+    now: dt.datetime,
+    **audited: str,
+) -> AwardRequest:
+    """End a pending ``request``: rejected by ``body`` (None: the office), with the reason
+    and the audit event (``audited`` adds to it)."""
     request.state = RequestState.REJECTED
-    request.decided_at = now or utcnow()
-    request.rejected_by_body = own
+    request.decided_at = now
+    request.rejected_by_body = body
     request.rejection_reason = reason
-    request.rejected_by_id = officer.id if officer else None
+    request.rejected_by_id = actor.id if actor else None
     db.session.flush()
     record_event(
-        officer,
+        actor,
         "certificate.rejected",
         "certificate",
         request.code,
-        after={"body": own, "reason": reason},
+        after={"body": body, "reason": reason, **audited},
     )
     return request
 
@@ -562,20 +576,9 @@ def _end_pending_reissue(
         " a certificate that is not current cannot be reissued."
         + (" Request the reissue again if it is reinstated." if what == "suspended" else "")
     )
-    request.state = RequestState.REJECTED
-    request.decided_at = now
-    request.rejected_by_body = body
-    request.rejection_reason = reason
-    request.rejected_by_id = actor.id if actor else None
-    db.session.flush()
-    record_event(
-        actor,
-        "certificate.rejected",
-        "certificate",
-        request.code,
-        after={"body": body, "reason": reason, "replaces": certificate.code, "because": what},
+    return _record_rejection(
+        request, body, reason, actor, now=now, replaces=certificate.code, because=what
     )
-    return request
 
 
 def reinstate_certificate(

@@ -700,8 +700,27 @@ def _refusal_outcome(
     )
 
 
-def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> None:
-    """Phase 3: one short write transaction that settles the batch's items; commits."""
+@dataclass
+class _Settling:
+    """The items of the batch being stored, and how each is settled."""
+
+    items: dict[int, IssueJobItem]
+    done_at: dt.datetime
+
+    def settle(
+        self, item_id: int, state: IssueItemState, reason: str | None, code: str | None
+    ) -> None:
+        item = self.items[item_id]
+        item.state, item.certificate_code, item.done_at = state, code, self.done_at
+        item.error = reason[:2000] if reason else None
+
+
+def _begin_store(
+    job_id: int, runner: str, batch: _Batch
+) -> tuple[IssueJob, _Settling, list[_Ready]]:
+    """Phase 3 begins: renew the heartbeat (the first write), load the batch's items, settle
+    those decided while preparing; the job, and the entries still to store (an item settled
+    meanwhile by another runner is left alone)."""
     _beat(job_id, runner)
     job = get_issue_job(job_id)
     item_ids = [r.item_id for r in batch.ready] + list(batch.settled)
@@ -709,18 +728,18 @@ def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> Non
         i.id: i
         for i in db.session.scalars(sa.select(IssueJobItem).where(IssueJobItem.id.in_(item_ids)))
     }
-    now = utcnow()
-
-    def settle(item_id: int, state: IssueItemState, reason: str | None, code: str | None) -> None:
-        item = items[item_id]
-        item.state, item.certificate_code, item.done_at = state, code, now
-        item.error = reason[:2000] if reason else None
-
+    settling = _Settling(items, utcnow())
     for item_id, (state, reason) in batch.settled.items():
         if items[item_id].state is IssueItemState.PENDING:
-            settle(item_id, state, reason, None)
-
+            settling.settle(item_id, state, reason, None)
     ready = [r for r in batch.ready if items[r.item_id].state is IssueItemState.PENDING]
+    return job, settling, ready
+
+
+def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> None:
+    """Phase 3: one short write transaction that settles the batch's items; commits."""
+    job, settling, ready = _begin_store(job_id, runner, batch)
+    settle = settling.settle
     ids = [r.candidate_id for r in ready]
     # Lock the candidates, then look again: meanwhile a credit may have been removed or an
     # administrator may have issued by hand.
@@ -817,25 +836,8 @@ def _prepare_approvals(job_id: int, after_id: int, size: int, today: dt.date) ->
 def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) -> None:
     """Phase 3 of an approving job: one short write transaction approving the batch's
     requests (with the PDFs sealed in phase 2 where the approval completes one); commits."""
-    _beat(job_id, runner)
-    job = get_issue_job(job_id)
-    officer = job.created_by
-    item_ids = [r.item_id for r in batch.ready] + list(batch.settled)
-    items = {
-        i.id: i
-        for i in db.session.scalars(sa.select(IssueJobItem).where(IssueJobItem.id.in_(item_ids)))
-    }
-    done_at = utcnow()
-
-    def settle(item_id: int, state: IssueItemState, reason: str | None, code: str | None) -> None:
-        item = items[item_id]
-        item.state, item.certificate_code, item.done_at = state, code, done_at
-        item.error = reason[:2000] if reason else None
-
-    for item_id, (state, reason) in batch.settled.items():
-        if items[item_id].state is IssueItemState.PENDING:
-            settle(item_id, state, reason, None)
-    ready = [r for r in batch.ready if items[r.item_id].state is IssueItemState.PENDING]
+    job, settling, ready = _begin_store(job_id, runner, batch)
+    settle, items, officer = settling.settle, settling.items, job.created_by
     ids = [r.candidate_id for r in ready]
     # Lock the candidates, then read the requests and the records again, for the batch at
     # once: meanwhile a request may have been rejected, or a credit withdrawn.
