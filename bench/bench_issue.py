@@ -209,7 +209,7 @@ def seed(app: Flask, today: dt.date, count: int, approval: str = "office") -> tu
                 validity_months=60,
                 approval=approval,
             ),
-            admin,
+            None,  # as an operator would (flask set-approval): the office may not delegate
             today=today,
         )
         ids = []
