@@ -98,6 +98,7 @@ bench: install
 	QUERY_GROWTH_SIZES=1,10,100 $(BIN)/pytest -q -s -p no:cacheprovider tests/test_query_growth.py
 	$(BIN)/python bench/bench_issue.py
 	$(BIN)/python bench/bench_bulk.py
+	$(BIN)/python bench/bench_approval.py
 	$(BIN)/python bench/bench_import.py
 
 format: install
