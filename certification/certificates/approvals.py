@@ -589,6 +589,10 @@ def reinstate_certificate(
     body: str | None = None,
 ) -> Certificate:
     """Lift a suspension: the body that did not ask for the revocation declines it."""
+    if certificate.programme.approval is ApprovalPolicy.OFFICE:
+        raise Forbidden(
+            "The programme office decides on this award alone: it revokes it or leaves it."
+        )
     own = _officer_body(officer, "reinstate", body)
     reason = revocation_reason(reason)
     lock_fresh(certificate)

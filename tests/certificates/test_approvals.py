@@ -695,3 +695,17 @@ def test_a_suspension_pending_when_the_certificate_lapses_ends_with_it(
 
     with client.application.app_context():
         assert public_certificate(code).status_on(later).value == "expired"
+
+
+def test_officers_do_not_reinstate_an_award_the_office_issues_alone(
+    app, client, api, make_officer, make_api_token, eligible_candidate
+):
+    make_officer("EFRS", "sofia@efrs.example")
+    code = api.post(
+        "/certificates", {"candidate_id": eligible_candidate(), "programme": "EII-C"}
+    ).get_json()["code"]
+    officer = Api(client, make_api_token("sofia@efrs.example"))
+    assert_error(officer.post(f"/certificates/{code}/revoke", {"reason": REASON}), 403, "forbidden")
+    assert_error(
+        officer.post(f"/certificates/{code}/reinstate", {"reason": REASON}), 403, "forbidden"
+    )
