@@ -390,10 +390,10 @@ def set_approval_command(programme_code: str, policy: str, decision: str) -> Non
 @click.option("--name", default="Αικατερίνη Παπαδοπούλου-Wiśniewska", help="The holder's name.")
 @with_appcontext
 def sample_certificate_command(output: str, name: str) -> None:
-    """Render and seal a sample certificate to OUTPUT (nothing is stored)."""
+    """Render a sample certificate to OUTPUT (nothing is stored), sealed with throwaway keys
+    made for it: never with the bodies' own."""
     from certification.certificates.services import sample_certificate
 
-    _ensure_demo_keys()
     sample = sample_certificate(name)
     Path(output).write_bytes(sample.pdf)
     click.echo(f"Sample certificate {sample.code} written to {output} (a sample; not stored).")

@@ -11,11 +11,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import tempfile
 import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,8 +63,10 @@ from certification.certificates.settings import (
 from certification.certificates.signing import (
     AnySealKey,
     SealCheck,
+    SealKey,
     SigningNotConfigured,
     check_seals,
+    make_demo_keys,
     seal_pdf,
 )
 from certification.errors import Conflict, InvalidInput, NotFound, RuleViolation, ServiceError
@@ -478,7 +482,11 @@ def held_awards_by_candidate(
 
 
 def sample_certificate(holder_name: str, now: dt.datetime | None = None) -> Certificate:
-    """A rendered and sealed certificate that is never stored: to look at the design."""
+    """A rendered and sealed certificate that is never stored: to look at the design.
+
+    Sealed with throwaway keys made for it (a local CA of its own), never the bodies' keys:
+    a file whose seals validate against the bodies' trust roots is an award only its bodies'
+    officers approved, and a sample is nobody's."""
     now = now or utcnow()
     sample = Certificate(
         code=new_code("EIC"),
@@ -497,7 +505,21 @@ def sample_certificate(holder_name: str, now: dt.datetime | None = None) -> Cert
         issued_on=now.date(),
         expires_on=_add_months(now.date(), 60),
     )
-    _render_and_seal(sample)
+    sample.issuers = current_issuers()
+    sample.verify_url = current_settings().verify_url(sample.code)
+    bodies = two_bodies()
+    with tempfile.TemporaryDirectory(prefix="sample-seals-") as folder:
+        make_demo_keys(Path(folder), {b.short_name: b.name for b in bodies})
+        throwaway = SealingSetup(
+            tuple(
+                (
+                    seal_field(b),
+                    SealKey(b.short_name, Path(folder) / f"{b.short_name.lower()}-seal.p12"),
+                )
+                for b in bodies
+            )
+        )
+        _seal(sample, throwaway)
     return sample
 
 

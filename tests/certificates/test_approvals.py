@@ -709,3 +709,15 @@ def test_officers_do_not_reinstate_an_award_the_office_issues_alone(
     assert_error(
         officer.post(f"/certificates/{code}/reinstate", {"reason": REASON}), 403, "forbidden"
     )
+
+
+def test_a_sample_certificate_is_never_sealed_with_the_bodies_keys(app, today):
+    from certification.certificates.services import sample_certificate, verify_pdf
+
+    with app.app_context():
+        sample = sample_certificate("Αικατερίνη Παπαδοπούλου")
+        seals = check_seals(sample.pdf, trust_roots(current_settings().trust_root_paths))
+        assert sorted(s.field for s in seals) == ["EFRS-seal", "EuSoMII-seal"]
+        assert all(s.intact and s.valid for s in seals)  # a real seal, of throwaway keys
+        assert not any(s.trusted for s in seals)  # that the bodies' roots do not vouch for
+        assert not verify_pdf(sample.pdf, today).authentic
