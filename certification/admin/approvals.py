@@ -30,7 +30,7 @@ REQUESTS_PER_PAGE = 50
 def _queue_page(reject_form: DecisionForm | None = None, status: int = 200) -> tuple[str, int]:
     """An officer's requests awaiting their body; to the office, every pending request."""
     body = current_user.partner_body
-    statement = approvals.awaiting(body) if body else approvals.awaiting_any()
+    statement = approvals.awaiting(body or None)
     page = paginate(statement, REQUESTS_PER_PAGE)
     reject_forms = {
         r.code: DecisionForm(formdata=None, action="reject", code=r.code) for r in page.items

@@ -635,25 +635,16 @@ def reinstate_certificate(
 # ---------------------------------------------------------------- lists
 
 
-def awaiting(body: str) -> sa.Select[AwardRequest]:
-    """Pending requests ``body`` has not yet approved, oldest first."""
-    approved = sa.select(BodyApproval.id).where(
-        BodyApproval.request_id == AwardRequest.id, BodyApproval.body == body
-    )
-    return (
-        sa.select(AwardRequest)
-        .where(AwardRequest.state == RequestState.PENDING, ~approved.exists())
-        .order_by(AwardRequest.requested_at, AwardRequest.id)
-    )
-
-
-def awaiting_any() -> sa.Select[AwardRequest]:
-    """Every pending request, oldest first (the office's view of the queue)."""
-    return (
-        sa.select(AwardRequest)
-        .where(AwardRequest.state == RequestState.PENDING)
-        .order_by(AwardRequest.requested_at, AwardRequest.id)
-    )
+def awaiting(body: str | None) -> sa.Select[AwardRequest]:
+    """Pending requests ``body`` has not yet approved (None: every pending request, the
+    office's view of the queue), oldest first."""
+    statement = sa.select(AwardRequest).where(AwardRequest.state == RequestState.PENDING)
+    if body is not None:
+        approved = sa.select(BodyApproval.id).where(
+            BodyApproval.request_id == AwardRequest.id, BodyApproval.body == body
+        )
+        statement = statement.where(~approved.exists())
+    return statement.order_by(AwardRequest.requested_at, AwardRequest.id)
 
 
 def pending_requests_of(candidate: User) -> list[AwardRequest]:

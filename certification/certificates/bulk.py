@@ -28,7 +28,7 @@ import logging
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
@@ -83,8 +83,8 @@ from certification.certificates.settings import current_settings, signer_for
 from certification.certificates.signing import SigningNotConfigured
 from certification.errors import Forbidden, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
-from certification.progress import evaluate_progress
-from certification.records.services import load_transcripts
+from certification.progress import ProgrammeRules, evaluate_progress
+from certification.records.services import TranscriptView, load_transcripts
 from certification.records.standings import active_standing_job
 from certification.runners import claim_run, end_when_gone, runner_name, unrun_jobs
 from certification.types import MAX_ID, utcnow
@@ -634,11 +634,7 @@ def _prepare_batch(job_id: int, after_id: int, size: int, today: dt.date) -> _Ba
     rows = db.session.execute(
         sa.select(IssueJobItem.id, User)
         .join(User, User.id == IssueJobItem.candidate_id)
-        .where(
-            IssueJobItem.job_id == job_id,
-            IssueJobItem.state == IssueItemState.PENDING,
-            IssueJobItem.id > after_id,
-        )
+        .where(*_pending_after(job_id, after_id))
         .order_by(IssueJobItem.id)
         .limit(size)
     ).all()
@@ -763,13 +759,9 @@ def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> Non
                 entry.item_id, IssueItemState.FAILED, f"The PDF could not be made: {error}", None
             )
             continue
-        transcript = dataclasses.replace(
-            transcripts[entry.candidate_id].for_engine(),
-            held_awards=held.get(entry.candidate_id, frozenset()),
-        )
-        report = evaluate_progress(rules, transcript, today)
-        if not report.eligible:
-            settle(entry.item_id, *_refusal_outcome(RequirementsNotMet(report.missing)), None)
+        unmet = _unmet(rules, transcripts, held, entry.candidate_id, today)
+        if unmet is not None:
+            settle(entry.item_id, *_refusal_outcome(unmet), None)
             continue
         certificate = entry.certificate
         if certificate is None:
@@ -806,11 +798,7 @@ def _prepare_approvals(job_id: int, after_id: int, size: int, today: dt.date) ->
             ),
             isouter=True,
         )
-        .where(
-            IssueJobItem.job_id == job_id,
-            IssueJobItem.state == IssueItemState.PENDING,
-            IssueJobItem.id > after_id,
-        )
+        .where(*_pending_after(job_id, after_id))
         .order_by(IssueJobItem.id)
         .limit(size)
     ).all()
@@ -859,16 +847,14 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
         if request is None:
             settle(entry.item_id, IssueItemState.SKIPPED, "No longer awaits approval.", None)
             continue
-        if request.replaces_id is None:
-            transcript = dataclasses.replace(
-                transcripts[entry.candidate_id].for_engine(),
-                held_awards=held.get(entry.candidate_id, frozenset()),
-            )
-            report = evaluate_progress(rules, transcript, today)
-            if not report.eligible:
-                outcome = _refusal_outcome(RequirementsNotMet(report.missing))
-                settle(entry.item_id, *outcome, None)
-                continue
+        unmet = (
+            _unmet(rules, transcripts, held, entry.candidate_id, today)
+            if request.replaces_id is None  # a reissue keeps the award it corrects
+            else None
+        )
+        if unmet is not None:
+            settle(entry.item_id, *_refusal_outcome(unmet), None)
+            continue
         prepared = None
         if entry.result is not None and entry.snapshot is not None:
             try:
@@ -898,6 +884,31 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
             settle(entry.item_id, IssueItemState.ISSUED, None, request.code)
     db.session.commit()
     db.session.expunge_all()
+
+
+def _unmet(
+    rules: ProgrammeRules,
+    transcripts: Mapping[int, TranscriptView],
+    held: Mapping[int, frozenset[str]],
+    candidate_id: int,
+    today: dt.date,
+) -> RequirementsNotMet | None:
+    """What the candidate no longer meets, judged on the batch's records read under lock
+    (None: every requirement is met), as a store step checks before it stores."""
+    transcript = dataclasses.replace(
+        transcripts[candidate_id].for_engine(), held_awards=held.get(candidate_id, frozenset())
+    )
+    report = evaluate_progress(rules, transcript, today)
+    return None if report.eligible else RequirementsNotMet(report.missing)
+
+
+def _pending_after(job_id: int, after_id: int) -> tuple[sa.ColumnElement[bool], ...]:
+    """The items of ``job_id`` still pending after ``after_id``: the next batch's."""
+    return (
+        IssueJobItem.job_id == job_id,
+        IssueJobItem.state == IssueItemState.PENDING,
+        IssueJobItem.id > after_id,
+    )
 
 
 def _finish(job_id: int, runner: str) -> None:
