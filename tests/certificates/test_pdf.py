@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+import subprocess
 import unicodedata
 from decimal import Decimal
 
@@ -121,3 +123,25 @@ def test_metadata_names_the_award_the_bodies_and_the_code():
 def test_markup_in_a_name_is_printed_not_interpreted():
     text = page_text(render_certificate_pdf(snapshot("<b>Anna</b> & Co")))
     assert "<b>Anna</b> & Co" in text
+
+
+@pytest.mark.skipif(
+    not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+    reason="needs poppler-utils and zbar-tools (.ci/run installs them)",
+)
+def test_a_phone_reads_the_verification_address_from_the_printed_qr_code(tmp_path):
+    printed = snapshot("Σωκράτης Αλεξίου")
+    (tmp_path / "certificate.pdf").write_bytes(render_certificate_pdf(printed))
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "100", "-singlefile", "certificate.pdf", "page"],  # noqa: S607
+        cwd=tmp_path,
+        check=True,
+    )
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "page.png"],  # noqa: S607
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert decoded.stdout.strip() == printed.verify_url
