@@ -10,18 +10,25 @@ import time
 import uuid
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import werkzeug.exceptions
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, has_request_context, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
+from certification import i18n
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound
 from certification.extensions import limiter
-from certification.progress import format_decimal
+from certification.languages import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    offered,
+    offered_languages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +138,83 @@ def _who_is_logged_in() -> dict[str, Any]:
     return {"current_user": current_user, "logged_in": logged_in}
 
 
+LANGUAGE_COOKIE = "language"
+LANGUAGE_COOKIE_DAYS = 365
+
+
+def select_language() -> str | None:
+    """The language of this request's page: the logged-in user's saved choice, then one
+    made on the language menu (``?lang=de``, kept in a cookie), then the browser's
+    (``Accept-Language``), then English. The API answers in ``Accept-Language``'s only: a
+    client's messages should not change with a cookie."""
+    if not has_request_context():
+        return None  # a command or a queue worker: English, unless a caller forces one
+    browser = request.accept_languages.best_match(offered_languages())
+    if _wants_json():
+        return browser or DEFAULT_LANGUAGE
+    from flask_login import current_user
+
+    from certification.auth.sessions import logged_in
+
+    # Asking logged_in() first keeps a verifier's page from loading anybody.
+    saved = (
+        offered(current_user.language) if logged_in() and current_user.is_authenticated else None
+    )
+    if saved:
+        return saved
+    chosen = offered(request.args.get("lang")) or offered(request.cookies.get(LANGUAGE_COOKIE))
+    return chosen or browser or DEFAULT_LANGUAGE
+
+
+def _keep_language_choice(response: Response) -> Response:
+    """A language picked from the menu (``?lang=``) is remembered for the next pages, and
+    every page says which language it is in (and that it depends on the visitor's)."""
+    if not _wants_json():
+        chosen = offered(request.args.get("lang"))
+        if chosen and chosen != request.cookies.get(LANGUAGE_COOKIE):
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                chosen,
+                max_age=LANGUAGE_COOKIE_DAYS * 24 * 3600,
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+                samesite="Lax",
+            )
+    response.headers.setdefault("Content-Language", i18n.current_language())
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def _language_menu() -> dict[str, Any]:
+    """The page's language for ``<html lang>``, and the menu's entries, each named in its
+    own language. The menu is left out while English is the only language offered."""
+    language = i18n.current_language()
+    return {
+        "page_language": language,
+        "language_choices": [(code, LANGUAGE_NAMES[code]) for code in offered_languages()]
+        if len(offered_languages()) > 1
+        else [],
+        "language_name": LANGUAGE_NAMES.get(language, language),
+    }
+
+
+def url_in_language(language: str) -> str:
+    """This page's address with ``lang`` set: the language menu's link for a visitor."""
+    arguments = request.args.to_dict(flat=False)
+    arguments["lang"] = [language]
+    return request.base_url + "?" + urlencode(arguments, doseq=True)
+
+
 def init_app(app: Flask) -> None:
+    i18n.init_app(app, select_language)
+    app.after_request(_keep_language_choice)
+    app.context_processor(_language_menu)
+    app.jinja_env.globals["url_in_language"] = url_in_language
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
     app.json.ensure_ascii = False  # names in every script, readable in the answer
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["number"] = i18n.format_number
     app.jinja_env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
     app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
     app.jinja_env.filters["label_cells"] = label_cells

@@ -407,6 +407,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("auth.account_security", "GET"): {**LOGGED_IN, "token": LOGIN},
     ("auth.account_password", "GET"): {**LOGGED_IN, "token": LOGIN},
     ("auth.account_password", "POST"): {**LOGGED_IN, "token": LOGIN},
+    ("auth.account_language", "POST"): {**LOGGED_IN, "token": LOGIN},
     # Candidates have no second factor to manage. Last (the dict keeps this order): a new
     # phone logs the office or officer out.
     ("auth.new_recovery_codes", "POST"): {**STAFF, "token": LOGIN},

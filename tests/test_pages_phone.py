@@ -167,7 +167,7 @@ def test_the_menu_offers_every_admin_page_and_marks_the_current_one(app, make_ad
     assert '<input type="checkbox" id="menu-toggle"' in menu
     assert '<label for="menu-toggle" class="menu-button">Menu</label>' in menu
     assert "Αικατερίνη Παπαδοπούλου" in menu and "Log out" in menu
-    assert "Password and security" in menu
+    assert "Settings" in menu
 
 
 def test_the_menu_of_a_candidate_and_of_a_visitor(app, make_candidate):

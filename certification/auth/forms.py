@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo
 
 from certification.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from certification.languages import LANGUAGE_NAMES, offered_languages
 
 
 class LoginForm(FlaskForm):
@@ -91,3 +92,17 @@ class ConfirmIdentityForm(FlaskForm):
     )
     code = SecondFactorForm.code
     submit = SubmitField("Confirm")
+
+
+class LanguageForm(FlaskForm):
+    """The language a person reads: each named in itself, or "as my browser" (empty)."""
+
+    language = SelectField("Language", choices=[], validate_choice=True)
+    next = HiddenField()
+    submit = SubmitField("Save language")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = [("", "The language of my browser")] + [
+            (code, LANGUAGE_NAMES[code]) for code in offered_languages()
+        ]

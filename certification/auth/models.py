@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from certification.extensions import Model
+from certification.languages import DEFAULT_LANGUAGE
 from certification.types import UTCDateTime, text_enum, utcnow
 
 
@@ -56,6 +57,10 @@ class User(UserMixin, Model):
     # A provider staff member's provider; None for everyone else. A plain key: the auth area
     # sits below the catalogue, whose services check it.
     provider_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("provider.id"))
+    # The language the person reads: pages once logged in, their e-mails and (a candidate's)
+    # the second language of their certificates. An ISO 639-1 code among the offered ones;
+    # None until chosen, when pages follow the browser and documents are in English.
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
@@ -68,6 +73,11 @@ class User(UserMixin, Model):
     totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     totp_enabled_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
     totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+
+    @property
+    def reads(self) -> str:
+        """The language to write to this person in: e-mails, and their certificate's."""
+        return self.language or DEFAULT_LANGUAGE
 
     @property
     def is_staff(self) -> bool:

@@ -24,6 +24,7 @@ from certification.auth.passwords import (
 )
 from certification.errors import Duplicate, InvalidInput, NotFound
 from certification.extensions import db
+from certification.languages import offered
 from certification.types import MAX_ID, utcnow
 from certification.unique import add_unique
 from certification.validation import (
@@ -240,6 +241,20 @@ def update_candidate(
         after=user_snapshot(candidate),
     )
     return candidate
+
+
+def set_language(user: User, language: str | None) -> User:
+    """``user`` reads ``language`` from now on (pages, e-mails, certificates); None or ""
+    lets their pages follow the browser again and writes to them in English."""
+    chosen = offered(language)
+    if language and chosen is None:
+        raise InvalidInput(
+            f"{language!r} is not a language this site is offered in.",
+            {"language": "Choose one of the languages listed."},
+        )
+    user.language = chosen
+    db.session.flush()
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:

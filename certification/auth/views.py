@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, refresh
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -25,6 +26,7 @@ from certification.auth.forms import (
     ConfirmIdentityForm,
     EnrolForm,
     ForgotPasswordForm,
+    LanguageForm,
     LoginForm,
     SecondFactorForm,
     SetPasswordForm,
@@ -49,6 +51,7 @@ from certification.auth.services import (
     change_password,
     end_sessions,
     find_password_setup_link,
+    set_language,
     set_password_with_link,
     user_for_session,
 )
@@ -266,7 +269,7 @@ def second_factor() -> Page:
             if app_code(code) is None:
                 flash(
                     f"You used a recovery code; {unused_recovery_codes(user)} are left."
-                    " Make new ones under Password and security.",
+                    " Make new ones under Settings.",
                     "info",
                 )
             return redirect(next_url)
@@ -436,12 +439,32 @@ def account_password() -> Page:
 @login_required
 def account_security() -> Page:
     user = current_user._get_current_object()
+    return _settings_page(user, LanguageForm(language=user.language or ""))
+
+
+def _settings_page(user: User, language_form: LanguageForm) -> str:
     return render_template(
         "auth/security.html",
+        language_form=language_form,
         has_second_factor=has_second_factor(user),
         codes_left=unused_recovery_codes(user) if user.is_staff else 0,
         fresh=is_fresh(),
     )
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def account_language() -> Page:
+    """Save the language the user reads (the settings page, or the header's language menu),
+    then go back where they were."""
+    user = current_user._get_current_object()
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _settings_page(user, form), 422
+    set_language(user, form.language.data)
+    refresh()  # the message below is in the new language
+    flash(gettext("Your language is saved."), "success")
+    return redirect(_safe_next(form.next.data) or url_for("auth.account_security"), code=303)
 
 
 def _administrator() -> User:

@@ -285,9 +285,9 @@ def _name_layout(name: str, width: float) -> tuple[list[str], float]:
 
 
 def _dates(canvas: Canvas, snapshot: CertificateSnapshot) -> None:
-    text = f"Issued on {format_long_date(snapshot.issued_on)}"
+    text = f"Issued on {format_long_date(snapshot.issued_on, 'en')}"
     if snapshot.expires_on:
-        text += f"   ·   Valid until {format_long_date(snapshot.expires_on)}"
+        text += f"   ·   Valid until {format_long_date(snapshot.expires_on, 'en')}"
     _centred(canvas, text, 192, "Sans-Bold", 9.5, INK)
 
 

@@ -1,0 +1,46 @@
+"""Translation plumbing: Flask-Babel bound to the app, and the page's language for code
+below the faces (dates in words, numbers, messages), which asks and never chooses.
+
+The faces choose the language (``web.select_language``); e-mails are written in the
+recipient's with ``force_locale``; the PDF renderer is told its languages in the snapshot.
+Outside a request or an app context (a pure test, a script) everything is English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from babel.numbers import format_decimal
+from flask import Flask
+from flask_babel import Babel, get_locale
+
+from certification.languages import DEFAULT_LANGUAGE, formatting_locale
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+babel = Babel()
+
+
+def init_app(app: Flask, select_language: Callable[[], str | None]) -> None:
+    babel.init_app(
+        app,
+        default_locale=DEFAULT_LANGUAGE,
+        default_translation_directories=str(TRANSLATIONS),
+        locale_selector=select_language,
+    )
+
+
+def current_language() -> str:
+    """The language of the page, e-mail or answer being written ("en" when none is)."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def format_number(value: Decimal | int | float, language: str | None = None) -> str:
+    """A credit total or a count as the reader writes it: 7.5 in English, 7,5 in German;
+    no trailing zeros (32.50 is 32.5), and every decimal kept (a mark of 87.25 stays)."""
+    locale = formatting_locale(language or current_language())
+    exact = value.normalize() if isinstance(value, Decimal) else value
+    return format_decimal(exact, locale=locale, decimal_quantization=False)
