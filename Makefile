@@ -12,7 +12,7 @@ QUEUE_WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test test-fast lint format install upgrade clean bench
+.PHONY: run test test-fast lint format install upgrade clean bench catalogues translations check-translations
 
 # Installs come from uv.lock (exact versions and hashes); pyproject.toml keeps the ranges.
 # uv itself is pinned by hash in .ci/uv-requirements.txt and lives in its own venv, .tools.
@@ -36,6 +36,38 @@ $(BIN)/.installed: uv.lock pyproject.toml $(UV)
 
 install: $(BIN)/.installed
 
+# Translations: the .po catalogues are in git, their compiled .mo files are made here (run,
+# test) and ignored. `make translations` re-extracts the template after strings changed in
+# code and merges it into every catalogue; a test fails while the template is stale.
+TRANSLATIONS := certification/translations
+CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+EXTRACT := $(BIN)/pybabel -q extract -F $(TRANSLATIONS)/babel.cfg -k lazy_gettext \
+	-c Translators: --add-location=file --sort-output --no-wrap \
+	--project="European Certificate and Diploma in Imaging Informatics" \
+	--copyright-holder="EFRS and EuSoMII"
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(BIN)/.installed
+	$(BIN)/pybabel -q compile --use-fuzzy -i $< -o $@
+
+catalogues: $(CATALOGUES:.po=.mo)
+
+# Fails when a string marked for translation in the code is missing from the template, or
+# one the code no longer has is still there: the header (dates) aside, a new extraction must
+# give the committed template byte for byte. `make lint` runs it.
+check-translations: install
+	@$(EXTRACT) -o .extracted.pot .
+	@sed '1,/^$$/d' .extracted.pot > .extracted.body; sed '1,/^$$/d' $(TRANSLATIONS)/messages.pot > .committed.body
+	@diff -u .committed.body .extracted.body > .translations.diff || { \
+		echo "$(TRANSLATIONS)/messages.pot is stale: run 'make translations' and commit the result."; \
+		cat .translations.diff; rm -f .extracted.pot .extracted.body .committed.body .translations.diff; exit 1; }
+	@rm -f .extracted.pot .extracted.body .committed.body .translations.diff
+
+translations: install
+	$(EXTRACT) -o $(TRANSLATIONS)/messages.pot .
+	@for po in $(CATALOGUES); do \
+		$(BIN)/pybabel -q update --no-wrap --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))); \
+	done
+
 # A per-machine secret key, made once and kept out of git (instance/ is ignored).
 instance/config.py:
 	mkdir -p instance
@@ -51,7 +83,7 @@ run: export PUBLIC_BASE_URL = http://$(HOST):$(PORT)
 endif
 endif
 
-run: install instance/config.py
+run: install catalogues instance/config.py
 	$(FLASK) init-db
 	$(FLASK) seed-demo
 	@echo "Serving on http://$(HOST):$(PORT)/ with a queue worker (Ctrl-C stops both);"
@@ -67,13 +99,13 @@ run: install instance/config.py
 # tests run on one worker, in order (the browser journeys share one server and go in turn;
 # xdist's finer loadgroup does not group under pytest 9.2, which ignores its node ids).
 TEST_WORKERS ?= auto
-test: install
+test: install catalogues
 	@start=$$(date +%s); status=0; \
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || status=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s wall"; exit $$status
 
 # The edit-run loop: no browser, no real servers or workers, SQLite only.
-test-fast: install
+test-fast: install catalogues
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow" -k "not postgresql" $(PYTEST_ARGS)
 
 lint: install
@@ -83,6 +115,7 @@ lint: install
 	@# bandit warns on stderr for every nosec it honours; show that only when it fails.
 	$(BIN)/bandit -q -c pyproject.toml -r certification 2> .bandit.log || { cat .bandit.log; exit 1; }
 	@rm -f .bandit.log
+	$(MAKE) --no-print-directory check-translations
 
 # Figures, not tests, each beside its target (docs/PERFORMANCE.md): verification throughput
 # against a bare Flask app, pages at 100,000 candidates (the datasets are built once, kept in

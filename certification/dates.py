@@ -29,5 +29,5 @@ def format_long_datetime(moment: dt.datetime, language: str | None = None) -> st
     return gettext(
         "%(date)s at %(time)s UTC",
         date=format_long_date(moment.date(), language),
-        time=f"{moment:%H:%M}",
+        time=moment.strftime("%H:%M"),
     )
