@@ -27,8 +27,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from babel.dates import get_timezone_location
+from babel.lists import format_list
 from blinker import Namespace
 from flask import current_app
+from flask_babel import force_locale, gettext, lazy_gettext, ngettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
@@ -45,6 +49,8 @@ from certification.certificates.services import (
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
+from certification.i18n import current_language
+from certification.languages import DEFAULT_LANGUAGE, formatting_locale
 from certification.mail.compose import Attachment, certificate_attachment, compose_message
 from certification.mail.models import EmailKind, EmailStatus, OutgoingEmail
 from certification.mail.transport import MailSettings, describe_error, is_permanent, send_message
@@ -58,7 +64,6 @@ _signals = Namespace()
 #: the queue, the tasks module knows this one.
 email_written = _signals.signal("email-written")
 
-PROGRAMME_NAME = "European Certificate and Diploma in Imaging Informatics"
 EXPIRY_REMINDER_WINDOW = dt.timedelta(days=90)
 # How long a worker may take to hand one message over before another may try: far longer
 # than any send (MAIL_TIMEOUT is per network operation), short enough to recover soon.
@@ -94,19 +99,21 @@ def queue_invitation(candidate: User, set_password_url: str, actor: User | None)
         .order_by(PasswordSetupLink.expires_at.desc())
         .limit(1)
     )
-    outgoing = _new_email(
-        EmailKind.INVITATION,
-        candidate,
-        subject=f"Set your password: {PROGRAMME_NAME}",
-        body=_render(
-            "invitation.txt",
-            candidate=candidate,
-            inviter=actor.full_name if actor is not None else None,
-            set_password_url=set_password_url,
-            valid_until=_moment_in_words(link.expires_at) if link is not None else None,
-            programme_name=PROGRAMME_NAME,
-        ),
-    )
+    with force_locale(candidate.reads):
+        outgoing = _new_email(
+            EmailKind.INVITATION,
+            candidate,
+            subject=gettext(
+                "Set your password: European Certificate and Diploma in Imaging Informatics"
+            ),
+            body=_render(
+                "invitation.txt",
+                candidate=candidate,
+                inviter=actor.full_name if actor is not None else None,
+                set_password_url=set_password_url,
+                valid_until=_moment_in_words(link.expires_at) if link is not None else None,
+            ),
+        )
     db.session.add(outgoing)
     db.session.flush()
     _announce_written(outgoing.id)
@@ -131,18 +138,20 @@ def queue_password_reset(email_address: str) -> None:
         return
     minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
     token = create_password_setup_link(user, None, valid_for=dt.timedelta(minutes=minutes))
-    outgoing = _new_email(
-        EmailKind.PASSWORD_RESET,
-        user,
-        subject=f"Choose a new password: {PROGRAMME_NAME}",
-        body=_render(
-            "password_reset.txt",
-            user=user,
-            reset_url=set_password_url(token),
-            minutes=minutes,
-            programme_name=PROGRAMME_NAME,
-        ),
-    )
+    with force_locale(user.reads):
+        outgoing = _new_email(
+            EmailKind.PASSWORD_RESET,
+            user,
+            subject=gettext(
+                "Choose a new password: European Certificate and Diploma in Imaging Informatics"
+            ),
+            body=_render(
+                "password_reset.txt",
+                user=user,
+                reset_url=set_password_url(token),
+                minutes=minutes,
+            ),
+        )
     db.session.add(outgoing)
     db.session.flush()
     _announce_written(outgoing.id)
@@ -173,23 +182,33 @@ def queue_certificate_issued(
     """Queue "your certificate is issued" with its PDF; once per certificate (None if it
     was queued before). ``replaces``: the code of the certificate a reissue supersedes; the
     message then says "reissued" and names it."""
-    if replaces is None:
-        kind, subject = EmailKind.CERTIFICATE_ISSUED, f"Your {certificate.award_title}"
-    else:
-        kind, subject = EmailKind.CERTIFICATE_REISSUED, f"Your reissued {certificate.award_title}"
-    outgoing = _new_email(
-        kind,
-        certificate.candidate,
-        subject=f"{subject} ({certificate.code})",
-        body=_render(
-            "certificate_issued.txt",
+    candidate = certificate.candidate
+    with force_locale(candidate.reads):
+        if replaces is None:
+            kind = EmailKind.CERTIFICATE_ISSUED
+            subject = gettext(
+                "Your %(award)s (%(code)s)", award=certificate.award_title, code=certificate.code
+            )
+        else:
+            kind = EmailKind.CERTIFICATE_REISSUED
+            subject = gettext(
+                "Your reissued %(award)s (%(code)s)",
+                award=certificate.award_title,
+                code=certificate.code,
+            )
+        outgoing = _new_email(
+            kind,
+            candidate,
+            subject=subject,
+            body=_render(
+                "certificate_issued.txt",
+                certificate=certificate,
+                candidate=candidate,
+                replaces=replaces,
+            ),
             certificate=certificate,
-            candidate=certificate.candidate,
-            replaces=replaces,
-        ),
-        certificate=certificate,
-        dedupe_key=f"certificate-issued:{certificate.id}",
-    )
+            dedupe_key=f"certificate-issued:{certificate.id}",
+        )
     return outgoing if _queue_once(outgoing) else None
 
 
@@ -203,21 +222,27 @@ def queue_certificate_revoked(certificate: Certificate) -> OutgoingEmail | None:
     reason the officer gave, that the award is on hold, and whom to ask. Once per
     certificate (None if it was queued before)."""
     revoked_on = certificate.revoked_on(ZoneInfo(current_app.config["APP_TIMEZONE"]))
-    outgoing = _new_email(
-        EmailKind.CERTIFICATE_REVOKED,
-        certificate.candidate,
-        subject=f"Your {certificate.award_title} ({certificate.code}) has been revoked",
-        body=_render(
-            "certificate_revoked.txt",
+    candidate = certificate.candidate
+    with force_locale(candidate.reads):
+        outgoing = _new_email(
+            EmailKind.CERTIFICATE_REVOKED,
+            candidate,
+            subject=gettext(
+                "Your %(award)s (%(code)s) has been revoked",
+                award=certificate.award_title,
+                code=certificate.code,
+            ),
+            body=_render(
+                "certificate_revoked.txt",
+                certificate=certificate,
+                candidate=candidate,
+                revoked_on=format_long_date(revoked_on) if revoked_on else None,
+                reason=certificate.revocation_reason,
+                office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
+            ),
             certificate=certificate,
-            candidate=certificate.candidate,
-            revoked_on=format_long_date(revoked_on) if revoked_on else None,
-            reason=certificate.revocation_reason,
-            office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
-        ),
-        certificate=certificate,
-        dedupe_key=f"certificate-revoked:{certificate.id}",
-    )
+            dedupe_key=f"certificate-revoked:{certificate.id}",
+        )
     return outgoing if _queue_once(outgoing) else None
 
 
@@ -244,28 +269,32 @@ def queue_certificate_suspended(certificate: Certificate) -> OutgoingEmail | Non
         return None
     zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
     suspended_on = certificate.suspended_on(zone)
-    outgoing = _new_email(
-        EmailKind.CERTIFICATE_SUSPENDED,
-        certificate.candidate,
-        subject=(
-            f"Your {certificate.award_title} ({certificate.code}) is suspended:"
-            f" {certificate.suspended_by_body} asked for its revocation"
-        ),
-        body=_render(
-            "certificate_suspended.txt",
+    candidate = certificate.candidate
+    with force_locale(candidate.reads):
+        outgoing = _new_email(
+            EmailKind.CERTIFICATE_SUSPENDED,
+            candidate,
+            subject=gettext(
+                "Your %(award)s (%(code)s) is suspended: %(body)s asked for its revocation",
+                award=certificate.award_title,
+                code=certificate.code,
+                body=certificate.suspended_by_body,
+            ),
+            body=_render(
+                "certificate_suspended.txt",
+                certificate=certificate,
+                candidate=candidate,
+                body=certificate.suspended_by_body,
+                others=_in_a_list(_other_bodies(certificate, certificate.suspended_by_body)),
+                suspended_on=format_long_date(suspended_on) if suspended_on else None,
+                reason=certificate.suspension_reason,
+                office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
+            ),
             certificate=certificate,
-            candidate=certificate.candidate,
-            body=certificate.suspended_by_body,
-            others=_other_bodies(certificate, certificate.suspended_by_body),
-            suspended_on=format_long_date(suspended_on) if suspended_on else None,
-            reason=certificate.suspension_reason,
-            office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
-        ),
-        certificate=certificate,
-        dedupe_key=(
-            f"certificate-suspended:{certificate.id}:{_moment_key(certificate.suspended_at)}"
-        ),
-    )
+            dedupe_key=(
+                f"certificate-suspended:{certificate.id}:{_moment_key(certificate.suspended_at)}"
+            ),
+        )
     return outgoing if _queue_once(outgoing) else None
 
 
@@ -287,27 +316,33 @@ def queue_certificate_reinstated(
     revocation ``suspended_by`` asked for on the day of ``suspended_at``, with its reason,
     and whom to ask. Once per suspension lifted (None if it was queued before)."""
     zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
-    outgoing = _new_email(
-        EmailKind.CERTIFICATE_REINSTATED,
-        certificate.candidate,
-        subject=f"Your {certificate.award_title} ({certificate.code}) is valid again",
-        body=_render(
-            "certificate_reinstated.txt",
-            certificate=certificate,
-            candidate=certificate.candidate,
-            body=body,
-            suspended_by=suspended_by,
-            suspended_on=format_long_date(suspended_at.astimezone(zone).date()),
-            reinstated_on=format_long_date(reinstated_at.astimezone(zone).date()),
-            expires_on=(
-                format_long_date(certificate.expires_on) if certificate.expires_on else None
+    candidate = certificate.candidate
+    with force_locale(candidate.reads):
+        outgoing = _new_email(
+            EmailKind.CERTIFICATE_REINSTATED,
+            candidate,
+            subject=gettext(
+                "Your %(award)s (%(code)s) is valid again",
+                award=certificate.award_title,
+                code=certificate.code,
             ),
-            reason=reason,
-            office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
-        ),
-        certificate=certificate,
-        dedupe_key=f"certificate-reinstated:{certificate.id}:{_moment_key(suspended_at)}",
-    )
+            body=_render(
+                "certificate_reinstated.txt",
+                certificate=certificate,
+                candidate=candidate,
+                body=body,
+                suspended_by=suspended_by,
+                suspended_on=format_long_date(suspended_at.astimezone(zone).date()),
+                reinstated_on=format_long_date(reinstated_at.astimezone(zone).date()),
+                expires_on=(
+                    format_long_date(certificate.expires_on) if certificate.expires_on else None
+                ),
+                reason=reason,
+                office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
+            ),
+            certificate=certificate,
+            dedupe_key=f"certificate-reinstated:{certificate.id}:{_moment_key(suspended_at)}",
+        )
     return outgoing if _queue_once(outgoing) else None
 
 
@@ -363,24 +398,28 @@ def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMI
     for certificate in due:
         if keys[certificate.id] in reminded or certificate.expires_on is None:
             continue
-        outgoing = _new_email(
-            EmailKind.EXPIRY_REMINDER,
-            certificate.candidate,
-            subject=(
-                f"Your {certificate.award_title} expires on"
-                f" {format_long_date(certificate.expires_on)}"
-            ),
-            body=_render(
-                "expiry_reminder.txt",
+        candidate = certificate.candidate
+        with force_locale(candidate.reads):
+            expires_on = format_long_date(certificate.expires_on)
+            outgoing = _new_email(
+                EmailKind.EXPIRY_REMINDER,
+                candidate,
+                subject=gettext(
+                    "Your %(award)s expires on %(day)s",
+                    award=certificate.award_title,
+                    day=expires_on,
+                ),
+                body=_render(
+                    "expiry_reminder.txt",
+                    certificate=certificate,
+                    candidate=candidate,
+                    expires_on=expires_on,
+                    days_left=(certificate.expires_on - today).days,
+                    public_base_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
+                ),
                 certificate=certificate,
-                candidate=certificate.candidate,
-                expires_on=format_long_date(certificate.expires_on),
-                days_left=(certificate.expires_on - today).days,
-                public_base_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
-            ),
-            certificate=certificate,
-            dedupe_key=keys[certificate.id],
-        )
+                dedupe_key=keys[certificate.id],
+            )
         queued += _queue_once(outgoing)
     return queued
 
@@ -411,24 +450,27 @@ def queue_approval_digests(today: dt.date) -> int:
         total, oldest = waiting[body]
         if not total:
             continue
-        outgoing = _new_email(
-            EmailKind.APPROVALS_DIGEST,
-            officer,
-            subject=(
-                f"{total} certificate {'request awaits' if total == 1 else 'requests await'}"
-                f" {body}'s approval"
-            ),
-            body=_render(
-                "approvals_digest.txt",
-                officer=officer,
-                body=body,
-                total=total,
-                oldest=oldest,
-                requested_on=lambda r: format_long_date(r.requested_at.date()),
-                public_base_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
-            ),
-            dedupe_key=f"approvals-digest:{officer.id}:{today.isoformat()}",
-        )
+        with force_locale(officer.reads):
+            outgoing = _new_email(
+                EmailKind.APPROVALS_DIGEST,
+                officer,
+                subject=ngettext(
+                    "%(num)d certificate request awaits %(body)s's approval",
+                    "%(num)d certificate requests await %(body)s's approval",
+                    total,
+                    body=body,
+                ),
+                body=_render(
+                    "approvals_digest.txt",
+                    officer=officer,
+                    body=body,
+                    total=total,
+                    oldest=oldest,
+                    requested_on=lambda r: format_long_date(r.requested_at.date()),
+                    public_base_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
+                ),
+                dedupe_key=f"approvals-digest:{officer.id}:{today.isoformat()}",
+            )
         queued += _queue_once(outgoing)
     return queued
 
@@ -505,10 +547,24 @@ def _render(template: str, **context: Any) -> str:
 
 
 def _moment_in_words(moment: dt.datetime) -> str:
+    """A moment on the programme's clock, in the reader's words: "6 December 2026 at 14:05
+    (Brussels time)", the city as the reader spells it ("Bruksela" in Polish)."""
     zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
     local = moment.astimezone(zone)
-    place = zone.key.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{format_long_date(local.date())} at {local:%H:%M} ({place} time)"
+    place = get_timezone_location(
+        zone, locale=formatting_locale(current_language()), return_city=True
+    )
+    return gettext(
+        "%(date)s at %(time)s (%(place)s time)",
+        date=format_long_date(local.date()),
+        time=local.strftime("%H:%M"),
+        place=place,
+    )
+
+
+def _in_a_list(items: Sequence[str]) -> str:
+    """Names one after another as the reader lists them: "EFRS and EuSoMII"."""
+    return format_list(list(items), locale=formatting_locale(current_language())) if items else ""
 
 
 def _sender() -> str:
@@ -624,7 +680,13 @@ def _record_sent(outgoing: OutgoingEmail, now: dt.datetime) -> None:
     outgoing.sending_since = None
     outgoing.next_attempt_at = None
     if outgoing.kind in (EmailKind.INVITATION, EmailKind.PASSWORD_RESET):
-        outgoing.text_body = _SET_PASSWORD_TOKEN.sub(r"\1(removed once sent)", outgoing.text_body)
+        # In the language the rest of the body is written in: the recipient's.
+        recipient = outgoing.candidate
+        with force_locale(recipient.reads if recipient is not None else DEFAULT_LANGUAGE):
+            removed = gettext("(removed once sent)")
+        outgoing.text_body = _SET_PASSWORD_TOKEN.sub(
+            lambda found: found.group(1) + removed, outgoing.text_body
+        )
     db.session.flush()
 
 
@@ -686,11 +748,13 @@ def retry(outgoing: OutgoingEmail, actor: User | None) -> OutgoingEmail:
     waiting = outgoing.status is EmailStatus.QUEUED and outgoing.attempts > 0
     if outgoing.status is not EmailStatus.FAILED and not waiting:
         raise RuleViolation(
-            "Only an e-mail that failed, or is waiting to be tried again, can be sent again.",
+            gettext(
+                "Only an e-mail that failed, or is waiting to be tried again, can be sent again."
+            ),
             slug="not_retryable",
         )
     if outgoing.sending_since is not None and outgoing.sending_since >= utcnow() - SENDING_LEASE:
-        raise RuleViolation("This e-mail is being sent right now.", slug="being_sent")
+        raise RuleViolation(gettext("This e-mail is being sent right now."), slug="being_sent")
     withdrawn = certificate_withdrawn_in_words(outgoing)
     if withdrawn is not None:
         raise RuleViolation(withdrawn, slug="certificate_withdrawn")
@@ -730,14 +794,22 @@ def certificate_withdrawn_in_words(outgoing: OutgoingEmail) -> str | None:
     zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
     revoked_on = certificate.revoked_on(zone)
     if revoked_on is not None:
-        what = f"was revoked on {format_long_date(revoked_on)}"
-    elif certificate.replacement_code is not None:
-        what = f"was replaced by {certificate.replacement_code}"
-        if certificate.superseded_at is not None:
-            what += f" on {format_long_date(certificate.superseded_at.astimezone(zone).date())}"
-    else:
-        what = "is no longer current"
-    return f"The certificate {what}; this message is not sent again."
+        return gettext(
+            "The certificate was revoked on %(day)s; this message is not sent again.",
+            day=format_long_date(revoked_on),
+        )
+    if certificate.replacement_code is not None and certificate.superseded_at is not None:
+        return gettext(
+            "The certificate was replaced by %(code)s on %(day)s; this message is not sent again.",
+            code=certificate.replacement_code,
+            day=format_long_date(certificate.superseded_at.astimezone(zone).date()),
+        )
+    if certificate.replacement_code is not None:
+        return gettext(
+            "The certificate was replaced by %(code)s; this message is not sent again.",
+            code=certificate.replacement_code,
+        )
+    return gettext("The certificate is no longer current; this message is not sent again.")
 
 
 def _delivery_snapshot(outgoing: OutgoingEmail) -> dict[str, object]:
@@ -752,7 +824,7 @@ def _delivery_snapshot(outgoing: OutgoingEmail) -> dict[str, object]:
 def get_email(email_id: int) -> OutgoingEmail:
     outgoing = db.session.get(OutgoingEmail, email_id) if 0 < email_id <= MAX_ID else None
     if outgoing is None:
-        raise NotFound(f"There is no e-mail {email_id}.")
+        raise NotFound(gettext("There is no e-mail %(id)s.", id=email_id))
     return outgoing
 
 
@@ -781,16 +853,16 @@ def outbox_counts() -> dict[EmailStatus, int]:
 
 # ---------------------------------------------------------------- in words, for the outbox page
 
-KIND_WORDS: dict[EmailKind, str] = {
-    EmailKind.INVITATION: "Invitation",
-    EmailKind.PASSWORD_RESET: "Password reset",
-    EmailKind.CERTIFICATE_ISSUED: "Certificate issued",
-    EmailKind.CERTIFICATE_REISSUED: "Certificate reissued",
-    EmailKind.CERTIFICATE_REVOKED: "Certificate revoked",
-    EmailKind.CERTIFICATE_SUSPENDED: "Certificate suspended",
-    EmailKind.CERTIFICATE_REINSTATED: "Certificate reinstated",
-    EmailKind.EXPIRY_REMINDER: "Expiry reminder",
-    EmailKind.APPROVALS_DIGEST: "Awaiting approval (to an officer)",
+KIND_WORDS: dict[EmailKind, LazyString] = {
+    EmailKind.INVITATION: lazy_gettext("Invitation"),
+    EmailKind.PASSWORD_RESET: lazy_gettext("Password reset"),
+    EmailKind.CERTIFICATE_ISSUED: lazy_gettext("Certificate issued"),
+    EmailKind.CERTIFICATE_REISSUED: lazy_gettext("Certificate reissued"),
+    EmailKind.CERTIFICATE_REVOKED: lazy_gettext("Certificate revoked"),
+    EmailKind.CERTIFICATE_SUSPENDED: lazy_gettext("Certificate suspended"),
+    EmailKind.CERTIFICATE_REINSTATED: lazy_gettext("Certificate reinstated"),
+    EmailKind.EXPIRY_REMINDER: lazy_gettext("Expiry reminder"),
+    EmailKind.APPROVALS_DIGEST: lazy_gettext("Awaiting approval (to an officer)"),
 }
 
 
@@ -815,11 +887,13 @@ def kinds_in_words(emails: Sequence[OutgoingEmail]) -> dict[int, str]:
         else set()
     )
     return {
-        e.id: KIND_WORDS[
-            EmailKind.CERTIFICATE_REISSUED
-            if e.kind is EmailKind.CERTIFICATE_ISSUED and e.certificate_id in replacements
-            else e.kind
-        ]
+        e.id: str(
+            KIND_WORDS[
+                EmailKind.CERTIFICATE_REISSUED
+                if e.kind is EmailKind.CERTIFICATE_ISSUED and e.certificate_id in replacements
+                else e.kind
+            ]
+        )
         for e in emails
     }
 
@@ -844,98 +918,114 @@ def delivery_state(outgoing: OutgoingEmail, *, now: dt.datetime | None = None) -
         folder = _written_to_folder(outgoing)
         if folder is not None:
             return DeliveryState(
-                "Written to the outbox folder (no mail server configured)",
-                f"Saved on {when} as {_file_stem(outgoing)}.eml in {folder}. Nobody received"
-                " it by e-mail: with no MAIL_SERVER configured, messages are written as files"
-                " instead of being sent.",
+                gettext("Written to the outbox folder (no mail server configured)"),
+                gettext(
+                    "Saved on %(when)s as %(file)s in %(folder)s. Nobody received it by e-mail:"
+                    " with no MAIL_SERVER configured, messages are written as files instead of"
+                    " being sent.",
+                    when=when,
+                    file=_file_stem(outgoing) + ".eml",
+                    folder=str(folder),
+                ),
                 "",
                 False,
             )
         return DeliveryState(
-            "Delivered to the mail server",
-            f"The mail server accepted it on {when}. Whether it then reached the inbox (or a"
-            " spam folder, or bounced back to the sender address) is not reported here.",
+            gettext("Delivered to the mail server"),
+            gettext(
+                "The mail server accepted it on %(when)s. Whether it then reached the inbox (or"
+                " a spam folder, or bounced back to the sender address) is not reported here.",
+                when=when,
+            ),
             "ok",
             False,
         )
     withdrawn = certificate_withdrawn_in_words(outgoing)
     if outgoing.status is EmailStatus.FAILED and withdrawn is not None:
         tried = (
-            f"Not sent after {outgoing.attempts}"
-            f" {'attempt' if outgoing.attempts == 1 else 'attempts'}, and given up on."
+            ngettext(
+                "Not sent after %(num)d attempt, and given up on.",
+                "Not sent after %(num)d attempts, and given up on.",
+                outgoing.attempts,
+            )
             if outgoing.attempts
-            else "Not sent, and given up on."
+            else gettext("Not sent, and given up on.")
         )
-        return DeliveryState("Failed, given up", f"{tried} {withdrawn}", "no", False)
+        return DeliveryState(gettext("Failed, given up"), f"{tried} {withdrawn}", "no", False)
     if outgoing.status is EmailStatus.FAILED:
         return DeliveryState(
-            "Failed, given up",
-            f"Not sent after {outgoing.attempts}"
-            f" {'attempt' if outgoing.attempts == 1 else 'attempts'}, and not tried again"
-            " automatically: the mail server refused it for good, or the attempts ran out"
-            " (the last error is below). Send it again once the cause is put right.",
+            gettext("Failed, given up"),
+            ngettext(
+                "Not sent after %(num)d attempt, and not tried again automatically: the mail"
+                " server refused it for good, or the attempts ran out (the last error is"
+                " below). Send it again once the cause is put right.",
+                "Not sent after %(num)d attempts, and not tried again automatically: the mail"
+                " server refused it for good, or the attempts ran out (the last error is"
+                " below). Send it again once the cause is put right.",
+                outgoing.attempts,
+            ),
             "no",
             True,
         )
     if outgoing.sending_since is not None and outgoing.sending_since >= now - SENDING_LEASE:
         return DeliveryState(
-            "Being handed over now",
-            "A queue worker started handing it over at"
-            f" {format_long_datetime(outgoing.sending_since)}; the outcome is recorded as"
-            " soon as the mail server answers.",
+            gettext("Being handed over now"),
+            gettext(
+                "A queue worker started handing it over at %(when)s; the outcome is recorded"
+                " as soon as the mail server answers.",
+                when=format_long_datetime(outgoing.sending_since),
+            ),
             "",
             False,
         )
     if withdrawn is not None:
-        return DeliveryState(
-            "Not to be sent",
-            f"{withdrawn} A queue worker gives it up when it next comes to it.",
-            "no",
-            False,
-        )
+        given_up = gettext("A queue worker gives it up when it next comes to it.")
+        return DeliveryState(gettext("Not to be sent"), f"{withdrawn} {given_up}", "no", False)
     if outgoing.attempts == 0:
         return DeliveryState(
-            "Waiting in the outbox",
-            "Written, not sent yet. A queue worker hands it over moments after the change it"
-            " announces was saved; while no worker is running, it waits here.",
+            gettext("Waiting in the outbox"),
+            gettext(
+                "Written, not sent yet. A queue worker hands it over moments after the change"
+                " it announces was saved; while no worker is running, it waits here."
+            ),
             "",
             False,
         )
     if outgoing.next_attempt_at is not None:
-        next_attempt = (
-            f"The next attempt is due at {format_long_datetime(outgoing.next_attempt_at)}."
+        next_attempt = gettext(
+            "The next attempt is due at %(when)s.",
+            when=format_long_datetime(outgoing.next_attempt_at),
         )
     else:
-        next_attempt = "It is tried again automatically within minutes."
+        next_attempt = gettext("It is tried again automatically within minutes.")
     if outgoing.last_error is None:
-        return DeliveryState(
-            "Interrupted, will retry",
-            f"A queue worker started attempt {outgoing.attempts} and stopped before the mail"
-            f" server answered. {next_attempt} If the server did accept it, the recipient may"
-            " receive it twice.",
-            "",
-            True,
+        interrupted = gettext(
+            "A queue worker started attempt %(num)d and stopped before the mail server answered.",
+            num=outgoing.attempts,
         )
-    return DeliveryState(
-        "Failed, will retry",
-        f"Attempt {outgoing.attempts} of {int(config['MAIL_MAX_ATTEMPTS'])} failed (the error"
-        f" is below). {next_attempt}",
-        "",
-        True,
+        twice = gettext("If the server did accept it, the recipient may receive it twice.")
+        return DeliveryState(
+            gettext("Interrupted, will retry"), f"{interrupted} {next_attempt} {twice}", "", True
+        )
+    failed = gettext(
+        "Attempt %(num)d of %(max)d failed (the error is below).",
+        num=outgoing.attempts,
+        max=int(config["MAIL_MAX_ATTEMPTS"]),
     )
+    return DeliveryState(gettext("Failed, will retry"), f"{failed} {next_attempt}", "", True)
 
 
 def status_filters_in_words() -> dict[EmailStatus, str]:
     """The outbox page's tabs: each status as :func:`delivery_state` words it, in short."""
     settings = MailSettings.from_config(current_app.config, current_app.instance_path)
     return {
-        EmailStatus.QUEUED: "Not sent yet",
+        EmailStatus.QUEUED: gettext("Not sent yet"),
         EmailStatus.SENT: (
-            "Written to the outbox folder"
+            gettext("Written to the outbox folder")
             if settings.uses_outbox_folder
-            else "Delivered to the mail server"
+            else gettext("Delivered to the mail server")
         ),
-        EmailStatus.FAILED: "Failed, given up",
+        EmailStatus.FAILED: gettext("Failed, given up"),
     }
 
 
@@ -943,11 +1033,16 @@ def mail_transport_in_words() -> str:
     """Where sent messages go now, for the outbox page's introduction."""
     settings = MailSettings.from_config(current_app.config, current_app.instance_path)
     if settings.uses_outbox_folder:
-        return (
-            "No mail server is configured (MAIL_SERVER is empty): messages are written as"
-            f" .eml files to {settings.outbox}, and nobody receives them by e-mail."
+        return gettext(
+            "No mail server is configured (MAIL_SERVER is empty): messages are written as .eml"
+            " files to %(folder)s, and nobody receives them by e-mail.",
+            folder=str(settings.outbox),
         )
-    return f"Messages are handed to the mail server {settings.server}:{settings.port}."
+    return gettext(
+        "Messages are handed to the mail server %(server)s:%(port)s.",
+        server=settings.server,
+        port=settings.port,
+    )
 
 
 def readable_body(outgoing: OutgoingEmail) -> str:
@@ -955,7 +1050,8 @@ def readable_body(outgoing: OutgoingEmail) -> str:
     (invitation or password reset not sent yet) is shown without its one-time token, which
     works like a password until it is used."""
     if outgoing.kind in (EmailKind.INVITATION, EmailKind.PASSWORD_RESET):
-        return _SET_PASSWORD_TOKEN.sub(r"\1(one-time token, not shown)", outgoing.text_body)
+        hidden = gettext("(one-time token, not shown)")
+        return _SET_PASSWORD_TOKEN.sub(lambda found: found.group(1) + hidden, outgoing.text_body)
     return outgoing.text_body
 
 
