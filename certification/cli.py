@@ -23,6 +23,7 @@ from certification.backup import CertificateCheck
 from certification.catalogue.services import find_provider
 from certification.errors import NotFound, ServiceError
 from certification.extensions import db
+from certification.languages import LANGUAGE_NAMES
 from certification.imports.models import ImportKind
 from certification.imports.services import (
     ImportRefused,
@@ -388,13 +389,20 @@ def set_approval_command(programme_code: str, policy: str, decision: str) -> Non
 @click.command("sample-certificate")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
 @click.option("--name", default="Αικατερίνη Παπαδοπούλου-Wiśniewska", help="The holder's name.")
+@click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGE_NAMES)),
+    default="en",
+    show_default=True,
+    help="The holder's language, printed beside English (any catalogue, complete or not).",
+)
 @with_appcontext
-def sample_certificate_command(output: str, name: str) -> None:
+def sample_certificate_command(output: str, name: str, language: str) -> None:
     """Render a sample certificate to OUTPUT (nothing is stored), sealed with throwaway keys
     made for it: never with the bodies' own."""
     from certification.certificates.services import sample_certificate
 
-    sample = sample_certificate(name)
+    sample = sample_certificate(name, language=language)
     Path(output).write_bytes(sample.pdf)
     click.echo(f"Sample certificate {sample.code} written to {output} (a sample; not stored).")
 

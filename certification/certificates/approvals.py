@@ -163,6 +163,7 @@ def _printed(draft: Certificate) -> dict[str, Any]:
     """What the certificate will print, as JSON."""
     return {
         "holder_name": draft.holder_name,
+        "language": draft.language,
         "award_title": draft.award_title,
         "level": draft.level,
         "eqf_level": draft.eqf_level,
@@ -467,6 +468,7 @@ def approved_certificate(
         programme=request.programme,
         programme_id=request.programme_id,
         holder_name=printed["holder_name"],
+        language=printed.get("language", "en"),  # requests made before languages: English
         award_title=printed["award_title"],
         level=printed["level"],
         eqf_level=printed["eqf_level"],

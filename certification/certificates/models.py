@@ -169,6 +169,9 @@ class Certificate(StatusFromFields, Model):
     issued_on: so.Mapped[dt.date]
     expires_on: so.Mapped[dt.date | None]
     verify_url: so.Mapped[str] = so.mapped_column(sa.String(300))
+    # The holder's language, printed beside English ("en": English alone). Part of what
+    # was issued: a copy in another language is a reissue.
+    language: so.Mapped[str] = so.mapped_column(sa.String(8), default="en", server_default="en")
     # The signed PDF lives in a table of its own (CertificatePdf): reading a certificate's
     # status then never walks past 100 KB of bytes (SQLite keeps a row's columns together).
     pdf: AssociationProxy[bytes] = association_proxy(

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from babel.numbers import format_decimal
 from reportlab.lib.colors import Color, HexColor, black
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.utils import ImageReader
@@ -23,6 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from certification.dates import format_long_date
+from certification.languages import formatting_locale
 from certification.qr import encode_qr
 
 FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
@@ -53,9 +56,35 @@ class Issuer:
     signature: bytes | None = None  # PNG or JPEG of a handwritten signature
 
 
+Translate = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The certificate's words in one language, written by the caller (gettext, Babel) so
+    that the renderer stays pure and the same snapshot always prints the same bytes."""
+
+    language: str
+    joint_award: str  # "A JOINT AWARD OF"
+    award_title: str
+    level_line: str  # "Certificate · European Qualifications Framework level 6"
+    certify: str  # "This is to certify that"
+    achievement: str  # "has earned 32.5 ECTS credits … awarded jointly by EFRS and EuSoMII."
+    credits_by_domain: str  # "AI & Data Science: 7.5 ECTS   ·   …"
+    issued: str  # "Issued on 28 November 2026"
+    valid_until: str | None  # "Valid until 28 November 2031"
+    code_line: str  # "Certificate EIC-…"
+    code_label: str  # "Certificate": the code's name where both languages share one code
+    check_at: str  # "Check it at https://…"
+    sealed: str  # "The PDF carries the digital seals of both bodies."
+
+
 @dataclass(frozen=True)
 class CertificateSnapshot:
-    """Everything a certificate prints, fixed at the moment it is issued."""
+    """Everything a certificate prints, fixed at the moment it is issued.
+
+    ``wordings`` is English alone, or the holder's language and English: a bilingual
+    certificate prints each line in both, the holder's language first and as large."""
 
     code: str
     holder_name: str
@@ -69,6 +98,12 @@ class CertificateSnapshot:
     expires_on: dt.date | None
     verify_url: str
     issuers: tuple[Issuer, Issuer]
+    wordings: tuple[Wording, ...] = ()
+
+    @property
+    def language(self) -> str:
+        """The holder's language: the second on a bilingual certificate, else English."""
+        return self.wordings[0].language if self.wordings else "en"
 
 
 def register_fonts() -> None:
@@ -97,13 +132,21 @@ def render_certificate_pdf(snapshot: CertificateSnapshot) -> bytes:
     canvas.setDateFormatter(lambda *_: issued.strftime("D:%Y%m%d%H%M%S+00'00'"))
 
     _frame(canvas)
-    _issuer_header(canvas, snapshot.issuers)
-    _award_and_holder(canvas, snapshot, holder)
-    _dates(canvas, snapshot)
+    if len(snapshot.wordings) == 2:
+        first, english = snapshot.wordings
+        _issuer_header(canvas, snapshot.issuers, f"{first.joint_award} · {english.joint_award}")
+        _bilingual_award_and_holder(canvas, first, english, holder)
+        _bilingual_dates(canvas, first, english)
+        _bilingual_verification(canvas, snapshot.code, snapshot.verify_url, first, english)
+    else:
+        wording = snapshot.wordings[0] if snapshot.wordings else write_wording(snapshot)
+        _issuer_header(canvas, snapshot.issuers, wording.joint_award)
+        _award_and_holder(canvas, wording, holder)
+        _dates(canvas, wording)
+        _verification(canvas, snapshot.verify_url, wording)
     left, right = snapshot.issuers
     _signatory(canvas, left, x=70, align="left")
     _signatory(canvas, right, x=PAGE_WIDTH - 70, align="right")
-    _verification(canvas, snapshot)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -200,7 +243,7 @@ def _mark(canvas: Canvas, issuer: Issuer, x: float, y: float, size: float, color
     canvas.drawCentredString(x + size / 2, y + size / 2 - font_size * 0.35, initials)
 
 
-def _issuer_header(canvas: Canvas, issuers: tuple[Issuer, Issuer]) -> None:
+def _issuer_header(canvas: Canvas, issuers: tuple[Issuer, Issuer], joint_award: str) -> None:
     logo, top = 64, PAGE_HEIGHT - 58
     left, right = issuers
     _mark(canvas, left, 58, top - logo + 18, logo, ACCENT)
@@ -219,7 +262,7 @@ def _issuer_header(canvas: Canvas, issuers: tuple[Issuer, Issuer]) -> None:
         canvas.setFont("Sans", 8)
         for number, line in enumerate(_wrap(issuer.name, "Sans", 8, text_width)[:3]):
             draw(x, top - 18 - number * 10, line)
-    _centred(canvas, "A JOINT AWARD OF", PAGE_HEIGHT - 62, "Sans", 7.5, MUTED, 200)
+    _centred(canvas, joint_award.upper(), PAGE_HEIGHT - 62, "Sans", 7.5, MUTED, 200, minimum=5)
     _centred(
         canvas,
         " · ".join(i.short_name for i in issuers),
@@ -231,16 +274,49 @@ def _issuer_header(canvas: Canvas, issuers: tuple[Issuer, Issuer]) -> None:
     )
 
 
-def _award_and_holder(canvas: Canvas, snapshot: CertificateSnapshot, holder: str) -> None:
-    _centred(canvas, snapshot.award_title, PAGE_HEIGHT - 182, "Serif-Bold", 27, ACCENT)
-    level = snapshot.level.capitalize()
-    if snapshot.eqf_level:
-        level += f" · European Qualifications Framework level {snapshot.eqf_level}"
-    _centred(canvas, level.upper(), PAGE_HEIGHT - 204, "Sans", 8.5, MUTED)
-    _centred(canvas, "This is to certify that", PAGE_HEIGHT - 240, "Serif-Italic", 13, INK)
+def _award_and_holder(canvas: Canvas, wording: Wording, holder: str) -> None:
+    _centred(canvas, wording.award_title, PAGE_HEIGHT - 182, "Serif-Bold", 27, ACCENT)
+    _centred(canvas, wording.level_line.upper(), PAGE_HEIGHT - 204, "Sans", 8.5, MUTED)
+    _centred(canvas, wording.certify, PAGE_HEIGHT - 240, "Serif-Italic", 13, INK)
+    rule_y = _holder(canvas, holder)
+    y = rule_y - 26
+    for line in _wrap(wording.achievement, "Serif", 12, PAGE_WIDTH - 240):
+        _centred(canvas, line, y, "Serif", 12, INK)
+        y -= 16
+    _domains(canvas, wording, y)
 
+
+def _bilingual_award_and_holder(
+    canvas: Canvas, first: Wording, english: Wording, holder: str
+) -> None:
+    """Each line in the holder's language, then in English: the title as large as the
+    page allows in both, one line for both levels, and a paragraph each for what was met."""
+    if first.award_title == english.award_title:  # a title not translated yet: once
+        _centred(canvas, first.award_title, PAGE_HEIGHT - 182, "Serif-Bold", 27, ACCENT)
+    else:
+        _centred(canvas, first.award_title, PAGE_HEIGHT - 174, "Serif-Bold", 24, ACCENT)
+        _centred(canvas, english.award_title, PAGE_HEIGHT - 197, "Serif-Bold", 16, ACCENT)
+    levels = f"{first.level_line}   /   {english.level_line}".upper()
+    _centred(canvas, levels, PAGE_HEIGHT - 214, "Sans", 8, MUTED, minimum=5)
+    certify = f"{first.certify}  /  {english.certify}"
+    _centred(canvas, certify, PAGE_HEIGHT - 241, "Serif-Italic", 12.5, INK, minimum=8)
+    rule_y = _holder(canvas, holder, from_top=280)
+    y = rule_y - 22
+    for line in _wrap(first.achievement, "Serif", 11, PAGE_WIDTH - 240):
+        _centred(canvas, line, y, "Serif", 11, INK)
+        y -= 14
+    y -= 3
+    for line in _wrap(english.achievement, "Serif-Italic", 10, PAGE_WIDTH - 240):
+        _centred(canvas, line, y, "Serif-Italic", 10, INK)
+        y -= 13
+    _domains(canvas, first, y, size=7.5)
+
+
+def _holder(canvas: Canvas, holder: str, from_top: float = 285) -> float:
+    """The holder's name, as large as fits on one line or two, ``from_top`` down the page,
+    and the rule under it; the rule's height."""
     lines, size = _name_layout(holder, PAGE_WIDTH - 180)
-    baseline = PAGE_HEIGHT - 285 + (len(lines) - 1) * size * 0.6
+    baseline = PAGE_HEIGHT - from_top + (len(lines) - 1) * size * 0.6
     for line in lines:
         _centred(canvas, line, baseline, "Serif-Bold", size, INK, PAGE_WIDTH - 180, minimum=1)
         baseline -= size * 1.2
@@ -248,22 +324,16 @@ def _award_and_holder(canvas: Canvas, snapshot: CertificateSnapshot, holder: str
     canvas.setLineWidth(0.8)
     rule_y = baseline + size * 0.55
     canvas.line(PAGE_WIDTH / 2 - 200, rule_y, PAGE_WIDTH / 2 + 200, rule_y)
+    return rule_y
 
-    credits = _number(snapshot.credits_total)
-    bodies = " and ".join(i.short_name for i in snapshot.issuers)
-    sentence = (
-        f"has earned {credits} ECTS credits in imaging informatics and met every"
-        f" requirement of this {snapshot.level}, awarded jointly by {bodies}."
-    )
-    y = rule_y - 26
-    for line in _wrap(sentence, "Serif", 12, PAGE_WIDTH - 240):
-        _centred(canvas, line, y, "Serif", 12, INK)
-        y -= 16
-    if snapshot.credits_by_domain:
-        items = [f"{d}: {_number(c)} ECTS" for d, c in snapshot.credits_by_domain]
-        for line in _wrap_items(items, "Sans", 8, PAGE_WIDTH - 200):
-            _centred(canvas, line, y - 4, "Sans", 8, MUTED)
-            y -= 11
+
+def _domains(canvas: Canvas, wording: Wording, y: float, size: float = 8) -> None:
+    if not wording.credits_by_domain:
+        return
+    items = wording.credits_by_domain.split(DOMAIN_SEPARATOR)
+    for line in _wrap_items(items, "Sans", size, PAGE_WIDTH - 200):
+        _centred(canvas, line, y - 4, "Sans", size, MUTED)
+        y -= size + 3
 
 
 def _name_layout(name: str, width: float) -> tuple[list[str], float]:
@@ -284,11 +354,19 @@ def _name_layout(name: str, width: float) -> tuple[list[str], float]:
     return [name], _fit_size(name, "Serif-Bold", 14, width, 1)
 
 
-def _dates(canvas: Canvas, snapshot: CertificateSnapshot) -> None:
-    text = f"Issued on {format_long_date(snapshot.issued_on, 'en')}"
-    if snapshot.expires_on:
-        text += f"   ·   Valid until {format_long_date(snapshot.expires_on, 'en')}"
+def _dates(canvas: Canvas, wording: Wording) -> None:
+    text = wording.issued
+    if wording.valid_until:
+        text += f"   ·   {wording.valid_until}"
     _centred(canvas, text, 192, "Sans-Bold", 9.5, INK)
+
+
+def _bilingual_dates(canvas: Canvas, first: Wording, english: Wording) -> None:
+    for wording, y, font in ((first, 184, "Sans-Bold"), (english, 172, "Sans")):
+        text = wording.issued
+        if wording.valid_until:
+            text += f"   ·   {wording.valid_until}"
+        _centred(canvas, text, y, font, 9, INK, minimum=6)
 
 
 def _signatory(canvas: Canvas, issuer: Issuer, x: float, align: str) -> None:
@@ -320,13 +398,24 @@ def _signatory(canvas: Canvas, issuer: Issuer, x: float, align: str) -> None:
     draw(x, line_y - 37, issuer.name)
 
 
-def _verification(canvas: Canvas, snapshot: CertificateSnapshot) -> None:
-    _qr_code(canvas, snapshot.verify_url, PAGE_WIDTH / 2 - 78 / 2, 82, 78)
-    _centred(canvas, f"Certificate {snapshot.code}", 70, "Sans-Bold", 9, INK, 300)
-    _centred(canvas, f"Check it at {snapshot.verify_url}", 58, "Sans", 7, MUTED, 340)
-    _centred(
-        canvas, "The PDF carries the digital seals of both bodies.", 47, "Sans", 6.5, MUTED, 340
-    )
+def _verification(canvas: Canvas, verify_url: str, wording: Wording) -> None:
+    _qr_code(canvas, verify_url, PAGE_WIDTH / 2 - 78 / 2, 82, 78)
+    _centred(canvas, wording.code_line, 70, "Sans-Bold", 9, INK, 300)
+    _centred(canvas, wording.check_at, 58, "Sans", 7, MUTED, 340)
+    _centred(canvas, wording.sealed, 47, "Sans", 6.5, MUTED, 340)
+
+
+def _bilingual_verification(
+    canvas: Canvas, code: str, verify_url: str, first: Wording, english: Wording
+) -> None:
+    _qr_code(canvas, verify_url, PAGE_WIDTH / 2 - 74 / 2, 88, 74)
+    # The code once, named in both languages: the line must pass between the signatories.
+    code_line = f"{first.code_label} · {english.code_label}   {code}"
+    _centred(canvas, code_line, 77, "Sans-Bold", 8.5, INK, 270, minimum=6)
+    _centred(canvas, first.check_at, 66, "Sans", 6.5, MUTED, 360, minimum=4.5)
+    _centred(canvas, english.check_at, 57, "Sans", 6.5, MUTED, 360, minimum=4.5)
+    sealed = f"{first.sealed}  ·  {english.sealed}"
+    _centred(canvas, sealed, 46, "Sans", 6, MUTED, 380, minimum=4.5)
 
 
 def _qr_code(canvas: Canvas, value: str, left: float, bottom: float, side: float) -> None:
@@ -343,3 +432,78 @@ def _qr_code(canvas: Canvas, value: str, left: float, bottom: float, side: float
 
 def _number(value: Decimal) -> str:
     return f"{value.normalize():f}"
+
+
+DOMAIN_SEPARATOR = "\x1f"  # between a wording's domains: the renderer wraps between them
+
+
+def _english(message: str, **values: object) -> str:
+    return message % values if values else message
+
+
+def write_wording(
+    snapshot: CertificateSnapshot, language: str = "en", gettext: Translate = _english
+) -> Wording:
+    """The words of ``snapshot`` in ``language``: ``gettext`` translates (the caller's,
+    with the language forced; English by default), Babel writes the dates and numbers.
+    The sentences live here once, for every language and for a snapshot given none."""
+
+    def number(value: Decimal) -> str:
+        locale = formatting_locale(language)
+        return format_decimal(value.normalize(), locale=locale, decimal_quantization=False)
+
+    certificate = snapshot.level == "certificate"
+    if snapshot.eqf_level:
+        level_line = (
+            gettext(
+                "Certificate · European Qualifications Framework level %(level)s",
+                level=snapshot.eqf_level,
+            )
+            if certificate
+            else gettext(
+                "Diploma · European Qualifications Framework level %(level)s",
+                level=snapshot.eqf_level,
+            )
+        )
+    else:
+        level_line = gettext("Certificate") if certificate else gettext("Diploma")
+    first, second = (issuer.short_name for issuer in snapshot.issuers)
+    bodies = gettext("%(first)s and %(second)s", first=first, second=second)
+    credits = number(snapshot.credits_total)
+    achievement = (
+        gettext(
+            "has earned %(credits)s ECTS credits in imaging informatics and met every"
+            " requirement of this certificate, awarded jointly by %(bodies)s.",
+            credits=credits,
+            bodies=bodies,
+        )
+        if certificate
+        else gettext(
+            "has earned %(credits)s ECTS credits in imaging informatics and met every"
+            " requirement of this diploma, awarded jointly by %(bodies)s.",
+            credits=credits,
+            bodies=bodies,
+        )
+    )
+    return Wording(
+        language=language,
+        joint_award=gettext("A joint award of"),
+        award_title=snapshot.award_title,
+        level_line=level_line,
+        certify=gettext("This is to certify that"),
+        achievement=achievement,
+        credits_by_domain=DOMAIN_SEPARATOR.join(
+            gettext("%(domain)s: %(credits)s ECTS", domain=domain, credits=number(value))
+            for domain, value in snapshot.credits_by_domain
+        ),
+        issued=gettext("Issued on %(date)s", date=format_long_date(snapshot.issued_on, language)),
+        valid_until=(
+            gettext("Valid until %(date)s", date=format_long_date(snapshot.expires_on, language))
+            if snapshot.expires_on
+            else None
+        ),
+        code_line=gettext("Certificate %(code)s", code=snapshot.code),
+        code_label=gettext("Certificate"),
+        check_at=gettext("Check it at %(url)s", url=snapshot.verify_url),
+        sealed=gettext("The PDF carries the digital seals of both bodies."),
+    )

@@ -31,6 +31,7 @@ class PublicCertificate(StatusFromFields):
     code: str
     candidate_id: int
     holder_name: str
+    language: str
     award_title: str
     level: str
     eqf_level: int | None
@@ -59,6 +60,7 @@ _READ = PreparedRead(
         Certificate.code,
         Certificate.candidate_id,
         Certificate.holder_name,
+        Certificate.language,
         Certificate.award_title,
         Certificate.level,
         Certificate.eqf_level,

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from blinker import Namespace
+from flask_babel import force_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
@@ -46,8 +47,10 @@ from certification.certificates.models import (
 from certification.certificates.pdf import (
     CertificateSnapshot,
     Issuer,
+    Wording,
     format_long_date,
     render_certificate_pdf,
+    write_wording,
 )
 from certification.certificates.public import (
     NO_SUCH_CERTIFICATE,
@@ -71,6 +74,7 @@ from certification.certificates.signing import (
 )
 from certification.errors import Conflict, InvalidInput, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
+from certification.languages import offered
 from certification.progress import (
     ProgressReport,
     Transcript,
@@ -310,6 +314,7 @@ def prepare_certificate(
         programme=programme,
         programme_id=programme.id,
         holder_name=candidate.full_name,
+        language=document_language(candidate),
         award_title=programme.title,
         level=programme.level.value,
         eqf_level=programme.eqf_level,
@@ -481,7 +486,9 @@ def held_awards_by_candidate(
     return {candidate_id: frozenset(codes) for candidate_id, codes in held.items()}
 
 
-def sample_certificate(holder_name: str, now: dt.datetime | None = None) -> Certificate:
+def sample_certificate(
+    holder_name: str, now: dt.datetime | None = None, language: str = "en"
+) -> Certificate:
     """A rendered and sealed certificate that is never stored: to look at the design.
 
     Sealed with throwaway keys made for it (a local CA of its own), never the bodies' keys:
@@ -491,6 +498,7 @@ def sample_certificate(holder_name: str, now: dt.datetime | None = None) -> Cert
     sample = Certificate(
         code=new_code("EIC"),
         holder_name=unicodedata.normalize("NFC", holder_name),
+        language=language,
         award_title="European Certificate in Imaging Informatics",
         level=Level.CERTIFICATE.value,
         eqf_level=6,
@@ -578,7 +586,7 @@ def snapshot_of(
         )
         for i in certificate.issuers
     )
-    return CertificateSnapshot(
+    snapshot = CertificateSnapshot(
         code=certificate.code,
         holder_name=certificate.holder_name,
         award_title=certificate.award_title,
@@ -594,6 +602,21 @@ def snapshot_of(
         verify_url=certificate.verify_url,
         issuers=(left, right),
     )
+    languages = [certificate.language, "en"] if certificate.language != "en" else ["en"]
+    wordings = tuple(wording(snapshot, language) for language in languages)
+    return dataclasses.replace(snapshot, wordings=wordings)
+
+
+def wording(snapshot: CertificateSnapshot, language: str) -> Wording:
+    """The certificate's words in ``language``, through that language's catalogue."""
+    with force_locale(language):
+        return write_wording(snapshot, language, gettext)
+
+
+def document_language(candidate: User) -> str:
+    """The language a candidate's certificate is printed in beside English: theirs, if the
+    product is offered in it."""
+    return offered(candidate.language) or "en"
 
 
 def _render_and_seal(certificate: Certificate) -> None:
@@ -758,6 +781,7 @@ def reissue_draft(
         candidate=candidate,
         programme=certificate.programme,
         holder_name=name,
+        language=certificate.language,
         award_title=certificate.award_title,
         level=certificate.level,
         eqf_level=certificate.eqf_level,
@@ -948,6 +972,7 @@ def public_record(
         "code": certificate.code,
         "status": status.value,
         "holder_name": certificate.holder_name,
+        "language": certificate.language,
         "award": certificate.award_title,
         "level": certificate.level,
         "eqf_level": certificate.eqf_level,

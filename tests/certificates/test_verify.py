@@ -181,10 +181,12 @@ def test_each_status_in_large_words_and_in_json(app, client, issue, today, statu
     assert answer["superseded_by"] == expected.get("superseded_by")
     if "expires_on" in expected:
         assert answer["expires_on"] == expected["expires_on"]
+    assert answer["language"] == "en"  # the holder has chosen none: English alone
     assert set(answer) == {
         "code",
         "status",
         "holder_name",
+        "language",
         "award",
         "level",
         "eqf_level",
