@@ -496,6 +496,7 @@ def test_create_and_read_a_candidate(api):
         "email": "maria@example.gr",
         "full_name": "Μαρία Παπαδοπούλου",
         "country": "GR",
+        "language": None,  # none chosen: her e-mails and certificates in English
     }
     assert response.headers["Location"].endswith(f"/api/v1/candidates/{created['id']}")
     again = api.get(f"/candidates/{created['id']}")

@@ -132,3 +132,23 @@ def test_the_api_follows_accept_language_only(client, api):
     assert answer.headers["Content-Language"] == "de"
     english = client.get("/api/v1/candidates/999999", headers=api.headers())
     assert english.headers["Content-Language"] == "en"
+
+
+@pytest.mark.usefixtures("german_offered")
+def test_the_api_takes_and_gives_a_candidate_s_language(api):
+    from tests.conftest import assert_error
+
+    made = api.post(
+        "/candidates",
+        {"email": "eleni@example.gr", "full_name": "Ελένη Παππά", "language": "el"},
+    )
+    assert made.status_code == 201
+    assert made.get_json()["language"] == "el"
+    assert api.get(made.headers["Location"].split("/api/v1", 1)[1]).get_json()["language"] == "el"
+    unset = api.post("/candidates", {"email": "jan@example.nl", "full_name": "Jan de Vries"})
+    assert unset.get_json()["language"] is None
+    refused = api.post(
+        "/candidates",
+        {"email": "kaisa@example.fi", "full_name": "Kaisa Virtanen", "language": "fi"},
+    )
+    assert_error(refused, 422, "invalid", {"language"})

@@ -174,6 +174,12 @@ class CandidateInput(Request):
     email: Text = Field(description="At most 254 characters; stored in lower case.")
     full_name: Text = Field(description=NAME + " Stored in Unicode NFC.")
     country: Text | None = Field(None, description="ISO 3166 alpha-2, e.g. PL, or null.")
+    language: Text | None = Field(
+        None,
+        description="The language of the candidate's e-mails and, beside English, of their"
+        " certificates: one of the languages offered (ISO 639-1, e.g. pl), or null for none"
+        " (English).",
+    )
 
 
 class Candidate(Answer):
@@ -181,6 +187,10 @@ class Candidate(Answer):
     email: str
     full_name: str = Field(description="Unicode NFC.")
     country: str | None
+    language: str | None = Field(
+        description="ISO 639-1 code of the language the candidate reads, or null if none is"
+        " chosen (e-mails and certificates in English)."
+    )
 
 
 class CreditInput(Request):

@@ -59,6 +59,7 @@ def candidate_answer(candidate: User) -> Candidate:
         email=candidate.email,
         full_name=candidate.full_name,
         country=candidate.country,
+        language=candidate.language,
     )
 
 

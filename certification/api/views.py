@@ -138,7 +138,9 @@ def post_assessment(json: AssessmentInput) -> Created:
 @writes(Candidate, "createCandidate", CANDIDATES, description=CREATED_AT_LOCATION)
 def post_candidate(json: CandidateInput) -> tuple[Candidate, int, dict[str, str]]:
     """Register a candidate. Names are stored in Unicode NFC."""
-    candidate = create_candidate(json.email, json.full_name, json.country, actor=g.actor)
+    candidate = create_candidate(
+        json.email, json.full_name, json.country, actor=g.actor, language=json.language
+    )
     location = url_for("api.get_candidate_by_id", candidate_id=candidate.id)
     return candidate_answer(candidate), 201, {"Location": location}
 

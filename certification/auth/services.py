@@ -24,7 +24,7 @@ from certification.auth.passwords import (
 )
 from certification.errors import Duplicate, InvalidInput, NotFound
 from certification.extensions import db
-from certification.languages import offered
+from certification.languages import offered, offered_languages
 from certification.types import MAX_ID, utcnow
 from certification.unique import add_unique
 from certification.validation import (
@@ -133,9 +133,11 @@ def _create_user(
     password: str | None = None,
     partner_body: str | None = None,
     provider_id: int | None = None,
+    language: str | None = None,
 ) -> User:
     errors = FieldErrors()
     email, full_name, country = check_person(errors, email, full_name, country)
+    language = _check_language(errors, language)
     if password is not None and (problem := password_problem(password)):
         errors.add("password", problem)
     errors.raise_if_any()
@@ -150,6 +152,7 @@ def _create_user(
         role=role,
         partner_body=partner_body,
         provider_id=provider_id,
+        language=language,
     )
     if password is not None:
         user.password_hash = hash_password(password)
@@ -158,10 +161,23 @@ def _create_user(
     return user
 
 
-def create_candidate(email: str, full_name: str, country: str | None, actor: User | None) -> User:
-    """Register a candidate. They choose a password through a one-time link."""
+def create_candidate(
+    email: str,
+    full_name: str,
+    country: str | None,
+    actor: User | None,
+    *,
+    language: str | None = None,
+) -> User:
+    """Register a candidate. They choose a password through a one-time link. ``language``
+    (one of the offered ones, or None) is the language of their e-mails and certificates."""
     return _create_user(
-        email=email, full_name=full_name, country=country, role=Role.CANDIDATE, actor=actor
+        email=email,
+        full_name=full_name,
+        country=country,
+        role=Role.CANDIDATE,
+        actor=actor,
+        language=language,
     )
 
 
@@ -243,17 +259,34 @@ def update_candidate(
     return candidate
 
 
-def set_language(user: User, language: str | None) -> User:
-    """``user`` reads ``language`` from now on (pages, e-mails, certificates); None or ""
-    lets their pages follow the browser again and writes to them in English."""
+def _check_language(errors: FieldErrors, language: str | None) -> str | None:
+    """An offered language's code ("de-AT" is "de"), or None for none; a language the site
+    is not offered in is refused."""
     chosen = offered(language)
     if language and chosen is None:
-        raise InvalidInput(
-            f"{language!r} is not a language this site is offered in.",
-            {"language": "Choose one of the languages listed."},
+        names = ", ".join(offered_languages())
+        errors.add("language", f"Choose one of the languages offered: {names}.")
+    return chosen
+
+
+def set_language(user: User, language: str | None, actor: User | None = None) -> User:
+    """``user`` reads ``language`` from now on (pages, e-mails, certificates); None or ""
+    lets their pages follow the browser again and writes to them in English."""
+    errors = FieldErrors()
+    chosen = _check_language(errors, language)
+    errors.raise_if_any()
+    if chosen != user.language:
+        before = user.language
+        user.language = chosen
+        db.session.flush()
+        record_event(
+            None,
+            "user.language_changed",
+            "user",
+            user.id,
+            before={"language": before},
+            after={"language": chosen},
         )
-    user.language = chosen
-    db.session.flush()
     return user
 
 
