@@ -23,7 +23,6 @@ from certification.backup import CertificateCheck
 from certification.catalogue.services import find_provider
 from certification.errors import NotFound, ServiceError
 from certification.extensions import db
-from certification.languages import LANGUAGE_NAMES
 from certification.imports.models import ImportKind
 from certification.imports.services import (
     ImportRefused,
@@ -31,6 +30,7 @@ from certification.imports.services import (
     commit_import,
     preview_import,
 )
+from certification.languages import LANGUAGE_NAMES
 from certification.records.standings import refresh_standings, standings_missing
 
 

@@ -4,7 +4,7 @@ so that several gunicorn workers can share one file."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response
@@ -65,7 +65,7 @@ class PreparedRead:
     engine connection instead, so that the read is seen like every other.
     """
 
-    def __init__(self, statement: sa.Select[Unpack[tuple[Any, ...]]]) -> None:
+    def __init__(self, statement: sa.Select[*tuple[Any, ...]]) -> None:
         self._statement = statement
         self._compiled: dict[str, _Compiled] = {}
         self._converters: dict[str, tuple[Any, ...]] = {}

@@ -137,7 +137,7 @@ def _create_user(
 ) -> User:
     errors = FieldErrors()
     email, full_name, country = check_person(errors, email, full_name, country)
-    language = _check_language(errors, language)
+    language = check_language(errors, language)
     if password is not None and (problem := password_problem(password)):
         errors.add("password", problem)
     errors.raise_if_any()
@@ -259,7 +259,7 @@ def update_candidate(
     return candidate
 
 
-def _check_language(errors: FieldErrors, language: str | None) -> str | None:
+def check_language(errors: FieldErrors, language: str | None) -> str | None:
     """An offered language's code ("de-AT" is "de"), or None for none; a language the site
     is not offered in is refused."""
     chosen = offered(language)
@@ -273,7 +273,7 @@ def set_language(user: User, language: str | None, actor: User | None = None) ->
     """``user`` reads ``language`` from now on (pages, e-mails, certificates); None or ""
     lets their pages follow the browser again and writes to them in English."""
     errors = FieldErrors()
-    chosen = _check_language(errors, language)
+    chosen = check_language(errors, language)
     errors.raise_if_any()
     if chosen != user.language:
         before = user.language

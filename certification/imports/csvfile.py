@@ -177,8 +177,16 @@ def normalise_header(name: str) -> str:
     return _HEADER_ALIASES.get(key, key)
 
 
-def read_csv(data: bytes, columns: Sequence[str], *, date_columns: Sequence[str] = ()) -> CsvTable:
+def read_csv(
+    data: bytes,
+    columns: Sequence[str],
+    *,
+    date_columns: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> CsvTable:
     """Decode ``data``, find its delimiter and header, and scan it once for problems of shape.
+    ``optional`` columns are read when the header has them (a row's value is then there,
+    perhaps empty) and not missed when it does not.
 
     Never raises on bad input: what is wrong comes back as ``CsvTable.problems``.
     """
@@ -190,7 +198,7 @@ def read_csv(data: bytes, columns: Sequence[str], *, date_columns: Sequence[str]
     hint = _SEPARATOR_HINT.match(text_start.lstrip())
     delimiter = hint.group(1) if hint else _delimiter_of(text_start, columns)
     table = CsvTable(data, codec, label, delimiter)
-    _read_header(table, columns)
+    _read_header(table, columns, optional)
     if table.readable:
         _scan_rows(table, date_columns)
     return table
@@ -258,7 +266,7 @@ def _delimiter_of(text_start: str, columns: Sequence[str]) -> str:
 # ------------------------------------------------------------------ header and shape
 
 
-def _read_header(table: CsvTable, columns: Sequence[str]) -> None:
+def _read_header(table: CsvTable, columns: Sequence[str], optional: Sequence[str] = ()) -> None:
     names: list[str] = []
     for number, cells in table._records():
         if _has_content(cells) and not _SEPARATOR_HINT.match(table.delimiter.join(cells)):
@@ -279,7 +287,7 @@ def _read_header(table: CsvTable, columns: Sequence[str]) -> None:
                 Problem(table.header_row, name, "This column appears twice in the header.")
             )
         seen.add(name)
-        if name in columns:
+        if name in columns or name in optional:
             found[name] = index
         else:
             extra.append(raw.strip().replace("\ufeff", ""))
@@ -294,7 +302,7 @@ def _read_header(table: CsvTable, columns: Sequence[str]) -> None:
                 f" it has: {', '.join(c.strip() for c in names if c.strip()) or 'nothing'}.",
             )
         )
-    table.columns = {name: found[name] for name in columns if name in found}
+    table.columns = {name: found[name] for name in (*columns, *optional) if name in found}
     table.header_width = max(i + 1 for i, cell in enumerate(names) if cell.strip())
     table.extra_columns = tuple(extra)
     table.readable = not table.problems

@@ -29,7 +29,12 @@ from sqlalchemy.exc import IntegrityError
 
 from certification.audit import AuditEvent, record_event
 from certification.auth.models import Role, User
-from certification.auth.services import PersonFields, check_person, normalise_email
+from certification.auth.services import (
+    PersonFields,
+    check_language,
+    check_person,
+    normalise_email,
+)
 from certification.catalogue.models import Assessment, Course
 from certification.dates import format_long_date
 from certification.errors import Forbidden, NotFound, ServiceError
@@ -61,6 +66,8 @@ COLUMNS: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.CREDITS: ("email", "course_code", "completed_on"),
     ImportKind.RESULTS: ("email", "assessment_code", "score", "taken_on"),
 }
+# Read when the file has them: a candidates file may say each one's language (e.g. pl).
+OPTIONAL_COLUMNS: dict[ImportKind, tuple[str, ...]] = {ImportKind.CANDIDATES: ("language",)}
 DATE_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.CANDIDATES: (),
     ImportKind.CREDITS: ("completed_on",),
@@ -419,7 +426,12 @@ class _Tally:
 
 def _plan(kind: ImportKind, data: bytes, today: dt.date, actor: User | None) -> _Plan:
     _refuse_kind(actor, kind)
-    table = read_csv(data, COLUMNS[kind], date_columns=DATE_COLUMNS[kind])
+    table = read_csv(
+        data,
+        COLUMNS[kind],
+        date_columns=DATE_COLUMNS[kind],
+        optional=OPTIONAL_COLUMNS.get(kind, ()),
+    )
     tally = _Tally(table)
     if kind is ImportKind.CANDIDATES:
         return _plan_candidates(tally)
@@ -433,10 +445,13 @@ def _plan(kind: ImportKind, data: bytes, today: dt.date, actor: User | None) -> 
 
 def _plan_candidates(tally: _Tally) -> _Plan:
     people: dict[str, tuple[int, PersonFields]] = {}
+    languages: dict[str, str | None] = {}
     for row in tally.rows():
         errors = FieldErrors()
         values = row.values
         person = check_person(errors, values["email"], values["full_name"], values["country"])
+        language = check_language(errors, values.get("language"))
+        languages.setdefault(person.email, language)
         if errors.messages:
             tally.refuse(row.number, errors)
         elif (earlier := people.get(person.email)) is None:
@@ -472,6 +487,7 @@ def _plan_candidates(tally: _Tally) -> _Plan:
                     "full_name": p.full_name,
                     "name_key": name_search_key(p.full_name),
                     "country": p.country,
+                    "language": languages.get(p.email),
                     "role": Role.CANDIDATE,
                     "active": True,
                     "created_at": now,
@@ -490,6 +506,7 @@ def _plan_candidates(tally: _Tally) -> _Plan:
                         "email": p.email,
                         "full_name": p.full_name,
                         "country": p.country,
+                        "language": languages.get(p.email),
                         "role": Role.CANDIDATE.value,
                         "active": True,
                     },

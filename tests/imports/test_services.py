@@ -274,3 +274,28 @@ def test_a_nul_far_into_the_file_is_a_problem_not_a_crash(ctx, catalogue, people
     report = preview_import(CREDITS, data, today=today)
     assert problem_places(report) == [(2002, "email"), (2002, "completed_on")]
     assert (report.new, report.already_recorded) == (1, 1999)
+
+
+def test_a_candidates_file_may_give_each_one_s_language(ctx, today, monkeypatch):
+    monkeypatch.setattr("certification.languages.OFFERED_LANGUAGES", ("en", "pl", "el"))
+    data = (
+        b"email,full_name,country,language\n"
+        b"anna@example.org,Anna Kowalska,PL,pl\n"
+        b"eleni@example.org,Eleni Pappa,GR,EL\n"
+        b"jan@example.org,Jan de Vries,NL,\n"
+        b"kaisa@example.org,Kaisa Virtanen,FI,fi\n"
+    )
+    refused = preview_import(CANDIDATES, data, today=today)
+    assert problem_places(refused) == [(5, "language")]
+    assert "Choose one of the languages offered: en, pl, el." in refused.problems[0].message
+    report = commit_import(CANDIDATES, data.rsplit(b"kaisa", 1)[0], actor=None, today=today)
+    assert report.new == 3
+    db.session.commit()
+    assert get_user_by_email("anna@example.org").language == "pl"
+    assert get_user_by_email("eleni@example.org").language == "el"
+    assert get_user_by_email("jan@example.org").language is None
+
+
+def test_a_candidates_file_without_a_language_column_still_imports(ctx, today):
+    data = b"email,full_name,country\nanna@example.org,Anna Kowalska,PL\n"
+    assert commit_import(CANDIDATES, data, actor=None, today=today).new == 1
