@@ -9,6 +9,7 @@ which of 06/12 and 12/06 is the month. CSV and JSON keep ISO 8601.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from babel.dates import format_date
 from flask_babel import gettext
@@ -18,7 +19,12 @@ from certification.languages import formatting_locale
 
 
 def format_long_date(day: dt.date, language: str | None = None) -> str:
-    locale = formatting_locale(language or current_language())
+    return _long_date(day, formatting_locale(language or current_language()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _long_date(day: dt.date, locale: str) -> str:
+    # Babel takes 20 µs a date; a page or a list writes the same few days again and again.
     return format_date(day, format="long", locale=locale)
 
 

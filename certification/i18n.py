@@ -8,6 +8,7 @@ Outside a request or an app context (a pure test, a script) everything is Englis
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,11 @@ def current_language() -> str:
 def format_number(value: Decimal | int | float, language: str | None = None) -> str:
     """A credit total or a count as the reader writes it: 7.5 in English, 7,5 in German;
     no trailing zeros (32.50 is 32.5), and every decimal kept (a mark of 87.25 stays)."""
-    locale = formatting_locale(language or current_language())
+    return _number(value, formatting_locale(language or current_language()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(value: Decimal | int | float, locale: str) -> str:
+    # Babel takes 25 µs a number; pages write the same few credit values many times.
     exact = value.normalize() if isinstance(value, Decimal) else value
     return format_decimal(exact, locale=locale, decimal_quantization=False)
