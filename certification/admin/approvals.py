@@ -5,6 +5,7 @@ revocation, the other body's reinstatement)."""
 from __future__ import annotations
 
 from flask import flash, render_template, request
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from certification.admin.blueprint import bp
@@ -13,6 +14,7 @@ from certification.admin.paging import paginate
 from certification.admin.views import (
     Page,
     _actor,
+    _and,
     _candidate_page,
     _done,
     _see_other,
@@ -53,12 +55,18 @@ def approvals_queue() -> Page:
 
 def _request_done(award_request: AwardRequest) -> str:
     if award_request.certificate is not None:
-        return (
-            f"Approved by both bodies: certificate {award_request.code} is sealed and issued to"
-            f" {award_request.candidate.full_name}, who is told by e-mail."
+        return gettext(
+            "Approved by both bodies: certificate %(code)s is sealed and issued to %(name)s,"
+            " who is told by e-mail.",
+            code=award_request.code,
+            name=award_request.candidate.full_name,
         )
-    waiting = " and ".join(approvals.still_to_approve(award_request))
-    return f"Approved {award_request.code} for {current_user.partner_body}; it awaits {waiting}."
+    return gettext(
+        "Approved %(code)s for %(body)s; it awaits %(bodies)s.",
+        code=award_request.code,
+        body=current_user.partner_body,
+        bodies=_and(approvals.still_to_approve(award_request)),
+    )
 
 
 @bp.route("/approvals/<code>/approve", methods=["POST"])
@@ -69,7 +77,7 @@ def request_approve(code: str) -> Page:
     try:
         approvals.approve_request(award_request, _actor(), today=today())
     except ServiceError as refusal:
-        flash(f"Not approved: {refusal.message}", "error")
+        flash(gettext("Not approved: %(reason)s", reason=refusal.message), "error")
         return _queue_page(status=refusal.http_status)
     return _done(_request_done(award_request), "admin.approvals_queue", page=_page())
 
@@ -85,12 +93,16 @@ def approvals_job_start() -> Page:
         flash(refusal.message, "info")
         return _see_other("admin.issue_job", job_id=refusal.job_id)
     except ServiceError as refusal:
-        flash(f"Not approved: {refusal.message}", "error")
+        flash(gettext("Not approved: %(reason)s", reason=refusal.message), "error")
         return _queue_page(status=refusal.http_status)
     total = sum(job.total for job in jobs)
     flash(
-        f"Approving {total} {'request' if total == 1 else 'requests'} for"
-        f" {current_user.partner_body} has started.",
+        ngettext(
+            "Approving %(num)d request for %(body)s has started.",
+            "Approving %(num)d requests for %(body)s has started.",
+            total,
+            body=current_user.partner_body,
+        ),
         "success",
     )
     if len(jobs) == 1:
@@ -106,8 +118,13 @@ def request_reject(code: str) -> Page:
         form,
         lambda: approvals.reject_request(award_request, _actor(), form.reason.data),
         lambda done: _done(
-            f"Rejected {done.code} for {current_user.partner_body}: nothing is issued to"
-            f" {done.candidate.full_name}; the office may request it again later.",
+            gettext(
+                "Rejected %(code)s for %(body)s: nothing is issued to %(name)s; the office may"
+                " request it again later.",
+                code=done.code,
+                body=current_user.partner_body,
+                name=done.candidate.full_name,
+            ),
             "admin.approvals_queue",
             page=_page(),
         ),
@@ -122,7 +139,7 @@ def certificate_reinstate(code: str) -> Page:
         form,
         lambda: approvals.reinstate_certificate(certificate, form.reason.data, _actor()),
         lambda _: _done(
-            f"Certificate {certificate.code} is reinstated: valid again.",
+            gettext("Certificate %(code)s is reinstated: valid again.", code=certificate.code),
             "admin.candidate",
             candidate_id=certificate.candidate_id,
         ),

@@ -4,6 +4,7 @@ why, and each message as it was written."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -74,7 +75,13 @@ def email_retry(email_id: int) -> Response:
     except ServiceError as refusal:
         flash(refusal.message, "error")
     else:
-        flash(f"The e-mail to {outgoing.recipient} is queued to be sent again.", "success")
+        flash(
+            gettext(
+                "The e-mail to %(recipient)s is queued to be sent again.",
+                recipient=outgoing.recipient,
+            ),
+            "success",
+        )
     if request.form.get("back") == "message":
         return redirect(url_for("admin.email", email_id=outgoing.id), code=303)
     return redirect(url_for("admin.emails", status=back.value if back else None), code=303)

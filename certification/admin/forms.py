@@ -15,6 +15,8 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
@@ -51,77 +53,79 @@ from certification.progress import format_decimal
 # Digits with at most one decimal point or comma: "2.5", "2,5", "10", ",5". Thousands
 # separators are refused rather than guessed at ("1.000,5" is a typo more often than not).
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
-NUMBER_MESSAGE = "Enter a number, such as 2.5 or 2,5."
-DATE_MESSAGE = "Enter a date as YYYY-MM-DD, such as 2024-05-31."
-WHOLE_NUMBER_MESSAGE = "Enter a whole number, such as 3."
+NUMBER_MESSAGE = lazy_gettext("Enter a number, such as 2.5 or 2,5.")
+DATE_MESSAGE = lazy_gettext("Enter a date as YYYY-MM-DD, such as 2024-05-31.")
+WHOLE_NUMBER_MESSAGE = lazy_gettext("Enter a whole number, such as 3.")
 DOMAIN_LINE_EXAMPLE = "AI & Data Science: 5"
 
 # European countries with their ISO 3166-1 alpha-2 codes (XK, Kosovo, is the code the EU
-# and most registries use). Ordered by name for the select.
-EUROPEAN_COUNTRIES: dict[str, str] = dict(
+# and most registries use), named in the reader's language. Ordered by English name; the
+# select orders them by the name it shows.
+EUROPEAN_COUNTRIES: dict[str, LazyString] = dict(
     sorted(
         {
-            "AD": "Andorra",
-            "AL": "Albania",
-            "AM": "Armenia",
-            "AT": "Austria",
-            "AZ": "Azerbaijan",
-            "BA": "Bosnia and Herzegovina",
-            "BE": "Belgium",
-            "BG": "Bulgaria",
-            "BY": "Belarus",
-            "CH": "Switzerland",
-            "CY": "Cyprus",
-            "CZ": "Czechia",
-            "DE": "Germany",
-            "DK": "Denmark",
-            "EE": "Estonia",
-            "ES": "Spain",
-            "FI": "Finland",
-            "FR": "France",
-            "GB": "United Kingdom",
-            "GE": "Georgia",
-            "GR": "Greece",
-            "HR": "Croatia",
-            "HU": "Hungary",
-            "IE": "Ireland",
-            "IS": "Iceland",
-            "IT": "Italy",
-            "LI": "Liechtenstein",
-            "LT": "Lithuania",
-            "LU": "Luxembourg",
-            "LV": "Latvia",
-            "MC": "Monaco",
-            "MD": "Moldova",
-            "ME": "Montenegro",
-            "MK": "North Macedonia",
-            "MT": "Malta",
-            "NL": "Netherlands",
-            "NO": "Norway",
-            "PL": "Poland",
-            "PT": "Portugal",
-            "RO": "Romania",
-            "RS": "Serbia",
-            "RU": "Russia",
-            "SE": "Sweden",
-            "SI": "Slovenia",
-            "SK": "Slovakia",
-            "SM": "San Marino",
-            "TR": "Türkiye",
-            "UA": "Ukraine",
-            "VA": "Vatican City",
-            "XK": "Kosovo",
+            "AD": lazy_gettext("Andorra"),
+            "AL": lazy_gettext("Albania"),
+            "AM": lazy_gettext("Armenia"),
+            "AT": lazy_gettext("Austria"),
+            "AZ": lazy_gettext("Azerbaijan"),
+            "BA": lazy_gettext("Bosnia and Herzegovina"),
+            "BE": lazy_gettext("Belgium"),
+            "BG": lazy_gettext("Bulgaria"),
+            "BY": lazy_gettext("Belarus"),
+            "CH": lazy_gettext("Switzerland"),
+            "CY": lazy_gettext("Cyprus"),
+            "CZ": lazy_gettext("Czechia"),
+            "DE": lazy_gettext("Germany"),
+            "DK": lazy_gettext("Denmark"),
+            "EE": lazy_gettext("Estonia"),
+            "ES": lazy_gettext("Spain"),
+            "FI": lazy_gettext("Finland"),
+            "FR": lazy_gettext("France"),
+            "GB": lazy_gettext("United Kingdom"),
+            "GE": lazy_gettext("Georgia"),
+            "GR": lazy_gettext("Greece"),
+            "HR": lazy_gettext("Croatia"),
+            "HU": lazy_gettext("Hungary"),
+            "IE": lazy_gettext("Ireland"),
+            "IS": lazy_gettext("Iceland"),
+            "IT": lazy_gettext("Italy"),
+            "LI": lazy_gettext("Liechtenstein"),
+            "LT": lazy_gettext("Lithuania"),
+            "LU": lazy_gettext("Luxembourg"),
+            "LV": lazy_gettext("Latvia"),
+            "MC": lazy_gettext("Monaco"),
+            "MD": lazy_gettext("Moldova"),
+            "ME": lazy_gettext("Montenegro"),
+            "MK": lazy_gettext("North Macedonia"),
+            "MT": lazy_gettext("Malta"),
+            "NL": lazy_gettext("Netherlands"),
+            "NO": lazy_gettext("Norway"),
+            "PL": lazy_gettext("Poland"),
+            "PT": lazy_gettext("Portugal"),
+            "RO": lazy_gettext("Romania"),
+            "RS": lazy_gettext("Serbia"),
+            "RU": lazy_gettext("Russia"),
+            "SE": lazy_gettext("Sweden"),
+            "SI": lazy_gettext("Slovenia"),
+            "SK": lazy_gettext("Slovakia"),
+            "SM": lazy_gettext("San Marino"),
+            "TR": lazy_gettext("Türkiye"),
+            "UA": lazy_gettext("Ukraine"),
+            "VA": lazy_gettext("Vatican City"),
+            "XK": lazy_gettext("Kosovo"),
         }.items(),
-        key=lambda item: item[1],
+        key=lambda item: str(item[1]),
     )
 )
 
 
 def country_name(code: str | None) -> str:
-    """``Poland`` for ``PL``; an unlisted code as it is; an empty string for none."""
+    """``Poland`` for ``PL`` (in the reader's language); an unlisted code as it is; an empty
+    string for none."""
     if not code:
         return ""
-    return EUROPEAN_COUNTRIES.get(code, code)
+    return str(EUROPEAN_COUNTRIES.get(code, code))
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -200,11 +204,26 @@ class DomainMinimumsField(TextAreaField):
             domain = domain.strip()
             credits = parse_number(amount)
             if not colon or not domain:
-                problems.append(f"Line {number}: write it as “{DOMAIN_LINE_EXAMPLE}”.")
+                problems.append(
+                    gettext(
+                        "Line %(number)d: write it as “%(example)s”.",
+                        number=number,
+                        example=DOMAIN_LINE_EXAMPLE,
+                    )
+                )
             elif credits is None:
-                problems.append(f"Line {number}: after the colon, enter a number such as 5 or 2,5.")
+                problems.append(
+                    gettext(
+                        "Line %(number)d: after the colon, enter a number such as 5 or 2,5.",
+                        number=number,
+                    )
+                )
             elif domain in minimums:
-                problems.append(f"Line {number}: {domain} is listed twice.")
+                problems.append(
+                    gettext(
+                        "Line %(number)d: %(domain)s is listed twice.", number=number, domain=domain
+                    )
+                )
             else:
                 minimums[domain] = credits
         self.data = minimums
@@ -234,7 +253,7 @@ def _text(value: Any) -> str:
 def printable(_form: Any, field: Any) -> None:
     """Refuse control characters (a NUL byte cannot even be sent to PostgreSQL)."""
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in field.data or ""):
-        raise ValidationError("Remove control characters from the search.")
+        raise ValidationError(gettext("Remove control characters from the search."))
 
 
 class CandidateSearchForm(FlaskForm):
@@ -244,35 +263,39 @@ class CandidateSearchForm(FlaskForm):
         csrf = False
 
     q = SearchField(
-        "Name or e-mail",
+        lazy_gettext("Name or e-mail"),
         validators=[printable],
-        render_kw={"placeholder": "e.g. lukasz or example.pl"},
+        render_kw={"placeholder": lazy_gettext("e.g. lukasz or example.pl")},
     )
-    eligible_for = SelectField("Eligible for", validate_choice=False)
+    eligible_for = SelectField(lazy_gettext("Eligible for"), validate_choice=False)
 
     def __init__(self, *args: Any, programmes: Iterable[Programme], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.eligible_for.choices = [
-            SelectChoice("", "Any programme"),
+            SelectChoice("", gettext("Any programme")),
             *(SelectChoice(p.code, f"{p.code} · {p.title}") for p in programmes),
         ]
 
 
 class CandidateForm(FlaskForm):
-    email = EmailField("E-mail", validators=[InputRequired()], render_kw={"autocomplete": "off"})
+    email = EmailField(
+        lazy_gettext("E-mail"), validators=[InputRequired()], render_kw={"autocomplete": "off"}
+    )
     full_name = StringField(
-        "Full name",
+        lazy_gettext("Full name"),
         validators=[InputRequired()],
-        description="As it should appear on a certificate, with every accent.",
+        description=lazy_gettext("As it should appear on a certificate, with every accent."),
         render_kw={"autocomplete": "off"},
     )
-    country = SelectField("Country", validate_choice=False)
+    country = SelectField(lazy_gettext("Country"), validate_choice=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [SelectChoice("", "Not given")]
+        countries = sorted(EUROPEAN_COUNTRIES.items(), key=lambda item: str(item[1]))
+        choices = [SelectChoice("", gettext("Not given"))]
         choices += [
-            SelectChoice(code, f"{name} ({code})") for code, name in EUROPEAN_COUNTRIES.items()
+            SelectChoice(code, gettext("%(country)s (%(code)s)", country=name, code=code))
+            for code, name in countries
         ]
         current = self.country.data
         if current and current not in EUROPEAN_COUNTRIES:
@@ -289,15 +312,25 @@ class CandidateForm(FlaskForm):
 
 
 class CreditForm(FlaskForm):
-    course = SelectField("Course", validators=[InputRequired()], validate_choice=False)
-    completed_on = DayField("Completed on", validators=[InputRequired()])
+    course = SelectField(
+        lazy_gettext("Course"), validators=[InputRequired()], validate_choice=False
+    )
+    completed_on = DayField(lazy_gettext("Completed on"), validators=[InputRequired()])
 
     def __init__(self, *args: Any, courses: Iterable[Course], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.course.choices = [
-            SelectChoice("", "Choose a course…"),
+            SelectChoice("", gettext("Choose a course…")),
             *(
-                SelectChoice(c.code, f"{c.code} · {c.title} ({format_decimal(c.credits)} ECTS)")
+                SelectChoice(
+                    c.code,
+                    gettext(
+                        "%(code)s · %(title)s (%(credits)s ECTS)",
+                        code=c.code,
+                        title=c.title,
+                        credits=format_decimal(c.credits),
+                    ),
+                )
                 for c in courses
             ),
         ]
@@ -308,27 +341,34 @@ class ProviderCreditForm(CreditForm):
     e-mail (they see no list of everyone)."""
 
     email = StringField(
-        "Candidate's e-mail",
+        lazy_gettext("Candidate's e-mail"),
         validators=[InputRequired()],
-        description="As registered with the programme office.",
+        description=lazy_gettext("As registered with the programme office."),
         render_kw={"autocomplete": "off", "maxlength": 254, "type": "email"},
     )
 
 
 class ResultForm(FlaskForm):
-    assessment = SelectField("Assessment", validators=[InputRequired()], validate_choice=False)
-    score = LocalDecimalField("Score", validators=[InputRequired()])
-    taken_on = DayField("Taken on", validators=[InputRequired()])
+    assessment = SelectField(
+        lazy_gettext("Assessment"), validators=[InputRequired()], validate_choice=False
+    )
+    score = LocalDecimalField(lazy_gettext("Score"), validators=[InputRequired()])
+    taken_on = DayField(lazy_gettext("Taken on"), validators=[InputRequired()])
 
     def __init__(self, *args: Any, assessments: Iterable[Assessment], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.assessment.choices = [
-            SelectChoice("", "Choose an assessment…"),
+            SelectChoice("", gettext("Choose an assessment…")),
             *(
                 SelectChoice(
                     a.code,
-                    f"{a.code} · {a.title} (pass mark {format_decimal(a.pass_mark)}"
-                    f" of {format_decimal(a.max_score)})",
+                    gettext(
+                        "%(code)s · %(title)s (pass mark %(pass_mark)s of %(max_score)s)",
+                        code=a.code,
+                        title=a.title,
+                        pass_mark=format_decimal(a.pass_mark),
+                        max_score=format_decimal(a.max_score),
+                    ),
                 )
                 for a in assessments
             ),
@@ -337,31 +377,39 @@ class ResultForm(FlaskForm):
 
 # ---------------------------------------------------------------- catalogue
 
-CODE_HELP = "Letters, digits, dots, hyphens or underscores; stored in capitals."
+# A programme's level as the select names it.
+LEVEL_LABELS = {
+    Level.CERTIFICATE: lazy_gettext("Certificate"),
+    Level.DIPLOMA: lazy_gettext("Diploma"),
+}
+
+CODE_HELP = lazy_gettext("Letters, digits, dots, hyphens or underscores; stored in capitals.")
 
 
 class CourseForm(FlaskForm):
-    code = StringField("Code", validators=[InputRequired()], description=CODE_HELP)
-    title = StringField("Title", validators=[InputRequired()])
+    code = StringField(lazy_gettext("Code"), validators=[InputRequired()], description=CODE_HELP)
+    title = StringField(lazy_gettext("Title"), validators=[InputRequired()])
     credits = LocalDecimalField(
-        "ECTS credits", validators=[InputRequired()], description="In steps of 0.5, e.g. 2.5."
+        lazy_gettext("ECTS credits"),
+        validators=[InputRequired()],
+        description=lazy_gettext("In steps of 0.5, e.g. 2.5."),
     )
     domain = StringField(
-        "Domain",
+        lazy_gettext("Domain"),
         validators=[InputRequired()],
-        description="Choose an existing domain or type a new one.",
+        description=lazy_gettext("Choose an existing domain or type a new one."),
         render_kw={"list": "domain-suggestions", "autocomplete": "off"},
     )
     provider = SelectField(
-        "Provider",
+        lazy_gettext("Provider"),
         validate_choice=False,
-        description="Providers are added under Catalogue › Providers.",
+        description=lazy_gettext("Providers are added under Catalogue › Providers."),
     )
 
     def __init__(self, *args: Any, providers: Iterable[Provider], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.provider.choices = [
-            SelectChoice("", "No provider"),
+            SelectChoice("", gettext("No provider")),
             *(SelectChoice(p.name, p.name) for p in providers),
         ]
 
@@ -376,13 +424,16 @@ class CourseForm(FlaskForm):
 
 
 class ProviderForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired()])
+    name = StringField(lazy_gettext("Name"), validators=[InputRequired()])
     country = StringField(
-        "Country", description="Its English name or two-letter ISO code, e.g. Belgium or BE."
+        lazy_gettext("Country"),
+        description=lazy_gettext("Its English name or two-letter ISO code, e.g. Belgium or BE."),
     )
-    accredited_from = DayField("Accredited from", validators=[Optional()])
+    accredited_from = DayField(lazy_gettext("Accredited from"), validators=[Optional()])
     accredited_until = DayField(
-        "Accredited until", validators=[Optional()], description="Leave empty if open-ended."
+        lazy_gettext("Accredited until"),
+        validators=[Optional()],
+        description=lazy_gettext("Leave empty if open-ended."),
     )
 
     def to_input(self) -> ProviderInput:
@@ -395,12 +446,14 @@ class ProviderForm(FlaskForm):
 
 
 class AssessmentForm(FlaskForm):
-    code = StringField("Code", validators=[InputRequired()], description=CODE_HELP)
-    title = StringField("Title", validators=[InputRequired()])
-    pass_mark = LocalDecimalField("Pass mark", validators=[InputRequired()])
-    max_score = LocalDecimalField("Maximum score", validators=[InputRequired()])
+    code = StringField(lazy_gettext("Code"), validators=[InputRequired()], description=CODE_HELP)
+    title = StringField(lazy_gettext("Title"), validators=[InputRequired()])
+    pass_mark = LocalDecimalField(lazy_gettext("Pass mark"), validators=[InputRequired()])
+    max_score = LocalDecimalField(lazy_gettext("Maximum score"), validators=[InputRequired()])
     max_attempts = WholeNumberField(
-        "Attempts allowed", validators=[InputRequired()], render_kw={"min": 1, "max": 20}
+        lazy_gettext("Attempts allowed"),
+        validators=[InputRequired()],
+        render_kw={"min": 1, "max": 20},
     )
 
     def to_input(self) -> AssessmentInput:
@@ -414,45 +467,56 @@ class AssessmentForm(FlaskForm):
 
 
 class ProgrammeForm(FlaskForm):
-    code = StringField("Code", validators=[InputRequired()], description=CODE_HELP)
-    title = StringField("Title", validators=[InputRequired()])
+    code = StringField(lazy_gettext("Code"), validators=[InputRequired()], description=CODE_HELP)
+    title = StringField(lazy_gettext("Title"), validators=[InputRequired()])
     level = SelectField(
-        "Level",
+        lazy_gettext("Level"),
         validate_choice=False,
-        choices=[SelectChoice(level.value, level.value.capitalize()) for level in Level],
+        choices=[SelectChoice(level.value, LEVEL_LABELS[level]) for level in Level],
     )
     eqf_level = WholeNumberField(
-        "EQF level",
+        lazy_gettext("EQF level"),
         validators=[Optional()],
-        description="1 to 8; leave empty if not referenced.",
+        description=lazy_gettext("1 to 8; leave empty if not referenced."),
         render_kw={"min": 1, "max": 8},
     )
-    min_total_credits = LocalDecimalField("Minimum ECTS credits in total", [InputRequired()])
+    min_total_credits = LocalDecimalField(
+        lazy_gettext("Minimum ECTS credits in total"), [InputRequired()]
+    )
     domain_minimums = DomainMinimumsField(
-        "Minimum ECTS credits per domain",
-        description=f"One domain per line, e.g. “{DOMAIN_LINE_EXAMPLE}”.",
+        lazy_gettext("Minimum ECTS credits per domain"),
+        description=lazy_gettext(
+            "One domain per line, e.g. “%(example)s”.", example=DOMAIN_LINE_EXAMPLE
+        ),
         render_kw={"rows": 5},
     )
-    required_assessments = CheckboxListField("Assessments to pass", validate_choice=False)
-    prerequisite = SelectField("Prerequisite", validate_choice=False)
+    required_assessments = CheckboxListField(
+        lazy_gettext("Assessments to pass"), validate_choice=False
+    )
+    prerequisite = SelectField(lazy_gettext("Prerequisite"), validate_choice=False)
     validity_months = WholeNumberField(
-        "Certificate valid for (months)",
+        lazy_gettext("Certificate valid for (months)"),
         validators=[Optional()],
-        description="Leave empty if certificates do not expire.",
+        description=lazy_gettext("Leave empty if certificates do not expire."),
         render_kw={"min": 1},
     )
     credit_window_months = WholeNumberField(
-        "Credits count for (months)",
+        lazy_gettext("Credits count for (months)"),
         validators=[Optional()],
-        description="Only credits completed this recently count; empty: all count.",
+        description=lazy_gettext("Only credits completed this recently count; empty: all count."),
         render_kw={"min": 1},
     )
     approval = SelectField(
-        "Who approves each certificate",
+        lazy_gettext("Who approves each certificate"),
         validate_choice=False,
         choices=[
-            SelectChoice("both_bodies", "Both partner bodies: an officer of each, before its seal"),
-            SelectChoice("office", "The programme office alone (delegated by both bodies)"),
+            SelectChoice(
+                "both_bodies",
+                lazy_gettext("Both partner bodies: an officer of each, before its seal"),
+            ),
+            SelectChoice(
+                "office", lazy_gettext("The programme office alone (delegated by both bodies)")
+            ),
         ],
         default="both_bodies",
     )
@@ -469,7 +533,8 @@ class ProgrammeForm(FlaskForm):
             SelectChoice(a.code, f"{a.code} · {a.title}") for a in assessments
         ]
         self.prerequisite.choices = [
-            SelectChoice("", "None"),
+            # Translators: no prerequisite programme.
+            SelectChoice("", gettext("None")),
             *(SelectChoice(p.code, f"{p.code} · {p.title}") for p in programmes),
         ]
 
@@ -506,10 +571,10 @@ def _one_line(value: Any) -> Any:
 
 class HoldLiftForm(FlaskForm):
     reason = TextAreaField(
-        "Why it may be issued again",
+        lazy_gettext("Why it may be issued again"),
         validators=[InputRequired()],
         filters=[_one_line],
-        description="Kept in the audit trail with your name.",
+        description=lazy_gettext("Kept in the audit trail with your name."),
         render_kw={"rows": 2, "maxlength": 500},
     )
 
@@ -529,7 +594,7 @@ def _ids_for(form: FlaskForm, key: str) -> None:
 
 def _a_reason_a_verifier_can_read(form: FlaskForm, field: Any) -> None:
     if not field.data:
-        raise ValidationError("This field is required.")
+        raise ValidationError(gettext("This field is required."))
     if len(field.data) < REVOCATION_REASON_MIN:  # the service's rule, before the confirm step
         raise ValidationError(REASON_TOO_SHORT)
 
@@ -539,15 +604,15 @@ class RevokeForm(FlaskForm):
     confirms on a page that says it cannot be undone (``confirmed``), without JavaScript."""
 
     reason = TextAreaField(
-        "Reason for revoking",
+        lazy_gettext("Reason for revoking"),
         validators=[InputRequired(), _a_reason_a_verifier_can_read],
         filters=[_one_line],
-        description="Shown to anyone who verifies this certificate.",
+        description=lazy_gettext("Shown to anyone who verifies this certificate."),
         render_kw={"rows": 2, "maxlength": 500},
     )
     confirmed = HiddenField()
     # The confirmation page's way back to the form, with the reason as typed.
-    change = SubmitField("Change the reason")
+    change = SubmitField(lazy_gettext("Change the reason"))
 
     def __init__(self, *args: Any, code: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -560,10 +625,10 @@ class DecisionForm(FlaskForm):
     certificate (one form per row: ``action`` and ``code`` keep the ids apart)."""
 
     reason = TextAreaField(
-        "Reason",
+        lazy_gettext("Reason"),
         validators=[InputRequired(), _a_reason_a_verifier_can_read],
         filters=[_one_line],
-        description="Kept in the audit trail with your name and your body.",
+        description=lazy_gettext("Kept in the audit trail with your name and your body."),
         render_kw={"rows": 2, "maxlength": 500},
     )
 
@@ -577,11 +642,13 @@ class WithdrawalForm(FlaskForm):
     """Withdraw one credit or result: the transcript shows one per record."""
 
     reason = TextAreaField(
-        "Why it is withdrawn",
+        lazy_gettext("Why it is withdrawn"),
         validators=[InputRequired()],
         filters=[_one_line],
-        description="E.g. recorded against the wrong candidate. Kept with the record and in"
-        " the audit trail.",
+        description=lazy_gettext(
+            "E.g. recorded against the wrong candidate. Kept with the record and in"
+            " the audit trail."
+        ),
         render_kw={"rows": 2, "maxlength": 500},
     )
 
@@ -593,9 +660,11 @@ class WithdrawalForm(FlaskForm):
 
 class ReissueForm(FlaskForm):
     full_name = StringField(
-        "Full name on the new certificate",
+        lazy_gettext("Full name on the new certificate"),
         validators=[InputRequired()],
-        description="Correct the name if needed; the candidate's record is corrected too.",
+        description=lazy_gettext(
+            "Correct the name if needed; the candidate's record is corrected too."
+        ),
         render_kw={"autocomplete": "off", "maxlength": 200},
     )
 
@@ -611,46 +680,52 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = SelectField("Action", validate_choice=False)
-    actor = SelectField("Who", validate_choice=False)
+    action = SelectField(lazy_gettext("Action"), validate_choice=False)
+    actor = SelectField(lazy_gettext("Who"), validate_choice=False)
     # No description under it: it would push this field out of line with the selects.
     object = SearchField(
-        "Object",
+        lazy_gettext("Object"),
         validators=[printable],
-        render_kw={"placeholder": "a code or a number"},
+        render_kw={"placeholder": lazy_gettext("a code or a number")},
     )
 
     def __init__(
         self, *args: Any, actions: Iterable[str], actor_emails: Iterable[str], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.action.choices = [SelectChoice("", "Any action"), *actions]
-        self.actor.choices = [SelectChoice("", "Anyone"), *actor_emails]
+        self.action.choices = [SelectChoice("", gettext("Any action")), *actions]
+        self.actor.choices = [SelectChoice("", gettext("Anyone")), *actor_emails]
 
 
-IMAGE_HELP = "PNG or JPEG, at most 2 MB."
+IMAGE_HELP = lazy_gettext("PNG or JPEG, at most 2 MB.")
 
 
 class PartnerBodyForm(FlaskForm):
     """One partner body as printed. The page shows one per body, each with its own prefix."""
 
-    name = StringField("Name", validators=[InputRequired()])
-    signatory_name = StringField("Signatory's name", validators=[InputRequired()])
-    signatory_title = StringField("Signatory's title", validators=[InputRequired()])
+    name = StringField(lazy_gettext("Name"), validators=[InputRequired()])
+    signatory_name = StringField(lazy_gettext("Signatory's name"), validators=[InputRequired()])
+    signatory_title = StringField(lazy_gettext("Signatory's title"), validators=[InputRequired()])
     logo = FileField(
-        "New logo",
-        validators=[FileAllowed(["png", "jpg", "jpeg"], "Upload a PNG or JPEG image.")],
+        lazy_gettext("New logo"),
+        validators=[
+            FileAllowed(["png", "jpg", "jpeg"], lazy_gettext("Upload a PNG or JPEG image."))
+        ],
         description=IMAGE_HELP,
         render_kw={"accept": "image/png,image/jpeg"},
     )
-    remove_logo = BooleanField("Remove the logo")
+    remove_logo = BooleanField(lazy_gettext("Remove the logo"))
     signature = FileField(
-        "New signature image",
-        validators=[FileAllowed(["png", "jpg", "jpeg"], "Upload a PNG or JPEG image.")],
-        description=IMAGE_HELP + " A transparent background prints best.",
+        lazy_gettext("New signature image"),
+        validators=[
+            FileAllowed(["png", "jpg", "jpeg"], lazy_gettext("Upload a PNG or JPEG image."))
+        ],
+        description=lazy_gettext(
+            "PNG or JPEG, at most 2 MB. A transparent background prints best."
+        ),
         render_kw={"accept": "image/png,image/jpeg"},
     )
-    remove_signature = BooleanField("Remove the signature")
+    remove_signature = BooleanField(lazy_gettext("Remove the signature"))
 
     def to_input(self) -> PartnerBodyInput:
         return PartnerBodyInput(

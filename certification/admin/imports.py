@@ -7,6 +7,7 @@ commit may be served by different workers or hosts.
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -25,9 +26,9 @@ from certification.web import today
 Page = Response | str | tuple[str, int]
 
 KIND_LABELS = {
-    ImportKind.CANDIDATES: "Candidates",
-    ImportKind.CREDITS: "Course credits",
-    ImportKind.RESULTS: "Assessment results",
+    ImportKind.CANDIDATES: lazy_gettext("Candidates"),
+    ImportKind.CREDITS: lazy_gettext("Course credits"),
+    ImportKind.RESULTS: lazy_gettext("Assessment results"),
 }
 # A page with ten thousand problems helps nobody; the first ones show what to fix.
 PROBLEMS_SHOWN = 500
@@ -36,10 +37,10 @@ PROBLEMS_SHOWN = 500
 class ImportForm(FlaskForm):
     """The upload form; ``kinds``: those the person may import (provider staff: credits)."""
 
-    kind = SelectField("The file holds", validators=[InputRequired()])
+    kind = SelectField(lazy_gettext("The file holds"), validators=[InputRequired()])
     file = FileField(
-        "CSV file",
-        validators=[FileRequired("Choose a CSV file to upload.")],
+        lazy_gettext("CSV file"),
+        validators=[FileRequired(lazy_gettext("Choose a CSV file to upload."))],
         render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
     )
 
@@ -73,8 +74,8 @@ def _upload_limit() -> str:
     """The largest upload, in words: ``6 MB``."""
     limit = int(current_app.config["MAX_CONTENT_LENGTH"] or 0)
     if limit >= 1024 * 1024:
-        return f"{limit // (1024 * 1024)} MB"
-    return f"{limit // 1024} KB"
+        return gettext("%(megabytes)d MB", megabytes=limit // (1024 * 1024))
+    return gettext("%(kilobytes)d KB", kilobytes=limit // 1024)
 
 
 def _preview_page(upload: ImportUpload, report: ImportReport, status: int = 200) -> tuple[str, int]:
@@ -119,11 +120,18 @@ def import_commit(upload_id: int) -> Page:
         flash(refusal.message, "error")
         return _preview_page(upload, refusal.report, status=422)
     if wrote:
-        flash(f"Imported {upload.filename}: {report.counts}.", "success")
+        flash(
+            gettext("Imported %(file)s: %(counts)s.", file=upload.filename, counts=report.counts),
+            "success",
+        )
     else:
         flash(
-            f"{upload.filename} was imported already; nothing was added again"
-            f" ({report.counts} when it was imported).",
+            gettext(
+                "%(file)s was imported already; nothing was added again (%(counts)s when it was"
+                " imported).",
+                file=upload.filename,
+                counts=report.counts,
+            ),
             "info",
         )
     return redirect(url_for("admin.import_preview", upload_id=upload.id), code=303)
@@ -135,5 +143,7 @@ def _too_large(error: RequestEntityTooLarge) -> Page:
     if request.endpoint != "admin.import_upload":
         return render_template("error.html", error=error), 413
     form = _import_form(formdata=None)
-    form.file.errors = [f"The file is larger than {_upload_limit()}; split it into parts."]
+    form.file.errors = [
+        gettext("The file is larger than %(limit)s; split it into parts.", limit=_upload_limit())
+    ]
     return _imports_page(form, status=413)

@@ -4,6 +4,7 @@ after a change of rules; starting the first, and watching both run."""
 from __future__ import annotations
 
 from flask import flash, jsonify, render_template, url_for
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from certification.admin.blueprint import bp
@@ -29,8 +30,12 @@ def issue_job_start(code: str) -> Page:
         flash(refusal.message, "error")
         return _eligible_page(programme, status=422)
     flash(
-        f"Issuing the {programme.title} to {job.total}"
-        f" {'candidate' if job.total == 1 else 'candidates'} has started.",
+        ngettext(
+            "Issuing the %(programme)s to %(num)d candidate has started.",
+            "Issuing the %(programme)s to %(num)d candidates has started.",
+            job.total,
+            programme=programme.title,
+        ),
         "success",
     )
     return _see_other("admin.issue_job", job_id=job.id)

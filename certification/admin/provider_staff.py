@@ -4,6 +4,7 @@ recorded on them, and a form to record one more. Nothing of candidates beyond th
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import gettext
 from flask_login import current_user
 
 from certification.admin.blueprint import bp
@@ -47,7 +48,11 @@ def our_credit_new() -> Page:
             today=today(),
         ),
         lambda record: _done(
-            f"Recorded {record.course.code} for {record.candidate.full_name}.",
+            gettext(
+                "Recorded %(course)s for %(name)s.",
+                course=record.course.code,
+                name=record.candidate.full_name,
+            ),
             "admin.our_courses",
         ),
     ) or _our_courses_page(form, status=422)

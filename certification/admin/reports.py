@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask import (
     current_app,
     jsonify,
@@ -22,6 +23,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -36,6 +38,8 @@ from certification.certificates import exports
 from certification.certificates.models import Certificate, CertificateStatus
 from certification.errors import ServiceError
 from certification.extensions import db
+from certification.i18n import current_language
+from certification.progress import format_decimal
 from certification.reports import charts
 from certification.reports import services as reports
 from certification.web import today
@@ -70,7 +74,7 @@ def reports_refresh() -> Response:
 
 
 def _country_label(code: str | None) -> str:
-    return country_name(code) if code else "Not given"
+    return country_name(code) if code else gettext("Not given")
 
 
 def _current_figures() -> reports.Dashboard:
@@ -109,6 +113,12 @@ def _both(draw: Callable[[str, int], Markup], chart_id: str) -> ChartPair:
     return ChartPair(draw(chart_id, WIDE), draw(f"{chart_id}-narrow", NARROW))
 
 
+def _month_name(month: dt.date, pattern: str) -> str:
+    """``month`` in the page's language by a CLDR ``pattern``: "Jan" (LLL), "January 2026"
+    (LLLL y), "2026" (y)."""
+    return format_date(month, pattern, locale=current_language())
+
+
 def _month_labels(months: tuple[dt.date, ...], *, narrow: bool) -> list[str]:
     """Each month as "Jan" over "2026". On a phone, where twelve would touch, every other
     month is named (the latest always), with the year under the first named in it."""
@@ -117,8 +127,9 @@ def _month_labels(months: tuple[dt.date, ...], *, narrow: bool) -> list[str]:
         if narrow and (len(months) - 1 - i) % 2:
             labels.append("")
             continue
+        name = _month_name(month, "LLL")
         labels.append(
-            f"{month:%b}\n{month:%Y}" if not narrow or month.year != year else f"{month:%b}"
+            f"{name}\n{_month_name(month, 'y')}" if not narrow or month.year != year else name
         )
         year = month.year
     return labels
@@ -139,9 +150,13 @@ def _dashboard_charts(figures: reports.Dashboard) -> dict[str, Any]:
         return _both(
             lambda chart_id, width: charts.histogram(
                 chart_id,
-                f"Scores in {a.title}",
-                f"Attempts at {a.title} by score, in ten bins of the maximum score"
-                f" {a.max_score.normalize():f}.",
+                gettext("Scores in %(assessment)s", assessment=a.title),
+                gettext(
+                    "Attempts at %(assessment)s by score, in ten bins of the maximum score"
+                    " %(max_score)s.",
+                    assessment=a.title,
+                    max_score=format_decimal(a.max_score),
+                ),
                 a.bin_edges(),
                 a.bins,
                 width=min(width, 440),
@@ -153,23 +168,30 @@ def _dashboard_charts(figures: reports.Dashboard) -> dict[str, Any]:
         "issued": _both(
             lambda chart_id, width: charts.column_chart(
                 chart_id,
-                "Certificates conferred per month",
-                f"Awards conferred in each of the last {len(issued.months)} months, by award;"
-                f" {issued.total} in all, whatever became of them since. The table below"
-                " gives the figures.",
+                gettext("Certificates conferred per month"),
+                ngettext(
+                    "Awards conferred in each of the last %(num)d months, by award; %(total)d in"
+                    " all, whatever became of them since. The table below gives the figures.",
+                    "Awards conferred in each of the last %(num)d months, by award; %(total)d in"
+                    " all, whatever became of them since. The table below gives the figures.",
+                    len(issued.months),
+                    total=issued.total,
+                ),
                 _month_labels(issued.months, narrow=width < WIDE),
                 issued_series,
                 width=width,
-                names=[f"{m:%B %Y}" for m in issued.months],
+                names=[_month_name(m, "LLLL y") for m in issued.months],
             ),
             "chart-issued",
         ),
         "stages": _both(
             lambda chart_id, width: charts.bar_chart(
                 chart_id,
-                "Candidates by stage, per award",
-                "For each award, the candidates who hold it, are eligible, are in progress or"
-                " have only registered. The table below gives the figures.",
+                gettext("Candidates by stage, per award"),
+                gettext(
+                    "For each award, the candidates who hold it, are eligible, are in progress or"
+                    " have only registered. The table below gives the figures."
+                ),
                 stage_rows,
                 stage_names,
                 width=width,
@@ -179,8 +201,10 @@ def _dashboard_charts(figures: reports.Dashboard) -> dict[str, Any]:
         "countries": _both(
             lambda chart_id, width: charts.bar_chart(
                 chart_id,
-                "Candidates by country",
-                "How many candidates come from each country. The table below gives the figures.",
+                gettext("Candidates by country"),
+                gettext(
+                    "How many candidates come from each country. The table below gives the figures."
+                ),
                 country_rows,
                 width=min(width, 560),
             ),
@@ -215,26 +239,36 @@ def export_expiring() -> Response:
 # ---------------------------------------------------------------- exports
 
 
+# A certificate's status as the filter names it.
+STATUS_LABELS = {
+    CertificateStatus.VALID: lazy_gettext("Valid"),
+    CertificateStatus.SUSPENDED: lazy_gettext("Suspended"),
+    CertificateStatus.REVOKED: lazy_gettext("Revoked"),
+    CertificateStatus.EXPIRED: lazy_gettext("Expired"),
+    CertificateStatus.SUPERSEDED: lazy_gettext("Superseded"),
+}
+
+
 class CertificateFilterForm(FlaskForm):
     """Which certificates to list or export (a GET form: nothing to protect with CSRF)."""
 
     class Meta:
         csrf = False
 
-    programme = SelectField("Award", validate_choice=False)
-    status = SelectField("Status", validate_choice=False)
-    issued_from = DayField("Issued from", validators=[Optional()])
-    issued_to = DayField("Issued until", validators=[Optional()])
+    programme = SelectField(lazy_gettext("Award"), validate_choice=False)
+    status = SelectField(lazy_gettext("Status"), validate_choice=False)
+    issued_from = DayField(lazy_gettext("Issued from"), validators=[Optional()])
+    issued_to = DayField(lazy_gettext("Issued until"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.programme.choices = [
-            SelectChoice("", "Every award"),
+            SelectChoice("", gettext("Every award")),
             *(SelectChoice(p.code, f"{p.code} · {p.title}") for p in catalogue.list_programmes()),
         ]
         self.status.choices = [
-            SelectChoice("", "Any status"),
-            *(SelectChoice(s.value, s.value.capitalize()) for s in CertificateStatus),
+            SelectChoice("", gettext("Any status")),
+            *(SelectChoice(s.value, str(STATUS_LABELS[s])) for s in CertificateStatus),
         ]
 
     def filters(self) -> exports.CertificateFilter:

@@ -4,6 +4,7 @@ used, and revoked. The token itself is never stored, only its hash."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -27,14 +28,17 @@ Page = Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 class ApiTokenForm(FlaskForm):
     label = StringField(
-        "What it is for",
-        description="The system that will use it, e.g. “Moodle of the EFRS academy”.",
+        lazy_gettext("What it is for"),
+        description=lazy_gettext("The system that will use it, e.g. “Moodle of the EFRS academy”."),
         render_kw={"maxlength": 100},
     )
     valid_days = IntegerField(
-        "Valid for (days)",
-        validators=[Optional(), NumberRange(1, MAX_TOKEN_DAYS, "From 1 to %(max)s days.")],
-        description="Leave empty for a token that works until it is revoked.",
+        lazy_gettext("Valid for (days)"),
+        validators=[
+            Optional(),
+            NumberRange(1, MAX_TOKEN_DAYS, lazy_gettext("From 1 to %(max)s days.")),
+        ],
+        description=lazy_gettext("Leave empty for a token that works until it is revoked."),
         render_kw={"inputmode": "numeric", "min": 1, "max": MAX_TOKEN_DAYS},
     )
 
@@ -78,5 +82,8 @@ def api_token_create() -> Page:
 @fresh_login_required
 def api_token_revoke(token_id: int) -> Response:
     record = revoke_api_token(token_id, _actor())
-    flash(f"The token “{record.label or record.id}” no longer works.", "success")
+    flash(
+        gettext("The token “%(label)s” no longer works.", label=record.label or record.id),
+        "success",
+    )
     return redirect(url_for("admin.api_tokens_page"), code=303)

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
 from flask import (
     abort,
     current_app,
@@ -23,6 +24,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -66,6 +68,8 @@ from certification.certificates.holds import holds_of, holds_on, lift_hold
 from certification.certificates.models import AwardRequest, Certificate
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
+from certification.i18n import current_language
+from certification.languages import formatting_locale
 from certification.mail.services import queue_invitation
 from certification.progress import format_decimal
 from certification.records import services as records
@@ -110,6 +114,11 @@ def _zone() -> ZoneInfo:
 def _actor() -> User:
     """The administrator at the keyboard, as the model instance services record."""
     return current_user._get_current_object()
+
+
+def _and(names: list[str]) -> str:
+    """Names listed as a sentence lists them, in the page's language: "EFRS and EuSoMII"."""
+    return format_list(names, locale=formatting_locale(current_language()))
 
 
 def _see_other(endpoint: str, **values: Any) -> Response:
@@ -173,6 +182,23 @@ def _form_view(
 CatalogueItem = TypeVar("CatalogueItem", Programme, Course, Assessment)
 
 
+def _catalogue_message(kind: str, done: str, code: str) -> str:
+    """What was done (``created``, ``saved`` or ``deleted``) to the programme, course or
+    assessment (``kind``) with ``code``, as one sentence for the translators."""
+    messages = {
+        ("programme", "created"): gettext("Programme %(code)s is created.", code=code),
+        ("programme", "saved"): gettext("Programme %(code)s is saved.", code=code),
+        ("programme", "deleted"): gettext("Programme %(code)s is deleted.", code=code),
+        ("course", "created"): gettext("Course %(code)s is created.", code=code),
+        ("course", "saved"): gettext("Course %(code)s is saved.", code=code),
+        ("course", "deleted"): gettext("Course %(code)s is deleted.", code=code),
+        ("assessment", "created"): gettext("Assessment %(code)s is created.", code=code),
+        ("assessment", "saved"): gettext("Assessment %(code)s is saved.", code=code),
+        ("assessment", "deleted"): gettext("Assessment %(code)s is deleted.", code=code),
+    }
+    return messages[kind, done]
+
+
 def _catalogue_form(
     kind: str,
     form: FlaskForm,
@@ -189,7 +215,7 @@ def _catalogue_form(
         form,
         lambda: save(form.to_input(), _actor()),
         lambda saved: _done(
-            f"{kind.capitalize()} {saved.code} is {'created' if item is None else 'saved'}.",
+            _catalogue_message(kind, "created" if item is None else "saved", saved.code),
             f"admin.{kind}s",
         ),
         f"admin/{kind}_form.html",
@@ -207,7 +233,7 @@ def _catalogue_delete(
 ) -> Page:
     """Delete a programme, course or assessment (``kind``), then back to the list of its
     kind; refused, its form again with the reason."""
-    message = f"{kind.capitalize()} {item.code} is deleted."  # worded before it is gone
+    message = _catalogue_message(kind, "deleted", item.code)  # worded before it is gone
     try:
         delete(item, _actor())
     except ServiceError as refusal:
@@ -273,7 +299,7 @@ def _send_invitation(candidate: User, token: str) -> None:
     """E-mail the candidate the same link the page shows (a worker sends it after commit)."""
     url = url_for("auth.set_password", token=token, _external=True)
     queue_invitation(candidate, url, _actor())
-    flash(f"An invitation was queued to {candidate.email}.", "info")
+    flash(gettext("An invitation was queued to %(email)s.", email=candidate.email), "info")
 
 
 @bp.route("/candidates/new", methods=["GET", "POST"])
@@ -289,7 +315,7 @@ def candidate_new() -> Page:
     def registered(saved: tuple[User, str]) -> Response:
         candidate, token = saved
         _hand_over_link(candidate, token)
-        flash(f"{candidate.full_name} is registered.", "success")
+        flash(gettext("%(name)s is registered.", name=candidate.full_name), "success")
         _send_invitation(candidate, token)
         return _see_other("admin.candidate", candidate_id=candidate.id)
 
@@ -305,7 +331,9 @@ def candidate_edit(candidate_id: int) -> Page:
         form,
         lambda: update_candidate(candidate, **form.values(), actor=_actor()),
         lambda _: _done(
-            "The candidate's details are saved.", "admin.candidate", candidate_id=candidate.id
+            gettext("The candidate's details are saved."),
+            "admin.candidate",
+            candidate_id=candidate.id,
         ),
         "admin/candidate_form.html",
         candidate=candidate,
@@ -415,11 +443,9 @@ def candidate(candidate_id: int) -> Page:
     return _candidate_page(candidate, new_link=new_link)
 
 
-def _recorded(candidate: User, what: str) -> Response:
-    """Say what was recorded for ``candidate``, then back to their page."""
-    return _done(
-        f"Recorded {what} for {candidate.full_name}.", "admin.candidate", candidate_id=candidate.id
-    )
+def _recorded(candidate: User, message: str) -> Response:
+    """Say what was recorded for ``candidate`` (``message``), then back to their page."""
+    return _done(message, "admin.candidate", candidate_id=candidate.id)
 
 
 @bp.route("/candidates/<int:candidate_id>/credits", methods=["POST"])
@@ -432,7 +458,13 @@ def candidate_credits(candidate_id: int) -> Page:
             candidate, form.course.data, form.completed_on.data, actor=_actor(), today=today()
         ),
         lambda record: _recorded(
-            candidate, f"{record.course.code} ({format_decimal(record.course.credits)} ECTS)"
+            candidate,
+            gettext(
+                "Recorded %(course)s (%(credits)s ECTS) for %(name)s.",
+                course=record.course.code,
+                credits=format_decimal(record.course.credits),
+                name=candidate.full_name,
+            ),
         ),
     ) or _candidate_page(candidate, credit_form=form, status=422)
 
@@ -453,8 +485,13 @@ def candidate_results(candidate_id: int) -> Page:
         ),
         lambda attempt: _recorded(
             candidate,
-            f"attempt {records.attempt_ordinal(attempt)} at {attempt.assessment.code}"
-            f" (score {format_decimal(attempt.score)})",
+            gettext(
+                "Recorded attempt %(ordinal)s at %(assessment)s (score %(score)s) for %(name)s.",
+                ordinal=records.attempt_ordinal(attempt),
+                assessment=attempt.assessment.code,
+                score=format_decimal(attempt.score),
+                name=candidate.full_name,
+            ),
         ),
     ) or _candidate_page(candidate, result_form=form, status=422)
 
@@ -464,16 +501,17 @@ def _withdrawal(
     record: CreditRecord | AssessmentAttempt,
     form: WithdrawalForm,
     withdraw: Callable[[], object],
-    what: str,
+    withdrew: str,
+    withdrawn_already: str,
 ) -> Page:
     """Withdraw ``record`` with the reason on ``form``, or show the form again with what is
-    wrong (a record withdrawn already has no form any more: then say so up top)."""
+    wrong (a record withdrawn already has no form any more: then say so up top). The two
+    messages: once it is withdrawn, and when it was already."""
     done = _submit(
         form,
         withdraw,
         lambda _: _done(
-            f"Withdrew {what} from {candidate.full_name}'s transcript; it no longer counts."
-            " To correct it, record the right one.",
+            withdrew,
             "admin.candidate",
             candidate_id=candidate.id,
             _anchor="transcript",
@@ -482,7 +520,7 @@ def _withdrawal(
     if done is not None:
         return done
     if record.withdrawn_at is not None:
-        flash(" ".join(form.form_errors) or f"{what} was withdrawn already.", "error")
+        flash(" ".join(form.form_errors) or withdrawn_already, "error")
     return _candidate_page(candidate, withdrawal_form=form, status=422)
 
 
@@ -496,7 +534,13 @@ def candidate_credit_withdraw(candidate_id: int, credit_id: int) -> Page:
         record,
         form,
         lambda: records.withdraw_credit(record, form.reason.data, _actor(), today=today()),
-        f"the credit for {record.course.code}",
+        gettext(
+            "Withdrew the credit for %(course)s from %(name)s's transcript; it no longer counts."
+            " To correct it, record the right one.",
+            course=record.course.code,
+            name=candidate.full_name,
+        ),
+        gettext("the credit for %(course)s was withdrawn already.", course=record.course.code),
     )
 
 
@@ -510,7 +554,18 @@ def candidate_result_withdraw(candidate_id: int, result_id: int) -> Page:
         attempt,
         form,
         lambda: records.withdraw_result(attempt, form.reason.data, _actor(), today=today()),
-        f"the result at {attempt.assessment.code} taken on {format_long_date(attempt.taken_on)}",
+        gettext(
+            "Withdrew the result at %(assessment)s taken on %(day)s from %(name)s's transcript;"
+            " it no longer counts. To correct it, record the right one.",
+            assessment=attempt.assessment.code,
+            day=format_long_date(attempt.taken_on),
+            name=candidate.full_name,
+        ),
+        gettext(
+            "the result at %(assessment)s taken on %(day)s was withdrawn already.",
+            assessment=attempt.assessment.code,
+            day=format_long_date(attempt.taken_on),
+        ),
     )
 
 
@@ -519,7 +574,7 @@ def candidate_password_link(candidate_id: int) -> Page:
     candidate = get_candidate(candidate_id)
     token = create_password_setup_link(candidate, _actor(), valid_for=_link_lifetime())
     _hand_over_link(candidate, token)
-    flash("A new set-password link is ready; any earlier link no longer works.", "success")
+    flash(gettext("A new set-password link is ready; any earlier link no longer works."), "success")
     _send_invitation(candidate, token)
     return _see_other("admin.candidate", candidate_id=candidate.id)
 
@@ -529,22 +584,26 @@ def candidate_password_link(candidate_id: int) -> Page:
 
 def _issue_refusal(candidate: User, refusal: ServiceError) -> str:
     if isinstance(refusal, certificates.RequirementsNotMet):
-        still = "; ".join(refusal.missing)
-        return (
-            f"Not issued: {candidate.full_name} does not yet meet every requirement of this"
-            f" award. Still needed: {still}."
+        return gettext(
+            "Not issued: %(name)s does not yet meet every requirement of this award."
+            " Still needed: %(missing)s.",
+            name=candidate.full_name,
+            missing="; ".join(refusal.missing),
         )
     if isinstance(refusal, certificates.AlreadyRequested):
-        return (
-            f"Not requested again: the award was requested for {candidate.full_name} already"
-            f" ({refusal.code}) and awaits the bodies' approval."
+        return gettext(
+            "Not requested again: the award was requested for %(name)s already (%(code)s)"
+            " and awaits the bodies' approval.",
+            name=candidate.full_name,
+            code=refusal.code,
         )
     if isinstance(refusal, certificates.AlreadyIssued):
-        return (
-            f"Not issued: {candidate.full_name} already holds a current certificate for this"
-            f" award, {refusal.code}."
+        return gettext(
+            "Not issued: %(name)s already holds a current certificate for this award, %(code)s.",
+            name=candidate.full_name,
+            code=refusal.code,
         )
-    return f"Not issued: {refusal.message}"
+    return gettext("Not issued: %(reason)s", reason=refusal.message)
 
 
 @bp.route("/candidates/<int:candidate_id>/certificates", methods=["POST"])
@@ -572,12 +631,20 @@ def _issued_or_requested(
     done: Certificate | AwardRequest, programme: Programme, candidate: User
 ) -> str:
     if isinstance(done, AwardRequest):
-        return (
-            f"Requested {done.code} ({programme.title}) for {candidate.full_name}: it awaits"
-            f" approval by {' and '.join(approvals.still_to_approve(done))}, and is not valid"
-            " until both have approved."
+        return gettext(
+            "Requested %(code)s (%(programme)s) for %(name)s: it awaits approval by"
+            " %(bodies)s, and is not valid until both have approved.",
+            code=done.code,
+            programme=programme.title,
+            name=candidate.full_name,
+            bodies=_and(approvals.still_to_approve(done)),
         )
-    return f"Certificate {done.code} ({programme.title}) is issued to {candidate.full_name}."
+    return gettext(
+        "Certificate %(code)s (%(programme)s) is issued to %(name)s.",
+        code=done.code,
+        programme=programme.title,
+        name=candidate.full_name,
+    )
 
 
 @bp.route("/certificates/<code>.pdf")
@@ -599,7 +666,9 @@ def _certificate_refused(
     if not certificate.is_current:
         flash(
             " ".join(form.form_errors)
-            or f"Certificate {certificate.code} was revoked or superseded already.",
+            or gettext(
+                "Certificate %(code)s was revoked or superseded already.", code=certificate.code
+            ),
             "error",
         )
     return _candidate_page(
@@ -628,10 +697,13 @@ def certificate_revoke(code: str) -> Page:
         form,
         lambda: approvals.revoke_award(certificate, form.reason.data, _actor()),
         lambda done: _done(
-            f"Certificate {certificate.code} is revoked."
+            gettext("Certificate %(code)s is revoked.", code=certificate.code)
             if done.revoked_at
-            else f"Certificate {certificate.code} is suspended: it is not in force until the"
-            " other body revokes it or reinstates it.",
+            else gettext(
+                "Certificate %(code)s is suspended: it is not in force until the other body"
+                " revokes it or reinstates it.",
+                code=certificate.code,
+            ),
             "admin.candidate",
             candidate_id=certificate.candidate_id,
         ),
@@ -648,8 +720,12 @@ def hold_lift(candidate_id: int, code: str) -> Page:
         form,
         lambda: lift_hold(candidate, programme, form.reason.data, _actor()),
         lambda _: _done(
-            f"The hold on the {programme.title} is lifted for {candidate.full_name}: it may be"
-            " issued to them again.",
+            gettext(
+                "The hold on the %(programme)s is lifted for %(name)s: it may be issued to them"
+                " again.",
+                programme=programme.title,
+                name=candidate.full_name,
+            ),
             "admin.candidate",
             candidate_id=candidate.id,
         ),
@@ -664,11 +740,19 @@ def certificate_reissue(code: str) -> Page:
         form,
         lambda: approvals.reissue_award(certificate, _actor(), full_name=form.full_name.data),
         lambda replacement: _done(
-            f"Reissued as {replacement.code}; {certificate.code} is superseded by it."
+            gettext(
+                "Reissued as %(new)s; %(old)s is superseded by it.",
+                new=replacement.code,
+                old=certificate.code,
+            )
             if isinstance(replacement, Certificate)
-            else f"Requested the reissue as {replacement.code}: it awaits approval by"
-            f" {' and '.join(approvals.still_to_approve(replacement))}; {certificate.code}"
-            " stays valid until then.",
+            else gettext(
+                "Requested the reissue as %(new)s: it awaits approval by %(bodies)s; %(old)s"
+                " stays valid until then.",
+                new=replacement.code,
+                bodies=_and(approvals.still_to_approve(replacement)),
+                old=certificate.code,
+            ),
             "admin.candidate",
             candidate_id=certificate.candidate_id,
         ),
@@ -695,7 +779,7 @@ def ready() -> Page:
     """The nav's way in: the first programme's list, which links to the others."""
     programmes = catalogue.list_programmes()
     if not programmes:
-        flash("There are no programmes yet, so nobody is ready for a certificate.", "info")
+        flash(gettext("There are no programmes yet, so nobody is ready for a certificate."), "info")
         return redirect(url_for("admin.programmes"))
     return redirect(url_for("admin.eligible", code=programmes[0].code))
 
@@ -762,7 +846,10 @@ def branding() -> Page:
         form,
         lambda: update_partner_body(body, form.to_input(), _actor()),
         lambda _: _done(
-            f"{body.short_name} is saved. Certificates issued from now on carry it.",
+            gettext(
+                "%(body)s is saved. Certificates issued from now on carry it.",
+                body=body.short_name,
+            ),
             "admin.branding",
         ),
     ) or _branding_page(forms, status=422)
@@ -860,7 +947,9 @@ def _provider_form(form: ProviderForm, provider: Any = None) -> Page:
         form,
         save,
         lambda saved: _done(
-            f"Provider {saved.name} is {'created' if provider is None else 'saved'}.",
+            gettext("Provider %(name)s is created.", name=saved.name)
+            if provider is None
+            else gettext("Provider %(name)s is saved.", name=saved.name),
             "admin.providers",
         ),
         "admin/provider_form.html",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo
@@ -10,22 +11,28 @@ from certification.languages import LANGUAGE_NAMES, offered_languages
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail",
+        lazy_gettext("E-mail"),
         validators=[DataRequired()],
         render_kw={"autocomplete": "username", "autofocus": True},
     )
     password = PasswordField(
-        "Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+        lazy_gettext("Password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Log in")
+    submit = SubmitField(lazy_gettext("Log in"))
 
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password",
+        lazy_gettext("New password"),
         validators=[DataRequired()],
-        description=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters. A few unrelated"
-        " words make a strong password that is easy to remember.",
+        description=lazy_gettext(
+            "%(min)d to %(max)d characters. A few unrelated words make a strong password that is"
+            " easy to remember.",
+            min=MIN_PASSWORD_LENGTH,
+            max=MAX_PASSWORD_LENGTH,
+        ),
         render_kw={
             "autocomplete": "new-password",
             "minlength": MIN_PASSWORD_LENGTH,
@@ -33,39 +40,43 @@ class SetPasswordForm(FlaskForm):
         },
     )
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        lazy_gettext("Repeat the password"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=lazy_gettext("The two passwords differ.")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField("Set password")
+    submit = SubmitField(lazy_gettext("Set password"))
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "E-mail",
+        lazy_gettext("E-mail"),
         validators=[DataRequired()],
         render_kw={"autocomplete": "username", "autofocus": True},
     )
-    submit = SubmitField("Send me a link")
+    submit = SubmitField(lazy_gettext("Send me a link"))
 
 
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(
-        "Current password",
+        lazy_gettext("Current password"),
         validators=[DataRequired()],
         render_kw={"autocomplete": "current-password"},
     )
     password = SetPasswordForm.password
     confirm = SetPasswordForm.confirm
-    submit = SubmitField("Change password")
+    submit = SubmitField(lazy_gettext("Change password"))
 
 
 class SecondFactorForm(FlaskForm):
     code = StringField(
-        "Code",
+        lazy_gettext("Code"),
         validators=[DataRequired()],
-        description="The six digits your authenticator app shows now, or one of your"
-        " recovery codes.",
+        description=lazy_gettext(
+            "The six digits your authenticator app shows now, or one of your recovery codes."
+        ),
         render_kw={
             "autocomplete": "one-time-code",
             "inputmode": "numeric",
@@ -73,36 +84,38 @@ class SecondFactorForm(FlaskForm):
             "maxlength": 20,
         },
     )
-    submit = SubmitField("Continue")
+    submit = SubmitField(lazy_gettext("Continue"))
 
 
 class EnrolForm(FlaskForm):
     code = StringField(
-        "Code",
+        lazy_gettext("Code"),
         validators=[DataRequired()],
-        description="Six digits; the app shows a new code every 30 seconds.",
+        description=lazy_gettext("Six digits; the app shows a new code every 30 seconds."),
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 8},
     )
-    submit = SubmitField("Finish setting up")
+    submit = SubmitField(lazy_gettext("Finish setting up"))
 
 
 class ConfirmIdentityForm(FlaskForm):
     password = PasswordField(
-        "Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+        lazy_gettext("Password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
     )
     code = SecondFactorForm.code
-    submit = SubmitField("Confirm")
+    submit = SubmitField(lazy_gettext("Confirm"))
 
 
 class LanguageForm(FlaskForm):
     """The language a person reads: each named in itself, or "as my browser" (empty)."""
 
-    language = SelectField("Language", choices=[], validate_choice=True)
+    language = SelectField(lazy_gettext("Language"), choices=[], validate_choice=True)
     next = HiddenField()
-    submit = SubmitField("Save language")
+    submit = SubmitField(lazy_gettext("Save language"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.language.choices = [("", "The language of my browser")] + [
+        self.language.choices = [("", gettext("The language of my browser"))] + [
             (code, LANGUAGE_NAMES[code]) for code in offered_languages()
         ]

@@ -16,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext, refresh
+from flask_babel import gettext, lazy_gettext, ngettext, refresh
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -69,17 +69,17 @@ from certification.web import seconds_until_allowed
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see that page."
+login_manager.login_message = lazy_gettext("Please log in to see that page.")
 login_manager.login_message_category = "info"
+# Flask-Login flashes the message through this: a plain string in the page's language (the
+# session, where flashed messages wait, keeps only plain strings).
+login_manager.localize_callback = str
 
-LOGIN_FAILED = "The e-mail address or password is not right."
-TOO_MANY_ATTEMPTS = (
+# Lazy: each is put on a form or flashed as a plain string (str()), in the page's language.
+LOGIN_FAILED = lazy_gettext("The e-mail address or password is not right.")
+TOO_MANY_ATTEMPTS = lazy_gettext(
     "Too many attempts. For your account's safety, wait a few minutes and try again,"
     " or choose a new password with the link below."
-)
-RESET_SENT = (
-    "If an account uses this address, a link to choose a new password is on its way to it."
-    " The link works once, for {minutes} minutes."
 )
 Page = Response | str | tuple[str, int]
 
@@ -153,7 +153,7 @@ def _finish_login(user: User) -> str:
 
 
 def _start_again() -> Response:
-    flash("Please log in again: that step took too long, or was not started.", "info")
+    flash(gettext("Please log in again: that step took too long, or was not started."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -184,7 +184,14 @@ def end_idle_sessions() -> Response | None:
         _log_out()
         if request.path.startswith("/api/"):
             return None  # the API then answers as it does to anyone without a session
-        flash(f"You were logged out after {minutes} minutes without activity.", "info")
+        flash(
+            ngettext(
+                "You were logged out after %(num)d minute without activity.",
+                "You were logged out after %(num)d minutes without activity.",
+                minutes,
+            ),
+            "info",
+        )
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=_safe_next(target)))
     if not isinstance(seen_at, int) or now - seen_at >= 30:  # no new cookie on every click
@@ -248,7 +255,7 @@ def login() -> Page:
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             return _after_password(user, _safe_next(request.args.get("next")))
-        form.password.errors = [LOGIN_FAILED]
+        form.password.errors = [str(LOGIN_FAILED)]
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
@@ -268,12 +275,15 @@ def second_factor() -> Page:
             next_url = _finish_login(user)  # a fresh session: flash after it, not before
             if app_code(code) is None:
                 flash(
-                    f"You used a recovery code; {unused_recovery_codes(user)} are left."
-                    " Make new ones under Settings.",
+                    ngettext(
+                        "You used a recovery code; %(num)d is left. Make new ones under Settings.",
+                        "You used a recovery code; %(num)d are left. Make new ones under Settings.",
+                        unused_recovery_codes(user),
+                    ),
                     "info",
                 )
             return redirect(next_url)
-        form.code.errors = ["That code is not right, or was used already."]
+        form.code.errors = [gettext("That code is not right, or was used already.")]
         return render_template("auth/second_factor.html", form=form), 401
     return render_template("auth/second_factor.html", form=form)
 
@@ -313,7 +323,7 @@ def enrol() -> Page:
         form=form,
         user=user,
         secret=secret,
-        qr=qr_svg(uri, label="QR code to scan with an authenticator app"),
+        qr=qr_svg(uri, label=gettext("QR code to scan with an authenticator app")),
     )
     return page, status, {"Cache-Control": "no-store"}  # type: ignore[return-value]
 
@@ -335,7 +345,7 @@ def confirm_identity() -> Page:
         if right:
             mark_authenticated()
             return redirect(_safe_next(request.args.get("next")) or home_for(user), code=303)
-        form.password.errors = ["The password or the code is not right."]
+        form.password.errors = [gettext("The password or the code is not right.")]
         return render_template("auth/confirm.html", form=form), 401
     return render_template("auth/confirm.html", form=form)
 
@@ -344,18 +354,18 @@ def confirm_identity() -> Page:
 def _too_many_attempts(error: RateLimitExceeded) -> Page:
     headers = {**dict(error.get_headers()), "Retry-After": str(seconds_until_allowed())}
     if request.endpoint in ("auth.second_factor", "auth.enrol"):
-        flash(TOO_MANY_ATTEMPTS, "error")
+        flash(str(TOO_MANY_ATTEMPTS), "error")
         return redirect(url_for("auth.login")), 303, headers  # type: ignore[return-value]
     if request.endpoint == "auth.confirm_identity":
         form = ConfirmIdentityForm()
-        form.password.errors = [TOO_MANY_ATTEMPTS]
+        form.password.errors = [str(TOO_MANY_ATTEMPTS)]
         return render_template("auth/confirm.html", form=form), 429, headers  # type: ignore[return-value]
     if request.endpoint == "auth.forgot_password":
         form = ForgotPasswordForm()
-        form.email.errors = ["Too many requests. Wait a while, then try again."]
+        form.email.errors = [gettext("Too many requests. Wait a while, then try again.")]
         return render_template("auth/forgot_password.html", form=form), 429, headers  # type: ignore[return-value]
     form = LoginForm()
-    form.password.errors = [TOO_MANY_ATTEMPTS]
+    form.password.errors = [str(TOO_MANY_ATTEMPTS)]
     return render_template("auth/login.html", form=form), 429, headers  # type: ignore[return-value]
 
 
@@ -364,7 +374,7 @@ def logout() -> Response:
     if current_user.is_authenticated:
         end_sessions(current_user)  # on this device and every other one
     _log_out()
-    flash("You have logged out.", "info")
+    flash(gettext("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -388,7 +398,14 @@ def forgot_password() -> Page:
     if form.validate_on_submit():
         queue_password_reset(form.email.data or "")
         # The same answer whether or not the address has an account.
-        flash(RESET_SENT.format(minutes=current_app.config["PASSWORD_RESET_MINUTES"]), "info")
+        flash(
+            gettext(
+                "If an account uses this address, a link to choose a new password is on its way"
+                " to it. The link works once, for %(minutes)s minutes.",
+                minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+            ),
+            "info",
+        )
         return redirect(url_for("auth.login"), code=303)
     return render_template("auth/forgot_password.html", form=form)
 
@@ -407,7 +424,7 @@ def set_password(token: str) -> Page:
             form.password.errors = [refusal.fields.get("password", refusal.message)]
             return render_template("auth/set_password.html", form=form, user=link.user), 422
         answer = _after_password(user, None)  # an administrator still gives their code
-        flash("Your password is set.", "success")  # after: the session was started anew
+        flash(gettext("Your password is set."), "success")  # after: the session was started anew
         return answer
     return render_template("auth/set_password.html", form=form, user=link.user)
 
@@ -429,7 +446,8 @@ def account_password() -> Page:
             return render_template("auth/change_password.html", form=form), 422
         _start_session(user)  # this session goes on; every other one has ended
         flash(
-            "Your password is changed. Every other session of yours has been logged out.", "success"
+            gettext("Your password is changed. Every other session of yours has been logged out."),
+            "success",
         )
         return redirect(home_for(user), code=303)
     return render_template("auth/change_password.html", form=form)
@@ -495,5 +513,5 @@ def replace_authenticator() -> Response:
     user = _administrator()
     reset_second_factor(user, user)  # ends every session, this one too
     _log_out()
-    flash("Your old authenticator no longer works. Log in to set up the new one.", "info")
+    flash(gettext("Your old authenticator no longer works. Log in to set up the new one."), "info")
     return redirect(url_for("auth.login"), code=303)

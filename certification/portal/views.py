@@ -3,6 +3,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -45,5 +46,5 @@ def certificate_pdf(code: str) -> Response:
     """The holder's own PDF, exactly as issued. Anyone else's code is simply not found."""
     certificate = find_certificate(code)
     if not can_download(certificate, current_user):
-        raise NotFound("No certificate has this code.")
+        raise NotFound(gettext("No certificate has this code."))
     return sealed_pdf_download(certificate.code, certificate.pdf)

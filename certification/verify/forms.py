@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, SubmitField
@@ -16,8 +17,10 @@ class CodeForm(FlaskForm):
         csrf = False
 
     code = StringField(
-        "Certificate code",
-        description=f"e.g. {CODE_EXAMPLE}; case, spaces and hyphens do not matter",
+        lazy_gettext("Certificate code"),
+        description=lazy_gettext(
+            "e.g. %(example)s; case, spaces and hyphens do not matter", example=CODE_EXAMPLE
+        ),
         render_kw={
             "autocomplete": "off",
             "autocapitalize": "characters",
@@ -26,7 +29,7 @@ class CodeForm(FlaskForm):
             "class": "code-input",
         },
     )
-    check_code = SubmitField("Check code")
+    check_code = SubmitField(lazy_gettext("Check code"))
 
 
 class PdfForm(FlaskForm):
@@ -34,9 +37,9 @@ class PdfForm(FlaskForm):
         csrf = False
 
     file = FileField(
-        "Certificate PDF",
+        lazy_gettext("Certificate PDF"),
         # The view adds the size limit, which is configuration (VERIFY_MAX_PDF_BYTES).
-        description="The PDF file the holder received. It is checked, not kept.",
+        description=lazy_gettext("The PDF file the holder received. It is checked, not kept."),
         render_kw={"accept": "application/pdf,.pdf"},
     )
-    check_pdf = SubmitField("Check PDF")
+    check_pdf = SubmitField(lazy_gettext("Check PDF"))

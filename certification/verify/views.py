@@ -15,7 +15,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
 from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -24,11 +26,7 @@ from wtforms import Field
 from certification.auth.sessions import logged_in
 from certification.certificates.codes import MalformedCode, normalise_code
 from certification.certificates.models import Certificate, CertificateStatus
-from certification.certificates.public import (
-    NO_SUCH_CERTIFICATE,
-    PublicCertificate,
-    public_certificate,
-)
+from certification.certificates.public import PublicCertificate, public_certificate
 from certification.certificates.services import (
     PdfVerdict,
     public_record,
@@ -39,6 +37,8 @@ from certification.certificates.signing import SealCheck
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound
 from certification.extensions import csrf
+from certification.i18n import current_language
+from certification.languages import formatting_locale
 from certification.progress import format_decimal
 from certification.verify import throttle
 from certification.verify.blueprint import bp
@@ -71,8 +71,8 @@ def describe_status(
         return StatusBanner(
             status,
             "bad",
-            f"Revoked on {format_long_date(_revoked_on(certificate))}",
-            "The issuing bodies withdrew this certificate. It is no longer valid.",
+            gettext("Revoked on %(day)s", day=format_long_date(_revoked_on(certificate))),
+            gettext("The issuing bodies withdrew this certificate. It is no longer valid."),
             reason=certificate.revocation_reason,
         )
     if status is CertificateStatus.SUSPENDED:
@@ -82,10 +82,15 @@ def describe_status(
         return StatusBanner(
             status,
             "bad",
-            f"Suspended — revocation requested by {certificate.suspended_by_body}"
-            f" on {format_long_date(suspended_on)}",
-            "One of the issuing bodies asked for this certificate to be revoked; the other"
-            " decides. Until then it is not in force.",
+            gettext(
+                "Suspended — revocation requested by %(body)s on %(day)s",
+                body=certificate.suspended_by_body,
+                day=format_long_date(suspended_on),
+            ),
+            gettext(
+                "One of the issuing bodies asked for this certificate to be revoked; the other"
+                " decides. Until then it is not in force."
+            ),
             reason=certificate.suspension_reason,
         )
     if status is CertificateStatus.SUPERSEDED:
@@ -94,10 +99,14 @@ def describe_status(
         return StatusBanner(
             status,
             "warn",
-            "Superseded by",
-            f"A new certificate replaced this one on {_superseded_on(certificate)}"
-            " (for example to correct a name). This one is no longer in force: open the new"
-            " certificate to see its status.",
+            # Translators: followed by the code of the certificate that replaced this one.
+            gettext("Superseded by"),
+            gettext(
+                "A new certificate replaced this one on %(day)s (for example to correct a"
+                " name). This one is no longer in force: open the new certificate to see its"
+                " status.",
+                day=_superseded_on(certificate),
+            ),
             replacement=replacement,
         )
     if status is CertificateStatus.EXPIRED:
@@ -106,15 +115,18 @@ def describe_status(
         return StatusBanner(
             status,
             "warn",
-            f"Expired on {format_long_date(lapsed)}",
-            f"It was valid until {format_long_date(expires_on)}.",
+            gettext("Expired on %(day)s", day=format_long_date(lapsed)),
+            gettext("It was valid until %(day)s.", day=format_long_date(expires_on)),
         )
     return StatusBanner(
         status,
         "ok",
-        "Valid",
-        f"This certificate was issued jointly by {_issuer_names(certificate)} and is in force"
-        f" today, {format_long_date(on)}.",
+        gettext("Valid"),
+        gettext(
+            "This certificate was issued jointly by %(issuers)s and is in force today, %(day)s.",
+            issuers=_issuer_names(certificate),
+            day=format_long_date(on),
+        ),
     )
 
 
@@ -135,7 +147,9 @@ def _superseded_on(certificate: Certificate | PublicCertificate) -> str:
 
 
 def _issuer_names(certificate: Certificate | PublicCertificate) -> str:
-    return " and ".join(issuer["short_name"] for issuer in certificate.issuers)
+    """The bodies' short names, listed in the page's language: "EFRS and EuSoMII"."""
+    names = [issuer["short_name"] for issuer in certificate.issuers]
+    return format_list(names, locale=formatting_locale(current_language()))
 
 
 def _ects(value: Decimal | str) -> str:
@@ -156,8 +170,9 @@ def _forms(*, read_request: bool = True) -> tuple[CodeForm, PdfForm]:
     else:
         code_form, pdf_form = CodeForm(formdata=None), PdfForm(formdata=None)
     limit = current_app.config["VERIFY_MAX_PDF_BYTES"]
-    pdf_form.file.description = (
-        f"The PDF file the holder received, up to {_megabytes(limit)}. It is checked, not kept."
+    pdf_form.file.description = gettext(
+        "The PDF file the holder received, up to %(limit)s. It is checked, not kept.",
+        limit=_megabytes(limit),
     )
     return code_form, pdf_form
 
@@ -175,7 +190,7 @@ def index() -> Page:
 def _check_typed_code(code_form: CodeForm, pdf_form: PdfForm) -> Page:
     typed = (code_form.code.data or "").strip()
     if not typed:
-        _refuse(code_form.code, "Type the code printed on the certificate.")
+        _refuse(code_form.code, gettext("Type the code printed on the certificate."))
     else:
         try:
             code = normalise_code(typed)
@@ -256,9 +271,14 @@ def _no_such_certificate(code: str) -> tuple[str, int]:
     # The form comes back with what was asked, to correct a typo in place.
     code_form = CodeForm(formdata=None, code=code)
     page = render_template(
-        "verify/not_found.html", message=NO_SUCH_CERTIFICATE, code_form=code_form
+        "verify/not_found.html", message=_no_such_certificate_message(), code_form=code_form
     )
     return page, 404
+
+
+def _no_such_certificate_message() -> str:
+    # The words of certificates.public.NO_SUCH_CERTIFICATE, in the reader's language.
+    return gettext("No certificate has this code.")
 
 
 # ---------------------------------------------------------------- JSON
@@ -270,7 +290,7 @@ def certificate_json(code: str) -> Json:
         certificate = public_certificate(code)
     except NotFound:
         # The same answer for a malformed code as for an unknown one.
-        return {"error": "not_found", "message": NO_SUCH_CERTIFICATE}, 404
+        return {"error": "not_found", "message": _no_such_certificate_message()}, 404
     status = record_verification(certificate, "api", today())
     return certificate_representation(certificate, status)
 
@@ -316,11 +336,13 @@ def _read_upload() -> bytes:
     upload = request.files.get("file")
     data = upload.stream.read(limit + 1) if upload is not None else b""
     if not data:
-        raise UploadRefused("file_required", "Choose the certificate's PDF file to check.")
+        raise UploadRefused("file_required", gettext("Choose the certificate's PDF file to check."))
     if len(data) > limit:
         raise UploadRefused("file_too_large", _too_large_message(limit))
     if not data.startswith(b"%PDF-"):
-        raise UploadRefused("not_a_pdf", "This file is not a PDF. Choose the certificate's PDF.")
+        raise UploadRefused(
+            "not_a_pdf", gettext("This file is not a PDF. Choose the certificate's PDF.")
+        )
     return data
 
 
@@ -330,12 +352,12 @@ def _verdict(pdf: bytes, on: dt.date) -> PdfVerdict:
     except InvalidInput:
         # It starts like a PDF but cannot be read: it is certainly not a file we issued.
         if _carries_signatures(pdf):
-            reason = (
+            reason = gettext(
                 "This file carries digital seals, but they are broken: they cannot be read,"
                 " so the file was changed after it was sealed."
             )
         else:
-            reason = (
+            reason = gettext(
                 "This file cannot be read as a PDF: it is damaged, or not a certificate we issued."
             )
         return PdfVerdict(authentic=False, certificate=None, seals=[], reason=reason)
@@ -348,28 +370,33 @@ def _carries_signatures(pdf: bytes) -> bool:
 
 
 def _seal_problem(seal: SealCheck) -> str | None:
+    # Each is shown as a sentence of its own, its first letter made a capital.
     if not seal.intact:
-        return "the bytes this seal covers were changed"
+        return gettext("the bytes this seal covers were changed")
     if not seal.valid:
-        return "the seal's signature does not check out"
+        return gettext("the seal's signature does not check out")
     if not seal.trusted:
-        return "the seal was not made with either body's key"
+        return gettext("the seal was not made with either body's key")
     if seal.changed_after:
-        return (
-            f"the seal is intact, but it covers only revision {seal.revision} of the file's"
-            f" {seal.revisions}: the file was changed after this seal was applied"
+        return gettext(
+            "the seal is intact, but it covers only revision %(revision)s of the file's"
+            " %(revisions)s: the file was changed after this seal was applied",
+            revision=seal.revision,
+            revisions=seal.revisions,
         )
     return None
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MB"
+    megabytes = f"{size / (1024 * 1024):g}"
+    return gettext("%(megabytes)s MB", megabytes=megabytes)
 
 
 def _too_large_message(limit: int) -> str:
-    return (
-        f"The file is larger than {_megabytes(limit)}; a certificate PDF is far smaller."
-        " Choose the certificate's PDF."
+    return gettext(
+        "The file is larger than %(limit)s; a certificate PDF is far smaller. Choose the"
+        " certificate's PDF.",
+        limit=_megabytes(limit),
     )
 
 
@@ -396,9 +423,13 @@ def too_many_look_ups(_error: HTTPException) -> tuple[Any, int, dict[str, str]]:
     limit = current_app.config["VERIFY_RATE_LIMIT"]
     wait = throttle.seconds_until_allowed()
     headers = {"Retry-After": str(wait)}
-    message = (
-        f"Too many look-ups from your address (at most {limit}). Please try again in"
-        f" {wait} seconds."
+    message = ngettext(
+        "Too many look-ups from your address (at most %(limit)s). Please try again in"
+        " %(num)d second.",
+        "Too many look-ups from your address (at most %(limit)s). Please try again in"
+        " %(num)d seconds.",
+        wait,
+        limit=limit,
     )
     if _wants_json():
         return {"error": "too_many_requests", "message": message}, 429, headers
