@@ -399,10 +399,12 @@ def forgot_password() -> Page:
         queue_password_reset(form.email.data or "")
         # The same answer whether or not the address has an account.
         flash(
-            gettext(
+            ngettext(
                 "If an account uses this address, a link to choose a new password is on its way"
-                " to it. The link works once, for %(minutes)s minutes.",
-                minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+                " to it. The link works once, for %(num)d minute.",
+                "If an account uses this address, a link to choose a new password is on its way"
+                " to it. The link works once, for %(num)d minutes.",
+                int(current_app.config["PASSWORD_RESET_MINUTES"]),
             ),
             "info",
         )
