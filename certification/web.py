@@ -10,11 +10,19 @@ import time
 import uuid
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 import werkzeug.exceptions
-from flask import Flask, Response, current_app, has_request_context, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+)
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
@@ -199,10 +207,14 @@ def _language_menu() -> dict[str, Any]:
 
 
 def url_in_language(language: str) -> str:
-    """This page's address with ``lang`` set: the language menu's link for a visitor."""
-    arguments = request.args.to_dict(flat=False)
-    arguments["lang"] = [language]
-    return request.base_url + "?" + urlencode(arguments, doseq=True)
+    """This page's address with ``lang`` set: the language menu's link for a visitor. The
+    address without ``lang`` is worked out once per page, not once per language."""
+    base = g.get("_address_for_language")
+    if base is None:
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+        base = f"{request.base_url}?{urlencode(kept) + '&' if kept else ''}lang="
+        g._address_for_language = base
+    return base + quote(language)
 
 
 def init_app(app: Flask) -> None:
