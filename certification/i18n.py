@@ -16,10 +16,23 @@ from pathlib import Path
 from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import Babel, get_locale
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
 
 from certification.languages import DEFAULT_LANGUAGE, formatting_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def _escaped_html(self: LazyString) -> Markup:
+    return escape(str(self))
+
+
+# Flask-Babel's lazy string tells Jinja and WTForms it is markup already (``__html__``
+# returns the text as it is), so a label such as "Candidate's e-mail" reached the page
+# unescaped, and a translation holding markup would be injected. A lazy string is text:
+# it escapes itself like any other. (flask_babel/speaklater.py, Flask-Babel 4.0.)
+LazyString.__html__ = _escaped_html
 
 babel = Babel()
 

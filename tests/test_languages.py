@@ -152,3 +152,12 @@ def test_the_api_takes_and_gives_a_candidate_s_language(api):
         {"email": "kaisa@example.fi", "full_name": "Kaisa Virtanen", "language": "fi"},
     )
     assert_error(refused, 422, "invalid", {"language"})
+
+
+def test_a_translated_label_is_text_and_escaped_like_any_other(client, make_officer):
+    """Flask-Babel's lazy strings called themselves markup; labels are text."""
+    make_officer("EFRS", email="officer@efrs.example")
+    log_in(client, "officer@efrs.example")
+    page = client.get("/admin/branding").get_data(as_text=True)
+    assert "Signatory&#39;s name" in page
+    assert "Signatory's name" not in page
