@@ -42,6 +42,7 @@ install: $(BIN)/.installed
 TRANSLATIONS := certification/translations
 CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 EXTRACT := $(BIN)/pybabel -q extract -F $(TRANSLATIONS)/babel.cfg -k lazy_gettext \
+	-k Phrase -k plural_phrase:1,2 \
 	-c Translators: --add-location=file --sort-output --no-wrap \
 	--project="European Certificate and Diploma in Imaging Informatics" \
 	--copyright-holder="EFRS and EuSoMII"

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from babel.numbers import format_decimal
 from flask import Flask
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext, ngettext
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
+from certification import progress
 from certification.languages import DEFAULT_LANGUAGE, formatting_locale
+from certification.progress import Phrase
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -44,6 +46,28 @@ def init_app(app: Flask, select_language: Callable[[], str | None]) -> None:
         default_translation_directories=str(TRANSLATIONS),
         locale_selector=select_language,
     )
+    progress.translate = say  # the rules engine's sentences, in the page's language
+
+
+def say(text: str) -> str:
+    """``text`` in the current language: a :class:`~certification.progress.Phrase` of the
+    rules engine is translated, its numbers and dates written the reader's way; any other
+    text is returned as it is."""
+    if not isinstance(text, Phrase):
+        return text
+    values = {name: _in_words(value) for name, value in text.values.items()}
+    if text.plural is None:
+        return gettext(text.message, **values) if values else gettext(text.message)
+    values.pop("num", None)
+    return ngettext(text.message, text.plural, text.number or 0, **values)
+
+
+def _in_words(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format_number(value)
+    if isinstance(value, Phrase):
+        return say(value)
+    return value
 
 
 def current_language() -> str:

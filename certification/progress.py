@@ -11,14 +11,59 @@ import calendar
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
+
+from markupsafe import Markup, escape
 
 ZERO = Decimal(0)
-# What a candidate is told to do when an examination has no attempts left. The office's own
-# pages leave it out (``for_office``): they are the programme office.
-CONTACT_THE_OFFICE = "contact the programme office"
+
+
+class Phrase(str):
+    """A sentence the engine says to a person: its English text (the string itself, so that
+    code and tests read it as before) and what a translation needs, the catalogue's message
+    (one whole sentence, named placeholders) and its values.
+
+    The engine knows no language. A page translates a phrase as it prints it
+    (``__html__``, through :data:`translate`, which the app sets); the API and the exports
+    ask ``i18n.say``. ``pybabel extract`` finds the messages by the names ``Phrase`` and
+    ``plural_phrase``.
+    """
+
+    message: str
+    plural: str | None
+    number: int | None  # what the plural follows
+    values: dict[str, Any]
+
+    def __new__(
+        cls, message: str, *, plural: str | None = None, count: int | None = None, **values: Any
+    ) -> Phrase:
+        if plural is not None:
+            values.setdefault("num", count)
+        template = plural if plural is not None and count != 1 else message
+        english = template % {k: _english(v) for k, v in values.items()} if values else template
+        phrase = super().__new__(cls, english)
+        phrase.message, phrase.plural, phrase.number, phrase.values = message, plural, count, values
+        return phrase
+
+    def __html__(self) -> Markup:
+        return escape(translate(self) if translate is not None else str(self))
+
+
+def plural_phrase(singular: str, plural: str, count: int, **values: Any) -> Phrase:
+    """A phrase whose wording follows ``count`` (``%(num)d`` in it): 1 attempt, 2 attempts."""
+    return Phrase(singular, plural=plural, count=count, **values)
+
+
+#: How a page says a phrase in its language; set by the app (``i18n.init_app``). Unset, as
+#: in the engine's own tests, phrases are English.
+translate: Callable[[Phrase], str] | None = None
+
+
+def _english(value: Any) -> Any:
+    return format_decimal(value) if isinstance(value, Decimal) else value
 
 
 @dataclass(frozen=True)
@@ -93,6 +138,9 @@ class RequirementResult:
     met: bool
     fraction: float
     missing: str | None = None
+    # What the programme office reads instead, where it differs: it is not told to contact
+    # itself.
+    missing_for_office: str | None = None
     attempts_used: int = 0
     attempts_allowed: int | None = None
     assessment: AssessmentRule | None = None
@@ -108,13 +156,13 @@ class RequirementResult:
         """:attr:`outcome` as the reader should read it: the programme office is not told
         to contact itself."""
         if for_office and self.blocked and self.kind is RequirementKind.ASSESSMENT:
-            return "No attempts left"
+            return Phrase("No attempts left")
         return self.outcome
 
     def missing_for(self, *, for_office: bool) -> str | None:
         """:attr:`missing` as the reader should read it (see :meth:`outcome_for`)."""
-        if for_office and self.missing is not None:
-            return self.missing.replace(f", {CONTACT_THE_OFFICE}", "")
+        if for_office and self.missing_for_office is not None:
+            return self.missing_for_office
         return self.missing
 
     @property
@@ -134,14 +182,21 @@ class RequirementResult:
         if self.kind is not RequirementKind.ASSESSMENT:
             return None
         if self.met:
-            return "Passed"
+            return Phrase("Passed")
         if self.blocked:
-            return f"No attempts left: {CONTACT_THE_OFFICE}"
-        left = self.attempts_left
-        attempts = f"{left} attempt{'' if left == 1 else 's'}"
+            return Phrase("No attempts left: contact the programme office")
+        left = self.attempts_left or 0
         if not self.failed:
-            return f"Not taken yet: {attempts} allowed"
-        return f"Failed — {left} of {self.attempts_allowed} attempts left"
+            return plural_phrase(
+                "Not taken yet: %(num)d attempt allowed",
+                "Not taken yet: %(num)d attempts allowed",
+                left,
+            )
+        return Phrase(
+            "Failed — %(left)s of %(allowed)s attempts left",
+            left=left,
+            allowed=self.attempts_allowed,
+        )
 
 
 @dataclass(frozen=True)
@@ -183,8 +238,12 @@ class ProgressReport:
     @property
     def summary(self) -> str:
         """How far the candidate is, as a count: "4 of 6 requirements met"."""
-        total = self.requirements_total
-        return f"{self.requirements_met} of {total} requirement{'' if total == 1 else 's'} met"
+        return plural_phrase(
+            "%(met)s of %(num)d requirement met",
+            "%(met)s of %(num)d requirements met",
+            self.requirements_total,
+            met=self.requirements_met,
+        )
 
     @property
     def fraction(self) -> float:
@@ -201,7 +260,6 @@ def evaluate_progress(
 ) -> ProgressReport:
     """Evaluate every requirement of ``rules`` against ``transcript`` on the date ``as_of``."""
     counted, lapsed = _credits_in_window(transcript.credits, rules.credit_window_months, as_of)
-    window_note = _window_note(rules.credit_window_months)
     requirements: list[RequirementResult] = []
 
     if rules.prerequisite is not None:
@@ -211,11 +269,9 @@ def evaluate_progress(
     requirements.append(
         _credit_requirement(
             RequirementKind.TOTAL_CREDITS,
-            f"At least {format_decimal(rules.min_total_credits)} ECTS credits in total"
-            + window_note,
+            _total_description(rules.min_total_credits, rules.credit_window_months),
             required=rules.min_total_credits,
             achieved=total,
-            shortfall_words="in total",
         )
     )
     for domain, minimum in sorted(rules.domain_minimums.items()):
@@ -223,10 +279,14 @@ def evaluate_progress(
         requirements.append(
             _credit_requirement(
                 RequirementKind.DOMAIN_CREDITS,
-                f"At least {format_decimal(minimum)} ECTS credits in {domain}",
+                Phrase(
+                    "At least %(credits)s ECTS credits in %(domain)s",
+                    credits=minimum,
+                    domain=domain,
+                ),
                 required=minimum,
                 achieved=in_domain,
-                shortfall_words=f"in {domain}",
+                domain=domain,
             )
         )
     for assessment in rules.required_assessments:
@@ -342,22 +402,36 @@ def _credits_in_window(
     return counted, lapsed
 
 
-def _window_note(window_months: int | None) -> str:
+def _total_description(minimum: Decimal, window_months: int | None) -> Phrase:
     if window_months is None:
-        return ""
-    return f", completed within the last {window_months} months"
+        return Phrase("At least %(credits)s ECTS credits in total", credits=minimum)
+    return plural_phrase(
+        "At least %(credits)s ECTS credits in total, completed within the last %(num)d month",
+        "At least %(credits)s ECTS credits in total, completed within the last %(num)d months",
+        window_months,
+        credits=minimum,
+    )
 
 
 def _credit_requirement(
     kind: RequirementKind,
-    description: str,
+    description: Phrase,
     *,
     required: Decimal,
     achieved: Decimal,
-    shortfall_words: str,
+    domain: str | None = None,
 ) -> RequirementResult:
     met = achieved >= required
     shortfall = required - achieved
+    missing = None
+    if not met:
+        missing = (
+            Phrase("%(credits)s more ECTS credits in total", credits=shortfall)
+            if domain is None
+            else Phrase(
+                "%(credits)s more ECTS credits in %(domain)s", credits=shortfall, domain=domain
+            )
+        )
     return RequirementResult(
         kind=kind,
         description=description,
@@ -365,38 +439,85 @@ def _credit_requirement(
         achieved=achieved,
         met=met,
         fraction=_fraction(achieved, required),
-        missing=None if met else f"{format_decimal(shortfall)} more ECTS credits {shortfall_words}",
+        missing=missing,
     )
 
 
 def _assessment(rule: AssessmentRule, scores: list[Decimal]) -> RequirementResult:
     best = max(scores) if scores else None
     met = best is not None and best >= rule.pass_mark
-    pass_mark = format_decimal(rule.pass_mark)
-    missing = None
+    missing = missing_for_office = None
     if not met:
-        left = max(rule.max_attempts - len(scores), 0)
-        if best is None:
-            situation = f"not yet taken, pass mark {pass_mark}"
-        else:
-            situation = f"failed: best score {format_decimal(best)}, pass mark {pass_mark}"
-        if left == 0:
-            situation += f"; all {rule.max_attempts} attempts used, {CONTACT_THE_OFFICE}"
-        elif best is not None:
-            situation += f"; {left} of {rule.max_attempts} attempts left"
-        missing = f"pass the {rule.title} ({situation})"
+        missing, missing_for_office = _assessment_missing(rule, best, len(scores))
     return RequirementResult(
         kind=RequirementKind.ASSESSMENT,
-        description=f"Pass the {rule.title} (pass mark {pass_mark})",
+        description=Phrase(
+            "Pass the %(assessment)s (pass mark %(pass_mark)s)",
+            assessment=rule.title,
+            pass_mark=rule.pass_mark,
+        ),
         required=rule.pass_mark,
         achieved=best,
         met=met,
         # Passed or not: a score just under the pass mark is not nearly done.
         fraction=1.0 if met else 0.0,
         missing=missing,
+        missing_for_office=missing_for_office,
         attempts_used=len(scores),
         attempts_allowed=rule.max_attempts,
         assessment=rule,
+    )
+
+
+def _assessment_missing(
+    rule: AssessmentRule, best: Decimal | None, taken: int
+) -> tuple[Phrase, Phrase]:
+    """What is missing at an assessment not passed, for the candidate and for the office
+    (which is not told to contact itself): each case one whole sentence."""
+    left = max(rule.max_attempts - taken, 0)
+    values: dict[str, Any] = {
+        "assessment": rule.title,
+        "pass_mark": rule.pass_mark,
+        "allowed": rule.max_attempts,
+    }
+    if best is None and left:
+        said = Phrase("pass the %(assessment)s (not yet taken, pass mark %(pass_mark)s)", **values)
+        return said, said
+    if best is None:
+        return (
+            Phrase(
+                "pass the %(assessment)s (not yet taken, pass mark %(pass_mark)s; all"
+                " %(allowed)s attempts used, contact the programme office)",
+                **values,
+            ),
+            Phrase(
+                "pass the %(assessment)s (not yet taken, pass mark %(pass_mark)s; all"
+                " %(allowed)s attempts used)",
+                **values,
+            ),
+        )
+    if left:
+        said = Phrase(
+            "pass the %(assessment)s (failed: best score %(best)s, pass mark %(pass_mark)s;"
+            " %(left)s of %(allowed)s attempts left)",
+            best=best,
+            left=left,
+            **values,
+        )
+        return said, said
+    return (
+        Phrase(
+            "pass the %(assessment)s (failed: best score %(best)s, pass mark %(pass_mark)s;"
+            " all %(allowed)s attempts used, contact the programme office)",
+            best=best,
+            **values,
+        ),
+        Phrase(
+            "pass the %(assessment)s (failed: best score %(best)s, pass mark %(pass_mark)s;"
+            " all %(allowed)s attempts used)",
+            best=best,
+            **values,
+        ),
     )
 
 
@@ -408,12 +529,16 @@ def _prerequisite(
     )
     return RequirementResult(
         kind=RequirementKind.PREREQUISITE,
-        description=f"Hold, or meet every requirement of, the {prerequisite.title}",
+        description=Phrase(
+            "Hold, or meet every requirement of, the %(award)s", award=prerequisite.title
+        ),
         required=prerequisite.code,
         achieved=prerequisite.code if met else None,
         met=met,
         fraction=1.0 if met else 0.0,
-        missing=None if met else f"meet every requirement of the {prerequisite.title} first",
+        missing=None
+        if met
+        else Phrase("meet every requirement of the %(award)s first", award=prerequisite.title),
     )
 
 

@@ -217,6 +217,11 @@ def url_in_language(language: str) -> str:
     return base + quote(language)
 
 
+def _capitalize_first(text: str) -> str:
+    said = i18n.say(text)  # a phrase of the rules engine: in the page's language first
+    return said[:1].upper() + said[1:]
+
+
 def init_app(app: Flask) -> None:
     i18n.init_app(app, select_language)
     app.after_request(_keep_language_choice)
@@ -227,7 +232,7 @@ def init_app(app: Flask) -> None:
     app.json.ensure_ascii = False  # names in every script, readable in the answer
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["number"] = i18n.format_number
-    app.jinja_env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
+    app.jinja_env.filters["capitalize_first"] = _capitalize_first
     app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
     app.jinja_env.filters["label_cells"] = label_cells
     # Dates kept as ISO text in JSON columns (a certificate's approvals) back to dates.
