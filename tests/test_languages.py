@@ -161,3 +161,52 @@ def test_a_translated_label_is_text_and_escaped_like_any_other(client, make_offi
     page = client.get("/admin/branding").get_data(as_text=True)
     assert "Signatory&#39;s name" in page
     assert "Signatory's name" not in page
+
+
+@pytest.mark.usefixtures("german_offered")
+def test_the_office_records_a_candidate_s_language(app, client, make_admin):
+    from certification.auth.services import get_user_by_email
+
+    make_admin("office@example.org")
+    log_in(client, "office@example.org")
+    form = client.get("/admin/candidates/new").get_data(as_text=True)
+    assert '<option selected value="">Not chosen (English)</option>' in form
+    assert '<option value="el">Ελληνικά</option>' in form
+    registered = client.post(
+        "/admin/candidates/new",
+        data={
+            "email": "eleni@example.gr",
+            "full_name": "Ελένη Παππά",
+            "country": "GR",
+            "language": "el",
+        },
+    )
+    assert registered.status_code == 303
+    with app.app_context():
+        eleni = get_user_by_email("eleni@example.gr")
+        assert eleni.language == "el"
+        candidate_id = eleni.id
+    edit = client.get(f"/admin/candidates/{candidate_id}/edit").get_data(as_text=True)
+    assert '<option selected value="el">Ελληνικά</option>' in edit
+    client.post(
+        f"/admin/candidates/{candidate_id}/edit",
+        data={
+            "email": "eleni@example.gr",
+            "full_name": "Ελένη Παππά",
+            "country": "GR",
+            "language": "",
+        },
+    )
+    with app.app_context():
+        assert get_user_by_email("eleni@example.gr").language is None
+
+
+def test_country_names_are_the_reader_s(app, client, make_admin, monkeypatch):
+    monkeypatch.setattr("certification.languages.OFFERED_LANGUAGES", ("en", "pl"))
+    make_admin("office@example.org")
+    log_in(client, "office@example.org")
+    english = client.get("/admin/candidates/new").get_data(as_text=True)
+    assert "Germany (DE)" in english
+    client.post("/account/language", data={"language": "pl"})
+    polish = client.get("/admin/candidates/new").get_data(as_text=True)
+    assert "Niemcy (DE)" in polish

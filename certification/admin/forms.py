@@ -15,8 +15,8 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from flask_babel import gettext, lazy_gettext
-from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
@@ -48,7 +48,10 @@ from certification.catalogue.services import (
 )
 from certification.certificates.branding import MAX_IMAGE_BYTES, PartnerBodyInput
 from certification.certificates.services import REASON_TOO_SHORT, REVOCATION_REASON_MIN
+from certification.i18n import current_language
+from certification.languages import LANGUAGE_NAMES, formatting_locale, offered_languages
 from certification.progress import format_decimal
+from certification.validation import name_search_key
 
 # Digits with at most one decimal point or comma: "2.5", "2,5", "10", ",5". Thousands
 # separators are refused rather than guessed at ("1.000,5" is a typo more often than not).
@@ -58,65 +61,60 @@ DATE_MESSAGE = lazy_gettext("Enter a date as YYYY-MM-DD, such as 2024-05-31.")
 WHOLE_NUMBER_MESSAGE = lazy_gettext("Enter a whole number, such as 3.")
 DOMAIN_LINE_EXAMPLE = "AI & Data Science: 5"
 
-# European countries with their ISO 3166-1 alpha-2 codes (XK, Kosovo, is the code the EU
-# and most registries use), named in the reader's language. Ordered by English name; the
-# select orders them by the name it shows.
-EUROPEAN_COUNTRIES: dict[str, LazyString] = dict(
-    sorted(
-        {
-            "AD": lazy_gettext("Andorra"),
-            "AL": lazy_gettext("Albania"),
-            "AM": lazy_gettext("Armenia"),
-            "AT": lazy_gettext("Austria"),
-            "AZ": lazy_gettext("Azerbaijan"),
-            "BA": lazy_gettext("Bosnia and Herzegovina"),
-            "BE": lazy_gettext("Belgium"),
-            "BG": lazy_gettext("Bulgaria"),
-            "BY": lazy_gettext("Belarus"),
-            "CH": lazy_gettext("Switzerland"),
-            "CY": lazy_gettext("Cyprus"),
-            "CZ": lazy_gettext("Czechia"),
-            "DE": lazy_gettext("Germany"),
-            "DK": lazy_gettext("Denmark"),
-            "EE": lazy_gettext("Estonia"),
-            "ES": lazy_gettext("Spain"),
-            "FI": lazy_gettext("Finland"),
-            "FR": lazy_gettext("France"),
-            "GB": lazy_gettext("United Kingdom"),
-            "GE": lazy_gettext("Georgia"),
-            "GR": lazy_gettext("Greece"),
-            "HR": lazy_gettext("Croatia"),
-            "HU": lazy_gettext("Hungary"),
-            "IE": lazy_gettext("Ireland"),
-            "IS": lazy_gettext("Iceland"),
-            "IT": lazy_gettext("Italy"),
-            "LI": lazy_gettext("Liechtenstein"),
-            "LT": lazy_gettext("Lithuania"),
-            "LU": lazy_gettext("Luxembourg"),
-            "LV": lazy_gettext("Latvia"),
-            "MC": lazy_gettext("Monaco"),
-            "MD": lazy_gettext("Moldova"),
-            "ME": lazy_gettext("Montenegro"),
-            "MK": lazy_gettext("North Macedonia"),
-            "MT": lazy_gettext("Malta"),
-            "NL": lazy_gettext("Netherlands"),
-            "NO": lazy_gettext("Norway"),
-            "PL": lazy_gettext("Poland"),
-            "PT": lazy_gettext("Portugal"),
-            "RO": lazy_gettext("Romania"),
-            "RS": lazy_gettext("Serbia"),
-            "RU": lazy_gettext("Russia"),
-            "SE": lazy_gettext("Sweden"),
-            "SI": lazy_gettext("Slovenia"),
-            "SK": lazy_gettext("Slovakia"),
-            "SM": lazy_gettext("San Marino"),
-            "TR": lazy_gettext("Türkiye"),
-            "UA": lazy_gettext("Ukraine"),
-            "VA": lazy_gettext("Vatican City"),
-            "XK": lazy_gettext("Kosovo"),
-        }.items(),
-        key=lambda item: str(item[1]),
-    )
+# European countries by their ISO 3166-1 alpha-2 codes (XK, Kosovo, is the code the EU and
+# most registries use). Their names come from the Unicode CLDR through Babel, in the
+# reader's language: "Germany", "Niemcy", "Γερμανία", as every language's own usage has it.
+EUROPEAN_COUNTRIES = (
+    "AD",
+    "AL",
+    "AM",
+    "AT",
+    "AZ",
+    "BA",
+    "BE",
+    "BG",
+    "BY",
+    "CH",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GB",
+    "GE",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IS",
+    "IT",
+    "LI",
+    "LT",
+    "LU",
+    "LV",
+    "MC",
+    "MD",
+    "ME",
+    "MK",
+    "MT",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "RO",
+    "RS",
+    "RU",
+    "SE",
+    "SI",
+    "SK",
+    "SM",
+    "TR",
+    "UA",
+    "VA",
+    "XK",
 )
 
 
@@ -125,7 +123,8 @@ def country_name(code: str | None) -> str:
     string for none."""
     if not code:
         return ""
-    return str(EUROPEAN_COUNTRIES.get(code, code))
+    locale = Locale.parse(formatting_locale(current_language()))
+    return str(locale.territories.get(code, code))
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -288,14 +287,28 @@ class CandidateForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     country = SelectField(lazy_gettext("Country"), validate_choice=False)
+    language = SelectField(
+        lazy_gettext("Language"),
+        description=lazy_gettext(
+            "Their e-mails are written in it, and their certificates print it beside English."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        countries = sorted(EUROPEAN_COUNTRIES.items(), key=lambda item: str(item[1]))
+        self.language.choices = [SelectChoice("", gettext("Not chosen (English)"))] + [
+            SelectChoice(code, LANGUAGE_NAMES[code]) for code in offered_languages()
+        ]
+        if self.language.data is None:
+            self.language.data = ""
+        named = sorted(
+            ((code, country_name(code)) for code in EUROPEAN_COUNTRIES),
+            key=lambda item: name_search_key(item[1]),
+        )
         choices = [SelectChoice("", gettext("Not given"))]
         choices += [
             SelectChoice(code, gettext("%(country)s (%(code)s)", country=name, code=code))
-            for code, name in countries
+            for code, name in named
         ]
         current = self.country.data
         if current and current not in EUROPEAN_COUNTRIES:
@@ -309,6 +322,9 @@ class CandidateForm(FlaskForm):
             "full_name": _text(self.full_name.data),
             "country": _text(self.country.data) or None,
         }
+
+    def chosen_language(self) -> str | None:
+        return self.language.data or None
 
 
 class CreditForm(FlaskForm):

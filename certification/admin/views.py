@@ -56,6 +56,7 @@ from certification.auth.services import (
     create_candidate,
     create_password_setup_link,
     get_candidate,
+    set_language,
     update_candidate,
 )
 from certification.auth.sessions import fresh_login_required
@@ -307,7 +308,9 @@ def candidate_new() -> Page:
     form = CandidateForm()
 
     def register() -> tuple[User, str]:
-        candidate = create_candidate(**form.values(), actor=_actor())
+        candidate = create_candidate(
+            **form.values(), actor=_actor(), language=form.chosen_language()
+        )
         return candidate, create_password_setup_link(
             candidate, _actor(), valid_for=_link_lifetime()
         )
@@ -329,7 +332,11 @@ def candidate_edit(candidate_id: int) -> Page:
     form = CandidateForm(obj=candidate)
     return _form_view(
         form,
-        lambda: update_candidate(candidate, **form.values(), actor=_actor()),
+        lambda: set_language(
+            update_candidate(candidate, **form.values(), actor=_actor()),
+            form.chosen_language(),
+            _actor(),
+        ),
         lambda _: _done(
             gettext("The candidate's details are saved."),
             "admin.candidate",
