@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import sqlalchemy as sa
+from babel import Locale
 from babel.dates import get_day_names, get_month_names
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -41,6 +42,20 @@ READ_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "data-confirm"}
 # Not read as words: scripts, and code (setting names, CSV columns, JSON) which no language
 # translates.
 HIDDEN_TAGS = {"script", "style", "template", "code", "pre", "kbd", "samp"}
+VOID_TAGS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "wbr",
+}
 # Links a walk does not follow: files, the API, leaving, and pages that change something.
 NOT_FOLLOWED = re.compile(r"^/(static|api)/|/logout$|\.(pdf|csv|zip|json)$|/download|/export")
 # The language menu's links: the same page in another language.
@@ -84,11 +99,14 @@ class ReadableText(HTMLParser):
         self.attributes: list[str] = []
         self.links: list[str] = []
         self._hidden = 0
+        self._open: list[bool] = []  # for each open element: is it one not read as words?
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag in HIDDEN_TAGS:
-            self._hidden += 1
+        code = "code" in (values.get("class") or "").split()  # a code, a column's name
+        if tag not in VOID_TAGS:
+            self._open.append(tag in HIDDEN_TAGS or code)
+            self._hidden += self._open[-1]
         if tag == "a" and values.get("href"):
             self.links.append(values["href"] or "")
         for name, value in attrs:
@@ -99,8 +117,8 @@ class ReadableText(HTMLParser):
         self.text.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in HIDDEN_TAGS:
-            self._hidden -= 1
+        if tag not in VOID_TAGS and self._open:
+            self._hidden -= self._open.pop()
         self.text.append(" ")
 
     def handle_data(self, data: str) -> None:
@@ -130,7 +148,12 @@ def words_of_the_data() -> set[str]:
 
 
 def words_babel_writes() -> set[str]:
-    words: set[str] = set()
+    """Month, day and country names: Babel's (the CLDR's), not the catalogue's."""
+    words: set[str] = {
+        word.casefold()
+        for name in Locale.parse(PSEUDO).territories.values()
+        for word in WORD.findall(name)
+    }
     for width in ("wide", "abbreviated"):
         for names in (get_month_names(width, locale=PSEUDO), get_day_names(width, locale=PSEUDO)):
             for name in names.values():

@@ -21,6 +21,7 @@ from certification.auth.models import User
 from certification.imports import services as imports
 from certification.imports.models import ImportKind, ImportUpload
 from certification.imports.services import ImportReport
+from certification.languages import offered_languages
 from certification.web import today
 
 Page = Response | str | tuple[str, int]
@@ -64,6 +65,9 @@ def _imports_page(form: ImportForm, status: int = 200) -> tuple[str, int]:
         form=form,
         uploads=imports.recent_uploads(actor=_actor()),
         columns={KIND_LABELS[kind]: imports.COLUMNS[kind] for kind in kinds},
+        # Registering candidates is the office's: provider staff are not told of the column.
+        language_column="language" if ImportKind.CANDIDATES in kinds else None,
+        offered_languages=offered_languages(),
         kinds=kinds,
         kind_labels=KIND_LABELS,
         upload_limit=_upload_limit(),
