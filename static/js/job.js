@@ -29,6 +29,17 @@
     labels = {};
   }
 
+  // The page's words, in its language (the template passes them; English if it did not).
+  var words = { outcome: "Outcome", reason: "Reason", skipped: "Skipped", bar: "%(settled)s of %(total)s" };
+  try {
+    var given = JSON.parse(field("failures").getAttribute("data-words"));
+    Object.keys(given || {}).forEach(function (key) {
+      words[key] = given[key];
+    });
+  } catch (error) {
+    // keep the English words
+  }
+
   function showFailures(failures) {
     var wrapper = field("failures");
     var empty = field("no-failures");
@@ -45,12 +56,12 @@
       link.textContent = failure.candidate;
       name.appendChild(link);
       var outcome = document.createElement("td");
-      outcome.setAttribute("data-label", "Outcome");
+      outcome.setAttribute("data-label", words.outcome);
       // "Not issued", "Not requested" or "Not approved": the page says which.
       outcome.textContent =
-        failure.outcome === "skipped" ? "Skipped" : wrapper.getAttribute("data-not-done") || "Not issued";
+        failure.outcome === "skipped" ? words.skipped : wrapper.getAttribute("data-not-done") || "Not issued";
       var reason = document.createElement("td");
-      reason.setAttribute("data-label", "Reason");
+      reason.setAttribute("data-label", words.reason);
       reason.textContent = failure.reason;
       row.appendChild(name);
       row.appendChild(outcome);
@@ -72,7 +83,7 @@
     var bar = field("bar");
     bar.max = progress.total;
     bar.value = settled;
-    bar.textContent = settled + " of " + progress.total;
+    bar.textContent = words.bar.replace("%(settled)s", settled).replace("%(total)s", progress.total);
     var error = field("error");
     error.textContent = progress.error || "";
     error.hidden = !progress.error;
