@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 
 class ServiceError(Exception):
     """A refusal a person can act on: a slug, a sentence, and the fields at fault."""
@@ -38,7 +40,7 @@ class InvalidInput(ServiceError):
 
     @classmethod
     def for_fields(cls, fields: dict[str, str]) -> InvalidInput:
-        return cls("Please correct the highlighted fields.", fields)
+        return cls(gettext("Please correct the highlighted fields."), fields)
 
 
 class Duplicate(ServiceError):

@@ -9,6 +9,7 @@ import unicodedata
 from decimal import Decimal
 
 import pycountry
+from flask_babel import gettext, ngettext
 
 from certification.errors import InvalidInput
 
@@ -64,11 +65,14 @@ def name_search_key(name: str) -> str:
 
 def check_text(errors: FieldErrors, field: str, value: str, max_length: int) -> str:
     if not value:
-        errors.add(field, "This field is required.")
+        errors.add(field, gettext("This field is required."))
     elif len(value) > max_length:
-        errors.add(field, f"At most {max_length} characters.")
+        errors.add(
+            field,
+            ngettext("At most %(num)d character.", "At most %(num)d characters.", max_length),
+        )
     elif any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in value):
-        errors.add(field, "Remove line breaks and invisible control characters.")
+        errors.add(field, gettext("Remove line breaks and invisible control characters."))
     return value
 
 
@@ -84,8 +88,10 @@ def check_code(errors: FieldErrors, field: str, value: str) -> str:
     if not CODE_PATTERN.match(code):
         errors.add(
             field,
-            "Use 1 to 20 letters, digits, dots, hyphens or underscores, starting with a letter"
-            " or digit.",
+            gettext(
+                "Use 1 to 20 letters, digits, dots, hyphens or underscores, starting with a"
+                " letter or digit."
+            ),
         )
     return code
 
@@ -94,25 +100,28 @@ def check_credits(
     errors: FieldErrors, field: str, value: Decimal, *, allow_zero: bool = False
 ) -> Decimal:
     if not value.is_finite():
-        errors.add(field, "Enter a number.")
+        errors.add(field, gettext("Enter a number."))
     elif value < 0 or (value == 0 and not allow_zero):
-        errors.add(field, "Must be more than 0." if not allow_zero else "Must not be negative.")
+        errors.add(
+            field,
+            gettext("Must be more than 0.") if not allow_zero else gettext("Must not be negative."),
+        )
     elif value > 999:
-        errors.add(field, "At most 999 ECTS credits.")
+        errors.add(field, gettext("At most 999 ECTS credits."))
     elif value % HALF != 0:
-        errors.add(field, "ECTS credits come in multiples of 0.5.")
+        errors.add(field, gettext("ECTS credits come in multiples of 0.5."))
     return value
 
 
 def check_marks(errors: FieldErrors, field: str, value: Decimal) -> Decimal:
     if not value.is_finite():
-        errors.add(field, "Enter a number.")
+        errors.add(field, gettext("Enter a number."))
     elif value < 0:
-        errors.add(field, "Must not be negative.")
+        errors.add(field, gettext("Must not be negative."))
     elif value > Decimal("99999.99"):
-        errors.add(field, "At most 99999.99.")
+        errors.add(field, gettext("At most 99999.99."))
     elif value != value.quantize(Decimal("0.01")):
-        errors.add(field, "At most two decimal places.")
+        errors.add(field, gettext("At most two decimal places."))
     return value
 
 
@@ -120,15 +129,23 @@ def check_whole_number(
     errors: FieldErrors, field: str, value: int | None, low: int, high: int
 ) -> int | None:
     if value is not None and not low <= value <= high:
-        errors.add(field, f"Enter a whole number from {low} to {high}.")
+        errors.add(
+            field, gettext("Enter a whole number from %(low)d to %(high)d.", low=low, high=high)
+        )
     return value
 
 
 def check_past_date(errors: FieldErrors, field: str, value: dt.date, today: dt.date) -> dt.date:
     if value > today:
-        errors.add(field, f"The date cannot be in the future (today is {today.isoformat()}).")
+        errors.add(
+            field,
+            gettext(
+                "The date cannot be in the future (today is %(today)s).",
+                today=today.isoformat(),
+            ),
+        )
     elif value.year < 1990:
-        errors.add(field, "The date is too far in the past.")
+        errors.add(field, gettext("The date is too far in the past."))
     return value
 
 

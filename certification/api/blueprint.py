@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
+from flask_babel import gettext
 from werkzeug.exceptions import BadRequest
 
 from certification.api.contract import (
@@ -57,12 +58,16 @@ def actor_for_bearer_token() -> User:
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("Send an API token in the header Authorization: Bearer <token>.")
+        raise Unauthenticated(
+            gettext("Send an API token in the header Authorization: Bearer <token>.")
+        )
     actor = user_for_api_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
     if actor is None:
         raise Unauthenticated(
-            "This API token is not valid: it is unknown, revoked, or its administrator's"
-            " account is closed.",
+            gettext(
+                "This API token is not valid: it is unknown, revoked, or its administrator's"
+                " account is closed."
+            ),
             challenge_error="invalid_token",
         )
     return actor
@@ -78,7 +83,7 @@ def require_token() -> None:
         return
     g.actor = actor_for_bearer_token()
     if not may_call(g.actor, request.endpoint):
-        raise Forbidden("This token's user may not do this here.")
+        raise Forbidden(gettext("This token's user may not do this here."))
 
 
 @bp.before_request
@@ -92,15 +97,17 @@ def require_a_json_object() -> None:
     if request.method != "POST":
         return
     if not request.is_json and (request.mimetype or request.get_data()):
-        raise Malformed("Send a JSON object with the header Content-Type: application/json.")
+        raise Malformed(
+            gettext("Send a JSON object with the header Content-Type: application/json.")
+        )
     if not request.get_data():
         return
     try:
         body = request.get_json()  # parsed once: the models read this cached value
     except (BadRequest, RecursionError):  # a UnicodeDecodeError is a BadRequest here too
-        raise Malformed("The request body is not valid JSON.") from None
+        raise Malformed(gettext("The request body is not valid JSON.")) from None
     if not isinstance(body, dict):
-        raise Malformed("The request body must be a JSON object.")
+        raise Malformed(gettext("The request body must be a JSON object."))
 
 
 @bp.errorhandler(Unauthenticated)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from certification.api.blueprint import (
@@ -287,7 +288,7 @@ def get_certificate_pdf(code: str) -> Response:
     viewer = _token_or_session_user()
     certificate = find_certificate(code)
     if not can_download(certificate, viewer):
-        raise NotFound("No certificate has this code.")
+        raise NotFound(gettext("No certificate has this code."))
     return sealed_pdf_download(certificate.code, certificate.pdf)
 
 
@@ -298,5 +299,5 @@ def _token_or_session_user() -> User:
     if current_user.is_authenticated:
         return current_user._get_current_object()
     raise Unauthenticated(
-        "Send an API token in the header Authorization: Bearer <token>, or log in first."
+        gettext("Send an API token in the header Authorization: Bearer <token>, or log in first.")
     )

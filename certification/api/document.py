@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask.typing import RouteCallable
+from flask_babel import gettext, lazy_gettext
 from pydantic import BaseModel, ValidationError
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree, Tag
 from spectree.model_adapter.pydantic_adapter import PydanticModelAdapter
@@ -23,7 +24,6 @@ from certification.api.contract import Refusal
 from certification.api.fields import Malformed
 
 PREFIX = "/api/v1"
-REQUIRED = "This field is required."
 
 # The refusals most operations share, by status: the model of the body and when it comes.
 REFUSALS: dict[int, tuple[type[BaseModel], str]] = {
@@ -105,17 +105,19 @@ def refuse_malformed(
     """spectree's hook after it validated a request: a body or header that does not fit its
     model is the API's ordinary ``malformed`` refusal, one message per field at fault."""
     if isinstance(error, ValidationError):
-        raise Malformed("Some fields are missing or of the wrong type.", fields_at_fault(error))
+        raise Malformed(
+            gettext("Some fields are missing or of the wrong type."), fields_at_fault(error)
+        )
 
 
 # The API's own words for the type errors pydantic finds (those the hand-written parser
 # gave before the contract was declared once), by pydantic's error type. A list or an
 # object in a request body is always of strings or of numbers by name.
 TYPE_MESSAGES = {
-    "missing": REQUIRED,
-    "string_type": "Must be a string.",
-    "list_type": "Must be a list of strings.",
-    "dict_type": "Must be an object of names to numbers.",
+    "missing": lazy_gettext("This field is required."),
+    "string_type": lazy_gettext("Must be a string."),
+    "list_type": lazy_gettext("Must be a list of strings."),
+    "dict_type": lazy_gettext("Must be an object of names to numbers."),
 }
 
 
@@ -126,14 +128,18 @@ def fields_at_fault(error: ValidationError) -> dict[str, str]:
         field, *inside = problem["loc"] or ("body",)
         kind = problem["type"]
         if inside and isinstance(inside[0], int) and kind == "string_type":
-            message = TYPE_MESSAGES["list_type"]  # an item of a list of strings
+            message = str(TYPE_MESSAGES["list_type"])  # an item of a list of strings
         elif kind in TYPE_MESSAGES:
-            message = TYPE_MESSAGES[kind]
+            message = str(TYPE_MESSAGES[kind])
         else:
             message = problem["msg"]
             message = message if message.endswith(".") else f"{message}."  # pydantic's have none
             if inside:
-                message = f"{'.'.join(str(part) for part in inside)}: {message}"
+                message = gettext(
+                    "%(path)s: %(message)s",
+                    path=".".join(str(part) for part in inside),
+                    message=message,
+                )
         found.setdefault(str(field), message)
     return found
 

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
+from flask_babel import gettext
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints
 from pydantic_core import PydanticCustomError
 
@@ -41,11 +42,11 @@ def storable_text(value: str) -> str:
     """A string either database can store: PostgreSQL refuses NUL, and no UTF-8 encoder
     takes a lone surrogate (which a JSON "\\ud800" escape produces)."""
     if "\x00" in value:
-        raise PydanticCustomError("nul_character", "Must not contain a NUL character.")
+        raise PydanticCustomError("nul_character", gettext("Must not contain a NUL character."))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise PydanticCustomError("not_unicode", "Must be valid Unicode text.") from None
+        raise PydanticCustomError("not_unicode", gettext("Must be valid Unicode text.")) from None
     return value
 
 
@@ -58,7 +59,7 @@ def exact_decimal(value: Any) -> Decimal:
     elif isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT and _fits(NUMERIC_TEXT, value):
         number = Decimal(value.strip())
     if number is None or not number.is_finite() or abs(number) >= LARGEST_NUMBER:
-        raise PydanticCustomError("number", 'Must be a number, e.g. 2.5 or "2.5".')
+        raise PydanticCustomError("number", gettext('Must be a number, e.g. 2.5 or "2.5".'))
     return number
 
 
@@ -68,7 +69,7 @@ def whole_number(value: Any) -> int:
         return value
     if isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT and _fits(WHOLE_NUMBER_TEXT, value):
         return int(value.strip())
-    raise PydanticCustomError("whole_number", "Must be a whole number, e.g. 3.")
+    raise PydanticCustomError("whole_number", gettext("Must be a whole number, e.g. 3."))
 
 
 def _fits(pattern: re.Pattern[str], text: str) -> bool:
@@ -78,11 +79,12 @@ def _fits(pattern: re.Pattern[str], text: str) -> bool:
 def iso_date(value: Any) -> dt.date:
     """A date written YYYY-MM-DD, and only so (no timestamps, week dates or other digits)."""
     if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-        raise PydanticCustomError("date", "Must be a date written YYYY-MM-DD.")
+        raise PydanticCustomError("date", gettext("Must be a date written YYYY-MM-DD."))
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        message = "{value} is not a date in the calendar."
+        # pydantic fills in {value}: the translated sentence keeps it where it belongs.
+        message = gettext("%(value)s is not a date in the calendar.", value="{value}")
         raise PydanticCustomError("date", message, {"value": value}) from None
 
 

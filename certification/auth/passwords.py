@@ -9,6 +9,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext, ngettext
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
@@ -58,11 +59,19 @@ def password_problem(password: str) -> str | None:
     """Why ``password`` is not acceptable, or None. Length and commonness only: no rules
     about digits or symbols, which make passwords harder to remember, not to guess."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return ngettext(
+            "Use at least %(num)d character.",
+            "Use at least %(num)d characters.",
+            MIN_PASSWORD_LENGTH,
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return ngettext(
+            "Use at most %(num)d character.", "Use at most %(num)d characters.", MAX_PASSWORD_LENGTH
+        )
     if password.strip().lower() in _common_passwords():
-        return "This password is one of the most common ones; choose one less easy to guess."
+        return gettext(
+            "This password is one of the most common ones; choose one less easy to guess."
+        )
     return None
 
 

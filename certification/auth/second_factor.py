@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from flask_babel import gettext
 
 from certification.audit import record_event
 from certification.auth.models import RecoveryCode, User
@@ -59,7 +60,7 @@ def has_second_factor(user: User) -> bool:
 def begin_enrolment(user: User) -> str:
     """A new secret for ``user`` (not yet in use): returned once, to show as a QR code."""
     if has_second_factor(user):
-        raise RuleViolation("A second factor is set up already.", slug="already_enrolled")
+        raise RuleViolation(gettext("A second factor is set up already."), slug="already_enrolled")
     secret = pyotp.random_base32()
     user.totp_secret = _cipher().encrypt(secret.encode()).decode()
     user.totp_enabled_at = None
@@ -84,13 +85,15 @@ def confirm_enrolment(user: User, code: str, now: dt.datetime | None = None) -> 
     codes, shown once."""
     secret = pending_secret(user)
     if secret is None:
-        raise RuleViolation("Start setting up the authenticator again.", slug="no_enrolment")
+        raise RuleViolation(
+            gettext("Start setting up the authenticator again."), slug="no_enrolment"
+        )
     now = now or utcnow()
     digits = app_code(code)
     if digits is None or not _accept_totp(user, secret, digits, now):
         raise InvalidInput(
-            "That code is not right. Type the six digits the app shows now.",
-            {"code": "Not right."},
+            gettext("That code is not right. Type the six digits the app shows now."),
+            {"code": gettext("Not right.")},
         )
     user.totp_enabled_at = now
     codes = _new_recovery_codes(user, now)
@@ -121,7 +124,7 @@ def app_code(code: str) -> str | None:
 def regenerate_recovery_codes(user: User, now: dt.datetime | None = None) -> list[str]:
     """New recovery codes for ``user``; the old ones stop working."""
     if not has_second_factor(user):
-        raise RuleViolation("Set up the authenticator first.", slug="no_second_factor")
+        raise RuleViolation(gettext("Set up the authenticator first."), slug="no_second_factor")
     codes = _new_recovery_codes(user, now or utcnow())
     record_event(user, "second_factor.recovery_codes_renewed", "user", user.id)
     return codes

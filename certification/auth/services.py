@@ -13,6 +13,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
 
 from certification.audit import record_event
 from certification.auth.models import STAFF_ROLES, ApiToken, PasswordSetupLink, Role, User
@@ -55,7 +56,7 @@ def normalise_email(email: str) -> str:
 def _check_email(errors: FieldErrors, email: str) -> str:
     email = normalise_email(email)
     if not email:
-        errors.add("email", "This field is required.")
+        errors.add("email", gettext("This field is required."))
         return email
     try:
         return validate_email(email, check_deliverability=False).normalized.lower()
@@ -74,8 +75,11 @@ def _check_country(errors: FieldErrors, country: str | None) -> str | None:
         shown = typed if len(typed) <= 40 else typed[:39] + "…"
         errors.add(
             "country",
-            f"“{shown}” is not a country we know. Write its English name or its two-letter"
-            " ISO code, e.g. Germany or DE.",
+            gettext(
+                "“%(typed)s” is not a country we know. Write its English name or its two-letter"
+                " ISO code, e.g. Germany or DE.",
+                typed=shown,
+            ),
         )
         return typed.upper()
     return code
@@ -119,7 +123,7 @@ def get_user_by_email(email: str) -> User | None:
 def get_candidate(candidate_id: int) -> User:
     user = db.session.get(User, candidate_id) if 0 < candidate_id <= MAX_ID else None
     if user is None or user.role is not Role.CANDIDATE:
-        raise NotFound(f"There is no candidate {candidate_id}.")
+        raise NotFound(gettext("There is no candidate %(id)s.", id=candidate_id))
     return user
 
 
@@ -141,7 +145,10 @@ def _create_user(
     if password is not None and (problem := password_problem(password)):
         errors.add("password", problem)
     errors.raise_if_any()
-    taken = Duplicate(f"An account for {email} already exists.", {"email": "Already registered."})
+    taken = Duplicate(
+        gettext("An account for %(email)s already exists.", email=email),
+        {"email": gettext("Already registered.")},
+    )
     if get_user_by_email(email) is not None:
         raise taken
     user = User(
@@ -202,23 +209,26 @@ def create_staff(
     second factor, set up at their first login."""
     if role not in STAFF_ROLES:
         raise InvalidInput(
-            "Only programme-office users, body officers and provider staff are created this way.",
-            {"role": "Choose office, officer or provider."},
+            gettext(
+                "Only programme-office users, body officers and provider staff are created"
+                " this way."
+            ),
+            {"role": gettext("Choose office, officer or provider.")},
         )
     if (role is Role.PROVIDER) != (provider_id is not None):
         raise InvalidInput(
-            "Provider staff belong to one course provider, and only they do.",
-            {"provider": "Name the provider for provider staff, and only for them."},
+            gettext("Provider staff belong to one course provider, and only they do."),
+            {"provider": gettext("Name the provider for provider staff, and only for them.")},
         )
     if role is Role.OFFICER and not partner_body:
         raise InvalidInput(
-            "An officer belongs to one partner body: name it.",
-            {"body": "Name the officer's partner body."},
+            gettext("An officer belongs to one partner body: name it."),
+            {"body": gettext("Name the officer's partner body.")},
         )
     if role is not Role.OFFICER and partner_body:
         raise InvalidInput(
-            "Only officers belong to a partner body; the programme office serves both.",
-            {"body": "Leave it out for the programme office."},
+            gettext("Only officers belong to a partner body; the programme office serves both."),
+            {"body": gettext("Leave it out for the programme office.")},
         )
     return _create_user(
         email=email,
@@ -240,7 +250,10 @@ def update_candidate(
     errors.raise_if_any()
     existing = get_user_by_email(email)
     if existing is not None and existing.id != candidate.id:
-        raise Duplicate(f"An account for {email} already exists.", {"email": "Already registered."})
+        raise Duplicate(
+            gettext("An account for %(email)s already exists.", email=email),
+            {"email": gettext("Already registered.")},
+        )
     before = user_snapshot(candidate)
     renamed = full_name != candidate.full_name
     candidate.email, candidate.full_name, candidate.country = email, full_name, country
@@ -265,7 +278,9 @@ def check_language(errors: FieldErrors, language: str | None) -> str | None:
     chosen = offered(language)
     if language and chosen is None:
         names = ", ".join(offered_languages())
-        errors.add("language", f"Choose one of the languages offered: {names}.")
+        errors.add(
+            "language", gettext("Choose one of the languages offered: %(names)s.", names=names)
+        )
     return chosen
 
 
@@ -328,7 +343,9 @@ def end_sessions(user: User) -> None:
 def change_password(user: User, current: str, new: str) -> User:
     """Change a logged-in user's password, given the current one; ends every session."""
     if not password_matches(user.password_hash, current):
-        raise InvalidInput("The current password is not right.", {"current": "Not right."})
+        raise InvalidInput(
+            gettext("The current password is not right."), {"current": gettext("Not right.")}
+        )
     if problem := password_problem(new):
         raise InvalidInput(problem, {"password": problem})
     user.password_hash = hash_password(new)
@@ -370,8 +387,10 @@ def find_password_setup_link(token: str, now: dt.datetime | None = None) -> Pass
     )
     if link is None or link.used_at is not None or link.expires_at <= now:
         raise NotFound(
-            "This link has expired or has already been used. Ask the programme office"
-            " for a new one."
+            gettext(
+                "This link has expired or has already been used. Ask the programme office"
+                " for a new one."
+            )
         )
     return link
 
@@ -388,7 +407,7 @@ def set_password_with_link(token: str, password: str, now: dt.datetime | None = 
         .values(used_at=now)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound("This link has already been used.")
+        raise NotFound(gettext("This link has already been used."))
     user = link.user
     user.password_hash = hash_password(password)
     db.session.flush()
@@ -414,14 +433,20 @@ def create_api_token(
     The token is returned once; only its hash is kept."""
     if not user.is_staff:
         raise InvalidInput(
-            "Only the programme office, the bodies' officers and provider staff hold API tokens.",
-            {"email": "Not the office, an officer or provider staff."},
+            gettext(
+                "Only the programme office, the bodies' officers and provider staff hold API"
+                " tokens."
+            ),
+            {"email": gettext("Not the office, an officer or provider staff.")},
         )
     errors = FieldErrors()
     if label := clean_text(label):
         check_text(errors, "label", label, 100)
     if valid_days is not None and not 1 <= valid_days <= MAX_TOKEN_DAYS:
-        errors.add("valid_days", f"Give a number of days from 1 to {MAX_TOKEN_DAYS}, or none.")
+        errors.add(
+            "valid_days",
+            gettext("Give a number of days from 1 to %(max)d, or none.", max=MAX_TOKEN_DAYS),
+        )
     errors.raise_if_any()
     now = now or utcnow()
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -463,7 +488,7 @@ def revoke_api_token(token_id: int, actor: User, now: dt.datetime | None = None)
     """Stop a token working from now on; the record stays, saying who revoked it and when."""
     record = db.session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
     if record is None:
-        raise NotFound("There is no such API token.")
+        raise NotFound(gettext("There is no such API token."))
     if record.revoked_at is None:
         record.revoked_at = now or utcnow()
         record.revoked_by_id = actor.id

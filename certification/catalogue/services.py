@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from blinker import Namespace
+from flask_babel import gettext, ngettext
 
 from certification.audit import record_event
 from certification.auth.models import User
@@ -76,28 +77,44 @@ def list_domains() -> list[str]:
 CatalogueItem = TypeVar("CatalogueItem", Programme, Course, Assessment)
 
 
-def _by_code(model: type[CatalogueItem], code: str, noun: str) -> CatalogueItem:
+def _by_code(model: type[CatalogueItem], code: str, missing: Callable[[str], str]) -> CatalogueItem:
+    """The item with ``code``; else NotFound with ``missing``'s sentence for the code."""
     lookup = as_code(code)
     found = db.session.scalar(sa.select(model).where(model.code == lookup)) if lookup else None
     if found is None:
-        raise NotFound(f"There is no {noun} with the code {code!r}.")
+        raise NotFound(missing(repr(code)))
     return found
 
 
 def get_programme(code: str) -> Programme:
-    return _by_code(Programme, code, "programme")
+    return _by_code(
+        Programme,
+        code,
+        lambda typed: gettext("There is no programme with the code %(code)s.", code=typed),
+    )
 
 
 def get_course(code: str) -> Course:
-    return _by_code(Course, code, "course")
+    return _by_code(
+        Course,
+        code,
+        lambda typed: gettext("There is no course with the code %(code)s.", code=typed),
+    )
 
 
 def get_assessment(code: str) -> Assessment:
-    return _by_code(Assessment, code, "assessment")
+    return _by_code(
+        Assessment,
+        code,
+        lambda typed: gettext("There is no assessment with the code %(code)s.", code=typed),
+    )
 
 
 def _taken(code: str) -> Duplicate:
-    return Duplicate(f"The code {code} is already in use.", {"code": "Already in use."})
+    return Duplicate(
+        gettext("The code %(code)s is already in use.", code=code),
+        {"code": gettext("Already in use.")},
+    )
 
 
 def _refuse_taken_code(
@@ -170,8 +187,9 @@ def _overwrite(
     _record_update(item, kind, as_input, actor, before)
 
 
-def _cannot_delete(item: Course | Assessment, because: str) -> RuleViolation:
-    return RuleViolation(f"{item.code} cannot be deleted: {because}.", slug="in_use")
+def _cannot_delete(message: str) -> RuleViolation:
+    """Refuse a deletion with ``message``, one sentence naming the item and the reason."""
+    return RuleViolation(message, slug="in_use")
 
 
 def _remove(item: Course | Assessment, kind: str, as_input: AsInput, actor: User | None) -> None:
@@ -211,7 +229,7 @@ def list_providers() -> list[Provider]:
 def get_provider(provider_id: int) -> Provider:
     provider = db.session.get(Provider, provider_id)
     if provider is None:
-        raise NotFound("There is no such provider.")
+        raise NotFound(gettext("There is no such provider."))
     return provider
 
 
@@ -239,20 +257,23 @@ def _check_provider(data: ProviderInput, current_id: int | None) -> ProviderInpu
         if not country:
             errors.add(
                 "country",
-                "Not a country we know. Write its English name or its two-letter ISO code,"
-                " e.g. Germany or DE.",
+                gettext(
+                    "Not a country we know. Write its English name or its two-letter ISO code,"
+                    " e.g. Germany or DE."
+                ),
             )
     if (
         data.accredited_from
         and data.accredited_until
         and data.accredited_until < data.accredited_from
     ):
-        errors.add("accredited_until", "Must be on or after the day accreditation starts.")
+        errors.add("accredited_until", gettext("Must be on or after the day accreditation starts."))
     errors.raise_if_any()
     same_name = find_provider(name)
     if same_name is not None and same_name.id != current_id:
         raise Duplicate(
-            f"There is already a provider named {same_name.name}.", {"name": "Already in use."}
+            gettext("There is already a provider named %(name)s.", name=same_name.name),
+            {"name": gettext("Already in use.")},
         )
     return ProviderInput(name, country, data.accredited_from, data.accredited_until)
 
@@ -268,7 +289,10 @@ def create_provider(data: ProviderInput, actor: User | None) -> Provider:
     data = _check_provider(data, None)
     provider = Provider()
     _write_provider(provider, data)
-    add_unique(provider, Duplicate("That name is already in use.", {"name": "Already in use."}))
+    add_unique(
+        provider,
+        Duplicate(gettext("That name is already in use."), {"name": gettext("Already in use.")}),
+    )
     record_event(
         actor, "provider.created", "provider", provider.name, after=_provider_for_audit(provider)
     )
@@ -322,8 +346,11 @@ def _check_course(data: CourseInput) -> CourseInput:
         if (provider := find_provider(typed)) is None:
             errors.add(
                 "provider",
-                f"There is no provider named {typed[:60]} in the catalogue;"
-                " the programme office adds providers.",
+                gettext(
+                    "There is no provider named %(name)s in the catalogue;"
+                    " the programme office adds providers.",
+                    name=typed[:60],
+                ),
             )
         else:
             checked.provider = provider.name
@@ -356,9 +383,18 @@ def update_course(course: Course, data: CourseInput, actor: User | None) -> Cour
         # Credits already awarded were awarded on these terms; changing them would silently
         # rewrite every holder's progress.
         raise RuleViolation(
-            f"{in_use} credit records use this course, so its credits and domain are fixed."
-            " Create a new course instead.",
-            {"credits" if data.credits != course.credits else "domain": "Fixed once recorded."},
+            ngettext(
+                "%(num)d credit records use this course, so its credits and domain are fixed."
+                " Create a new course instead.",
+                "%(num)d credit records use this course, so its credits and domain are fixed."
+                " Create a new course instead.",
+                in_use,
+            ),
+            {
+                "credits" if data.credits != course.credits else "domain": gettext(
+                    "Fixed once recorded."
+                )
+            },
             slug="in_use",
         )
     before = _for_audit(course_as_input(course))
@@ -371,7 +407,14 @@ def update_course(course: Course, data: CourseInput, actor: User | None) -> Cour
 
 def delete_course(course: Course, actor: User | None) -> None:
     if in_use := _count_credit_records(course):
-        raise _cannot_delete(course, f"{in_use} candidates have credits for it")
+        raise _cannot_delete(
+            ngettext(
+                "%(code)s cannot be deleted: %(num)d candidates have credits for it.",
+                "%(code)s cannot be deleted: %(num)d candidates have credits for it.",
+                in_use,
+                code=course.code,
+            )
+        )
     _remove(course, "course", course_as_input, actor)
 
 
@@ -408,9 +451,9 @@ def _check_assessment(data: AssessmentInput) -> AssessmentInput:
         max_attempts=check_whole_number(errors, "max_attempts", data.max_attempts, 1, 20) or 0,
     )
     if "max_score" not in errors.messages and checked.max_score <= 0:
-        errors.add("max_score", "Must be more than 0.")
+        errors.add("max_score", gettext("Must be more than 0."))
     if not errors.messages and checked.pass_mark > checked.max_score:
-        errors.add("pass_mark", "The pass mark cannot be above the maximum score.")
+        errors.add("pass_mark", gettext("The pass mark cannot be above the maximum score."))
     errors.raise_if_any()
     return checked
 
@@ -446,20 +489,29 @@ def update_assessment(
         # Results already recorded were marked against this pass mark and scale.
         if data.pass_mark != assessment.pass_mark:
             raise RuleViolation(
-                "Results have been recorded for this assessment, so its pass mark is fixed.",
-                {"pass_mark": "Fixed once results are recorded."},  # a message  # nosec B105
+                gettext(
+                    "Results have been recorded for this assessment, so its pass mark is fixed."
+                ),
+                {"pass_mark": gettext("Fixed once results are recorded.")},
                 slug="in_use",
             )
         if data.max_score < Decimal(str(best)):
             raise RuleViolation(
-                f"A recorded score of {format_decimal(Decimal(str(best)))} is above that maximum.",
-                {"max_score": "Below a recorded score."},
+                gettext(
+                    "A recorded score of %(score)s is above that maximum.",
+                    score=format_decimal(Decimal(str(best))),
+                ),
+                {"max_score": gettext("Below a recorded score.")},
                 slug="in_use",
             )
         if data.max_attempts < attempts_max:
             raise RuleViolation(
-                f"A candidate has already made {attempts_max} attempts.",
-                {"max_attempts": "Below attempts already made."},
+                ngettext(
+                    "A candidate has already made %(num)d attempts.",
+                    "A candidate has already made %(num)d attempts.",
+                    attempts_max,
+                ),
+                {"max_attempts": gettext("Below attempts already made.")},
                 slug="in_use",
             )
     _overwrite(assessment, data, "assessment", assessment_as_input, actor)
@@ -468,7 +520,14 @@ def update_assessment(
 
 def delete_assessment(assessment: Assessment, actor: User | None) -> None:
     if attempts := _count(AssessmentAttempt.assessment_id == assessment.id):
-        raise _cannot_delete(assessment, f"{attempts} results are recorded for it")
+        raise _cannot_delete(
+            ngettext(
+                "%(code)s cannot be deleted: %(num)d results are recorded for it.",
+                "%(code)s cannot be deleted: %(num)d results are recorded for it.",
+                attempts,
+                code=assessment.code,
+            )
+        )
     requiring = list(
         db.session.scalars(
             sa.select(Programme.code)
@@ -477,7 +536,13 @@ def delete_assessment(assessment: Assessment, actor: User | None) -> None:
         )
     )
     if requiring:
-        raise _cannot_delete(assessment, f"programme {', '.join(requiring)} requires it")
+        raise _cannot_delete(
+            gettext(
+                "%(code)s cannot be deleted: programme %(programmes)s requires it.",
+                code=assessment.code,
+                programmes=", ".join(requiring),
+            )
+        )
     _remove(assessment, "assessment", assessment_as_input, actor)
 
 
@@ -524,7 +589,7 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     try:
         level = Level(clean_text(data.level).lower())
     except ValueError:
-        errors.add("level", "Choose certificate or diploma.")
+        errors.add("level", gettext("Choose certificate or diploma."))
     min_total = check_credits(errors, "min_total_credits", data.min_total_credits, allow_zero=True)
     eqf_level = check_whole_number(errors, "eqf_level", data.eqf_level, 1, 8)
     validity = check_whole_number(errors, "validity_months", data.validity_months, 1, 600)
@@ -532,7 +597,7 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     try:
         approval = ApprovalPolicy(clean_text(data.approval).lower())
     except ValueError:
-        errors.add("approval", "Choose both_bodies or office.")
+        errors.add("approval", gettext("Choose both_bodies or office."))
 
     minimums: dict[str, Decimal] = {}
     for raw_domain, credits in data.domain_minimums.items():
@@ -542,17 +607,22 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
         check_credits(sub, "credits", credits)
         if sub.messages:
             errors.add(
-                "domain_minimums", f"{raw_domain or '(blank)'}: " + " ".join(sub.messages.values())
+                "domain_minimums",
+                gettext(
+                    "%(domain)s: %(problems)s",
+                    domain=raw_domain or gettext("(blank)"),
+                    problems=" ".join(sub.messages.values()),
+                ),
             )
         elif domain in minimums:
-            errors.add("domain_minimums", f"{domain} is listed twice.")
+            errors.add("domain_minimums", gettext("%(domain)s is listed twice.", domain=domain))
         else:
             minimums[domain] = credits
     if (
         sum(minimums.values(), Decimal(0)) > min_total
         and "min_total_credits" not in errors.messages
     ):
-        errors.add("domain_minimums", "The domain minimums add up to more than the total.")
+        errors.add("domain_minimums", gettext("The domain minimums add up to more than the total."))
 
     assessments: list[Assessment] = []
     for raw_code in data.required_assessments:
@@ -563,7 +633,10 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
             else None
         )
         if found is None:
-            errors.add("required_assessments", f"There is no assessment {raw_code!r}.")
+            errors.add(
+                "required_assessments",
+                gettext("There is no assessment %(code)s.", code=repr(raw_code)),
+            )
         elif found not in assessments:
             assessments.append(found)
 
@@ -576,9 +649,14 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
             else None
         )
         if prerequisite is None:
-            errors.add("prerequisite", f"There is no programme {data.prerequisite!r}.")
+            errors.add(
+                "prerequisite",
+                gettext("There is no programme %(code)s.", code=repr(data.prerequisite)),
+            )
         elif programme.id is not None and _depends_on(prerequisite, programme):
-            errors.add("prerequisite", "A programme cannot require itself, even indirectly.")
+            errors.add(
+                "prerequisite", gettext("A programme cannot require itself, even indirectly.")
+            )
     errors.raise_if_any()
     _refuse_taken_code(Programme, code, programme.id)
 
@@ -625,9 +703,11 @@ def _refuse_delegation_by_a_person(
         and before is not (ApprovalPolicy.OFFICE)
     ):
         raise Forbidden(
-            "Delegating an award to the programme office is the partner bodies' decision;"
-            " an operator records it with flask set-approval.",
-            {"approval": "Only both partner bodies delegate an award."},
+            gettext(
+                "Delegating an award to the programme office is the partner bodies' decision;"
+                " an operator records it with flask set-approval."
+            ),
+            {"approval": gettext("Only both partner bodies delegate an award.")},
             field="approval",
         )
 

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
@@ -74,9 +75,6 @@ from certification.records.models import AssessmentAttempt
 from certification.records.services import load_transcript
 from certification.types import utcnow
 
-NO_SUCH_REQUEST = "No award request has this code."
-
-
 # ---------------------------------------------------------------- requesting
 
 
@@ -92,7 +90,7 @@ def request_award(
     request it from both bodies (``both_bodies``: a pending request with a reserved code).
     The requirements are checked either way; ``RequirementsNotMet``, ``AlreadyIssued``,
     ``AlreadyRequested`` or ``AwardOnHold`` refuse it."""
-    _refuse_officers(actor, "request an award")
+    _refuse_officers(actor, "request")
     if programme.approval is ApprovalPolicy.OFFICE:
         return issue_certificate(candidate, programme, actor, today=today, now=now)
     now = now or utcnow()
@@ -116,7 +114,7 @@ def reissue_award(
     """Replace a current certificate (a corrected name): at once for an award the office
     issues alone, else as a request both bodies approve like an issue. Until then the
     certificate stays as it is; the replacement keeps its award, credits and dates."""
-    _refuse_officers(actor, "reissue a certificate")
+    _refuse_officers(actor, "reissue")
     if certificate.programme.approval is ApprovalPolicy.OFFICE:
         return reissue_certificate(certificate, actor, full_name=full_name, now=now)
     now = now or utcnow()
@@ -223,10 +221,10 @@ def find_request(text: str) -> AwardRequest:
     try:
         code = normalise_code(text)
     except ValueError:
-        raise NotFound(NO_SUCH_REQUEST) from None
+        raise NotFound(gettext("No award request has this code.")) from None
     request = db.session.scalar(sa.select(AwardRequest).where(AwardRequest.code == code))
     if request is None:
-        raise NotFound(NO_SUCH_REQUEST)
+        raise NotFound(gettext("No award request has this code."))
     return request
 
 
@@ -257,7 +255,10 @@ def approve_request(
     else:
         _lock_pending(request)
     if request.approved_by(own) is not None:
-        raise Conflict(f"{own} has already approved {request.code}.", slug="already_approved")
+        raise Conflict(
+            gettext("%(body)s has already approved %(code)s.", body=own, code=request.code),
+            slug="already_approved",
+        )
     bodies = two_bodies()  # read once: a bulk approval calls this a thousand times
     approval = _approval(own, officer, bodies, today=today, now=now)
     try:
@@ -265,7 +266,8 @@ def approve_request(
             request.approvals.append(approval)
     except IntegrityError:
         raise Conflict(
-            f"{own} has already approved {request.code}.", slug="already_approved"
+            gettext("%(body)s has already approved %(code)s.", body=own, code=request.code),
+            slug="already_approved",
         ) from None
     record_event(
         officer,
@@ -495,8 +497,12 @@ def _lock_pending(request: AwardRequest) -> None:
 
 def _refuse_unless_pending(request: AwardRequest) -> None:
     if request.state is not RequestState.PENDING:
-        done = "issued" if request.state is RequestState.ISSUED else "rejected"
-        raise Conflict(f"{request.code} was already {done}.", slug="not_pending")
+        message = (
+            gettext("%(code)s was already issued.", code=request.code)
+            if request.state is RequestState.ISSUED
+            else gettext("%(code)s was already rejected.", code=request.code)
+        )
+        raise Conflict(message, slug="not_pending")
 
 
 # ---------------------------------------------------------------- revoking
@@ -515,7 +521,7 @@ def revoke_award(
     reissue of it still awaiting approval is rejected (it could never be issued), and the
     holder is told by e-mail."""
     if certificate.programme.approval is ApprovalPolicy.OFFICE:
-        _refuse_officers(actor, "revoke an award the programme office issues")
+        _refuse_officers(actor, "revoke")
         revoke_certificate(certificate, reason, actor, now=now)
         _end_pending_reissue(certificate, None, actor, now=certificate.revoked_at or utcnow())
         return certificate
@@ -542,8 +548,11 @@ def revoke_award(
         return certificate
     if certificate.suspended_by_body == own:
         raise Conflict(
-            f"{own} has already asked for this certificate's revocation; the other body"
-            " decides: revoke or reinstate.",
+            gettext(
+                "%(body)s has already asked for this certificate's revocation; the other body"
+                " decides: revoke or reinstate.",
+                body=own,
+            ),
             slug="already_suspended",
         )
     record_revocation(
@@ -572,12 +581,35 @@ def _end_pending_reissue(
     if request is None:
         return None
     what = "revoked" if certificate.revoked_at is not None else "suspended"
-    by = f" by {body}" if body else ""
-    reason = (
-        f"Ended because {certificate.code}, the certificate it would replace, was {what}{by}:"
-        " a certificate that is not current cannot be reissued."
-        + (" Request the reissue again if it is reinstated." if what == "suspended" else "")
-    )
+    # Stored as the request's rejection reason, in the language of the page that ended it.
+    if what == "revoked" and body:
+        reason = gettext(
+            "Ended because %(code)s, the certificate it would replace, was revoked by"
+            " %(body)s: a certificate that is not current cannot be reissued.",
+            code=certificate.code,
+            body=body,
+        )
+    elif what == "revoked":
+        reason = gettext(
+            "Ended because %(code)s, the certificate it would replace, was revoked:"
+            " a certificate that is not current cannot be reissued.",
+            code=certificate.code,
+        )
+    elif body:
+        reason = gettext(
+            "Ended because %(code)s, the certificate it would replace, was suspended by"
+            " %(body)s: a certificate that is not current cannot be reissued. Request the"
+            " reissue again if it is reinstated.",
+            code=certificate.code,
+            body=body,
+        )
+    else:
+        reason = gettext(
+            "Ended because %(code)s, the certificate it would replace, was suspended:"
+            " a certificate that is not current cannot be reissued. Request the reissue"
+            " again if it is reinstated.",
+            code=certificate.code,
+        )
     return _record_rejection(
         request, body, reason, actor, now=now, replaces=certificate.code, because=what
     )
@@ -593,16 +625,21 @@ def reinstate_certificate(
     """Lift a suspension: the body that did not ask for the revocation declines it."""
     if certificate.programme.approval is ApprovalPolicy.OFFICE:
         raise Forbidden(
-            "The programme office decides on this award alone: it revokes it or leaves it."
+            gettext("The programme office decides on this award alone: it revokes it or leaves it.")
         )
     own = _officer_body(officer, "reinstate", body)
     reason = revocation_reason(reason)
     lock_fresh(certificate)
     if certificate.suspended_at is None or certificate.revoked_at is not None:
-        raise Conflict("Only a suspended certificate can be reinstated.", slug="not_suspended")
+        raise Conflict(
+            gettext("Only a suspended certificate can be reinstated."), slug="not_suspended"
+        )
     if certificate.suspended_by_body == own:
         raise Conflict(
-            f"{own} asked for this revocation; the other body decides whether to reinstate.",
+            gettext(
+                "%(body)s asked for this revocation; the other body decides whether to reinstate.",
+                body=own,
+            ),
             slug="own_suspension",
         )
     before = {
@@ -698,23 +735,57 @@ def _officer_body(actor: User | None, doing: str, named: str | None = None) -> s
         or not actor.partner_body
         or not actor.active
     ):
-        raise Forbidden(f"Only an officer of a partner body may {doing}, for their own body.")
+        raise Forbidden(_officers_only(doing))
     if named is not None and named != actor.partner_body:
         raise Forbidden(
-            f"You act for {actor.partner_body}; {named} decides for itself.",
-            {"body": f"You may {doing} only for {actor.partner_body}."},
+            gettext(
+                "You act for %(body)s; %(named)s decides for itself.",
+                body=actor.partner_body,
+                named=named,
+            ),
+            {"body": _own_body_only(doing, actor.partner_body)},
         )
     return actor.partner_body
 
 
+def _officers_only(doing: str) -> str:
+    """The refusal of ``doing`` (approve, reject, revoke, reinstate) to anyone but an
+    officer, one whole sentence for each."""
+    if doing == "approve":
+        return gettext("Only an officer of a partner body may approve, for their own body.")
+    if doing == "reject":
+        return gettext("Only an officer of a partner body may reject, for their own body.")
+    if doing == "revoke":
+        return gettext("Only an officer of a partner body may revoke, for their own body.")
+    return gettext("Only an officer of a partner body may reinstate, for their own body.")
+
+
+def _own_body_only(doing: str, body: str) -> str:
+    """The field message for an officer naming the other body, for ``doing``."""
+    if doing == "approve":
+        return gettext("You may approve only for %(body)s.", body=body)
+    if doing == "reject":
+        return gettext("You may reject only for %(body)s.", body=body)
+    if doing == "revoke":
+        return gettext("You may revoke only for %(body)s.", body=body)
+    return gettext("You may reinstate only for %(body)s.", body=body)
+
+
 def _refuse_officers(actor: User | None, doing: str) -> None:
-    """Officers approve and revoke for their body; the office requests and corrects."""
+    """Officers approve and revoke for their body; the office requests and corrects.
+    ``doing``: request, reissue or revoke (an award the office issues alone)."""
     if actor is not None and actor.role is not Role.OFFICE:
-        raise Forbidden(f"Only the programme office may {doing}.")
+        if doing == "request":
+            raise Forbidden(gettext("Only the programme office may request an award."))
+        if doing == "reissue":
+            raise Forbidden(gettext("Only the programme office may reissue a certificate."))
+        raise Forbidden(
+            gettext("Only the programme office may revoke an award the programme office issues.")
+        )
 
 
 def _body_named(short_name: str, bodies: list[PartnerBody]) -> PartnerBody:
     for body in bodies:
         if body.short_name == short_name:
             return body
-    raise NotFound(f"There is no partner body {short_name}.")
+    raise NotFound(gettext("There is no partner body %(body)s.", body=short_name))

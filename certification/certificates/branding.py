@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from PIL import Image, UnidentifiedImageError
 
 from certification.audit import record_event
@@ -75,17 +76,19 @@ def image_contents(digests: Iterable[str | None]) -> dict[str, bytes]:
 def clean_image(data: bytes, field: str) -> bytes:
     """Check an uploaded image by its content and return it re-encoded as PNG."""
     if len(data) > MAX_IMAGE_BYTES:
-        raise InvalidInput.for_fields({field: "Images may be at most 2 MB."})
+        raise InvalidInput.for_fields({field: gettext("Images may be at most 2 MB.")})
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in ACCEPTED_FORMATS:
-                raise InvalidInput.for_fields({field: "Upload a PNG or JPEG image."})
+                raise InvalidInput.for_fields({field: gettext("Upload a PNG or JPEG image.")})
             if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise InvalidInput.for_fields({field: "The image is too large (pixels)."})
+                raise InvalidInput.for_fields({field: gettext("The image is too large (pixels).")})
             image.load()
             converted = image.convert("RGBA")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise InvalidInput.for_fields({field: "This file is not a PNG or JPEG image."}) from None
+        raise InvalidInput.for_fields(
+            {field: gettext("This file is not a PNG or JPEG image.")}
+        ) from None
     output = io.BytesIO()
     converted.save(output, format="PNG", optimize=True)
     return output.getvalue()

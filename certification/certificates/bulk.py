@@ -38,6 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.exc import OperationalError
 
 from certification.audit import record_event
@@ -107,7 +108,11 @@ class JobAlreadyRunning(RuleViolation):
 
     def __init__(self, job: IssueJob) -> None:
         super().__init__(
-            f"{job.programme.title} is already being issued to everyone eligible (job {job.id})."
+            gettext(
+                "%(award)s is already being issued to everyone eligible (job %(job)s).",
+                award=job.programme.title,
+                job=job.id,
+            )
         )
         self.job_id = job.id
 
@@ -180,7 +185,7 @@ class JobProgress:
 def get_issue_job(job_id: int) -> IssueJob:
     job = db.session.get(IssueJob, job_id) if 0 < job_id <= MAX_ID else None
     if job is None:
-        raise NotFound(f"There is no issuing job {job_id}.")
+        raise NotFound(gettext("There is no issuing job %(job)s.", job=job_id))
     return job
 
 
@@ -289,16 +294,22 @@ def start_issue_job(
     restanding = active_standing_job(programme)
     if restanding is not None:
         raise RuleViolation(
-            f"Who is eligible for the {programme.title} is being worked out again after its"
-            f" rules changed ({restanding.percent_done} % done). Start the job once that is"
-            " finished.",
+            gettext(
+                "Who is eligible for the %(award)s is being worked out again after its"
+                " rules changed (%(percent)s %% done). Start the job once that is finished.",
+                award=programme.title,
+                percent=restanding.percent_done,
+            ),
             slug="standings_being_recomputed",
         )
     candidates = list(db.session.scalars(eligible_not_issued(programme, today)))
     if not candidates:
         raise RuleViolation(
-            f"Nobody is waiting for the {programme.title}: every candidate who meets its"
-            " requirements already holds it.",
+            gettext(
+                "Nobody is waiting for the %(award)s: every candidate who meets its"
+                " requirements already holds it.",
+                award=programme.title,
+            ),
             slug="nobody_eligible",
         )
     job = IssueJob(
@@ -350,7 +361,7 @@ def start_approval_job(
     completes is rendered and sealed as a bulk issue is. Flushes; does not commit."""
     body = officer.partner_body
     if officer.role is not Role.OFFICER or not body:
-        raise Forbidden("Only an officer of a partner body approves, for their own body.")
+        raise Forbidden(gettext("Only an officer of a partner body approves, for their own body."))
     active = active_issue_job(programme, body)
     if active is not None:
         raise JobAlreadyRunning(active)
@@ -364,7 +375,7 @@ def start_approval_job(
     )
     if not chosen:
         raise RuleViolation(
-            f"None of the requests chosen awaits {body}'s approval any more.",
+            gettext("None of the requests chosen awaits %(body)s's approval any more.", body=body),
             slug="nothing_to_approve",
         )
     job = IssueJob(
@@ -416,7 +427,7 @@ def start_approval_jobs(
     awaiting the body), as one job per award (:func:`start_approval_job`)."""
     body = officer.partner_body
     if officer.role is not Role.OFFICER or not body:
-        raise Forbidden("Only an officer of a partner body approves, for their own body.")
+        raise Forbidden(gettext("Only an officer of a partner body approves, for their own body."))
     statement = awaiting(body).with_only_columns(AwardRequest.programme_id, AwardRequest.code)
     if codes is not None:
         wanted = {code.strip().upper() for code in codes if code.strip()}
@@ -426,7 +437,8 @@ def start_approval_jobs(
         by_programme.setdefault(programme_id, []).append(code)
     if not by_programme:
         raise RuleViolation(
-            f"Nothing chosen awaits {body}'s approval any more.", slug="nothing_to_approve"
+            gettext("Nothing chosen awaits %(body)s's approval any more.", body=body),
+            slug="nothing_to_approve",
         )
     return [
         start_approval_job(
@@ -544,8 +556,10 @@ def run_issue_job(
         _fail(
             job_id,
             runner,
-            "The job stopped on an unexpected error (the worker's log has the details)."
-            " Candidates not yet issued can be issued by starting a new job.",
+            gettext(
+                "The job stopped on an unexpected error (the worker's log has the details)."
+                " Candidates not yet issued can be issued by starting a new job."
+            ),
         )
         raise
     return job_progress(get_issue_job(job_id))
@@ -676,23 +690,33 @@ def _refusal_outcome(
     if isinstance(refusal, AlreadyRequested):
         return (
             IssueItemState.SKIPPED,
-            f"Already requested, awaiting the bodies' approval: {refusal.code}.",
+            gettext(
+                "Already requested, awaiting the bodies' approval: %(code)s.", code=refusal.code
+            ),
         )
     if isinstance(refusal, AlreadyIssued):
         return (
             IssueItemState.SKIPPED,
-            f"Already holds a current certificate for this award: {refusal.code}.",
+            gettext(
+                "Already holds a current certificate for this award: %(code)s.",
+                code=refusal.code,
+            ),
         )
     if isinstance(refusal, AwardOnHold):
         return (
             IssueItemState.SKIPPED,
-            f"On hold since certificate {refusal.code} was revoked ({refusal.reason}).",
+            gettext(
+                "On hold since certificate %(code)s was revoked (%(reason)s).",
+                code=refusal.code,
+                reason=refusal.reason,
+            ),
         )
     return (
         IssueItemState.FAILED,
-        "No longer meets every requirement of this award. Still needed: "
-        + "; ".join(refusal.missing)
-        + ".",
+        gettext(
+            "No longer meets every requirement of this award. Still needed: %(missing)s.",
+            missing="; ".join(refusal.missing),
+        ),
     )
 
 
@@ -756,7 +780,10 @@ def _store_batch(job_id: int, runner: str, batch: _Batch, today: dt.date) -> Non
         except Exception as error:
             log.exception("Rendering the certificate of candidate %s failed", entry.candidate_id)
             settle(
-                entry.item_id, IssueItemState.FAILED, f"The PDF could not be made: {error}", None
+                entry.item_id,
+                IssueItemState.FAILED,
+                gettext("The PDF could not be made: %(error)s", error=error),
+                None,
             )
             continue
         unmet = _unmet(rules, transcripts, held, entry.candidate_id, today)
@@ -811,7 +838,10 @@ def _prepare_approvals(job_id: int, after_id: int, size: int, today: dt.date) ->
         if request is None or request.approved_by(body) is not None:
             batch.settled[item_id] = (
                 IssueItemState.SKIPPED,
-                f"No longer awaits {body}'s approval (approved, rejected or withdrawn).",
+                gettext(
+                    "No longer awaits %(body)s's approval (approved, rejected or withdrawn).",
+                    body=body,
+                ),
             )
             continue
         ahead = prepared_approval(request, officer, today=today, now=now, body=body)
@@ -845,7 +875,9 @@ def _store_approvals(job_id: int, runner: str, batch: _Batch, today: dt.date) ->
     for entry in ready:
         request = pending.get(items[entry.item_id].certificate_code or "")
         if request is None:
-            settle(entry.item_id, IssueItemState.SKIPPED, "No longer awaits approval.", None)
+            settle(
+                entry.item_id, IssueItemState.SKIPPED, gettext("No longer awaits approval."), None
+            )
             continue
         unmet = (
             _unmet(rules, transcripts, held, entry.candidate_id, today)

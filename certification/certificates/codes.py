@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import secrets
 
+from flask_babel import gettext
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_SYMBOLS = 16  # 16 x 5 bits = 80 bits
 GROUP = 4
@@ -61,12 +63,16 @@ def normalise_code(text: str) -> str:
     compact = re.sub(r"[\s\-‐‑‒–—]", "", text or "").upper()
     match = re.fullmatch(r"([A-Z]{2,5}?)([0-9A-Z]{17})", compact)
     if match is None:
-        raise MalformedCode("A certificate code has a prefix and 17 letters or digits.")
+        raise MalformedCode(gettext("A certificate code has a prefix and 17 letters or digits."))
     prefix, rest = match.groups()
     symbols = rest.translate(_CONFUSABLES)
     if any(symbol not in _VALUE for symbol in symbols):
-        raise MalformedCode("The code contains a letter that certificate codes never use (U).")
+        raise MalformedCode(
+            gettext("The code contains a letter that certificate codes never use (U).")
+        )
     body, given_check = symbols[:RANDOM_SYMBOLS], symbols[RANDOM_SYMBOLS:]
     if check_symbol(body) != given_check:
-        raise MalformedCode("The code's last symbol does not match: please check for a typo.")
+        raise MalformedCode(
+            gettext("The code's last symbol does not match: please check for a typo.")
+        )
     return format_code(prefix, body + given_check)

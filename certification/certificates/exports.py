@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext, ngettext
 from pypdf import PdfReader, PdfWriter
 
 from certification.auth.models import Role, User
@@ -106,18 +107,20 @@ def certificates_matching(filters: CertificateFilter, today: dt.date) -> sa.Sele
         try:
             programme = get_programme(filters.programme)
         except NotFound:
-            problems["programme"] = f"There is no programme with the code {filters.programme!r}."
+            problems["programme"] = gettext(
+                "There is no programme with the code %(code)s.", code=repr(filters.programme)
+            )
         else:
             statement = statement.where(Certificate.programme_id == programme.id)
     if filters.status:
         try:
             status = CertificateStatus(filters.status)
         except ValueError:
-            problems["status"] = "Choose valid, suspended, revoked, expired or superseded."
+            problems["status"] = gettext("Choose valid, suspended, revoked, expired or superseded.")
         else:
             statement = statement.where(status_expression(today) == status.value)
     if filters.issued_from and filters.issued_to and filters.issued_from > filters.issued_to:
-        problems["issued_to"] = "The end of the range is before its start."
+        problems["issued_to"] = gettext("The end of the range is before its start.")
     if problems:
         raise InvalidInput.for_fields(problems)
     if filters.issued_from:
@@ -226,15 +229,27 @@ def progress_words(*, certified: bool, started: bool, report: ProgressReport) ->
     with every attempt used), or Not started. A count, never a percentage: credits gained
     must not make a failed examination look nearly done."""
     if certified:
-        return "Certified"
+        return gettext("Certified")
     if report.eligible:
-        return "Eligible"
+        return gettext("Eligible")
     if report.blocked:
         codes = [r.assessment.code for r in report.blocked if r.assessment is not None]
-        return f"Blocked: {report.summary}, no attempts left at {' and '.join(codes)}"
+        return gettext(
+            "Blocked: %(summary)s, no attempts left at %(codes)s",
+            summary=report.summary,
+            codes=_and_list(codes),
+        )
     if started:
-        return f"In progress: {report.summary}"
-    return "Not started"
+        return gettext("In progress: %(summary)s", summary=report.summary)
+    return gettext("Not started")
+
+
+def _and_list(codes: list[str]) -> str:
+    """``A and B and C``: each code joined to the ones before it by the word "and"."""
+    joined = codes[0] if codes else ""
+    for code in codes[1:]:
+        joined = gettext("%(first)s and %(second)s", first=joined, second=code)
+    return joined
 
 
 def candidates_csv(today: dt.date) -> Iterator[str]:
@@ -289,8 +304,14 @@ class TooManyCertificates(RuleViolation):
 
     def __init__(self, count: int) -> None:
         super().__init__(
-            f"{count} certificates are selected; at most {MAX_PDFS} fit in one file."
-            " Narrow the filter (an award, a status or a range of dates) and try again."
+            ngettext(
+                "%(num)d certificate is selected; at most %(max)d fit in one file."
+                " Narrow the filter (an award, a status or a range of dates) and try again.",
+                "%(num)d certificates are selected; at most %(max)d fit in one file."
+                " Narrow the filter (an award, a status or a range of dates) and try again.",
+                count,
+                max=MAX_PDFS,
+            )
         )
 
 
@@ -310,7 +331,9 @@ def selected_certificates(
         )
     found = list(db.session.scalars(statement.limit(MAX_PDFS + 1)))
     if not found:
-        raise InvalidInput("Choose at least one certificate.", {"code": "Nothing selected."})
+        raise InvalidInput(
+            gettext("Choose at least one certificate."), {"code": gettext("Nothing selected.")}
+        )
     if len(found) > MAX_PDFS:
         total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
         raise TooManyCertificates(total or len(found))

@@ -11,6 +11,7 @@ officer lifts the hold with a reason. Both acts are audited, like the revocation
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from certification.audit import record_event
 from certification.auth.models import User
@@ -30,9 +31,14 @@ class AwardOnHold(ServiceError):
 
     def __init__(self, hold: AwardHold) -> None:
         super().__init__(
-            f"The {hold.programme.title} is on hold for {hold.candidate.full_name} since"
-            f" certificate {hold.certificate_code} was revoked ({hold.reason}). Lift the hold,"
-            " with a reason, before issuing it again."
+            gettext(
+                "The %(award)s is on hold for %(name)s since certificate %(code)s was revoked"
+                " (%(reason)s). Lift the hold, with a reason, before issuing it again.",
+                award=hold.programme.title,
+                name=hold.candidate.full_name,
+                code=hold.certificate_code,
+                reason=hold.reason,
+            )
         )
         self.code = hold.certificate_code
         self.reason = hold.reason
@@ -88,7 +94,13 @@ def lift_hold(candidate: User, programme: Programme, reason: str, actor: User | 
     errors.raise_if_any()
     hold = active_hold(candidate.id, programme.id)
     if hold is None:
-        raise NotFound(f"The {programme.title} is not on hold for {candidate.full_name}.")
+        raise NotFound(
+            gettext(
+                "The %(award)s is not on hold for %(name)s.",
+                award=programme.title,
+                name=candidate.full_name,
+            )
+        )
     hold.lifted_at = utcnow()
     hold.lifted_by_id = actor.id if actor else None
     hold.lift_reason = reason

@@ -16,13 +16,15 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext
 
 from certification.certificates.codes import MalformedCode, normalise_code
 from certification.certificates.models import Certificate, StatusFromFields
 from certification.database import PreparedRead
 from certification.errors import NotFound
 
-NO_SUCH_CERTIFICATE = "No certificate has this code."
+# Lazy: ``str()`` it when raising, in the language of the page or answer.
+NO_SUCH_CERTIFICATE = lazy_gettext("No certificate has this code.")
 
 
 @dataclass(frozen=True)
@@ -99,5 +101,5 @@ def public_certificate(text: str) -> PublicCertificate:
     """The certificate a typed code names, as a verifier may see it."""
     row = _READ.first(code=code_to_look_up(text))
     if row is None:
-        raise NotFound(NO_SUCH_CERTIFICATE)
+        raise NotFound(str(NO_SUCH_CERTIFICATE))
     return PublicCertificate(**row)

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from blinker import Namespace
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, lazy_gettext
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
@@ -125,7 +125,9 @@ class RequirementsNotMet(ServiceError):
     http_status = 422
 
     def __init__(self, missing: list[str]) -> None:
-        super().__init__("The candidate does not yet meet every requirement of this award.")
+        super().__init__(
+            gettext("The candidate does not yet meet every requirement of this award.")
+        )
         self.missing = missing
 
 
@@ -134,7 +136,9 @@ class AlreadyIssued(ServiceError):
     http_status = 409
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"A current certificate for this award already exists: {code}.")
+        super().__init__(
+            gettext("A current certificate for this award already exists: %(code)s.", code=code)
+        )
         self.code = code
 
 
@@ -144,8 +148,11 @@ class AlreadyRequested(AlreadyIssued):
     def __init__(self, code: str) -> None:
         ServiceError.__init__(
             self,
-            f"This award was already requested for the candidate ({code}) and awaits"
-            " approval by the partner bodies.",
+            gettext(
+                "This award was already requested for the candidate (%(code)s) and awaits"
+                " approval by the partner bodies.",
+                code=code,
+            ),
         )
         self.code = code
 
@@ -158,8 +165,11 @@ class ApprovalRequired(Conflict):
 
     def __init__(self, programme: Programme) -> None:
         super().__init__(
-            f"{programme.code} is approved by both partner bodies: request it, and each"
-            " body's officer approves before its seal is applied."
+            gettext(
+                "%(code)s is approved by both partner bodies: request it, and each"
+                " body's officer approves before its seal is applied.",
+                code=programme.code,
+            )
         )
 
 
@@ -171,7 +181,7 @@ def find_certificate(text: str) -> Certificate:
     code = code_to_look_up(text)
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.code == code))
     if certificate is None:
-        raise NotFound(NO_SUCH_CERTIFICATE)
+        raise NotFound(str(NO_SUCH_CERTIFICATE))
     return certificate
 
 
@@ -253,7 +263,9 @@ def sealing_setup(bodies: Collection[str] | None = None) -> SealingSetup:
             continue
         key = settings.seal_key(body.short_name)
         if key is None:
-            raise SigningNotConfigured(f"No seal key is configured for {body.short_name}.")
+            raise SigningNotConfigured(
+                gettext("No seal key is configured for %(body)s.", body=body.short_name)
+            )
         signer_for(key)  # opens it: a missing file or a wrong passphrase is found before any work
         sealers.append((seal_field(body), key))
     return SealingSetup(tuple(sealers))
@@ -635,7 +647,9 @@ def two_bodies() -> list[PartnerBody]:
     bodies = partner_bodies()
     if len(bodies) != 2:
         raise SigningNotConfigured(
-            "Two partner bodies must be set up (flask --app certification seed-demo does it)."
+            gettext(
+                "Two partner bodies must be set up (flask --app certification seed-demo does it)."
+            )
         )
     return bodies
 
@@ -666,9 +680,10 @@ def _summary(certificate: Certificate) -> dict[str, object]:
 
 # Verifiers read the reason: shorter than this it cannot tell them anything ("x", "typo").
 REVOCATION_REASON_MIN = 5
-REASON_TOO_SHORT = (
-    "Too short for a verifier to understand: say why, in at least"
-    f" {REVOCATION_REASON_MIN} characters."
+# Lazy: a form's validator shows it too; ``str()`` it where a plain string is needed.
+REASON_TOO_SHORT = lazy_gettext(
+    "Too short for a verifier to understand: say why, in at least %(num)d characters.",
+    num=REVOCATION_REASON_MIN,
 )
 
 
@@ -691,17 +706,17 @@ def revocation_reason(reason: str) -> str:
     errors = FieldErrors()
     reason = check_text(errors, "reason", clean_text(reason), 500)
     if reason and len(reason) < REVOCATION_REASON_MIN:
-        errors.add("reason", REASON_TOO_SHORT)
+        errors.add("reason", str(REASON_TOO_SHORT))
     errors.raise_if_any()
     return reason
 
 
 def refuse_unless_revocable(certificate: Certificate) -> None:
     if certificate.revoked_at is not None:
-        raise RuleViolation("This certificate is already revoked.", slug="already_revoked")
+        raise RuleViolation(gettext("This certificate is already revoked."), slug="already_revoked")
     if certificate.superseded_by_id is not None:
         raise RuleViolation(
-            "This certificate was superseded; revoke the certificate that replaced it.",
+            gettext("This certificate was superseded; revoke the certificate that replaced it."),
             slug="superseded",
         )
 
@@ -801,7 +816,9 @@ def refuse_unless_current(certificate: Certificate) -> None:
         or certificate.superseded_by_id is not None
     ):
         raise RuleViolation(
-            "Only a current certificate (not revoked, suspended or superseded) can be reissued.",
+            gettext(
+                "Only a current certificate (not revoked, suspended or superseded) can be reissued."
+            ),
             slug="not_current",
         )
 
@@ -904,7 +921,7 @@ def seals_hold(seals: list[SealCheck], expected_fields: set[str]) -> bool:
 def verify_pdf(pdf: bytes, today: dt.date) -> PdfVerdict:
     """Is this file a certificate we issued, unchanged, with both bodies' seals intact?"""
     if not pdf.startswith(b"%PDF-"):
-        raise InvalidInput("This file is not a PDF.", {"file": "Not a PDF."})
+        raise InvalidInput(gettext("This file is not a PDF."), {"file": gettext("Not a PDF.")})
     settings = current_settings()
     try:
         roots = trust_roots(settings.trust_root_paths)
@@ -914,17 +931,19 @@ def verify_pdf(pdf: bytes, today: dt.date) -> PdfVerdict:
     try:
         seals = check_seals(pdf, roots)
     except ValueError:
-        raise InvalidInput("This file is not a readable PDF.", {"file": "Not a PDF."}) from None
+        raise InvalidInput(
+            gettext("This file is not a readable PDF."), {"file": gettext("Not a PDF.")}
+        ) from None
     digest = hashlib.sha256(pdf).hexdigest()
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.pdf_sha256 == digest))
     seals_ok = seals_hold(seals, expected_seal_fields())
     if certificate is None:
-        reason = "This file is not a certificate we issued, or it was changed after issue."
+        reason = gettext("This file is not a certificate we issued, or it was changed after issue.")
     elif not seals_ok:
-        reason = "The file's digital seals do not check out."
+        reason = gettext("The file's digital seals do not check out.")
     else:
         record_verification(certificate, "pdf", today)
-        reason = "This is the certificate as issued, sealed by both bodies."
+        reason = gettext("This is the certificate as issued, sealed by both bodies.")
     return PdfVerdict(certificate is not None and seals_ok, certificate, seals, reason)
 
 
@@ -949,17 +968,30 @@ def status_in_words(certificate: Certificate, today: dt.date, zone: dt.tzinfo) -
     revoked_on, lapsed_on = certificate.revoked_on(zone), certificate.lapsed_on
     suspended_on = certificate.suspended_on(zone)
     if status is CertificateStatus.REVOKED and revoked_on is not None:
-        return f"Revoked on {format_long_date(revoked_on)}"
+        return gettext("Revoked on %(day)s", day=format_long_date(revoked_on))
     if status is CertificateStatus.SUSPENDED and suspended_on is not None:
-        return (
-            f"Suspended — revocation requested by {certificate.suspended_by_body}"
-            f" on {format_long_date(suspended_on)}"
+        return gettext(
+            "Suspended — revocation requested by %(body)s on %(day)s",
+            body=certificate.suspended_by_body,
+            day=format_long_date(suspended_on),
         )
     if status is CertificateStatus.SUPERSEDED and certificate.replacement_code is not None:
-        return f"Superseded by {certificate.replacement_code}"
+        return gettext("Superseded by %(code)s", code=certificate.replacement_code)
     if status is CertificateStatus.EXPIRED and lapsed_on is not None:
-        return f"Expired on {format_long_date(lapsed_on)}"
-    return status.value.capitalize()
+        return gettext("Expired on %(day)s", day=format_long_date(lapsed_on))
+    return status_label(status)
+
+
+def status_label(status: CertificateStatus) -> str:
+    """The status in one word, as a badge shows it: ``Valid``, ``Revoked``..."""
+    labels = {
+        CertificateStatus.VALID: gettext("Valid"),
+        CertificateStatus.SUSPENDED: gettext("Suspended"),
+        CertificateStatus.REVOKED: gettext("Revoked"),
+        CertificateStatus.EXPIRED: gettext("Expired"),
+        CertificateStatus.SUPERSEDED: gettext("Superseded"),
+    }
+    return labels.get(status, status.value.capitalize())
 
 
 def public_record(
@@ -1070,4 +1102,4 @@ def current_branding_image(file_name: str) -> BrandingImage:
         for image in (body.logo_image, body.signature_image):
             if image is not None and image.file_name == file_name:
                 return image
-    raise NotFound("There is no such image.")
+    raise NotFound(gettext("There is no such image."))

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from flask_babel import gettext
 from pkcs11.exceptions import PinIncorrect, PinLocked, PKCS11Error
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.keys import load_cert_from_pemder
@@ -110,10 +111,20 @@ def load_signer(key: AnySealKey) -> signers.Signer:
     if isinstance(key, Pkcs11SealKey):
         return _open_token(key)
     if not key.pkcs12_path.is_file():
-        raise SigningNotConfigured(f"The {key.body} seal file {key.pkcs12_path} does not exist.")
+        raise SigningNotConfigured(
+            gettext(
+                "The %(body)s seal file %(path)s does not exist.",
+                body=key.body,
+                path=key.pkcs12_path,
+            )
+        )
     signer = signers.SimpleSigner.load_pkcs12(str(key.pkcs12_path), passphrase=key.passphrase)
     if signer is None:  # pyHanko answers None, not an exception, for a bad file or passphrase
-        raise SigningNotConfigured(f"The {key.body} seal {key.pkcs12_path} cannot be opened.")
+        raise SigningNotConfigured(
+            gettext(
+                "The %(body)s seal %(path)s cannot be opened.", body=key.body, path=key.pkcs12_path
+            )
+        )
     return signer
 
 
@@ -122,17 +133,29 @@ def _open_token(key: Pkcs11SealKey) -> PKCS11Signer:
     pin = os.environ.get(key.pin_env)
     if not pin:
         raise SigningNotConfigured(
-            f"The {key.body} seal PIN is not set: the environment variable {key.pin_env} is empty."
+            gettext(
+                "The %(body)s seal PIN is not set: the environment variable %(variable)s is empty.",
+                body=key.body,
+                variable=key.pin_env,
+            )
         )
     if not key.module.is_file():
         raise SigningNotConfigured(
-            f"The {key.body} seal's PKCS#11 module {key.module} does not exist."
+            gettext(
+                "The %(body)s seal's PKCS#11 module %(module)s does not exist.",
+                body=key.body,
+                module=key.module,
+            )
         )
     certificate = None
     if key.cert_path is not None:
         if not key.cert_path.is_file():
             raise SigningNotConfigured(
-                f"The {key.body} seal certificate {key.cert_path} does not exist."
+                gettext(
+                    "The %(body)s seal certificate %(path)s does not exist.",
+                    body=key.body,
+                    path=key.cert_path,
+                )
             )
         certificate = load_cert_from_pemder(str(key.cert_path))
     try:
@@ -141,13 +164,24 @@ def _open_token(key: Pkcs11SealKey) -> PKCS11Signer:
         )
     except (PinIncorrect, PinLocked) as error:
         raise PinRefused(
-            f"The {key.body} seal token '{key.token}' refused the PIN in {key.pin_env}"
-            f" ({type(error).__name__})."
+            gettext(
+                "The %(body)s seal token '%(token)s' refused the PIN in %(variable)s (%(error)s).",
+                body=key.body,
+                token=key.token,
+                variable=key.pin_env,
+                error=type(error).__name__,
+            )
         ) from error
     except PKCS11Error as error:
         raise SigningNotConfigured(
-            f"The {key.body} seal token '{key.token}' cannot be opened through {key.module}:"
-            f" {str(error) or type(error).__name__}"
+            gettext(
+                "The %(body)s seal token '%(token)s' cannot be opened through %(module)s:"
+                " %(error)s",
+                body=key.body,
+                token=key.token,
+                module=key.module,
+                error=str(error) or type(error).__name__,
+            )
         ) from error
     signer = PKCS11Signer(session, key_label=key.key_label, signing_cert=certificate)
     try:  # find the key (and the certificate) now, not while sealing
@@ -155,10 +189,25 @@ def _open_token(key: Pkcs11SealKey) -> PKCS11Signer:
             raise PKCS11Error("no signing certificate")
     except PKCS11Error as error:
         session.close()
-        raise SigningNotConfigured(
-            f"The {key.body} seal token '{key.token}' has no usable key '{key.key_label}'"
-            f"{'' if certificate else ' with its certificate'}: {error}"
-        ) from error
+        message = (
+            gettext(
+                "The %(body)s seal token '%(token)s' has no usable key '%(key)s': %(error)s",
+                body=key.body,
+                token=key.token,
+                key=key.key_label,
+                error=error,
+            )
+            if certificate
+            else gettext(
+                "The %(body)s seal token '%(token)s' has no usable key '%(key)s' with its"
+                " certificate: %(error)s",
+                body=key.body,
+                token=key.token,
+                key=key.key_label,
+                error=error,
+            )
+        )
+        raise SigningNotConfigured(message) from error
     # ECDSA: the token signs the digest made here (CKM_ECDSA), the one mechanism every token
     # has; SoftHSM 2.6, for one, lacks CKM_ECDSA_SHA256.
     signer.use_raw_mechanism = signer.signing_cert.public_key.algorithm == "ec"
@@ -193,9 +242,12 @@ def seal_pdf(pdf: bytes, sealers: list[tuple[str, signers.Signer]]) -> bytes:
                 except PKCS11Error as error:
                     _lost_sessions.add(signer)
                     raise SigningNotConfigured(
-                        f"The token behind the {field} signature stopped answering"
-                        f" ({str(error) or type(error).__name__}); the next attempt logs in"
-                        " to it again."
+                        gettext(
+                            "The token behind the %(field)s signature stopped answering"
+                            " (%(error)s); the next attempt logs in to it again.",
+                            field=field,
+                            error=str(error) or type(error).__name__,
+                        )
                     ) from error
         else:
             pdf = _sign(pdf, field, signer)

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from flask_babel import gettext, ngettext
+
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _CHECK_CHUNK = 1 << 20  # bytes decoded at a time when checking an encoding
@@ -122,15 +124,27 @@ class CsvTable:
         found = _DATE_PATTERNS[date_format].match(text.strip())
         if found is None:
             raise CellError(
-                f"Enter a date as {date_format.value}, such as {date_format.example}"
-                + (" (the format the rest of this file uses)." if text.strip() else ".")
+                gettext(
+                    "Enter a date as %(format)s, such as %(example)s (the format the rest of"
+                    " this file uses).",
+                    format=date_format.value,
+                    example=date_format.example,
+                )
+                if text.strip()
+                else gettext(
+                    "Enter a date as %(format)s, such as %(example)s.",
+                    format=date_format.value,
+                    example=date_format.example,
+                )
             )
         parts = [int(part) for part in found.groups()]
         year, month, day = parts if date_format is DateFormat.ISO else parts[::-1]
         try:
             return dt.date(year, month, day)
         except ValueError:
-            raise CellError(f"{text.strip()} is not a date on the calendar.") from None
+            raise CellError(
+                gettext("%(text)s is not a date on the calendar.", text=text.strip())
+            ) from None
 
     def _records(self, *, report_errors: bool = False) -> Iterator[tuple[int, list[str]]]:
         """(row number, cells) for every record, empty ones included, streamed."""
@@ -145,7 +159,11 @@ class CsvTable:
             except csv.Error as error:
                 if report_errors:
                     self.add_problem(
-                        Problem(number + 1, "", f"This row cannot be read as CSV ({error}).")
+                        Problem(
+                            number + 1,
+                            "",
+                            gettext("This row cannot be read as CSV (%(error)s).", error=error),
+                        )
                     )
                 return
             number += 1
@@ -167,7 +185,7 @@ def parse_decimal(text: str) -> Decimal:
     """A number as a European might type it, ``72.5`` or ``72,5``."""
     text = text.strip()
     if not _NUMBER.match(text):
-        raise CellError("Enter a number, such as 72.5 or 72,5.")
+        raise CellError(gettext("Enter a number, such as 72.5 or 72,5."))
     return Decimal(text.replace(",", "."))
 
 
@@ -210,19 +228,25 @@ def read_csv(
 def _encoding_of(data: bytes) -> tuple[str, str] | Problem:
     """The codec to read ``data`` with and its name for people, or why it is not text."""
     if not data.strip():
-        return Problem(1, "", "The file is empty.")
+        return Problem(1, "", gettext("The file is empty."))
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return Problem(
             1,
             "",
-            "This file is UTF-16 text (Excel's “Unicode Text”). Save it as “CSV UTF-8” instead.",
+            gettext(
+                "This file is UTF-16 text (Excel's “Unicode Text”). Save it as “CSV UTF-8” instead."
+            ),
         )
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return Problem(
-            1, "", "This is a spreadsheet workbook, not a CSV file. Save it as “CSV UTF-8” first."
+            1,
+            "",
+            gettext(
+                "This is a spreadsheet workbook, not a CSV file. Save it as “CSV UTF-8” first."
+            ),
         )
     if b"\x00" in data[:_SNIFF_BYTES] or data.startswith(b"%PDF"):
-        return Problem(1, "", "This file is not a CSV text file.")
+        return Problem(1, "", gettext("This file is not a CSV text file."))
     if data.startswith(codecs.BOM_UTF8):
         return ("utf-8-sig", "UTF-8 with BOM") if _decodes(data, "utf-8") else _not_text()
     if _decodes(data, "utf-8"):
@@ -234,7 +258,9 @@ def _encoding_of(data: bytes) -> tuple[str, str] | Problem:
 
 def _not_text() -> Problem:
     return Problem(
-        1, "", "This file is neither UTF-8 nor Windows-1252 text. Save it as “CSV UTF-8”."
+        1,
+        "",
+        gettext("This file is neither UTF-8 nor Windows-1252 text. Save it as “CSV UTF-8”."),
     )
 
 
@@ -273,7 +299,7 @@ def _read_header(table: CsvTable, columns: Sequence[str], optional: Sequence[str
             table.header_row, names = number, cells
             break
     if not names:
-        table.problems.append(Problem(1, "", "The file has no header row and no data."))
+        table.problems.append(Problem(1, "", gettext("The file has no header row and no data.")))
         return
     found: dict[str, int] = {}
     seen: set[str] = set()
@@ -284,7 +310,7 @@ def _read_header(table: CsvTable, columns: Sequence[str], optional: Sequence[str
             continue  # a trailing delimiter makes an unnamed, empty column
         if name in seen:
             table.problems.append(
-                Problem(table.header_row, name, "This column appears twice in the header.")
+                Problem(table.header_row, name, gettext("This column appears twice in the header."))
             )
         seen.add(name)
         if name in columns or name in optional:
@@ -297,9 +323,14 @@ def _read_header(table: CsvTable, columns: Sequence[str], optional: Sequence[str
             Problem(
                 table.header_row,
                 name,
-                f"The header has no column “{name}”. The file needs the columns"
-                f" {', '.join(columns)} (in any order); the first row is the header and"
-                f" it has: {', '.join(c.strip() for c in names if c.strip()) or 'nothing'}.",
+                gettext(
+                    "The header has no column “%(name)s”. The file needs the columns"
+                    " %(columns)s (in any order); the first row is the header and it has:"
+                    " %(found)s.",
+                    name=name,
+                    columns=", ".join(columns),
+                    found=", ".join(c.strip() for c in names if c.strip()) or gettext("nothing"),
+                ),
             )
         )
     table.columns = {name: found[name] for name in (*columns, *optional) if name in found}
@@ -348,18 +379,24 @@ def _scan_rows(table: CsvTable, date_columns: Sequence[str]) -> None:
         while used and not cells[used - 1].strip():
             used -= 1
         if used > table.header_width:
-            hint = (
-                " A decimal comma inside a comma-separated file needs quotes around the number."
+            message = (
+                ngettext(
+                    "This row has %(num)d cell but the header names %(width)d. A decimal comma"
+                    " inside a comma-separated file needs quotes around the number.",
+                    "This row has %(num)d cells but the header names %(width)d. A decimal comma"
+                    " inside a comma-separated file needs quotes around the number.",
+                    used,
+                    width=table.header_width,
+                )
                 if table.delimiter == ","
-                else ""
-            )
-            table.add_problem(
-                Problem(
-                    number,
-                    "",
-                    f"This row has {used} cells but the header names {table.header_width}.{hint}",
+                else ngettext(
+                    "This row has %(num)d cell but the header names %(width)d.",
+                    "This row has %(num)d cells but the header names %(width)d.",
+                    used,
+                    width=table.header_width,
                 )
             )
+            table.add_problem(Problem(number, "", message))
             continue
         for name, index in dates:
             if index < len(cells) and (text := cells[index].strip()):
@@ -381,8 +418,12 @@ def _settle_date_format(table: CsvTable, evidence: _DateEvidence, date_columns: 
                 Problem(
                     number,
                     column,
-                    f"This date is written as {other.value} but the rest of the file uses"
-                    f" {chosen.value}. Use one date format throughout, best YYYY-MM-DD.",
+                    gettext(
+                        "This date is written as %(format)s but the rest of the file uses"
+                        " %(chosen)s. Use one date format throughout, best YYYY-MM-DD.",
+                        format=other.value,
+                        chosen=chosen.value,
+                    ),
                 ),
                 whole_row=False,
             )
@@ -391,19 +432,25 @@ def _settle_date_format(table: CsvTable, evidence: _DateEvidence, date_columns: 
     column = date_columns[0] if date_columns else ""
     if evidence.month_first is not None:
         row, text = evidence.month_first
-        also = (
-            f", yet row {evidence.day_first[0]} has {evidence.day_first[1]}, day first"
+        message = (
+            gettext(
+                "The dates look month-first (row %(row)d has %(text)s), yet row %(other_row)d"
+                " has %(other_text)s, day first. Write them as DD/MM/YYYY or, best,"
+                " YYYY-MM-DD.",
+                row=row,
+                text=text,
+                other_row=evidence.day_first[0],
+                other_text=evidence.day_first[1],
+            )
             if evidence.day_first
-            else ""
-        )
-        table.problems.append(
-            Problem(
-                table.header_row,
-                column,
-                f"The dates look month-first (row {row} has {text}){also}. Write them as"
-                f" DD/MM/YYYY or, best, YYYY-MM-DD.",
+            else gettext(
+                "The dates look month-first (row %(row)d has %(text)s). Write them as"
+                " DD/MM/YYYY or, best, YYYY-MM-DD.",
+                row=row,
+                text=text,
             )
         )
+        table.problems.append(Problem(table.header_row, column, message))
         table.date_format = None
     elif evidence.day_first is None and evidence.either_way is not None:
         # (When every date reads the same both ways, 05/05/2025 say, there is no doubt.)
@@ -412,9 +459,13 @@ def _settle_date_format(table: CsvTable, evidence: _DateEvidence, date_columns: 
             Problem(
                 table.header_row,
                 column,
-                "These dates could be DD/MM/YYYY or MM/DD/YYYY: no day in the file is above"
-                f" 12, so {text} (row {row}) could mean either of two days."
-                " Write them as YYYY-MM-DD.",
+                gettext(
+                    "These dates could be DD/MM/YYYY or MM/DD/YYYY: no day in the file is above"
+                    " 12, so %(text)s (row %(row)d) could mean either of two days."
+                    " Write them as YYYY-MM-DD.",
+                    text=text,
+                    row=row,
+                ),
             )
         )
         table.date_format = None

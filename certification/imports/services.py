@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy.exc import IntegrityError
 
 from certification.audit import AuditEvent, record_event
@@ -104,10 +105,19 @@ class ImportReport:
 
     @property
     def counts(self) -> str:
-        counts = f"{self.already_recorded} already recorded, {self.new} new"
         if self.invited:
-            counts += f", {_plural(self.invited, 'invitation')} queued"
-        return counts
+            return ngettext(
+                "%(recorded)d already recorded, %(new)d new, %(num)d invitation queued",
+                "%(recorded)d already recorded, %(new)d new, %(num)d invitations queued",
+                self.invited,
+                recorded=self.already_recorded,
+                new=self.new,
+            )
+        return gettext(
+            "%(recorded)d already recorded, %(new)d new",
+            recorded=self.already_recorded,
+            new=self.new,
+        )
 
     def to_summary(self) -> dict[str, Any]:
         return {
@@ -149,7 +159,11 @@ class ImportRefused(ServiceError):
     def __init__(self, report: ImportReport, message: str | None = None) -> None:
         super().__init__(
             message
-            or f"Nothing was imported: the file has {_plural(len(report.problems), 'problem')}."
+            or ngettext(
+                "Nothing was imported: the file has %(num)d problem.",
+                "Nothing was imported: the file has %(num)d problems.",
+                len(report.problems),
+            )
         )
         self.report = report
 
@@ -168,9 +182,11 @@ def import_kinds(actor: User | None) -> tuple[ImportKind, ...]:
 def _refuse_kind(actor: User | None, kind: ImportKind) -> None:
     if kind not in import_kinds(actor):
         raise Forbidden(
-            "Course providers import course credits only; the programme office imports"
-            " candidates and assessment results.",
-            {"kind": "Not a kind of file you may import."},
+            gettext(
+                "Course providers import course credits only; the programme office imports"
+                " candidates and assessment results."
+            ),
+            {"kind": gettext("Not a kind of file you may import.")},
             field="kind",
         )
 
@@ -236,8 +252,10 @@ def commit_import(
     except IntegrityError:
         raise ImportRefused(
             report,
-            "Nothing was imported: some of these records were written by someone else while"
-            " the import ran. Preview the file again to see what is new now.",
+            gettext(
+                "Nothing was imported: some of these records were written by someone else while"
+                " the import ran. Preview the file again to see what is new now."
+            ),
         ) from None
     refresh_standings(plan.changed_transcripts, today)
     if invite and plan.new_emails:
@@ -310,7 +328,7 @@ def get_upload(upload_id: int, *, actor: User | None = None) -> ImportUpload:
         else None
     )
     if upload is None:
-        raise NotFound("There is no such upload.")
+        raise NotFound(gettext("There is no such upload."))
     return upload
 
 
@@ -463,7 +481,10 @@ def _plan_candidates(tally: _Tally) -> _Plan:
                 Problem(
                     row.number,
                     "email",
-                    f"This e-mail is on row {earlier[0]} too, with another name or country.",
+                    gettext(
+                        "This e-mail is on row %(row)d too, with another name or country.",
+                        row=earlier[0],
+                    ),
                 )
             )
     roles = _roles_by_email(people)
@@ -476,7 +497,9 @@ def _plan_candidates(tally: _Tally) -> _Plan:
             tally.already_recorded += 1  # the name on file stays as it is
         else:
             tally.problems.append(
-                Problem(number, "email", "This e-mail belongs to an administrator's account.")
+                Problem(
+                    number, "email", gettext("This e-mail belongs to an administrator's account.")
+                )
             )
 
     def write(actor_id: int | None, now: dt.datetime) -> Iterator[Event]:
@@ -561,14 +584,38 @@ class _Withdrawn:
     reason: str | None
 
     def problem(self, row: int, column: str, what: str) -> Problem:
-        reason = f" (reason: {self.reason})" if self.reason else ""
-        day = self.at.astimezone(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
-        return Problem(
-            row,
-            column,
-            f"This {what} was withdrawn on {format_long_date(day)}"
-            f"{reason}. If it is right after all, record it on the candidate's page.",
+        """The problem of a row that would bring back a withdrawn ``what`` (``credit`` or
+        ``result``)."""
+        day = format_long_date(
+            self.at.astimezone(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
         )
+        if what == "credit" and self.reason:
+            message = gettext(
+                "This credit was withdrawn on %(day)s (reason: %(reason)s). If it is right"
+                " after all, record it on the candidate's page.",
+                day=day,
+                reason=self.reason,
+            )
+        elif what == "credit":
+            message = gettext(
+                "This credit was withdrawn on %(day)s. If it is right after all, record it on"
+                " the candidate's page.",
+                day=day,
+            )
+        elif self.reason:
+            message = gettext(
+                "This result was withdrawn on %(day)s (reason: %(reason)s). If it is right"
+                " after all, record it on the candidate's page.",
+                day=day,
+                reason=self.reason,
+            )
+        else:
+            message = gettext(
+                "This result was withdrawn on %(day)s. If it is right after all, record it on"
+                " the candidate's page.",
+                day=day,
+            )
+        return Problem(row, column, message)
 
 
 def _plan_credits(tally: _Tally, today: dt.date, actor: User | None) -> _Plan:
@@ -623,9 +670,14 @@ def _plan_credits(tally: _Tally, today: dt.date, actor: User | None) -> _Plan:
                 Problem(
                     row.number,
                     "completed_on",
-                    f"{candidate.full_name} already has {course.code}, completed on"
-                    f" {earlier.isoformat()}; this row says {completed_on.isoformat()}."
-                    " A course counts once: correct the file or the record.",
+                    gettext(
+                        "%(name)s already has %(code)s, completed on %(earlier)s; this row says"
+                        " %(day)s. A course counts once: correct the file or the record.",
+                        name=candidate.full_name,
+                        code=course.code,
+                        earlier=earlier.isoformat(),
+                        day=completed_on.isoformat(),
+                    ),
                 )
             )
     course_by_id = {c.id: c for c in courses.values()}
@@ -796,18 +848,18 @@ def _candidate_for(
     errors: FieldErrors, candidates: dict[str, _Candidate], email: str
 ) -> _Candidate | None:
     if not email:
-        errors.add("email", "This field is required.")
+        errors.add("email", gettext("This field is required."))
         return None
     candidate = candidates.get(normalise_email(email))
     if candidate is None:
-        errors.add("email", "No candidate with this e-mail.")
+        errors.add("email", gettext("No candidate with this e-mail."))
     return candidate
 
 
 def _date_in(table: CsvTable, errors: FieldErrors, row: CsvRow, name: str) -> dt.date | None:
     text = row.values[name]
     if not text:
-        errors.add(name, "This field is required.")
+        errors.add(name, gettext("This field is required."))
         return None
     if table.date_format is None or (row.number, name) in table.flagged_cells:
         return None  # the file's date format is unclear, or this date's: that is said already
@@ -820,7 +872,7 @@ def _date_in(table: CsvTable, errors: FieldErrors, row: CsvRow, name: str) -> dt
 
 def _number_in(errors: FieldErrors, name: str, text: str) -> Decimal | None:
     if not text:
-        errors.add(name, "This field is required.")
+        errors.add(name, gettext("This field is required."))
         return None
     try:
         return parse_decimal(text)
@@ -845,7 +897,3 @@ def _display_name(filename: str) -> str:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in unicodedata.normalize("NFC", name) if ch.isprintable())
     return name.strip()[:255] or "upload.csv"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext, ngettext
 from flask_sqlalchemy.pagination import Pagination
 
 from certification.audit import record_event
@@ -66,7 +67,10 @@ def check_credit(
 ) -> None:
     """A credit names a course in the catalogue and a completion date that has passed."""
     if course is None:
-        errors.add("course", f"There is no course with the code {course_code!r}.")
+        errors.add(
+            "course",
+            gettext("There is no course with the code %(code)s.", code=repr(course_code)),
+        )
     if completed_on is not None:
         check_past_date(errors, "completed_on", completed_on, today)
 
@@ -81,12 +85,17 @@ def check_result(
 ) -> None:
     """A result names an assessment, a score within its marks and a date that has passed."""
     if assessment is None:
-        errors.add("assessment", f"There is no assessment with the code {assessment_code!r}.")
+        errors.add(
+            "assessment",
+            gettext("There is no assessment with the code %(code)s.", code=repr(assessment_code)),
+        )
     if score is not None:
         check_marks(errors, "score", score)
         limit = assessment.max_score if assessment is not None else None
         if limit is not None and "score" not in errors.messages and score > limit:
-            errors.add("score", f"The maximum score is {format_decimal(limit)}.")
+            errors.add(
+                "score", gettext("The maximum score is %(score)s.", score=format_decimal(limit))
+            )
     if taken_on is not None:
         check_past_date(errors, "taken_on", taken_on, today)
 
@@ -98,8 +107,14 @@ def attempts_refusal(
     if attempts_made < assessment.max_attempts:
         return None
     return RuleViolation(
-        f"{candidate_name} has used all {assessment.max_attempts} attempts at {assessment.title}.",
-        {"assessment": "No attempts left."},
+        ngettext(
+            "%(name)s has used all %(num)d attempts at %(title)s.",
+            "%(name)s has used all %(num)d attempts at %(title)s.",
+            assessment.max_attempts,
+            name=candidate_name,
+            title=assessment.title,
+        ),
+        {"assessment": gettext("No attempts left.")},
         slug="attempts_exhausted",
     )
 
@@ -125,8 +140,8 @@ def provider_scope_refusal(
         return None
     if course.provider_id is None or course.provider_id != actor.provider_id:
         return Forbidden(
-            f"{course.code} is not one of your provider's courses.",
-            {"course": "Not one of your provider's courses."},
+            gettext("%(code)s is not one of your provider's courses.", code=course.code),
+            {"course": gettext("Not one of your provider's courses.")},
             field="course_code",
         )
     provider = course.provided_by
@@ -136,9 +151,14 @@ def provider_scope_refusal(
         and not accredited_on(provider, completed_on)
     ):
         return RuleViolation(
-            f"{provider.name} was not accredited on {format_long_date(completed_on)}, when"
-            f" {course.code} was completed: the programme office decides on such credits.",
-            {"course": "Completed outside the provider's accreditation."},
+            gettext(
+                "%(provider)s was not accredited on %(day)s, when %(code)s was completed:"
+                " the programme office decides on such credits.",
+                provider=provider.name,
+                day=format_long_date(completed_on),
+                code=course.code,
+            ),
+            {"course": gettext("Completed outside the provider's accreditation.")},
             slug="provider_not_accredited",
             field="course_code",
         )
@@ -168,8 +188,12 @@ def record_credit(
     assert course is not None  # noqa: S101 - raise_if_any guarantees it
     refuse_outside_provider_scope(actor, course, completed_on)
     duplicate = Duplicate(
-        f"{candidate.full_name} already has credits for {course.code}.",
-        {"course": "Already recorded for this candidate."},
+        gettext(
+            "%(name)s already has credits for %(code)s.",
+            name=candidate.full_name,
+            code=course.code,
+        ),
+        {"course": gettext("Already recorded for this candidate.")},
     )
     existing = db.session.scalar(
         sa.select(CreditRecord.id).where(
@@ -206,7 +230,7 @@ def get_credit(candidate: User, record_id: int) -> CreditRecord:
     """One of ``candidate``'s credits; another candidate's is not found (404)."""
     record = db.session.get(CreditRecord, record_id) if 0 < record_id <= MAX_ID else None
     if record is None or record.candidate_id != candidate.id:
-        raise NotFound("There is no such credit record.")
+        raise NotFound(gettext("There is no such credit record."))
     return record
 
 
@@ -214,7 +238,7 @@ def get_result(candidate: User, attempt_id: int) -> AssessmentAttempt:
     """One of ``candidate``'s results; another candidate's is not found (404)."""
     attempt = db.session.get(AssessmentAttempt, attempt_id) if 0 < attempt_id <= MAX_ID else None
     if attempt is None or attempt.candidate_id != candidate.id:
-        raise NotFound("There is no such result.")
+        raise NotFound(gettext("There is no such result."))
     return attempt
 
 
@@ -276,7 +300,9 @@ def _withdraw(record: CreditRecord | AssessmentAttempt, reason: str, actor: User
     if withdrawn.rowcount == 0:  # type: ignore[attr-defined]
         day = record.withdrawn_on(ZoneInfo(current_app.config["APP_TIMEZONE"]))
         assert day is not None  # noqa: S101 - the row exists, and is withdrawn
-        raise AlreadyWithdrawn(f"This record was withdrawn already, on {format_long_date(day)}.")
+        raise AlreadyWithdrawn(
+            gettext("This record was withdrawn already, on %(day)s.", day=format_long_date(day))
+        )
 
 
 def withdraw_credit(
@@ -445,8 +471,10 @@ def record_result(
     add_unique(
         attempt,
         Duplicate(
-            "Another result for this assessment was recorded at the same moment; try again.",
-            {"assessment": "Recorded concurrently."},
+            gettext(
+                "Another result for this assessment was recorded at the same moment; try again."
+            ),
+            {"assessment": gettext("Recorded concurrently.")},
         ),
     )
     record_event(
@@ -649,8 +677,11 @@ def record_provider_credit(
     )
     if candidate is None:
         raise NotFound(
-            f"No candidate is registered with {email}; the programme office registers them.",
-            {"email": "No candidate has this e-mail address."},
+            gettext(
+                "No candidate is registered with %(email)s; the programme office registers them.",
+                email=email,
+            ),
+            {"email": gettext("No candidate has this e-mail address.")},
         )
     return record_credit(candidate, course_code, completed_on, actor=actor, today=today)
 
@@ -663,8 +694,8 @@ def candidates_listed_for(actor: User, email: str | None, *, today: dt.date) -> 
         return candidates_with_email(email)
     if actor.role is Role.PROVIDER:
         raise Forbidden(
-            "Provider staff look a candidate up by e-mail: add ?email=.",
-            {"email": "Give the candidate's e-mail address."},
+            gettext("Provider staff look a candidate up by e-mail: add ?email=."),
+            {"email": gettext("Give the candidate's e-mail address.")},
             field="email",
         )
     return search_candidates(today=today)

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext
 
 from certification.auth.models import Role, User
 from certification.catalogue.models import Assessment, Programme
@@ -210,7 +211,14 @@ class Stage(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        """The stage as people read it: ``Registered``, ``In progress``..."""
+        labels = {
+            Stage.REGISTERED: gettext("Registered"),
+            Stage.IN_PROGRESS: gettext("In progress"),
+            Stage.ELIGIBLE: gettext("Eligible"),
+            Stage.CERTIFIED: gettext("Certified"),
+        }
+        return labels.get(self, self.value.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -598,7 +606,7 @@ def status_rows(figures: Dashboard) -> list[list[object]]:
         [
             figures.today.isoformat(),
             s.code or "all",
-            s.title,
+            s.title if s.code else gettext("Every award"),
             s.valid,
             s.holders,
             s.suspended,
