@@ -66,7 +66,7 @@ check-translations: install
 translations: install
 	$(EXTRACT) -o $(TRANSLATIONS)/messages.pot .
 	@for po in $(CATALOGUES); do \
-		$(BIN)/pybabel -q update --no-wrap --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))); \
+		$(BIN)/pybabel -q update --no-wrap --ignore-obsolete --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))); \
 	done
 
 # A per-machine secret key, made once and kept out of git (instance/ is ignored).
