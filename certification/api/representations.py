@@ -34,6 +34,7 @@ from certification.catalogue.services import (
 )
 from certification.certificates import models as certificates
 from certification.certificates.services import partner_bodies, public_record
+from certification.i18n import say
 from certification.progress import ProgressReport
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.records.services import attempt_ordinal
@@ -112,7 +113,7 @@ def progress_answer(reports: list[ProgressReport]) -> Progress:
                 eligible=report.eligible,
                 requirements=[
                     Requirement(
-                        description=requirement.description,
+                        description=say(requirement.description),
                         required=requirement.required,
                         achieved=requirement.achieved,
                         met=requirement.met,
@@ -126,7 +127,7 @@ def progress_answer(reports: list[ProgressReport]) -> Progress:
                     )
                     for requirement in report.requirements
                 ],
-                missing=report.missing,
+                missing=[say(sentence) for sentence in report.missing],
                 requirements_met=report.requirements_met,
                 requirements_total=report.requirements_total,
                 blocked=bool(report.blocked),

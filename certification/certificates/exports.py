@@ -27,6 +27,7 @@ from certification.certificates.models import Certificate, CertificatePdf, Certi
 from certification.certificates.services import held_awards_by_candidate
 from certification.errors import InvalidInput, NotFound, RuleViolation
 from certification.extensions import db
+from certification.i18n import say
 from certification.progress import ProgrammeRules, ProgressReport, evaluate_progress
 from certification.records.services import load_transcripts
 
@@ -236,11 +237,11 @@ def progress_words(*, certified: bool, started: bool, report: ProgressReport) ->
         codes = [r.assessment.code for r in report.blocked if r.assessment is not None]
         return gettext(
             "Blocked: %(summary)s, no attempts left at %(codes)s",
-            summary=report.summary,
+            summary=say(report.summary),
             codes=_and_list(codes),
         )
     if started:
-        return gettext("In progress: %(summary)s", summary=report.summary)
+        return gettext("In progress: %(summary)s", summary=say(report.summary))
     return gettext("Not started")
 
 

@@ -74,6 +74,7 @@ from certification.certificates.signing import (
 )
 from certification.errors import Conflict, InvalidInput, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
+from certification.i18n import say
 from certification.languages import offered
 from certification.progress import (
     ProgressReport,
@@ -128,7 +129,7 @@ class RequirementsNotMet(ServiceError):
         super().__init__(
             gettext("The candidate does not yet meet every requirement of this award.")
         )
-        self.missing = missing
+        self.missing = [say(sentence) for sentence in missing]  # in the asker's language
 
 
 class AlreadyIssued(ServiceError):
