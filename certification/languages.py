@@ -25,7 +25,7 @@ LANGUAGE_NAMES: dict[str, str] = {
 }
 
 # The languages with every string translated and none fuzzy: the ones offered.
-OFFERED_LANGUAGES: tuple[str, ...] = ("en",)
+OFFERED_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "it", "pt", "pl", "nl", "el")
 
 # Dates and numbers follow Europe's conventions: "6 December 2026" in English (not
 # "December 6, 2026"), and European rather than Brazilian Portuguese.

@@ -10,7 +10,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from certification.extensions import Model
-from certification.languages import DEFAULT_LANGUAGE
+from certification.languages import DEFAULT_LANGUAGE, offered
 from certification.types import UTCDateTime, text_enum, utcnow
 
 
@@ -76,8 +76,9 @@ class User(UserMixin, Model):
 
     @property
     def reads(self) -> str:
-        """The language to write to this person in: e-mails, and their certificate's."""
-        return self.language or DEFAULT_LANGUAGE
+        """The language to write to this person in: e-mails, and their certificate's. Theirs
+        while the product is offered in it, else English."""
+        return offered(self.language) or DEFAULT_LANGUAGE
 
     @property
     def is_staff(self) -> bool:

@@ -70,19 +70,19 @@ def test_a_revocation_on_an_english_page_reaches_a_polish_reader_in_polish(
 
     emails = _emails(app, EmailKind.CERTIFICATE_REVOKED)
     to_polish = emails["eligible1@example.org"].text_body
-    assert f"certificate {polish_code}, was revoked on 6 grudnia 2026." in to_polish
+    assert f"certyfikat {polish_code}, została unieważniona 6 grudnia 2026." in to_polish
     assert "December" not in to_polish
     to_english = emails["eligible2@example.org"].text_body
     assert f"certificate {english_code}, was revoked on 6 December 2026." in to_english
     assert "grudnia" not in to_english
-    # No Polish catalogue yet: the words themselves are the English ones, for both.
-    for email, code in (
-        ("eligible1@example.org", polish_code),
-        ("eligible2@example.org", english_code),
-    ):
-        assert emails[email].subject == (
-            f"Your European Certificate in Imaging Informatics ({code}) has been revoked"
-        )
+    # The award's title is the programme's own (catalogue data, English until translated).
+    assert emails["eligible1@example.org"].subject == (
+        "Państwa kwalifikacja European Certificate in Imaging Informatics"
+        f" ({polish_code}) została unieważniona"
+    )
+    assert emails["eligible2@example.org"].subject == (
+        f"Your European Certificate in Imaging Informatics ({english_code}) has been revoked"
+    )
 
 
 def test_revoking_on_the_admin_page_in_english_writes_in_the_holders_language(
@@ -114,7 +114,7 @@ def test_revoking_on_the_admin_page_in_english_writes_in_the_holders_language(
     in_polish = format_date(days[0], format="long", locale="pl")
     in_english = format_date(days[1], format="long", locale="en_GB")
     assert in_polish != format_date(days[0], format="long", locale="en_GB")
-    assert f"was revoked on {in_polish}." in emails["eligible1@example.org"].text_body
+    assert f"została unieważniona {in_polish}." in emails["eligible1@example.org"].text_body
     assert f"was revoked on {in_english}." in emails["eligible2@example.org"].text_body
 
 
@@ -157,9 +157,9 @@ def test_an_expiry_reminder_names_the_day_in_its_readers_language(
     emails = _emails(app, EmailKind.EXPIRY_REMINDER)
     polish, english = emails["holder1@example.org"], emails["holder2@example.org"]
     assert polish.subject == (
-        "Your European Certificate in Imaging Informatics expires on 24 grudnia 2026"
+        "Państwa kwalifikacja European Certificate in Imaging Informatics wygasa 24 grudnia 2026"
     )
-    assert "is valid until 24 grudnia 2026, which is in 23 days." in polish.text_body
+    assert "jest ważna do 24 grudnia 2026, czyli jeszcze 23 dni." in polish.text_body
     assert english.subject == (
         "Your European Certificate in Imaging Informatics expires on 24 December 2026"
     )
