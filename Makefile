@@ -134,6 +134,7 @@ bench: install
 	$(BIN)/python bench/bench_bulk.py
 	$(BIN)/python bench/bench_approval.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_languages.py
 
 format: install
 	$(BIN)/ruff check --fix .
