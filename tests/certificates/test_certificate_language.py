@@ -22,6 +22,7 @@ from certification.certificates.services import issue_certificate, snapshot_of
 from certification.certificates.settings import current_settings
 from certification.dates import format_long_date
 from certification.extensions import db
+from certification.languages import OFFERED_LANGUAGES as PRODUCT_LANGUAGES
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +89,31 @@ def test_the_same_certificate_renders_the_same_bytes_in_two_languages(
     snapshot = snapshot_of(certificate, current_settings())
     assert [w.language for w in snapshot.wordings] == ["pl", "en"]
     assert render_certificate_pdf(snapshot) == render_certificate_pdf(snapshot)
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es", "it", "pt", "pl", "nl", "el"])
+def test_the_certificate_prints_in_each_offered_language_beside_english(
+    ctx, eligible_candidate, today, language, monkeypatch
+):
+    """Each catalogue's words reach the page, whole, with the holder's name and the code."""
+    import dataclasses
+
+    from flask_babel import force_locale, gettext
+
+    from certification.certificates.services import wording
+
+    monkeypatch.setattr("certification.languages.OFFERED_LANGUAGES", PRODUCT_LANGUAGES)
+    assert language in PRODUCT_LANGUAGES
+    certificate = issued_to(eligible_candidate("Αικατερίνη Παπαδοπούλου-Wiśniewska"), None, today)
+    english = snapshot_of(certificate, current_settings())
+    snapshot = dataclasses.replace(
+        english, wordings=(wording(english, language), wording(english, "en"))
+    )
+    text = page_text(render_certificate_pdf(snapshot))
+    with force_locale(language):
+        certify = gettext("This is to certify that")
+        issued = gettext("Issued on %(date)s", date=format_long_date(certificate.issued_on))
+    assert certify != "This is to certify that"
+    for words in (certify, issued, "This is to certify that", certificate.code):
+        assert words in text, words
+    assert "Αικατερίνη Παπαδοπούλου-Wiśniewska" in text
