@@ -14,6 +14,7 @@ says whether the German catalogue was there.
 
 from __future__ import annotations
 
+import secrets
 import statistics
 import sys
 import tempfile
@@ -75,7 +76,7 @@ def pages_of(app):
     from certification.certificates.models import Certificate
     from certification.extensions import db
 
-    password = "bench password 2026"
+    password = secrets.token_urlsafe(16)  # a throwaway demo login
     with app.app_context():
         candidate = db.session.scalar(
             sa.select(User).where(User.email == "lukasz.wisniewski@example.pl")
