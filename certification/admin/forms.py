@@ -683,10 +683,22 @@ class ReissueForm(FlaskForm):
         ),
         render_kw={"autocomplete": "off", "maxlength": 200},
     )
+    # Not sent (an older page, a script): the certificate's own language. The service
+    # refuses one that is not offered, next to this field.
+    language = SelectField(
+        lazy_gettext("Language printed beside English"),
+        description=lazy_gettext("A copy in another language is a reissue too."),
+        validate_choice=False,
+    )
 
     def __init__(self, *args: Any, code: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.code = code
+        self.language.choices = [SelectChoice("en", gettext("English alone"))] + [
+            SelectChoice(language, LANGUAGE_NAMES[language])
+            for language in offered_languages()
+            if language != "en"
+        ]
         _ids_for(self, f"reissue-{code}")
 
 

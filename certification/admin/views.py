@@ -377,7 +377,11 @@ def _candidate_page(
     # what was typed and its messages.
     revoke_forms = {c.code: RevokeForm(formdata=None, code=c.code) for c in current}
     reissue_forms = {
-        c.code: ReissueForm(formdata=None, code=c.code, data={"full_name": candidate.full_name})
+        c.code: ReissueForm(
+            formdata=None,
+            code=c.code,
+            data={"full_name": candidate.full_name, "language": c.language},
+        )
         for c in current
     }
     if revoke_form is not None:
@@ -745,7 +749,12 @@ def certificate_reissue(code: str) -> Page:
     form = ReissueForm(code=certificate.code)
     return _submit(
         form,
-        lambda: approvals.reissue_award(certificate, _actor(), full_name=form.full_name.data),
+        lambda: approvals.reissue_award(
+            certificate,
+            _actor(),
+            full_name=form.full_name.data,
+            language=form.language.data or None,
+        ),
         lambda replacement: _done(
             gettext(
                 "Reissued as %(new)s; %(old)s is superseded by it.",

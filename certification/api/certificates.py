@@ -264,7 +264,9 @@ def reissue(code: str, json: ReissueInput) -> Created:
     The body may be left out.
     """
     certificate = find_certificate(code)
-    return _created(reissue_award(certificate, g.actor, full_name=json.full_name))
+    return _created(
+        reissue_award(certificate, g.actor, full_name=json.full_name, language=json.language)
+    )
 
 
 @bp.get("/certificates/<code>/pdf")

@@ -421,6 +421,12 @@ class ReissueInput(Request):
         description="The corrected name to print; it also becomes the candidate's name. Left"
         " out or null: the name stays as printed.",
     )
+    language: Text | None = Field(
+        None,
+        description="A copy in another language: the language printed beside English, one of"
+        " the languages offered (ISO 639-1, e.g. pl), or en for English alone. Left out or"
+        " null: the certificate's own.",
+    )
 
 
 class Issuer(Answer):

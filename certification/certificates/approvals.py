@@ -109,19 +109,23 @@ def reissue_award(
     actor: User | None,
     *,
     full_name: str | None = None,
+    language: str | None = None,
     now: dt.datetime | None = None,
 ) -> Certificate | AwardRequest:
-    """Replace a current certificate (a corrected name): at once for an award the office
-    issues alone, else as a request both bodies approve like an issue. Until then the
-    certificate stays as it is; the replacement keeps its award, credits and dates."""
+    """Replace a current certificate (a corrected name, a copy in another language): at
+    once for an award the office issues alone, else as a request both bodies approve like
+    an issue. Until then the certificate stays as it is; the replacement keeps its award,
+    credits and dates."""
     _refuse_officers(actor, "reissue")
     if certificate.programme.approval is ApprovalPolicy.OFFICE:
-        return reissue_certificate(certificate, actor, full_name=full_name, now=now)
+        return reissue_certificate(
+            certificate, actor, full_name=full_name, language=language, now=now
+        )
     now = now or utcnow()
     pending = pending_request(certificate.candidate, certificate.programme)
     if pending is not None:
         raise AlreadyRequested(pending.code)
-    draft = reissue_draft(certificate, actor, full_name=full_name, now=now)
+    draft = reissue_draft(certificate, actor, full_name=full_name, language=language, now=now)
     snapshot = _printed(draft) | {
         "issued_on": draft.issued_on.isoformat(),
         "expires_on": draft.expires_on.isoformat() if draft.expires_on else None,

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from certification.audit import record_event
 from certification.auth.models import User
-from certification.auth.services import update_candidate
+from certification.auth.services import check_language, update_candidate
 from certification.catalogue.models import ApprovalPolicy, Level, Programme
 from certification.catalogue.services import programme_rules
 from certification.certificates import look_ups
@@ -754,13 +754,15 @@ def reissue_certificate(
     actor: User | None,
     *,
     full_name: str | None = None,
+    language: str | None = None,
     now: dt.datetime | None = None,
 ) -> Certificate:
     """Replace a current certificate with a new one (new code, new PDF), e.g. for a corrected
-    name. The award, credits and dates stay those of the original; it becomes superseded."""
+    name or a copy in another language. The award, credits and dates stay those of the
+    original; it becomes superseded."""
     now = now or utcnow()
     refuse_unless_delegated(certificate.programme)
-    replacement = reissue_draft(certificate, actor, full_name=full_name, now=now)
+    replacement = reissue_draft(certificate, actor, full_name=full_name, language=language, now=now)
     _render_and_seal(replacement)
     return supersede(certificate, replacement, actor, now=now)
 
@@ -770,34 +772,40 @@ def reissue_draft(
     actor: User | None,
     *,
     full_name: str | None = None,
+    language: str | None = None,
     now: dt.datetime | None = None,
 ) -> Certificate:
     """The certificate that would replace ``certificate`` (a new code; the name corrected
-    on the candidate's record too), not yet rendered nor stored. ``not_current`` if the
-    certificate is revoked, suspended or superseded."""
+    on the candidate's record too; printed beside English in ``language``, one of the
+    offered languages or "en" for English alone, else in the certificate's own), not yet
+    rendered nor stored. ``not_current`` if the certificate is revoked, suspended or
+    superseded."""
     now = now or utcnow()
     lock_fresh(certificate)
     refuse_unless_current(certificate)
     candidate = certificate.candidate
     name = certificate.holder_name
+    errors = FieldErrors()
+    printed_in = certificate.language
+    if language:
+        printed_in = check_language(errors, language) or certificate.language
     if full_name is not None:
-        errors = FieldErrors()
         name = check_text(errors, "full_name", clean_text(full_name), 200)
-        errors.raise_if_any()
-        if name != candidate.full_name:
-            update_candidate(
-                candidate,
-                email=candidate.email,
-                full_name=name,
-                country=candidate.country,
-                actor=actor,
-            )
+    errors.raise_if_any()
+    if full_name is not None and name != candidate.full_name:
+        update_candidate(
+            candidate,
+            email=candidate.email,
+            full_name=name,
+            country=candidate.country,
+            actor=actor,
+        )
     return Certificate(
         code=new_code(CODE_PREFIXES[Level(certificate.level)]),
         candidate=candidate,
         programme=certificate.programme,
         holder_name=name,
-        language=certificate.language,
+        language=printed_in,
         award_title=certificate.award_title,
         level=certificate.level,
         eqf_level=certificate.eqf_level,

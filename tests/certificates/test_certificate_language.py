@@ -117,3 +117,46 @@ def test_the_certificate_prints_in_each_offered_language_beside_english(
     for words in (certify, issued, "This is to certify that", certificate.code):
         assert words in text, words
     assert "Αικατερίνη Παπαδοπούλου-Wiśniewska" in text
+
+
+def test_a_copy_in_another_language_is_a_reissue_that_supersedes(
+    app, client, api, eligible_candidate, today
+):
+    """Through the API: the office asks for the Greek copy of an English certificate."""
+    from tests.conftest import assert_error
+
+    with app.app_context():
+        code = issued_to(eligible_candidate(), None, today).code
+    refused = api.post(f"/certificates/{code}/reissue", {"language": "fi"})
+    assert_error(refused, 422, "invalid", {"language"})
+    made = api.post(f"/certificates/{code}/reissue", {"language": "el"})
+    assert made.status_code == 201, made.get_json()
+    copy = made.get_json()["code"]
+    assert client.get(f"/api/v1/verify/{copy}").get_json()["language"] == "el"
+    old = client.get(f"/api/v1/verify/{code}").get_json()
+    assert (old["status"], old["superseded_by"], old["language"]) == ("superseded", copy, "en")
+
+
+def test_the_office_reissues_a_copy_in_the_holder_s_language_from_the_candidate_page(
+    app, client, make_admin, eligible_candidate, today
+):
+    from tests.conftest import log_in
+
+    make_admin("office@example.org")
+    with app.app_context():
+        certificate = issued_to(eligible_candidate(), None, today)
+        code, candidate_id = certificate.code, certificate.candidate_id
+    log_in(client, "office@example.org")
+    page = client.get(f"/admin/candidates/{candidate_id}").get_data(as_text=True)
+    assert '<option selected value="en">English alone</option>' in page
+    assert '<option value="pl">Polski</option>' in page
+    done = client.post(
+        f"/admin/certificates/{code}/reissue",
+        data={"full_name": "Łukasz Wiśniewski", "language": "pl"},
+    )
+    assert done.status_code == 303
+    with app.app_context():
+        from certification.certificates.services import find_certificate
+
+        old = find_certificate(code)
+        assert old.superseded_by is not None and old.superseded_by.language == "pl"
