@@ -112,6 +112,15 @@ def format_number(value: Decimal | int | float, language: str | None = None) -> 
     return _number(value, formatting_locale(language or current_language()))
 
 
+def number_to_edit(value: Decimal, language: str | None = None) -> str:
+    """A number put back into a form field, the reader's way but never grouped (7,5 in
+    German; 1234,5, not 1.234,5, which the field would read back as 1.2345)."""
+    locale = formatting_locale(language or current_language())
+    return format_decimal(
+        value.normalize(), locale=locale, decimal_quantization=False, group_separator=False
+    )
+
+
 @functools.lru_cache(maxsize=4096)
 def _number(value: Decimal | int | float, locale: str) -> str:
     # Babel takes 25 µs a number; pages write the same few credit values many times.

@@ -229,3 +229,16 @@ def test_every_offered_language_is_on_the_menu_named_in_itself(client):
         ("pt", "Português"),
     ]:
         assert f'hreflang="{code}" lang="{code}"' in page and f">{name}</a>" in page
+
+
+def test_a_german_form_shows_and_takes_decimal_commas(app, client, make_admin, make_course):
+    from certification.catalogue.services import get_course
+
+    make_course("EII-101", credits="7.5")
+    make_admin("office@example.org")
+    log_in(client, "office@example.org")
+    client.post("/account/language", data={"language": "de"})
+    form = client.get("/admin/courses/EII-101/edit").get_data(as_text=True)
+    assert 'value="7,5"' in form
+    with app.app_context():
+        assert str(get_course("EII-101").credits.normalize()) == "7.5"

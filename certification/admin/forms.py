@@ -48,9 +48,8 @@ from certification.catalogue.services import (
 )
 from certification.certificates.branding import MAX_IMAGE_BYTES, PartnerBodyInput
 from certification.certificates.services import REASON_TOO_SHORT, REVOCATION_REASON_MIN
-from certification.i18n import current_language
+from certification.i18n import current_language, format_number, number_to_edit
 from certification.languages import LANGUAGE_NAMES, formatting_locale, offered_languages
-from certification.progress import format_decimal
 from certification.validation import name_search_key
 
 # Digits with at most one decimal point or comma: "2.5", "2,5", "10", ",5". Thousands
@@ -160,7 +159,7 @@ class LocalDecimalField(DecimalField):
     def _value(self) -> str:
         if self.raw_data:
             return str(self.raw_data[0])
-        return "" if self.data is None else format_decimal(self.data)
+        return "" if self.data is None else number_to_edit(self.data)
 
     def number(self) -> Decimal:
         """The value for a service. Empty only if no validator required it; NaN then makes
@@ -232,7 +231,7 @@ class DomainMinimumsField(TextAreaField):
     def _value(self) -> str:
         if self.raw_data:
             return str(self.raw_data[0])
-        return "\n".join(f"{domain}: {format_decimal(c)}" for domain, c in self.data.items())
+        return "\n".join(f"{domain}: {number_to_edit(c)}" for domain, c in self.data.items())
 
 
 class CheckboxListField(SelectMultipleField):
@@ -344,7 +343,7 @@ class CreditForm(FlaskForm):
                         "%(code)s · %(title)s (%(credits)s ECTS)",
                         code=c.code,
                         title=c.title,
-                        credits=format_decimal(c.credits),
+                        credits=format_number(c.credits),
                     ),
                 )
                 for c in courses
@@ -382,8 +381,8 @@ class ResultForm(FlaskForm):
                         "%(code)s · %(title)s (pass mark %(pass_mark)s of %(max_score)s)",
                         code=a.code,
                         title=a.title,
-                        pass_mark=format_decimal(a.pass_mark),
-                        max_score=format_decimal(a.max_score),
+                        pass_mark=format_number(a.pass_mark),
+                        max_score=format_number(a.max_score),
                     ),
                 )
                 for a in assessments

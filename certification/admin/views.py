@@ -69,10 +69,9 @@ from certification.certificates.holds import holds_of, holds_on, lift_hold
 from certification.certificates.models import AwardRequest, Certificate
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
-from certification.i18n import current_language
+from certification.i18n import current_language, format_number
 from certification.languages import formatting_locale
 from certification.mail.services import queue_invitation
-from certification.progress import format_decimal
 from certification.records import services as records
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.records.standings import active_standing_job
@@ -473,7 +472,7 @@ def candidate_credits(candidate_id: int) -> Page:
             gettext(
                 "Recorded %(course)s (%(credits)s ECTS) for %(name)s.",
                 course=record.course.code,
-                credits=format_decimal(record.course.credits),
+                credits=format_number(record.course.credits),
                 name=candidate.full_name,
             ),
         ),
@@ -500,7 +499,7 @@ def candidate_results(candidate_id: int) -> Page:
                 "Recorded attempt %(ordinal)s at %(assessment)s (score %(score)s) for %(name)s.",
                 ordinal=records.attempt_ordinal(attempt),
                 assessment=attempt.assessment.code,
-                score=format_decimal(attempt.score),
+                score=format_number(attempt.score),
                 name=candidate.full_name,
             ),
         ),
