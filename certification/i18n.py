@@ -9,10 +9,11 @@ Outside a request or an app context (a pure test, a script) everything is Englis
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from flask import Flask, g, has_app_context
@@ -115,14 +116,19 @@ def format_number(value: Decimal | int | float, language: str | None = None) -> 
 def number_to_edit(value: Decimal, language: str | None = None) -> str:
     """A number put back into a form field, the reader's way but never grouped (7,5 in
     German; 1234,5, not 1.234,5, which the field would read back as 1.2345)."""
-    locale = formatting_locale(language or current_language())
-    return format_decimal(
-        value.normalize(), locale=locale, decimal_quantization=False, group_separator=False
-    )
+    return _number(value, formatting_locale(language or current_language()), grouped=False)
 
 
 @functools.lru_cache(maxsize=4096)
-def _number(value: Decimal | int | float, locale: str) -> str:
+def _number(value: Decimal | int | float, locale: str, grouped: bool = True) -> str:
     # Babel takes 25 µs a number; pages write the same few credit values many times.
     exact = value.normalize() if isinstance(value, Decimal) else value
-    return format_decimal(exact, locale=locale, decimal_quantization=False)
+    return format_decimal(exact, locale=locale, decimal_quantization=False, group_separator=grouped)
+
+
+def list_in_words(items: Sequence[str], language: str | None = None) -> str:
+    """Names listed as the reader's sentences list them: "EFRS and EuSoMII", "EFRS und
+    EuSoMII" (Babel's list patterns); an empty string for none."""
+    if not items:
+        return ""
+    return format_list(list(items), locale=formatting_locale(language or current_language()))

@@ -232,6 +232,7 @@ def init_app(app: Flask) -> None:
     app.json.ensure_ascii = False  # names in every script, readable in the answer
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["number"] = i18n.format_number
+    app.jinja_env.filters["list_in_words"] = i18n.list_in_words
     app.jinja_env.filters["capitalize_first"] = _capitalize_first
     app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
     app.jinja_env.filters["label_cells"] = label_cells

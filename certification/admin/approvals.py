@@ -14,7 +14,6 @@ from certification.admin.paging import paginate
 from certification.admin.views import (
     Page,
     _actor,
-    _and,
     _candidate_page,
     _done,
     _see_other,
@@ -24,6 +23,7 @@ from certification.certificates import approvals, bulk
 from certification.certificates import services as certificates
 from certification.certificates.models import AwardRequest
 from certification.errors import ServiceError
+from certification.i18n import list_in_words
 from certification.web import today
 
 REQUESTS_PER_PAGE = 50
@@ -65,7 +65,7 @@ def _request_done(award_request: AwardRequest) -> str:
         "Approved %(code)s for %(body)s; it awaits %(bodies)s.",
         code=award_request.code,
         body=current_user.partner_body,
-        bodies=_and(approvals.still_to_approve(award_request)),
+        bodies=list_in_words(approvals.still_to_approve(award_request)),
     )
 
 

@@ -13,7 +13,6 @@ from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from babel.lists import format_list
 from flask import (
     abort,
     current_app,
@@ -69,8 +68,7 @@ from certification.certificates.holds import holds_of, holds_on, lift_hold
 from certification.certificates.models import AwardRequest, Certificate
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound, ServiceError
-from certification.i18n import current_language, format_number
-from certification.languages import formatting_locale
+from certification.i18n import format_number, list_in_words
 from certification.mail.services import queue_invitation
 from certification.records import services as records
 from certification.records.models import AssessmentAttempt, CreditRecord
@@ -114,11 +112,6 @@ def _zone() -> ZoneInfo:
 def _actor() -> User:
     """The administrator at the keyboard, as the model instance services record."""
     return current_user._get_current_object()
-
-
-def _and(names: list[str]) -> str:
-    """Names listed as a sentence lists them, in the page's language: "EFRS and EuSoMII"."""
-    return format_list(names, locale=formatting_locale(current_language()))
 
 
 def _see_other(endpoint: str, **values: Any) -> Response:
@@ -647,7 +640,7 @@ def _issued_or_requested(
             code=done.code,
             programme=programme.title,
             name=candidate.full_name,
-            bodies=_and(approvals.still_to_approve(done)),
+            bodies=list_in_words(approvals.still_to_approve(done)),
         )
     return gettext(
         "Certificate %(code)s (%(programme)s) is issued to %(name)s.",
@@ -765,7 +758,7 @@ def certificate_reissue(code: str) -> Page:
                 "Requested the reissue as %(new)s: it awaits approval by %(bodies)s; %(old)s"
                 " stays valid until then.",
                 new=replacement.code,
-                bodies=_and(approvals.still_to_approve(replacement)),
+                bodies=list_in_words(approvals.still_to_approve(replacement)),
                 old=certificate.code,
             ),
             "admin.candidate",

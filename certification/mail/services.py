@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from babel.dates import get_timezone_location
-from babel.lists import format_list
 from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale, gettext, lazy_gettext, ngettext
@@ -49,7 +48,7 @@ from certification.certificates.services import (
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
-from certification.i18n import current_language
+from certification.i18n import current_language, list_in_words
 from certification.languages import DEFAULT_LANGUAGE, formatting_locale
 from certification.mail.compose import Attachment, certificate_attachment, compose_message
 from certification.mail.models import EmailKind, EmailStatus, OutgoingEmail
@@ -285,7 +284,7 @@ def queue_certificate_suspended(certificate: Certificate) -> OutgoingEmail | Non
                 certificate=certificate,
                 candidate=candidate,
                 body=certificate.suspended_by_body,
-                others=_in_a_list(_other_bodies(certificate, certificate.suspended_by_body)),
+                others=list_in_words(_other_bodies(certificate, certificate.suspended_by_body)),
                 suspended_on=format_long_date(suspended_on) if suspended_on else None,
                 reason=certificate.suspension_reason,
                 office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
@@ -560,11 +559,6 @@ def _moment_in_words(moment: dt.datetime) -> str:
         time=local.strftime("%H:%M"),
         place=place,
     )
-
-
-def _in_a_list(items: Sequence[str]) -> str:
-    """Names one after another as the reader lists them: "EFRS and EuSoMII"."""
-    return format_list(list(items), locale=formatting_locale(current_language())) if items else ""
 
 
 def _sender() -> str:

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.lists import format_list
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
@@ -37,8 +36,7 @@ from certification.certificates.signing import SealCheck
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound
 from certification.extensions import csrf
-from certification.i18n import current_language
-from certification.languages import formatting_locale
+from certification.i18n import list_in_words
 from certification.progress import format_decimal
 from certification.verify import throttle
 from certification.verify.blueprint import bp
@@ -148,8 +146,7 @@ def _superseded_on(certificate: Certificate | PublicCertificate) -> str:
 
 def _issuer_names(certificate: Certificate | PublicCertificate) -> str:
     """The bodies' short names, listed in the page's language: "EFRS and EuSoMII"."""
-    names = [issuer["short_name"] for issuer in certificate.issuers]
-    return format_list(names, locale=formatting_locale(current_language()))
+    return list_in_words([issuer["short_name"] for issuer in certificate.issuers])
 
 
 def _ects(value: Decimal | str) -> str:
