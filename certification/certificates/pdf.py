@@ -283,7 +283,7 @@ def _award_and_holder(canvas: Canvas, wording: Wording, holder: str) -> None:
     for line in _wrap(wording.achievement, "Serif", 12, PAGE_WIDTH - 240):
         _centred(canvas, line, y, "Serif", 12, INK)
         y -= 16
-    _domains(canvas, wording, y)
+    _domains(canvas, wording, y, floor=192 + 9.5)  # the dates' line, 9.5 pt
 
 
 def _bilingual_award_and_holder(
@@ -309,7 +309,7 @@ def _bilingual_award_and_holder(
     for line in _wrap(english.achievement, "Serif-Italic", 10, PAGE_WIDTH - 240):
         _centred(canvas, line, y, "Serif-Italic", 10, INK)
         y -= 13
-    _domains(canvas, first, y, size=7.5)
+    _domains(canvas, first, y, size=7.5, floor=184 + 9)  # the dates' first line, 9 pt
 
 
 def _holder(canvas: Canvas, holder: str, from_top: float = 285) -> float:
@@ -327,13 +327,26 @@ def _holder(canvas: Canvas, holder: str, from_top: float = 285) -> float:
     return rule_y
 
 
-def _domains(canvas: Canvas, wording: Wording, y: float, size: float = 8) -> None:
+def _domains(canvas: Canvas, wording: Wording, y: float, size: float = 8, floor: float = 0) -> None:
+    """The credits by domain, from ``y`` down. Lines that would reach below ``floor`` (the
+    dates' top) start closer to the paragraph above, set tighter and smaller (5.5 pt at
+    least): long domain names wrap onto more lines, most of all beside a long language."""
     if not wording.credits_by_domain:
         return
     items = wording.credits_by_domain.split(DOMAIN_SEPARATOR)
-    for line in _wrap_items(items, "Sans", size, PAGE_WIDTH - 200):
-        _centred(canvas, line, y - 4, "Sans", size, MUTED)
-        y -= size + 3
+    lines = _wrap_items(items, "Sans", size, PAGE_WIDTH - 200)
+    y, leading = y - 4, size + 3
+    if y - (len(lines) - 1) * leading - size * 0.25 < floor:
+        y += 6
+        while True:
+            lines = _wrap_items(items, "Sans", size, PAGE_WIDTH - 200)
+            leading = size * 1.25
+            if size <= 5.5 or y - (len(lines) - 1) * leading - size * 0.25 >= floor:
+                break
+            size -= 0.25
+    for line in lines:
+        _centred(canvas, line, y, "Sans", size, MUTED, minimum=size)
+        y -= leading
 
 
 def _name_layout(name: str, width: float) -> tuple[list[str], float]:
