@@ -5,8 +5,10 @@ services as real data."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -24,6 +26,7 @@ from certification.catalogue.services import (
     create_provider,
 )
 from certification.catalogue.services import get_programme as programme_by_code
+from certification.catalogue.wording import save_translations, translatable_languages
 from certification.certificates.approvals import approve_request, request_award, revoke_award
 from certification.certificates.models import AwardRequest, Certificate
 from certification.certificates.services import partner_bodies
@@ -31,6 +34,9 @@ from certification.extensions import db
 from certification.records.services import record_credit, record_result
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
+
+# The demo catalogue's wording in the other languages (English → translation, by language).
+DEMO_TRANSLATIONS = Path(__file__).with_name("demo_translations.json")
 
 SI = "Standards & Interoperability"
 AI = "AI & Data Science"
@@ -144,6 +150,12 @@ def seed_demo(today: dt.date | None = None) -> str:
         ProgrammeInput(
             code="EII-C",
             title="European Certificate in Imaging Informatics",
+            description=(
+                "The joint certificate of EFRS and EuSoMII for radiographers, radiologists and"
+                " IT staff who run imaging systems: standards and interoperability, AI and data"
+                " science, information security and data protection, enterprise imaging and"
+                " workflow, at EQF level 6."
+            ),
             level="certificate",
             eqf_level=6,
             min_total_credits=Decimal(30),
@@ -159,6 +171,12 @@ def seed_demo(today: dt.date | None = None) -> str:
         ProgrammeInput(
             code="EII-D",
             title="European Diploma in Imaging Informatics",
+            description=(
+                "The advanced joint diploma for those who lead imaging informatics in a"
+                " department or a hospital: further study in each of the four domains, an"
+                " examination and a capstone project, at EQF level 7. The certificate comes"
+                " first."
+            ),
             level="diploma",
             eqf_level=7,
             min_total_credits=Decimal(50),
@@ -176,6 +194,11 @@ def seed_demo(today: dt.date | None = None) -> str:
         eusomii,
         today=today,
     )
+
+    # The catalogue in the other languages, as the office would translate it.
+    for language, texts in json.loads(DEMO_TRANSLATIONS.read_text(encoding="utf-8")).items():
+        if language in translatable_languages():
+            save_translations(language, {e: t for e, t in texts.items() if t}, efrs)
 
     def candidate(
         email: str,
@@ -269,12 +292,28 @@ def seed_demo(today: dt.date | None = None) -> str:
     )
 
     # The signatories are fictional; administrators set the real ones under Branding.
-    for body, (signatory, title) in zip(
+    # Their title in the other languages (a woman's and a man's: "Präsidentin", "Präsident").
+    president = {
+        "de": "Präsident",
+        "fr": "Président",
+        "es": "Presidente",
+        "it": "Presidente",
+        "pt": "Presidente",
+        "pl": "Prezes",
+        "nl": "Voorzitter",
+        "el": "Πρόεδρος",
+    }
+    presidente = {**president, "de": "Präsidentin", "fr": "Présidente", "es": "Presidenta"}
+    for body, (signatory, title, titles) in zip(
         partner_bodies(),
-        [("Dr Ingrid Halvorsen", "President"), ("Prof. Matteo Rinaldi", "President")],
+        [
+            ("Dr Ingrid Halvorsen", "President", presidente),
+            ("Prof. Matteo Rinaldi", "President", president),
+        ],
         strict=True,
     ):
         body.signatory_name, body.signatory_title = signatory, title
+        body.signatory_titles = titles
     award = programme_by_code("EII-C")
 
     def approved_by_both(person: User) -> Certificate:

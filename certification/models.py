@@ -4,6 +4,7 @@ from certification.audit import AuditEvent
 from certification.auth.models import ApiToken, PasswordSetupLink, Role, User
 from certification.catalogue.models import (
     Assessment,
+    CatalogueTranslation,
     Course,
     DomainMinimum,
     Level,
@@ -38,6 +39,7 @@ __all__ = [
     "AuditEvent",
     "AwardHold",
     "BrandingImage",
+    "CatalogueTranslation",
     "Certificate",
     "CertificatePdf",
     "Course",

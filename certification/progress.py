@@ -52,14 +52,28 @@ class Phrase(str):
         return escape(translate(self) if translate is not None else str(self))
 
 
+class Name(str):
+    """A name from the catalogue that the engine repeats (an award's or an assessment's
+    title, a domain): its English text, the string itself. A page prints it in its own
+    language where the catalogue has a translation (``__html__``, through
+    :data:`translate`), as it does a phrase that names it."""
+
+    __slots__ = ()
+
+    def __html__(self) -> Markup:
+        # str(): a name with no translation comes back as itself, which escape() would
+        # ask for its HTML again.
+        return escape(str(translate(self) if translate is not None else self))
+
+
 def plural_phrase(singular: str, plural: str, count: int, **values: Any) -> Phrase:
     """A phrase whose wording follows ``count`` (``%(num)d`` in it): 1 attempt, 2 attempts."""
     return Phrase(singular, plural=plural, count=count, **values)
 
 
-#: How a page says a phrase in its language; set by the app (``i18n.init_app``). Unset, as
-#: in the engine's own tests, phrases are English.
-translate: Callable[[Phrase], str] | None = None
+#: How a page says a phrase or a name in its language; set by the app (``i18n.init_app``).
+#: Unset, as in the engine's own tests, they are English.
+translate: Callable[[str], str] | None = None
 
 
 def _english(value: Any) -> Any:

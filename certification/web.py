@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from certification import i18n
+from certification.catalogue.wording import translations_in
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound
 from certification.extensions import limiter
@@ -223,7 +224,7 @@ def _capitalize_first(text: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    i18n.init_app(app, select_language)
+    i18n.init_app(app, select_language, catalogue_translations=translations_in)
     app.after_request(_keep_language_choice)
     app.context_processor(_language_menu)
     app.jinja_env.globals["url_in_language"] = url_in_language
@@ -236,6 +237,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["capitalize_first"] = _capitalize_first
     app.jinja_env.filters["percent"] = lambda fraction: f"{round(fraction * 100)}"
     app.jinja_env.filters["label_cells"] = label_cells
+    app.jinja_env.filters["language_name"] = lambda code: LANGUAGE_NAMES.get(code, code)
     # Dates kept as ISO text in JSON columns (a certificate's approvals) back to dates.
     app.jinja_env.filters["iso_date"] = dt.date.fromisoformat
     app.jinja_env.filters["iso_decimal"] = Decimal  # and credits kept there as text

@@ -165,6 +165,7 @@ def _params(world: World) -> dict[str, Any]:
         "token": "not-a-real-token",
         "path": "css/app.css",
         "provider_id": world.provider_id,
+        "language": "de",
     }
 
 
@@ -234,6 +235,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.providers", "GET"),
             ("admin.assessments", "GET"),
             ("admin.programmes", "GET"),
+            ("admin.translations", "GET"),
             ("admin.eligible", "GET"),
             ("admin.issue_jobs", "GET"),
             ("admin.issue_job", "GET"),
@@ -307,6 +309,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.programme_new", "POST"),
             ("admin.programme_edit", "GET"),
             ("admin.programme_edit", "POST"),
+            ("admin.translations_edit", "GET"),
+            ("admin.translations_edit", "POST"),
             ("admin.issue_job_start", "POST"),
             ("admin.email_retry", "POST"),
             ("admin.import_upload", "GET"),

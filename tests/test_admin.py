@@ -711,7 +711,11 @@ def test_bad_programmes_come_back_with_the_message(admin, catalogue, changes, fi
     typed = {**PROGRAMME, **changes}
     response = admin.post("/admin/programmes/new", data=typed)
     assert_comes_back(response, field, message, code=typed["code"], eqf_level=typed["eqf_level"])
-    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.get_data(as_text=True), re.S)
+    textarea = re.search(
+        r'<textarea[^>]*name="domain_minimums"[^>]*>(.*?)</textarea>',
+        response.get_data(as_text=True),
+        re.S,
+    )
     assert html.unescape(textarea.group(1)).strip() == typed["domain_minimums"].strip()
 
 

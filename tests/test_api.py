@@ -244,6 +244,7 @@ def test_create_a_programme(api, make_assessment, make_programme):
         "required_assessments": ["cert-exam"],
         "prerequisite": "EII-C",
         "credit_window_months": 60,
+        "description": "The advanced  diploma,\n for those who lead imaging informatics.",
     }
     response = api.post("/programmes", body)
     assert response.status_code == 201, response.get_json()
@@ -259,6 +260,8 @@ def test_create_a_programme(api, make_assessment, make_programme):
         "validity_months": 60,
         "credit_window_months": 60,
         "approval": "both_bodies",  # the default: each body approves every certificate
+        # One paragraph, its spaces as typed tidied.
+        "description": "The advanced diploma, for those who lead imaging informatics.",
     }
 
 

@@ -134,16 +134,28 @@ def unmarked_words(text: str) -> list[str]:
 
 
 def words_of_the_data() -> set[str]:
-    """Every word the database holds in a text column: what people typed or imported."""
+    """Every word the database holds in a text or JSON column: what people typed or
+    imported (a body's signatory's title in each language is kept as JSON)."""
     found: set[str] = set()
+
+    def add(value: object) -> None:
+        if isinstance(value, str):
+            found.update(word.casefold() for word in WORD.findall(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                add(key)
+                add(item)
+        elif isinstance(value, list):
+            for item in value:
+                add(item)
+
     for table in db.metadata.sorted_tables:
-        columns = [c for c in table.columns if isinstance(c.type, sa.String | sa.Text)]
+        columns = [c for c in table.columns if isinstance(c.type, sa.String | sa.Text | sa.JSON)]
         if not columns:
             continue
         for row in db.session.execute(sa.select(*columns)):
             for value in row:
-                if isinstance(value, str):
-                    found.update(word.casefold() for word in WORD.findall(value))
+                add(value)
     return found
 
 

@@ -10,6 +10,7 @@ from certification.admin import (  # noqa: F401  (each registers its routes on b
     provider_staff,
     reports,
     tokens,
+    translations,
     views,
 )
 from certification.admin.blueprint import bp

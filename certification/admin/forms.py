@@ -8,14 +8,16 @@ the service, which names it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
 from babel import Locale
+from flask import request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
@@ -36,7 +38,7 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.core import Label
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from certification.catalogue.models import Assessment, Course, Level, Programme, Provider
 from certification.catalogue.services import (
@@ -484,6 +486,13 @@ class AssessmentForm(FlaskForm):
 class ProgrammeForm(FlaskForm):
     code = StringField(lazy_gettext("Code"), validators=[InputRequired()], description=CODE_HELP)
     title = StringField(lazy_gettext("Title"), validators=[InputRequired()])
+    description = TextAreaField(
+        lazy_gettext("Description"),
+        description=lazy_gettext(
+            "What the award is for, in a few sentences: candidates read it beside their progress."
+        ),
+        render_kw={"rows": 3},
+    )
     level = SelectField(
         lazy_gettext("Level"),
         validate_choice=False,
@@ -573,6 +582,7 @@ class ProgrammeForm(FlaskForm):
             validity_months=self.validity_months.data,
             credit_window_months=self.credit_window_months.data,
             approval=_text(self.approval.data),
+            description=_text(self.description.data),
         )
 
 
@@ -763,7 +773,40 @@ class PartnerBodyForm(FlaskForm):
             signature=_upload(self.signature.data),
             remove_logo=bool(self.remove_logo.data),
             remove_signature=bool(self.remove_signature.data),
+            signatory_titles={
+                language: _text(self[f"signatory_title_{language}"].data)
+                for language in SIGNATORY_TITLE_LANGUAGES
+            },
         )
+
+    @staticmethod
+    def titles_of(body: Any) -> dict[str, str]:
+        """The signatory's title in the other languages, as the form's fields hold it."""
+        return {
+            f"signatory_title_{language}": title
+            for language, title in (body.signatory_titles or {}).items()
+        }
+
+    def translated_titles(self) -> list[Any]:
+        return [self[f"signatory_title_{language}"] for language in SIGNATORY_TITLE_LANGUAGES]
+
+
+# A certificate prints the signatory's title in the holder's language too: one field per
+# language a catalogue is kept for, each named in itself.
+SIGNATORY_TITLE_LANGUAGES = tuple(code for code in LANGUAGE_NAMES if code != "en")
+for _code in SIGNATORY_TITLE_LANGUAGES:
+    setattr(
+        PartnerBodyForm,
+        f"signatory_title_{_code}",
+        StringField(
+            lazy_gettext(
+                "Signatory's title in %(language)s (%(code)s)",
+                language=LANGUAGE_NAMES[_code],
+                code=_code,
+            ),
+            render_kw={"lang": _code},
+        ),
+    )
 
 
 def _upload(storage: Any) -> bytes | None:
@@ -772,3 +815,51 @@ def _upload(storage: Any) -> bytes | None:
         return None
     data: bytes = storage.read(MAX_IMAGE_BYTES + 1)
     return data
+
+
+# ---------------------------------------------------------------- catalogue translations
+
+
+class CatalogueTranslationsForm(FlaskForm):
+    """The catalogue's wording in one language: a field per piece of English wording
+    (:func:`catalogue_translations_form` adds them), labelled with the English."""
+
+    def typed(self) -> dict[str, str]:
+        """What was sent, by the English it translates: only the fields in this
+        submission, so that a field the page did not show never erases a translation."""
+        return {
+            field.source: _text(field.data)
+            for field in self
+            if field.name.startswith("t_") and field.name in request.form
+        }
+
+
+# How long a translation may be, by what it translates (the English's own limits; a
+# translation may run longer, as German and Greek do).
+_TRANSLATION_LIMITS = {"programme_description": 3000, "domain": 200}
+
+
+def catalogue_translations_form(
+    wording: Sequence[Any], kept: Mapping[str, str], language: str, **kwargs: Any
+) -> CatalogueTranslationsForm:
+    """A form with one field per piece of ``wording`` (``catalogue.wording.Wording``),
+    filled with the translations into ``language`` that are ``kept`` (English →
+    translation). WTForms' way to a form
+    whose fields are known only at run time: a subclass with them as attributes."""
+
+    class Form(CatalogueTranslationsForm):
+        pass
+
+    for item in wording:
+        kind = TextAreaField if item.kind == "programme_description" else StringField
+        unbound = kind(
+            item.source,
+            validators=[Length(max=_TRANSLATION_LIMITS.get(item.kind, 400))],
+            default=kept.get(item.source, ""),
+            render_kw={"lang": language, **({"rows": 3} if kind is TextAreaField else {})},
+        )
+        setattr(Form, "t_" + hashlib.sha256(item.source.encode()).hexdigest()[:20], unbound)
+    form = Form(**kwargs)
+    for item, field in zip(wording, (f for f in form if f.name.startswith("t_")), strict=True):
+        field.source, field.wording = item.source, item
+    return form

@@ -60,6 +60,7 @@ from certification.auth.services import (
 )
 from certification.auth.sessions import fresh_login_required
 from certification.catalogue import services as catalogue
+from certification.catalogue import wording
 from certification.catalogue.models import Assessment, Course, Programme
 from certification.certificates import approvals
 from certification.certificates import services as certificates
@@ -204,6 +205,8 @@ def _catalogue_form(
     ``save`` is the catalogue service that creates or updates one from the form's values;
     once it has, the list of its kind, with a word of what was done.
     """
+    if item is not None:
+        context["missing_translations"] = wording.missing_languages(_wording_of(item))
     return _form_view(
         form,
         lambda: save(form.to_input(), _actor()),
@@ -215,6 +218,15 @@ def _catalogue_form(
         **{kind: item},
         **context,
     )
+
+
+def _wording_of(item: Programme | Course | Assessment) -> list[str]:
+    """The English wording of ``item`` that candidates read, and that is translated."""
+    if isinstance(item, Programme):
+        return [item.title, item.description, *(m.domain for m in item.domain_minimums)]
+    if isinstance(item, Course):
+        return [item.title, item.domain]
+    return [item.title]
 
 
 def _catalogue_delete(
@@ -839,7 +851,9 @@ def _branding_page(forms: dict[str, PartnerBodyForm], status: int = 200) -> tupl
 def branding() -> Page:
     bodies = {b.short_name: b for b in certificates.partner_bodies()}
     forms = {
-        name: PartnerBodyForm(formdata=None, obj=body, prefix=name.lower())
+        name: PartnerBodyForm(
+            formdata=None, obj=body, data=PartnerBodyForm.titles_of(body), prefix=name.lower()
+        )
         for name, body in bodies.items()
     }
     if request.method == "GET":
@@ -849,7 +863,9 @@ def branding() -> Page:
         abort(400)
     if not may_edit_body(current_user, body.short_name):
         abort(403)  # an officer of the other body: each body's branding is its own act
-    form = forms[body.short_name] = PartnerBodyForm(obj=body, prefix=body.short_name.lower())
+    form = forms[body.short_name] = PartnerBodyForm(
+        obj=body, data=PartnerBodyForm.titles_of(body), prefix=body.short_name.lower()
+    )
     return _submit(
         form,
         lambda: update_partner_body(body, form.to_input(), _actor()),

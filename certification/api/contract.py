@@ -114,6 +114,11 @@ class ProgrammeInput(Request):
         description="both_bodies (the default): an officer of each partner body approves"
         " every certificate before its seal; office: the programme office issues alone.",
     )
+    description: str = Field(
+        "",
+        max_length=2000,
+        description="What the award is for, in a paragraph candidates read (English).",
+    )
 
 
 class Programme(Answer):
@@ -128,6 +133,7 @@ class Programme(Answer):
     validity_months: int | None
     credit_window_months: int | None
     approval: Approval
+    description: str
 
 
 class CourseInput(Request):

@@ -75,6 +75,8 @@ ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "admin.assessment_new": OFFICE,
     "admin.assessment_edit": OFFICE,
     "admin.assessment_delete": OFFICE,
+    "admin.translations": STAFF,
+    "admin.translations_edit": OFFICE,
     # Imports: provider staff import credits only, and open only their provider's uploads
     # (imports.services: import_kinds, get_upload; rows checked by the records' scope).
     "admin.import_upload": RECORDS_CREDITS,

@@ -41,6 +41,8 @@ class Programme(Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # What the award is for, in a few sentences a candidate reads beside its progress.
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     level: so.Mapped[Level] = so.mapped_column(text_enum(Level))
     eqf_level: so.Mapped[int | None]
     min_total_credits: so.Mapped[decimal.Decimal] = so.mapped_column(Credits)
@@ -145,3 +147,27 @@ class Assessment(Model):
 
     def __repr__(self) -> str:
         return f"<Assessment {self.code}>"
+
+
+class CatalogueTranslation(Model):
+    """The catalogue's wording in another language: a programme's title or description, a
+    course's or an assessment's title, a domain's name, a signatory's title.
+
+    Keyed by the English wording itself, as gettext keys its messages: the same words
+    are translated once wherever they appear, and when the English changes its old
+    translation no longer applies, so the page falls back to the new English and the
+    translations page lists it as missing until someone translates it again.
+    """
+
+    __tablename__ = "catalogue_translation"
+    # By digest: a description is longer than PostgreSQL indexes whole.
+    __table_args__ = (sa.UniqueConstraint("language", "source_sha256"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    language: so.Mapped[str] = so.mapped_column(sa.String(8))
+    source: so.Mapped[str] = so.mapped_column(sa.Text)
+    source_sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+
+    def __repr__(self) -> str:
+        return f"<CatalogueTranslation {self.language} {self.source[:30]!r}>"

@@ -30,7 +30,7 @@ from certification.catalogue.models import (
 )
 from certification.errors import Duplicate, Forbidden, NotFound, RuleViolation
 from certification.extensions import db
-from certification.progress import AssessmentRule, ProgrammeRules, format_decimal
+from certification.progress import AssessmentRule, Name, ProgrammeRules, format_decimal
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.unique import add_unique
 from certification.validation import (
@@ -562,6 +562,7 @@ class ProgrammeInput:
     validity_months: int | None = None
     credit_window_months: int | None = None
     approval: str = ApprovalPolicy.BOTH_BODIES.value
+    description: str = ""
 
 
 def programme_as_input(programme: Programme) -> ProgrammeInput:
@@ -578,7 +579,12 @@ def programme_as_input(programme: Programme) -> ProgrammeInput:
         validity_months=programme.validity_months,
         credit_window_months=programme.credit_window_months,
         approval=programme.approval.value,
+        description=programme.description,
     )
+
+
+# A description is a paragraph of a few sentences, not a page.
+DESCRIPTION_MAX = 2000
 
 
 def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
@@ -586,6 +592,10 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     errors = FieldErrors()
     code = check_code(errors, "code", data.code)
     title = check_text(errors, "title", clean_text(data.title), 200)
+    # One paragraph: line breaks typed in the form's box are spaces.
+    description = " ".join(clean_text(data.description).split())
+    if description:
+        check_text(errors, "description", description, DESCRIPTION_MAX)
     try:
         level = Level(clean_text(data.level).lower())
     except ValueError:
@@ -661,6 +671,7 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     _refuse_taken_code(Programme, code, programme.id)
 
     programme.code, programme.title, programme.level = code, title, level
+    programme.description = description
     programme.min_total_credits, programme.eqf_level = min_total, eqf_level
     programme.validity_months, programme.credit_window_months = validity, window
     programme.approval = approval
@@ -754,11 +765,12 @@ def programme_rules(programme: Programme) -> ProgrammeRules:
     """The plain-data rules the progress engine reads, prerequisites included."""
     return ProgrammeRules(
         code=programme.code,
-        title=programme.title,
+        # Names, which a page prints in its reader's language.
+        title=Name(programme.title),
         min_total_credits=programme.min_total_credits,
-        domain_minimums={m.domain: m.min_credits for m in programme.domain_minimums},
+        domain_minimums={Name(m.domain): m.min_credits for m in programme.domain_minimums},
         required_assessments=tuple(
-            AssessmentRule(a.code, a.title, a.pass_mark, a.max_attempts)
+            AssessmentRule(a.code, Name(a.title), a.pass_mark, a.max_attempts)
             for a in programme.required_assessments
         ),
         prerequisite=programme_rules(programme.prerequisite) if programme.prerequisite else None,

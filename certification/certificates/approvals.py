@@ -167,6 +167,7 @@ def _printed(draft: Certificate) -> dict[str, Any]:
         "holder_name": draft.holder_name,
         "language": draft.language,
         "award_title": draft.award_title,
+        "translated": dict(draft.translated or {}),
         "level": draft.level,
         "eqf_level": draft.eqf_level,
         "credits_total": str(draft.credits_total),
@@ -476,6 +477,7 @@ def approved_certificate(
         holder_name=printed["holder_name"],
         language=printed.get("language", "en"),  # requests made before languages: English
         award_title=printed["award_title"],
+        translated=printed.get("translated", {}),  # requests made before: English wording
         level=printed["level"],
         eqf_level=printed["eqf_level"],
         credits_total=Decimal(printed["credits_total"]),

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -58,6 +58,8 @@ class PartnerBodyInput:
     signature: bytes | None = None
     remove_logo: bool = False
     remove_signature: bool = False
+    # The signatory's title in other languages, by language code; "" for none (English).
+    signatory_titles: Mapping[str, str] = field(default_factory=dict)
 
 
 def image_contents(digests: Iterable[str | None]) -> dict[str, bytes]:
@@ -108,11 +110,17 @@ def update_partner_body(body: PartnerBody, data: PartnerBodyInput, actor: User |
     name = check_text(errors, "name", clean_text(data.name), 200)
     signatory_name = check_text(errors, "signatory_name", clean_text(data.signatory_name), 200)
     signatory_title = check_text(errors, "signatory_title", clean_text(data.signatory_title), 200)
+    titles = {}
+    for language, typed in data.signatory_titles.items():
+        if clean_text(typed):
+            field_name = f"signatory_title_{language}"
+            titles[language] = check_text(errors, field_name, clean_text(typed), 200)
     errors.raise_if_any()
     logo = clean_image(data.logo, "logo") if data.logo else None
     signature = clean_image(data.signature, "signature") if data.signature else None
     before = partner_snapshot(body)
     body.name, body.signatory_name, body.signatory_title = name, signatory_name, signatory_title
+    body.signatory_titles = titles
     if logo is not None:
         body.logo_image = _store(logo)
     elif data.remove_logo:
@@ -137,6 +145,7 @@ def partner_snapshot(body: PartnerBody) -> dict[str, object]:
         "name": body.name,
         "signatory_name": body.signatory_name,
         "signatory_title": body.signatory_title,
+        "signatory_titles": dict(body.signatory_titles or {}),
         "logo_sha256": body.logo_image.sha256 if body.logo_image else None,
         "signature_sha256": body.signature_image.sha256 if body.signature_image else None,
     }

@@ -79,6 +79,11 @@ class PartnerBody(Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     signatory_name: so.Mapped[str] = so.mapped_column(sa.String(200))
     signatory_title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # The signatory's title in the other languages a certificate prints, by language code;
+    # English (``signatory_title``) where one is missing.
+    signatory_titles: so.Mapped[dict[str, str]] = so.mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     logo_image_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("branding_image.id"))
     signature_image_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("branding_image.id"))
 
@@ -172,6 +177,12 @@ class Certificate(StatusFromFields, Model):
     # The holder's language, printed beside English ("en": English alone). Part of what
     # was issued: a copy in another language is a reissue.
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="en", server_default="en")
+    # The catalogue's wording in that language as the certificate prints it, fixed when it
+    # was drafted: {"award_title": ..., "domains": {English name: translated}}; empty for
+    # English, and where the catalogue had no translation (English is printed then).
+    translated: so.Mapped[dict[str, Any]] = so.mapped_column(
+        sa.JSON, default=dict, server_default="{}"
+    )
     # The signed PDF lives in a table of its own (CertificatePdf): reading a certificate's
     # status then never walks past 100 KB of bytes (SQLite keeps a row's columns together).
     pdf: AssociationProxy[bytes] = association_proxy(

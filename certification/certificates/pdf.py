@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from babel.numbers import format_decimal
 from reportlab.lib.colors import Color, HexColor, black
@@ -54,6 +55,8 @@ class Issuer:
     signatory_title: str
     logo: bytes | None = None  # PNG or JPEG; None draws a neutral mark
     signature: bytes | None = None  # PNG or JPEG of a handwritten signature
+    # The signatory's title in other languages, by language code (English where missing).
+    signatory_titles: Mapping[str, str] = field(default_factory=dict)
 
 
 Translate = Callable[..., str]
@@ -77,6 +80,7 @@ class Wording:
     code_label: str  # "Certificate": the code's name where both languages share one code
     check_at: str  # "Check it at https://…"
     sealed: str  # "The PDF carries the digital seals of both bodies."
+    signatory_titles: tuple[str, ...] = ()  # each body's signatory's title, left then right
 
 
 @dataclass(frozen=True)
@@ -145,8 +149,19 @@ def render_certificate_pdf(snapshot: CertificateSnapshot) -> bytes:
         _dates(canvas, wording)
         _verification(canvas, snapshot.verify_url, wording)
     left, right = snapshot.issuers
-    _signatory(canvas, left, x=70, align="left")
-    _signatory(canvas, right, x=PAGE_WIDTH - 70, align="right")
+    translated = snapshot.wordings[0].signatory_titles if len(snapshot.wordings) == 2 else ()
+    for issuer, x, align, title in zip(
+        (left, right),
+        (70, PAGE_WIDTH - 70),
+        ("left", "right"),
+        translated or (None, None),
+        strict=True,
+    ):
+        # The holder's language's title above the English one, where the body gave one.
+        titles = (
+            (title, issuer.signatory_title) if title and title != issuer.signatory_title else ()
+        )
+        _signatory(canvas, issuer, x=x, align=align, titles=titles)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -382,8 +397,13 @@ def _bilingual_dates(canvas: Canvas, first: Wording, english: Wording) -> None:
         _centred(canvas, text, y, font, 9, INK, minimum=6)
 
 
-def _signatory(canvas: Canvas, issuer: Issuer, x: float, align: str) -> None:
-    width, line_y = 210, 110
+def _signatory(
+    canvas: Canvas, issuer: Issuer, x: float, align: str, titles: tuple[str, ...] = ()
+) -> None:
+    """A body's signature, its signatory's name and title (``titles``: the title in the
+    holder's language and in English, when they differ), and the body's name."""
+    titles = titles or (issuer.signatory_title,)
+    width, line_y = 210, 110 + 9 * (len(titles) - 1)
     left = x if align == "left" else x - width
     if issuer.signature:
         image = ImageReader(io.BytesIO(issuer.signature))
@@ -405,10 +425,12 @@ def _signatory(canvas: Canvas, issuer: Issuer, x: float, align: str) -> None:
     canvas.setFont("Sans-Bold", _fit_size(issuer.signatory_name, "Sans-Bold", 10, width, 6))
     draw(x, line_y - 14, issuer.signatory_name)
     canvas.setFillColor(MUTED)
-    canvas.setFont("Sans", _fit_size(issuer.signatory_title, "Sans", 8.5, width, 5))
-    draw(x, line_y - 26, issuer.signatory_title)
+    for index, title in enumerate(titles):
+        size = 8.5 if index == 0 else 7.5
+        canvas.setFont("Sans", _fit_size(title, "Sans", size, width, 5))
+        draw(x, line_y - 26 - 9 * index, title)
     canvas.setFont("Sans", _fit_size(issuer.name, "Sans", 8.5, width, 5))
-    draw(x, line_y - 37, issuer.name)
+    draw(x, 73, issuer.name)
 
 
 def _verification(canvas: Canvas, verify_url: str, wording: Wording) -> None:
@@ -455,11 +477,18 @@ def _english(message: str, **values: object) -> str:
 
 
 def write_wording(
-    snapshot: CertificateSnapshot, language: str = "en", gettext: Translate = _english
+    snapshot: CertificateSnapshot,
+    language: str = "en",
+    gettext: Translate = _english,
+    translated: Mapping[str, Any] | None = None,
 ) -> Wording:
     """The words of ``snapshot`` in ``language``: ``gettext`` translates (the caller's,
-    with the language forced; English by default), Babel writes the dates and numbers.
-    The sentences live here once, for every language and for a snapshot given none."""
+    with the language forced; English by default), Babel writes the dates and numbers, and
+    ``translated`` holds the catalogue's wording in that language (the award's title, the
+    domains' names; English where it lacks one). The sentences live here once, for every
+    language and for a snapshot given none."""
+    translated = translated or {}
+    domain_names: Mapping[str, str] = translated.get("domains") or {}
 
     def number(value: Decimal) -> str:
         locale = formatting_locale(language)
@@ -501,12 +530,16 @@ def write_wording(
     return Wording(
         language=language,
         joint_award=gettext("A joint award of"),
-        award_title=snapshot.award_title,
+        award_title=translated.get("award_title") or snapshot.award_title,
         level_line=level_line,
         certify=gettext("This is to certify that"),
         achievement=achievement,
         credits_by_domain=DOMAIN_SEPARATOR.join(
-            gettext("%(domain)s: %(credits)s ECTS", domain=domain, credits=number(value))
+            gettext(
+                "%(domain)s: %(credits)s ECTS",
+                domain=domain_names.get(domain, domain),
+                credits=number(value),
+            )
             for domain, value in snapshot.credits_by_domain
         ),
         issued=gettext("Issued on %(date)s", date=format_long_date(snapshot.issued_on, language)),
@@ -519,4 +552,8 @@ def write_wording(
         code_label=gettext("Certificate"),
         check_at=gettext("Check it at %(url)s", url=snapshot.verify_url),
         sealed=gettext("The PDF carries the digital seals of both bodies."),
+        signatory_titles=tuple(
+            issuer.signatory_titles.get(language) or issuer.signatory_title
+            for issuer in snapshot.issuers
+        ),
     )

@@ -74,7 +74,7 @@ from certification.certificates.signing import (
 )
 from certification.errors import Conflict, InvalidInput, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
-from certification.i18n import say
+from certification.i18n import catalogue_text, say
 from certification.languages import offered
 from certification.progress import (
     ProgressReport,
@@ -338,6 +338,7 @@ def prepare_certificate(
         expires_on=_add_months(today, programme.validity_months),
         issued_by_id=actor.id if actor else None,
     )
+    certificate.translated = translated_wording(certificate)
     certificate.issuers = issuers if issuers is not None else current_issuers()
     certificate.verify_url = current_settings().verify_url(certificate.code)
     return certificate
@@ -376,6 +377,7 @@ def issuer_entry(body: PartnerBody) -> dict[str, Any]:
         "short_name": body.short_name,
         "signatory_name": body.signatory_name,
         "signatory_title": body.signatory_title,
+        "signatory_titles": dict(body.signatory_titles or {}),
         # The images by hash: rows are never changed, so the hash names what is printed.
         "logo_sha256": body.logo_image.sha256 if body.logo_image else None,
         "signature_sha256": body.signature_image.sha256 if body.signature_image else None,
@@ -526,6 +528,7 @@ def sample_certificate(
         issued_on=now.date(),
         expires_on=_add_months(now.date(), 60),
     )
+    sample.translated = translated_wording(sample)
     sample.issuers = current_issuers()
     sample.verify_url = current_settings().verify_url(sample.code)
     bodies = two_bodies()
@@ -594,6 +597,7 @@ def snapshot_of(
             short_name=i["short_name"],
             signatory_name=i["signatory_name"],
             signatory_title=i["signatory_title"],
+            signatory_titles=i.get("signatory_titles") or {},  # issued before: English only
             logo=images.get(i.get("logo_sha256") or ""),
             signature=images.get(i.get("signature_sha256") or ""),
         )
@@ -615,15 +619,43 @@ def snapshot_of(
         verify_url=certificate.verify_url,
         issuers=(left, right),
     )
-    languages = [certificate.language, "en"] if certificate.language != "en" else ["en"]
-    wordings = tuple(wording(snapshot, language) for language in languages)
+    if certificate.language == "en":
+        return dataclasses.replace(snapshot, wordings=(wording(snapshot, "en"),))
+    wordings = (
+        wording(snapshot, certificate.language, certificate.translated or {}),
+        wording(snapshot, "en"),
+    )
     return dataclasses.replace(snapshot, wordings=wordings)
 
 
-def wording(snapshot: CertificateSnapshot, language: str) -> Wording:
-    """The certificate's words in ``language``, through that language's catalogue."""
+def wording(
+    snapshot: CertificateSnapshot, language: str, translated: Mapping[str, Any] | None = None
+) -> Wording:
+    """The certificate's words in ``language``, through that language's catalogue, with
+    the catalogue's wording as it was ``translated`` when the certificate was drafted."""
     with force_locale(language):
-        return write_wording(snapshot, language, gettext)
+        return write_wording(snapshot, language, gettext, translated or {})
+
+
+def translated_wording(certificate: Certificate) -> dict[str, Any]:
+    """The award's title and the domains' names in the certificate's language, where the
+    programme office has translated them (else left out: English is printed). Kept with
+    the certificate, so that it prints the same words however the catalogue changes."""
+    language = certificate.language
+    if language == "en":
+        return {}
+    found: dict[str, Any] = {}
+    title = catalogue_text(certificate.award_title, language)
+    if title != certificate.award_title:
+        found["award_title"] = title
+    domains = {
+        domain: catalogue_text(domain, language)
+        for domain in certificate.credits_by_domain
+        if catalogue_text(domain, language) != domain
+    }
+    if domains:
+        found["domains"] = domains
+    return found
 
 
 def document_language(candidate: User) -> str:
@@ -800,7 +832,7 @@ def reissue_draft(
             country=candidate.country,
             actor=actor,
         )
-    return Certificate(
+    replacement = Certificate(
         code=new_code(CODE_PREFIXES[Level(certificate.level)]),
         candidate=candidate,
         programme=certificate.programme,
@@ -816,6 +848,9 @@ def reissue_draft(
         expires_on=certificate.expires_on,
         issued_by_id=actor.id if actor else None,
     )
+    # The catalogue's wording as it is translated now, in the copy's language.
+    replacement.translated = translated_wording(replacement)
+    return replacement
 
 
 def refuse_unless_current(certificate: Certificate) -> None:

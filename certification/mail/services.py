@@ -48,7 +48,7 @@ from certification.certificates.services import (
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
-from certification.i18n import current_language, list_in_words
+from certification.i18n import catalogue_text, current_language, list_in_words
 from certification.languages import DEFAULT_LANGUAGE, formatting_locale
 from certification.mail.compose import Attachment, certificate_attachment, compose_message
 from certification.mail.models import EmailKind, EmailStatus, OutgoingEmail
@@ -186,13 +186,15 @@ def queue_certificate_issued(
         if replaces is None:
             kind = EmailKind.CERTIFICATE_ISSUED
             subject = gettext(
-                "Your %(award)s (%(code)s)", award=certificate.award_title, code=certificate.code
+                "Your %(award)s (%(code)s)",
+                award=catalogue_text(certificate.award_title),
+                code=certificate.code,
             )
         else:
             kind = EmailKind.CERTIFICATE_REISSUED
             subject = gettext(
                 "Your reissued %(award)s (%(code)s)",
-                award=certificate.award_title,
+                award=catalogue_text(certificate.award_title),
                 code=certificate.code,
             )
         outgoing = _new_email(
@@ -228,7 +230,7 @@ def queue_certificate_revoked(certificate: Certificate) -> OutgoingEmail | None:
             candidate,
             subject=gettext(
                 "Your %(award)s (%(code)s) has been revoked",
-                award=certificate.award_title,
+                award=catalogue_text(certificate.award_title),
                 code=certificate.code,
             ),
             body=_render(
@@ -275,7 +277,7 @@ def queue_certificate_suspended(certificate: Certificate) -> OutgoingEmail | Non
             candidate,
             subject=gettext(
                 "Your %(award)s (%(code)s) is suspended: %(body)s asked for its revocation",
-                award=certificate.award_title,
+                award=catalogue_text(certificate.award_title),
                 code=certificate.code,
                 body=certificate.suspended_by_body,
             ),
@@ -322,7 +324,7 @@ def queue_certificate_reinstated(
             candidate,
             subject=gettext(
                 "Your %(award)s (%(code)s) is valid again",
-                award=certificate.award_title,
+                award=catalogue_text(certificate.award_title),
                 code=certificate.code,
             ),
             body=_render(
@@ -405,7 +407,7 @@ def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMI
                 candidate,
                 subject=gettext(
                     "Your %(award)s expires on %(day)s",
-                    award=certificate.award_title,
+                    award=catalogue_text(certificate.award_title),
                     day=expires_on,
                 ),
                 body=_render(

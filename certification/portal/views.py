@@ -26,6 +26,7 @@ from certification.web import sealed_pdf_download, today
 @bp.route("/")
 def index() -> str:
     zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    programmes = list_programmes()
     return render_template(
         "portal/index.html",
         candidate=current_user,
@@ -36,7 +37,8 @@ def index() -> str:
         requests=(requests := pending_requests_of(current_user)),
         still_to_approve={r.code: still_to_approve(r) for r in requests},
         # Whether an award is approved by both bodies: then the office only requests it.
-        joint_awards=any(p.approval is ApprovalPolicy.BOTH_BODIES for p in list_programmes()),
+        joint_awards=any(p.approval is ApprovalPolicy.BOTH_BODIES for p in programmes),
+        descriptions={p.code: p.description for p in programmes},
         zone=zone,
     )
 
