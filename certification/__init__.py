@@ -58,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification.api import bp as api_bp
     from certification.api import reference_bp as api_reference_bp
     from certification.auth.views import bp as auth_bp
+    from certification.catalogue.wording import translations_in
     from certification.certificates.settings import seal_keys_from
     from certification.cli import register_commands
     from certification.portal import bp as portal_bp
@@ -67,7 +68,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
     queue.init_app(app)
     register_tasks()  # the receivers that queue work after a commit
-    web.init_app(app)
+    # The catalogue's translations reach the pages through i18n, which sits below it.
+    web.init_app(app, catalogue_translations=translations_in)
     security.init_app(app)
     seal_keys_from(app.config["SEAL_KEYS"], Path)  # a malformed entry stops the app here
     app.register_blueprint(auth_bp)

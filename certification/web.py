@@ -8,6 +8,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -28,7 +29,6 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from certification import i18n
-from certification.catalogue.wording import translations_in
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound
 from certification.extensions import limiter
@@ -223,8 +223,13 @@ def _capitalize_first(text: str) -> str:
     return said[:1].upper() + said[1:]
 
 
-def init_app(app: Flask) -> None:
-    i18n.init_app(app, select_language, catalogue_translations=translations_in)
+def init_app(
+    app: Flask, catalogue_translations: Callable[[str], Mapping[str, str]] | None = None
+) -> None:
+    """Plumbing every face shares; ``catalogue_translations`` gives the catalogue's
+    wording in a language (``catalogue.wording.translations_in``: passed in, as the
+    catalogue sits above this module)."""
+    i18n.init_app(app, select_language, catalogue_translations=catalogue_translations)
     app.after_request(_keep_language_choice)
     app.context_processor(_language_menu)
     app.jinja_env.globals["url_in_language"] = url_in_language

@@ -210,3 +210,39 @@ def test_a_german_holder_s_certificate_and_e_mail_print_the_translated_wording(
     with app.app_context():
         assert find_certificate(code).translated["award_title"] == GERMAN[TITLE]
         assert get_candidate(holder).language == "de"
+
+
+def test_a_german_verifier_reads_the_credits_and_domains_in_german(
+    app, client, make_candidate, make_catalogue, today
+):
+    """The verification page writes a certificate's credits the reader's way (7,5) and
+    names its domains in the reader's language, where the catalogue has them."""
+    from decimal import Decimal
+
+    from certification.records.services import record_credit, record_result
+    from tests.conftest import committed
+
+    make_catalogue(
+        {"EII-101": ("7.5", DOMAIN), "EII-102": ("2.5", "Standards & Interoperability")},
+        min_total_credits="10",
+    )
+    candidate = make_candidate(email="ines@example.org")
+
+    def earn() -> None:
+        person = get_candidate(candidate.id)
+        for course in ("EII-101", "EII-102"):
+            record_credit(person, course, today, actor=None, today=today)
+        record_result(person, "CERT-EXAM", Decimal(80), today, actor=None, today=today)
+
+    committed(app, earn)()
+    _translate(app, "de", {DOMAIN: GERMAN[DOMAIN]})
+    code = issue_by_service(app, candidate.id, today)
+    german = html.unescape(
+        client.get(f"/verify/{code}", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    )
+    assert "7,5 ECTS" in german and "7.5 ECTS" not in german
+    assert GERMAN[DOMAIN] in german and "Standards & Interoperability" in german
+    english = html.unescape(
+        client.get(f"/verify/{code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    )
+    assert "7.5 ECTS" in english and DOMAIN in english

@@ -36,8 +36,7 @@ from certification.certificates.signing import SealCheck
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound
 from certification.extensions import csrf
-from certification.i18n import list_in_words
-from certification.progress import format_decimal
+from certification.i18n import format_number, list_in_words
 from certification.verify import throttle
 from certification.verify.blueprint import bp
 from certification.verify.forms import CodeForm, PdfForm
@@ -150,7 +149,9 @@ def _issuer_names(certificate: Certificate | PublicCertificate) -> str:
 
 
 def _ects(value: Decimal | str) -> str:
-    return format_decimal(Decimal(str(value)))
+    """A certificate's credits (kept as text in its JSON) as the reader writes numbers:
+    12.5 in English, 12,5 in German."""
+    return format_number(Decimal(str(value)))
 
 
 @bp.context_processor
