@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from babel.lists import format_list
 from babel.numbers import format_decimal
@@ -176,9 +177,12 @@ def _number(value: Decimal | int | float, locale: str, grouped: bool = True) -> 
     return format_decimal(exact, locale=locale, decimal_quantization=False, group_separator=grouped)
 
 
-def list_in_words(items: Sequence[str], language: str | None = None) -> str:
+def list_in_words(
+    items: Sequence[str], language: str | None = None, style: Literal["standard", "or"] = "standard"
+) -> str:
     """Names listed as the reader's sentences list them: "EFRS and EuSoMII", "EFRS und
-    EuSoMII" (Babel's list patterns); an empty string for none."""
+    EuSoMII" (Babel's list patterns; ``style="or"``: "A or B"); "" for none."""
     if not items:
         return ""
-    return format_list(list(items), locale=formatting_locale(language or current_language()))
+    locale = formatting_locale(language or current_language())
+    return format_list(list(items), style=style, locale=locale)

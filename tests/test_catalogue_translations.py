@@ -246,3 +246,22 @@ def test_a_german_verifier_reads_the_credits_and_domains_in_german(
         client.get(f"/verify/{code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     )
     assert "7.5 ECTS" in english and DOMAIN in english
+
+
+def test_the_api_names_a_programme_s_allowed_values_and_limits_in_the_reader_s_language(api):
+    """pydantic's own English stays out of a German answer: a choice outside the allowed
+    values, and a description longer than the service keeps."""
+    from tests.test_api import PROGRAMME
+
+    def post(body: dict) -> object:
+        german = api.headers(**{"Accept-Language": "de"})
+        return api.client.post("/api/v1/programmes", json=body, headers=german)
+
+    refused = post({**PROGRAMME, "approval": "nobody"})
+    assert refused.status_code == 400
+    assert refused.get_json()["fields"]["approval"] == (
+        "Muss einer dieser Werte sein: both_bodies oder office."
+    )
+    too_long = post({**PROGRAMME, "description": "d" * 2001})
+    assert too_long.status_code == 422
+    assert too_long.get_json()["fields"]["description"] == "Höchstens 2000 Zeichen."

@@ -114,10 +114,9 @@ class ProgrammeInput(Request):
         description="both_bodies (the default): an officer of each partner body approves"
         " every certificate before its seal; office: the programme office issues alone.",
     )
+    # Its length is the service's to check, as a form's is (422, in the reader's words).
     description: str = Field(
-        "",
-        max_length=2000,
-        description="What the award is for, in a paragraph candidates read (English).",
+        "", description="What the award is for, in a paragraph candidates read (English)."
     )
 
 

@@ -8,6 +8,7 @@ the application class, and lets a refusal keep the API's own shape (see ``refuse
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from werkzeug.routing import Rule
 
 from certification.api.contract import Refusal
 from certification.api.fields import Malformed
+from certification.i18n import list_in_words
 
 PREFIX = "/api/v1"
 
@@ -131,6 +133,12 @@ def fields_at_fault(error: ValidationError) -> dict[str, str]:
             message = str(TYPE_MESSAGES["list_type"])  # an item of a list of strings
         elif kind in TYPE_MESSAGES:
             message = str(TYPE_MESSAGES[kind])
+        elif kind == "literal_error":
+            # pydantic's "'both_bodies' or 'office'", in the reader's words.
+            choices = re.findall(r"'([^']*)'", str((problem.get("ctx") or {}).get("expected")))
+            message = gettext(
+                "Must be one of: %(choices)s.", choices=list_in_words(choices, style="or")
+            )
         else:
             message = problem["msg"]
             message = message if message.endswith(".") else f"{message}."  # pydantic's have none
