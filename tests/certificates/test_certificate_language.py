@@ -95,21 +95,24 @@ def test_the_same_certificate_renders_the_same_bytes_in_two_languages(
 def test_the_certificate_prints_in_each_offered_language_beside_english(
     ctx, eligible_candidate, today, language, monkeypatch
 ):
-    """Each catalogue's words reach the page, whole, with the holder's name and the code."""
-    import dataclasses
+    """Each catalogue's words reach the page, whole, with the holder's name, the code, and
+    the award's title and domains as the programme office translated them (the demo's
+    translations, made with the glossary)."""
+    import json
 
     from flask_babel import force_locale, gettext
 
-    from certification.certificates.services import wording
+    from certification.catalogue.wording import save_translations
+    from certification.demo import DEMO_TRANSLATIONS
 
     monkeypatch.setattr("certification.languages.OFFERED_LANGUAGES", PRODUCT_LANGUAGES)
     assert language in PRODUCT_LANGUAGES
-    certificate = issued_to(eligible_candidate("Αικατερίνη Παπαδοπούλου-Wiśniewska"), None, today)
-    english = snapshot_of(certificate, current_settings())
-    snapshot = dataclasses.replace(
-        english, wordings=(wording(english, language), wording(english, "en"))
-    )
-    text = page_text(render_certificate_pdf(snapshot))
+    translated = json.loads(DEMO_TRANSLATIONS.read_text(encoding="utf-8"))[language]
+    candidate_id = eligible_candidate("Αικατερίνη Παπαδοπούλου-Wiśniewska")
+    save_translations(language, translated, None)
+    db.session.commit()
+    certificate = issued_to(candidate_id, language, today)
+    text = page_text(certificate.pdf)
     with force_locale(language):
         certify = gettext("This is to certify that")
         issued = gettext("Issued on %(date)s", date=format_long_date(certificate.issued_on))
@@ -117,6 +120,13 @@ def test_the_certificate_prints_in_each_offered_language_beside_english(
     for words in (certify, issued, "This is to certify that", certificate.code):
         assert words in text, words
     assert "Αικατερίνη Παπαδοπούλου-Wiśniewska" in text
+    title = translated[certificate.award_title]
+    domain = translated["AI & Data Science"]
+    assert domain != "AI & Data Science"
+    assert " ".join(title.split()) in " ".join(text.split()), title
+    assert domain in " ".join(text.split()), domain
+    if title != certificate.award_title:  # some languages keep the programme's English name
+        assert text.index(title) < text.index(certificate.award_title)
 
 
 def test_a_copy_in_another_language_is_a_reissue_that_supersedes(
