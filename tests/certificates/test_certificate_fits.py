@@ -33,6 +33,9 @@ DOMAINS = (
     ("Enterprise Imaging, Workflow Orchestration & Structured Reporting", Decimal("5")),
     ("Radiation Dose Monitoring, Quality Assurance & Registries", Decimal("2.5")),
 )
+SIGNATORY_TITLE = "Chair of the Education and Professional Development Committee"
+TRANSLATED_SIGNATORY_TITLE = "Vorsitzende des Ausschusses für Aus-, Fort- und Weiterbildung"
+LONG_TITLE = "Europäisches Zertifikat für Informatik der medizinischen Bildgebung und Therapie"
 FONT_NAMES = {filename.removesuffix(".ttf"): name for name, filename in FONTS.items()}
 
 
@@ -117,10 +120,18 @@ def misfits(lines: list[Line], qr: Line | None) -> list[str]:
 @pytest.mark.parametrize("language", OFFERED_LANGUAGES)
 def test_every_line_fits_in_each_language(ctx, eligible_candidate, today, language):
     certificate = issued_to(eligible_candidate(HOLDER), None, today)
-    snapshot = dataclasses.replace(
-        snapshot_of(certificate, current_settings()), credits_by_domain=DOMAINS
+    snapshot = snapshot_of(certificate, current_settings())
+    # Long signatories' titles, in English and (printed above it) in the holder's language.
+    issuers = tuple(
+        dataclasses.replace(
+            issuer,
+            signatory_title=SIGNATORY_TITLE,
+            signatory_titles={language: TRANSLATED_SIGNATORY_TITLE},
+        )
+        for issuer in snapshot.issuers
     )
-    both = (wording(snapshot, language), wording(snapshot, "en"))
+    snapshot = dataclasses.replace(snapshot, credits_by_domain=DOMAINS, issuers=issuers)
+    both = (wording(snapshot, language, {"award_title": LONG_TITLE}), wording(snapshot, "en"))
     snapshot = dataclasses.replace(snapshot, wordings=both[1:] if language == "en" else both)
     lines, qr = printed_lines(render_certificate_pdf(snapshot))
 
