@@ -265,3 +265,40 @@ def test_the_api_names_a_programme_s_allowed_values_and_limits_in_the_reader_s_l
     too_long = post({**PROGRAMME, "description": "d" * 2001})
     assert too_long.status_code == 422
     assert too_long.get_json()["fields"]["description"] == "Höchstens 2000 Zeichen."
+
+
+def test_a_body_s_officer_gives_its_signatory_s_title_in_german_and_a_german_holder_reads_it(
+    app, client, make_officer, eligible_candidate, today
+):
+    from certification.certificates.models import PartnerBody
+    from tests.certificates.test_admin_certificates import branding_form
+
+    make_officer("EFRS", "officer@efrs.example")
+    log_in(client, "officer@efrs.example")
+    page = client.get("/admin/branding").get_data(as_text=True)
+    assert 'name="efrs-signatory_title_de"' in page and 'lang="de"' in page
+    too_long = client.post(
+        "/admin/branding", data=branding_form(**{"efrs-signatory_title_el": "Π" * 201})
+    )
+    assert too_long.status_code == 422 and "Π" * 201 in too_long.get_data(as_text=True)
+    saved = client.post(
+        "/admin/branding",
+        data=branding_form(
+            **{"efrs-signatory_title_de": "Präsidentin", "efrs-signatory_title_el": ""}
+        ),
+    )
+    assert saved.status_code == 303
+    with app.app_context():
+        body = db.session.scalar(sa.select(PartnerBody).where(PartnerBody.short_name == "EFRS"))
+        assert body.signatory_titles == {"de": "Präsidentin"}
+
+    german, polish = eligible_candidate("Anna Schmidt"), eligible_candidate("Łukasz Wiśniewski")
+    _reads(app, german, "de")
+    _reads(app, polish, "pl")
+    for holder, present in ((german, True), (polish, False)):
+        code = issue_by_service(app, holder, today)
+        with app.app_context():
+            text = PdfReader(io.BytesIO(find_certificate(code).pdf)).pages[0].extract_text()
+        # Above the English title, in German only; a Polish holder's prints it in English.
+        assert ("Präsidentin" in text) is present
+        assert "President" in text
