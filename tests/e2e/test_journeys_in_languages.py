@@ -23,9 +23,8 @@ Each language reaches the page its own way:
   English: they pick Ελληνικά from the language menu, and its cookie keeps the next pages,
   the QR code's address too, in Greek.
 
-A fifth test expects the verification page's credits by domain the reader's way too (7,5
-ECTS); it fails today (7.5, written in English) and is marked so, strictly: once it passes,
-take the mark off.
+A fifth test reads the German journeys' certificate (7,5 ECTS in two domains) on the
+verification page in each language: its credits are written the reader's way too.
 
 One server (the demo) and one browser serve the file; the Greek journeys follow the German
 ones on it. axe-core checks each page looked at; screenshots at a desktop and a phone width
@@ -583,10 +582,6 @@ class Journeys:
         assert words(page, "#status-word").strip() == t("Valid")
         self.look(page, shots, "4-05-scanned")
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="certification/verify/views.py _ects formats without the page's language: 7.5",
-    )
     def test_5_the_verify_page_writes_credits_the_readers_way(self, window, server, t):
         """The German journeys' certificate has 7,5 ECTS in two domains: its page writes them
         the reader's way, 7,5 in German and in Greek."""
