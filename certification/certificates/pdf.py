@@ -167,6 +167,31 @@ def render_certificate_pdf(snapshot: CertificateSnapshot) -> bytes:
     return buffer.getvalue()
 
 
+# Greek writes capitals without their accents (tonos, and the polytonic breathings and
+# perispomeni): "ΚΟΙΝΟΣ ΤΙΤΛΟΣ", not "ΚΟΙΝΌΣ ΤΊΤΛΟΣ", which str.upper() gives; a diaeresis
+# stays. Other scripts keep theirs: Polish "Ó", French "É".
+_GREEK_CAPITAL_DROPS = {"\u0301", "\u0300", "\u0342", "\u0313", "\u0314", "\u0345"}
+
+
+def _capitals(text: str) -> str:
+    """``text`` in capitals, as each script writes them."""
+    decomposed = unicodedata.normalize("NFD", text.upper())
+    kept: list[str] = []
+    base = ""
+    for char in decomposed:
+        if unicodedata.combining(char):
+            if char in _GREEK_CAPITAL_DROPS and _is_greek(base):
+                continue
+        else:
+            base = char
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def _is_greek(char: str) -> bool:
+    return "\u0370" <= char <= "\u03ff" or "\u1f00" <= char <= "\u1fff"
+
+
 def _nfc(text: str) -> str:
     # Decomposed input (a letter followed by combining accents) must print as the composed
     # letter: the font has the precomposed glyph, and copy-paste should give NFC back.
@@ -277,7 +302,7 @@ def _issuer_header(canvas: Canvas, issuers: tuple[Issuer, Issuer], joint_award: 
         canvas.setFont("Sans", 8)
         for number, line in enumerate(_wrap(issuer.name, "Sans", 8, text_width)[:3]):
             draw(x, top - 18 - number * 10, line)
-    _centred(canvas, joint_award.upper(), PAGE_HEIGHT - 62, "Sans", 7.5, MUTED, 200, minimum=5)
+    _centred(canvas, _capitals(joint_award), PAGE_HEIGHT - 62, "Sans", 7.5, MUTED, 200, minimum=5)
     _centred(
         canvas,
         " · ".join(i.short_name for i in issuers),
@@ -291,7 +316,7 @@ def _issuer_header(canvas: Canvas, issuers: tuple[Issuer, Issuer], joint_award: 
 
 def _award_and_holder(canvas: Canvas, wording: Wording, holder: str) -> None:
     _centred(canvas, wording.award_title, PAGE_HEIGHT - 182, "Serif-Bold", 27, ACCENT)
-    _centred(canvas, wording.level_line.upper(), PAGE_HEIGHT - 204, "Sans", 8.5, MUTED)
+    _centred(canvas, _capitals(wording.level_line), PAGE_HEIGHT - 204, "Sans", 8.5, MUTED)
     _centred(canvas, wording.certify, PAGE_HEIGHT - 240, "Serif-Italic", 13, INK)
     rule_y = _holder(canvas, holder)
     y = rule_y - 26
@@ -311,7 +336,7 @@ def _bilingual_award_and_holder(
     else:
         _centred(canvas, first.award_title, PAGE_HEIGHT - 174, "Serif-Bold", 24, ACCENT)
         _centred(canvas, english.award_title, PAGE_HEIGHT - 197, "Serif-Bold", 16, ACCENT)
-    levels = f"{first.level_line}   /   {english.level_line}".upper()
+    levels = _capitals(f"{first.level_line}   /   {english.level_line}")
     _centred(canvas, levels, PAGE_HEIGHT - 214, "Sans", 8, MUTED, minimum=5)
     certify = f"{first.certify}  /  {english.certify}"
     _centred(canvas, certify, PAGE_HEIGHT - 241, "Serif-Italic", 12.5, INK, minimum=8)

@@ -170,3 +170,13 @@ def test_the_office_reissues_a_copy_in_the_holder_s_language_from_the_candidate_
 
         old = find_certificate(code)
         assert old.superseded_by is not None and old.superseded_by.language == "pl"
+
+
+def test_capitals_drop_greek_accents_and_keep_the_others():
+    """The certificate's small capital lines: Greek capitals carry no tonos; Polish and
+    French capitals keep their accents."""
+    from certification.certificates.pdf import _capitals
+
+    assert _capitals("Κοινός τίτλος · επίπεδο 6") == "ΚΟΙΝΟΣ ΤΙΤΛΟΣ · ΕΠΙΠΕΔΟ 6"
+    assert _capitals("προϊόν") == "ΠΡΟΪΟΝ"  # the diaeresis stays
+    assert _capitals("Świadectwo · niveau é") == "ŚWIADECTWO · NIVEAU É"
