@@ -89,6 +89,27 @@ def browser() -> Iterator[Any]:
         yield launched
 
 
+@contextlib.contextmanager
+def windows(browser: Any, locale: str, viewport: dict[str, int]) -> Iterator[Any]:
+    """Opens browser windows of their own (cookies and all), one per person, asking for
+    ``locale``'s language unless told another; closes them after, and fails if a page was
+    broken by the Content-Security-Policy (it says so in the console)."""
+    contexts, errors = [], []
+
+    def open_window(language: str = locale) -> Any:
+        context = browser.new_context(viewport=viewport, accept_downloads=True, locale=language)
+        contexts.append(context)
+        opened = context.new_page()
+        opened.on("dialog", lambda dialog: dialog.accept())
+        opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        return opened
+
+    yield open_window
+    for context in contexts:
+        context.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
 def serious_violations(page: Any) -> list[str]:
     """axe-core's serious and critical findings on the page as it is now, one line each."""
     result = page.evaluate(AXE.read_text() + "\n;axe.run(document, {resultTypes: ['violations']})")

@@ -34,7 +34,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.e2e.browser import CHROMIUM, log_in_staff, serious_violations, words
+from tests.e2e.browser import CHROMIUM, log_in_staff, serious_violations, windows, words
 
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", Path(__file__).with_name("artifacts")))
 DESKTOP = {"width": 1280, "height": 900}
@@ -81,21 +81,8 @@ def artifacts() -> None:
 @pytest.fixture
 def window(browser, server):
     """Opens a browser window of its own (cookies and all) for each person."""
-    contexts, errors = [], []
-
-    def open_window():
-        context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="en-GB")
-        contexts.append(context)
-        opened = context.new_page()
-        opened.on("dialog", lambda dialog: dialog.accept())
-        opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        return opened
-
-    yield open_window
-    for context in contexts:
-        context.close()
-    # A page broken by the Content-Security-Policy says so in the console.
-    assert not [e for e in errors if "Content Security Policy" in e], errors
+    with windows(browser, "en-GB", DESKTOP) as open_window:
+        yield open_window
 
 
 @pytest.fixture

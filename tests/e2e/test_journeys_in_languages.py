@@ -55,7 +55,7 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from certification.languages import formatting_locale
-from tests.e2e.browser import serious_violations, words
+from tests.e2e.browser import serious_violations, windows, words
 from tests.e2e.test_journeys import (
     ARTIFACTS,
     CODE,
@@ -165,20 +165,8 @@ class Journeys:
     def window(self, browser, server):
         """A browser window of its own (cookies and all) for each person, asking for
         ``locale``'s language unless told another."""
-        contexts, errors = [], []
-
-        def open_window(locale: str = self.locale) -> Any:
-            context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale=locale)
-            contexts.append(context)
-            opened = context.new_page()
-            opened.on("dialog", lambda dialog: dialog.accept())
-            opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            return opened
-
-        yield open_window
-        for context in contexts:
-            context.close()
-        assert not [e for e in errors if "Content Security Policy" in e], errors
+        with windows(browser, self.locale, DESKTOP) as open_window:
+            yield open_window
 
     # ------------------------------------------------------------------ helpers
 
