@@ -30,6 +30,7 @@ from certification.auth.models import User
 from certification.auth.services import check_language, update_candidate
 from certification.catalogue.models import ApprovalPolicy, Level, Programme
 from certification.catalogue.services import programme_rules
+from certification.catalogue.wording import translations_in
 from certification.certificates import look_ups
 from certification.certificates.branding import image_contents
 from certification.certificates.codes import new_code
@@ -74,7 +75,7 @@ from certification.certificates.signing import (
 )
 from certification.errors import Conflict, InvalidInput, NotFound, RuleViolation, ServiceError
 from certification.extensions import db
-from certification.i18n import catalogue_text, say
+from certification.i18n import say
 from certification.languages import offered
 from certification.progress import (
     ProgressReport,
@@ -644,14 +645,16 @@ def translated_wording(certificate: Certificate) -> dict[str, Any]:
     language = certificate.language
     if language == "en":
         return {}
+    # From the database, not a page's cache: what a certificate prints is for good.
+    translations = translations_in(language)
     found: dict[str, Any] = {}
-    title = catalogue_text(certificate.award_title, language)
-    if title != certificate.award_title:
+    title = translations.get(certificate.award_title)
+    if title:
         found["award_title"] = title
     domains = {
-        domain: catalogue_text(domain, language)
+        domain: translations[domain]
         for domain in certificate.credits_by_domain
-        if catalogue_text(domain, language) != domain
+        if translations.get(domain)
     }
     if domains:
         found["domains"] = domains
