@@ -1,7 +1,7 @@
 """Approval by both bodies and revocation that sticks, as the programme office, each
 body's officer and the holder click them in a real browser (Debian's Chromium, driven by
 Playwright), each in a window of their own, against the app served by gunicorn, on SQLite
-and on PostgreSQL.
+(and on PostgreSQL: test_revocation_journey_on_postgresql.py).
 
 1. The office requests the Certificate for Łukasz, who meets every requirement (the
    demo's): it awaits approval by EFRS and EuSoMII; his page says so, and its code is not
@@ -56,7 +56,7 @@ REVOKED_BECAUSE = "Exam board confirmed the result was recorded against the wron
 LIFTED_BECAUSE = "Exam board reviewed the result on 4 December and confirmed the pass"
 CODE = re.compile(r"\bEIC(?:-[0-9A-Z]{4}){4}-[0-9A-Z]\b")
 
-pytestmark = [
+MARKS = [
     # A developer without Chromium is told how to get it; CI (E2E_REQUIRED=1) fails instead.
     pytest.mark.skipif(
         not CHROMIUM.exists() and not os.environ.get("E2E_REQUIRED"),
@@ -64,9 +64,15 @@ pytestmark = [
     ),
     pytest.mark.slow,
 ]
+# SQLite here; PostgreSQL in test_revocation_journey_on_postgresql.py, a file of its own so
+# that the suite (a file to a worker) runs the two side by side.
+pytestmark = [
+    *MARKS,
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True, scope="module"),
+]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module")
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
