@@ -8,7 +8,6 @@ the service, which names it.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,6 +47,7 @@ from certification.catalogue.services import (
     ProviderInput,
     programme_as_input,
 )
+from certification.catalogue.wording import source_digest
 from certification.certificates.branding import MAX_IMAGE_BYTES, PartnerBodyInput
 from certification.certificates.services import REASON_TOO_SHORT, REVOCATION_REASON_MIN
 from certification.i18n import current_language, format_number, number_to_edit
@@ -850,6 +850,7 @@ def catalogue_translations_form(
     class Form(CatalogueTranslationsForm):
         pass
 
+    by_name = {}
     for item in wording:
         kind = TextAreaField if item.kind == "programme_description" else StringField
         unbound = kind(
@@ -858,8 +859,10 @@ def catalogue_translations_form(
             default=kept.get(item.source, ""),
             render_kw={"lang": language, **({"rows": 3} if kind is TextAreaField else {})},
         )
-        setattr(Form, "t_" + hashlib.sha256(item.source.encode()).hexdigest()[:20], unbound)
+        name = "t_" + source_digest(item.source)
+        setattr(Form, name, unbound)
+        by_name[name] = item
     form = Form(**kwargs)
-    for item, field in zip(wording, (f for f in form if f.name.startswith("t_")), strict=True):
-        field.source, field.wording = item.source, item
+    for name, item in by_name.items():
+        form[name].source, form[name].wording = item.source, item
     return form

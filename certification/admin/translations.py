@@ -21,7 +21,6 @@ def translations() -> Page:
         "admin/translations.html",
         total=len(items),
         missing=wording.missing_counts(items),
-        language_names=LANGUAGE_NAMES,
     )
 
 
@@ -54,6 +53,5 @@ def translations_edit(language: str) -> Page:
         "admin/translations_edit.html",
         form,
         language=language,
-        language_names=LANGUAGE_NAMES,
         missing=sum(1 for item in items if item.source not in kept),
     )

@@ -28,6 +28,7 @@ from certification.catalogue.models import (
 from certification.extensions import db
 from certification.i18n import forget_catalogue_translations
 from certification.languages import DEFAULT_LANGUAGE, offered_languages
+from certification.validation import clean_text
 
 # What a piece of wording is, as the translations page names it.
 PROGRAMME_TITLE = "programme_title"
@@ -101,7 +102,7 @@ def translations_in(language: str) -> dict[str, str]:
 
 def missing_languages(sources: Iterable[str]) -> list[str]:
     """The languages in which at least one of ``sources`` has no translation."""
-    wanted = {_digest(s) for s in sources if s.strip()}
+    wanted = {source_digest(s) for s in sources if s.strip()}
     if not wanted:
         return []
     counts = dict(
@@ -124,7 +125,7 @@ def missing_counts(wording: list[Wording]) -> dict[str, int]:
 
 
 def translations_by_language(sources: set[str]) -> dict[str, dict[str, str]]:
-    digests = {_digest(s) for s in sources}
+    digests = {source_digest(s) for s in sources}
     rows = db.session.execute(
         sa.select(
             CatalogueTranslation.language, CatalogueTranslation.source, CatalogueTranslation.text
@@ -145,13 +146,14 @@ def save_translations(language: str, texts: Mapping[str, str], actor: User | Non
         for row in db.session.scalars(
             sa.select(CatalogueTranslation).where(
                 CatalogueTranslation.language == language,
-                CatalogueTranslation.source_sha256.in_({_digest(s) for s in texts}),
+                CatalogueTranslation.source_sha256.in_({source_digest(s) for s in texts}),
             )
         )
     }
     changed: dict[str, str | None] = {}
     for source, typed in texts.items():
-        text = " ".join(typed.split()) if "\n" not in typed else typed.strip()
+        # As the English is kept: NFC, one paragraph (a description's line breaks are spaces).
+        text = " ".join(clean_text(typed).split())
         row = kept.get(source)
         if not text:
             if row is not None:
@@ -160,7 +162,7 @@ def save_translations(language: str, texts: Mapping[str, str], actor: User | Non
         elif row is None:
             db.session.add(
                 CatalogueTranslation(
-                    language=language, source=source, source_sha256=_digest(source), text=text
+                    language=language, source=source, source_sha256=source_digest(source), text=text
                 )
             )
             changed[source] = text
@@ -180,5 +182,6 @@ def save_translations(language: str, texts: Mapping[str, str], actor: User | Non
     return len(changed)
 
 
-def _digest(source: str) -> str:
+def source_digest(source: str) -> str:
+    """What a translation is found by: the SHA-256 of the English it translates."""
     return hashlib.sha256(source.encode()).hexdigest()
