@@ -22,9 +22,9 @@ from certification.catalogue.models import (
     Assessment,
     CatalogueTranslation,
     Course,
-    DomainMinimum,
     Programme,
 )
+from certification.catalogue.services import list_domains
 from certification.extensions import db
 from certification.i18n import forget_catalogue_translations
 from certification.languages import DEFAULT_LANGUAGE, offered_languages
@@ -76,9 +76,7 @@ def catalogue_wording() -> list[Wording]:
     assessments = sa.select(Assessment.code, Assessment.title).order_by(Assessment.code)
     for code, title in db.session.execute(assessments):
         add(title, ASSESSMENT_TITLE, code)
-    domains = set(db.session.scalars(sa.select(Course.domain).distinct()))
-    domains |= set(db.session.scalars(sa.select(DomainMinimum.domain).distinct()))
-    for domain in sorted(domains):
+    for domain in list_domains():
         add(domain, DOMAIN)
     return list(found.values())
 
