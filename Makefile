@@ -12,7 +12,7 @@ QUEUE_WORKERS ?= 2
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test test-fast lint format install upgrade clean bench catalogues translations check-translations
+.PHONY: run test test-fast lint format install interop upgrade clean bench catalogues translations check-translations
 
 # Installs come from uv.lock (exact versions and hashes); pyproject.toml keeps the ranges.
 # uv itself is pinned by hash in .ci/uv-requirements.txt and lives in its own venv, .tools.
@@ -35,6 +35,21 @@ $(BIN)/.installed: uv.lock pyproject.toml $(UV)
 	touch $@
 
 install: $(BIN)/.installed
+
+# tests/credentials/test_node_interop.py verifies the credentials with Digital Bazaar's
+# JavaScript libraries, pinned by tests/interop/package-lock.json: installed again when the
+# lock file is newer than the stamp. Without npm nothing is done (the test then skips if
+# there is no Node either, and fails if there is).
+INTEROP := tests/interop
+ifneq ($(shell command -v npm 2>/dev/null),)
+$(INTEROP)/node_modules/.installed: $(INTEROP)/package-lock.json $(INTEROP)/package.json
+	npm ci --prefix $(INTEROP) --no-audit --no-fund
+	touch $@
+
+interop: $(INTEROP)/node_modules/.installed
+else
+interop:
+endif
 
 # Translations: the .po catalogues are in git, their compiled .mo files are made here (run,
 # test) and ignored. `make translations` re-extracts the template after strings changed in
@@ -100,13 +115,13 @@ run: install catalogues instance/config.py
 # tests run on one worker, in order (the browser journeys share one server and go in turn;
 # xdist's finer loadgroup does not group under pytest 9.2, which ignores its node ids).
 TEST_WORKERS ?= auto
-test: install catalogues
+test: install catalogues interop
 	@start=$$(date +%s); status=0; \
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || status=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s wall"; exit $$status
 
 # The edit-run loop: no browser, no real servers or workers, SQLite only.
-test-fast: install catalogues
+test-fast: install catalogues interop
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow" -k "not postgresql" $(PYTEST_ARGS)
 
 lint: install
@@ -121,7 +136,8 @@ lint: install
 # Figures, not tests, each beside its target (docs/PERFORMANCE.md): verification throughput
 # against a bare Flask app, pages at 100,000 candidates (the datasets are built once, kept in
 # bench/.data), statements per page as records grow, issuing one certificate, bulk issuing,
-# a 10,000-row import. About half an hour the first time.
+# a 10,000-row import, pages in German, signing and checking credentials. About half an hour
+# the first time.
 bench: install
 	@# wrk loads the verification pages (Debian's package; nothing is downloaded at run time).
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
@@ -135,6 +151,7 @@ bench: install
 	$(BIN)/python bench/bench_approval.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_languages.py
+	$(BIN)/python bench/bench_credentials.py
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -150,4 +167,4 @@ upgrade: $(UV)
 	$(MAKE) test
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis $(INTEROP)/node_modules

@@ -61,9 +61,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification.catalogue.wording import translations_in
     from certification.certificates.settings import seal_keys_from
     from certification.cli import register_commands
+
+    # Listens for issued certificates, and signs each one's credential in that transaction.
+    from certification.credentials import services as credential_services  # noqa: F401
+    from certification.credentials.keys import check_setting
     from certification.portal import bp as portal_bp
     from certification.tasks import register_tasks
     from certification.verify import bp as verify_bp
+    from certification.verify import credentials_bp
 
     database.init_app(app)
     queue.init_app(app)
@@ -72,12 +77,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app, catalogue_translations=translations_in)
     security.init_app(app)
     seal_keys_from(app.config["SEAL_KEYS"], Path)  # a malformed entry stops the app here
+    check_setting(app.config["CREDENTIAL_KEYS"])
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_reference_bp)
     app.register_blueprint(verify_bp)
+    app.register_blueprint(credentials_bp)
     register_commands(app)
     app.after_request(_no_store_for_private_pages)
     return app

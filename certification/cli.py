@@ -46,6 +46,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(check_certificates_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(make_demo_keys_command)
+    app.cli.add_command(issue_credentials_command)
     app.cli.add_command(sample_certificate_command)
     app.cli.add_command(issue_eligible_command)
     app.cli.add_command(import_csv_command)
@@ -332,17 +333,45 @@ def _ensure_demo_keys() -> bool:
     from certification.certificates.signing import SealKey, make_demo_keys
 
     settings = current_settings()
+    made = _ensure_demo_credential_keys()
     wanted = [
         k.pkcs12_path
         for k in settings.seal_keys
         if isinstance(k, SealKey)  # not in an HSM
     ] + list(settings.trust_root_paths)
     if all(path.exists() for path in wanted):
-        return False
+        return made
     folder = Path(current_app.instance_path) / "keys"
     make_demo_keys(folder, {str(b["short_name"]): str(b["name"]) for b in DEFAULT_PARTNER_BODIES})
     click.echo(f"Demo signing keys created in {folder} (a local CA: not for real certificates).")
     return True
+
+
+def _ensure_demo_credential_keys() -> bool:
+    """Make each body's signing key for credentials where its configured file is missing."""
+    from certification.credentials.keys import make_credential_key
+
+    instance = Path(current_app.instance_path)
+    made = False
+    for entries in current_app.config["CREDENTIAL_KEYS"].values():
+        path = Path(entries[0]["key"])
+        path = path if path.is_absolute() else instance / path
+        if not path.exists():
+            make_credential_key(path)
+            click.echo(f"Demo credential key created: {path} (not for real credentials).")
+            made = True
+    return made
+
+
+@click.command("issue-credentials")
+@with_appcontext
+def issue_credentials_command() -> None:
+    """Sign a credential for each current certificate issued before credentials were."""
+    from certification.credentials.services import issue_missing_credentials
+
+    made = issue_missing_credentials()
+    db.session.commit()
+    click.echo(f"{made} credentials issued.")
 
 
 @click.command("make-demo-keys")

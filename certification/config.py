@@ -56,10 +56,20 @@ SEAL_KEYS: dict[str, dict[str, str | None]] = {
     "EFRS": {"pkcs12": "keys/efrs-seal.p12", "passphrase": None},  # none here  # nosec B105
     "EuSoMII": {"pkcs12": "keys/eusomii-seal.p12", "passphrase": None},  # nosec B105
 }
+# Each body's Ed25519 keys for its proofs on the credentials (Open Badges 3.0), newest first:
+# the first signs, every one stays published in the DID document (/.well-known/did.json)
+# so that credentials signed before a rotation still verify. A retired key may be kept as
+# its public half alone. The demo's are made by make-demo-keys, like the seals.
+CREDENTIAL_KEYS: dict[str, list[dict[str, str]]] = {
+    "EFRS": [{"id": "efrs-2026", "key": "keys/efrs-2026.credential.pem"}],
+    "EuSoMII": [{"id": "eusomii-2026", "key": "keys/eusomii-2026.credential.pem"}],
+}
 # PEM certificates that seals must chain to for a PDF to count as authentic.
 SIGNING_TRUST_ROOTS = ["keys/demo-ca.pem"]
 # The largest PDF the verification upload accepts.
 VERIFY_MAX_PDF_BYTES = 5 * 1024 * 1024
+# The largest credential (JSON) the verification accepts; ours are about 5 KB.
+VERIFY_MAX_CREDENTIAL_BYTES = 256 * 1024
 
 # Rate limits (Flask-Limiter). memory:// is per process; several workers or hosts need a
 # shared store, e.g. RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379. Every host of one
@@ -142,8 +152,10 @@ ENVIRONMENT_KEYS = (
     "PUBLIC_BASE_URL",
     "PROGRAMME_OFFICE_EMAIL",
     "SEAL_KEYS",
+    "CREDENTIAL_KEYS",
     "SIGNING_TRUST_ROOTS",
     "VERIFY_MAX_PDF_BYTES",
+    "VERIFY_MAX_CREDENTIAL_BYTES",
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_KEY_PREFIX",
     "RATELIMIT_ENABLED",

@@ -21,6 +21,7 @@ from certification.certificates.models import (
     PartnerBody,
     Verification,
 )
+from certification.credentials.models import IssuedCredential
 from certification.idempotency import IdempotencyKey
 from certification.imports.models import ImportUpload
 from certification.mail.models import OutgoingEmail
@@ -49,6 +50,7 @@ __all__ = [
     "ImportUpload",
     "IssueJob",
     "IssueJobItem",
+    "IssuedCredential",
     "Level",
     "OutgoingEmail",
     "PartnerBody",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import logging
 import re
 import time
@@ -65,6 +66,20 @@ def sealed_pdf_download(code: str, pdf: bytes) -> Response:
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+def credential_response(
+    document: dict[str, Any], file_name: str | None = None, *, cache: str = "no-store"
+) -> Response:
+    """A signed credential as JSON-LD (as an attachment when ``file_name`` is given)."""
+    headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
+    if file_name is not None:
+        headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        mimetype="application/ld+json",
+        headers=headers,
     )
 
 

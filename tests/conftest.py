@@ -221,10 +221,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 def seal_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A demo certificate authority and both bodies' seals, made once per test run."""
     from certification.certificates.signing import make_demo_keys
+    from certification.credentials.keys import make_credential_key
 
     folder = tmp_path_factory.mktemp("keys")
     make_demo_keys(folder, {b["short_name"]: b["name"] for b in DEFAULT_PARTNER_BODIES})
+    for name in ("efrs-2026", "eusomii-2026"):
+        make_credential_key(folder / f"{name}.credential.pem")
     return {
+        "CREDENTIAL_KEYS": {
+            "EFRS": [{"id": "efrs-2026", "key": str(folder / "efrs-2026.credential.pem")}],
+            "EuSoMII": [{"id": "eusomii-2026", "key": str(folder / "eusomii-2026.credential.pem")}],
+        },
         "SEAL_KEYS": {
             "EFRS": {"pkcs12": str(folder / "efrs-seal.p12"), "passphrase": None},
             "EuSoMII": {"pkcs12": str(folder / "eusomii-seal.p12"), "passphrase": None},
@@ -736,6 +743,7 @@ def worker_environment(app: Flask, folder: Path, **settings: str) -> dict[str, s
         "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite'}",
         "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
         "SEAL_KEYS": json.dumps(app.config["SEAL_KEYS"]),
+        "CREDENTIAL_KEYS": json.dumps(app.config["CREDENTIAL_KEYS"]),
         "SIGNING_TRUST_ROOTS": json.dumps(app.config["SIGNING_TRUST_ROOTS"]),
         **settings,
     }

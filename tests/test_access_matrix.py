@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from certification.api.blueprint import OWN_CHECK_ENDPOINTS
 from certification.auth.models import ApiToken, User
 from certification.auth.services import create_api_token, get_candidate, get_user_by_email
 from certification.catalogue.models import Provider
@@ -166,6 +167,8 @@ def _params(world: World) -> dict[str, Any]:
         "path": "css/app.css",
         "provider_id": world.provider_id,
         "language": "de",
+        "purpose": "revocation",
+        "programme_code": "EII-C",
     }
 
 
@@ -374,6 +377,18 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         "admin": OK,
         "token": OK,
     },
+    # Its credential (Open Badges 3.0) and its European Learning Model export: as the PDF.
+    **{
+        (endpoint, "GET"): {
+            "anonymous": NO_TOKEN,
+            "candidate": OK,
+            "other": NOT_FOUND,
+            **ANY_OFFICER,
+            "admin": OK,
+            "token": OK,
+        }
+        for endpoint in ("api.get_certificate_credential", "api.get_certificate_elm")
+    },
     # The candidates' portal: to the office and officers it does not exist (they have /admin).
     ("portal.index", "GET"): {**LOGGED_IN, **NO_OFFICER, "admin": NOT_FOUND, "token": LOGIN},
     ("portal.certificate_pdf", "GET"): {
@@ -392,6 +407,14 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("verify.certificate_page", "GET"): EVERYONE,
     ("verify.certificate_json", "GET"): EVERYONE,
     ("verify.pdf_json", "POST"): EVERYONE,
+    # Credentials: a credential by its URL (a browser is sent to its page), the check of a
+    # pasted one, and what verifiers fetch to check one themselves (nobody's data).
+    ("verify.credential", "GET"): EVERYONE,
+    ("verify.credential_json", "POST"): EVERYONE,
+    ("credentials.did_document", "GET"): EVERYONE,
+    ("credentials.key_set", "GET"): EVERYONE,
+    ("credentials.status_list_credential", "GET"): EVERYONE,
+    ("credentials.achievement", "GET"): EVERYONE,
     ("static", "GET"): EVERYONE,
     ("auth.index", "GET"): {**dict.fromkeys(ROLES, 302), "anonymous": LOGIN, "token": LOGIN},
     ("auth.login", "GET"): {**dict.fromkeys(ROLES, 302), "anonymous": OK, "token": OK},
@@ -443,21 +466,19 @@ PROVIDER_TOKEN_ROUTES = {
 }
 for _route, _row in EXPECTED.items():
     endpoint = _route[0]
-    token_route = endpoint.startswith("api.") and endpoint not in (
-        "api.openapi",
-        "api.get_certificate_pdf",
-    )
+    own_check = endpoint in OWN_CHECK_ENDPOINTS  # a token, or else the browser's session
+    token_route = endpoint.startswith("api.") and endpoint != "api.openapi" and not own_check
     if "officer_token" not in _row or not token_route:
         _row["officer_token"] = _row["token"]
     if token_route:
         _row["provider_token"] = PROVIDER_TOKEN_ROUTES.get(_route, FORBIDDEN)
-    elif endpoint == "api.get_certificate_pdf":
+    elif own_check:
         _row["provider_token"] = NOT_FOUND  # a certificate they may not see does not exist
     else:
         _row["provider_token"] = _row["token"]
     if endpoint.startswith("admin."):
         _row["provider"] = PROVIDER_ROUTES.get(_route, NOT_FOUND)
-    elif endpoint == "api.get_certificate_pdf":
+    elif own_check:
         _row["provider"] = NOT_FOUND
     else:
         _row["provider"] = _row["efrs_officer"]

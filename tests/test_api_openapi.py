@@ -18,7 +18,11 @@ from certification.api.document import api_spec
 PREFIX = "/api/v1"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # Served by the public verification area's blueprint, and public like the document itself.
-VERIFY_OPERATIONS = {("/verify/{code}", "get"), ("/verify/pdf", "post")}
+VERIFY_OPERATIONS = {
+    ("/verify/{code}", "get"),
+    ("/verify/pdf", "post"),
+    ("/verify/credential", "post"),
+}
 PUBLIC_OPERATIONS = {("/openapi.json", "get"), *VERIFY_OPERATIONS}
 
 
@@ -112,13 +116,17 @@ def test_bearer_auth_is_required_except_for_the_public_routes(document):
             assert {"bearerAuth": []} in operation.get("security", document["security"])
 
 
-def test_only_the_pdf_accepts_a_session_too(document):
+def test_only_the_holders_downloads_accept_a_session_too(document):
     with_session = [
         key
         for key, operation in operations(document).items()
         if {"sessionCookie": []} in operation.get("security", [])
     ]
-    assert with_session == [("/certificates/{code}/pdf", "get")]
+    assert sorted(with_session) == [
+        ("/certificates/{code}/credential", "get"),
+        ("/certificates/{code}/elm", "get"),
+        ("/certificates/{code}/pdf", "get"),
+    ]
     assert document["components"]["securitySchemes"]["sessionCookie"]["in"] == "cookie"
 
 

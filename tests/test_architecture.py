@@ -32,6 +32,7 @@ DOMAIN = (
     "certification.catalogue",
     "certification.records",
     "certification.certificates",
+    "certification.credentials",
     "certification.auth.services",
     "certification.auth.models",
     "certification.audit",

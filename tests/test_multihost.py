@@ -45,7 +45,13 @@ QUEUE_NAME = f"multihost{secrets.token_hex(8)}"  # Huey keeps [a-z0-9] of it
 QUEUE_KEY = f"huey.redis.{QUEUE_NAME}"
 LIMIT = 6
 PUBLIC_BASE_URL = "https://certificates.example.org"
-KEY_FILES = ("efrs-seal.p12", "eusomii-seal.p12", "demo-ca.pem")
+KEY_FILES = (
+    "efrs-seal.p12",
+    "eusomii-seal.p12",
+    "demo-ca.pem",
+    "efrs-2026.credential.pem",  # where the default CREDENTIAL_KEYS look
+    "eusomii-2026.credential.pem",
+)
 
 
 def _unavailable(reason: str) -> NoReturn:

@@ -29,7 +29,9 @@ csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry o
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 # Endpoints that check who is asking themselves: a token, or else a browser session. Only
 # GET routes belong here (the blueprint is exempt from CSRF because it ignores cookies).
-OWN_CHECK_ENDPOINTS = frozenset({"api.get_certificate_pdf"})
+OWN_CHECK_ENDPOINTS = frozenset(
+    {"api.get_certificate_pdf", "api.get_certificate_credential", "api.get_certificate_elm"}
+)
 # Far longer than any token we issue; anything longer is refused without hashing it.
 MAX_TOKEN_LENGTH = 200
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, g, url_for
+from flask import Response, current_app, g, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -51,8 +51,14 @@ from certification.certificates.approvals import (
 )
 from certification.certificates.holds import lift_hold
 from certification.certificates.services import can_download, find_certificate
-from certification.errors import NotFound
-from certification.web import sealed_pdf_download, today
+from certification.credentials.elm import elm_of
+from certification.credentials.services import (
+    credential_document,
+    credential_of,
+    current_issuer,
+)
+from certification.errors import InvalidInput, NotFound
+from certification.web import credential_response, sealed_pdf_download, today
 
 Created = tuple[Certificate | AwardRequest, int, dict[str, str]]
 CREATED = "{}; its URL is in the Location header."
@@ -292,6 +298,67 @@ def get_certificate_pdf(code: str) -> Response:
     if not can_download(certificate, viewer):
         raise NotFound(gettext("No certificate has this code."))
     return sealed_pdf_download(certificate.code, certificate.pdf)
+
+
+@bp.get("/certificates/<code>/credential")
+@reads(
+    None,
+    "The certificate as an Open Badges 3.0 credential (application/ld+json), signed by each"
+    " body that issued it (a proof set). With `?proof=EFRS` or `?proof=EuSoMII`: the same"
+    " credential with that body's proof alone, for verifiers that read a single proof. With"
+    " `?format=jwt&proof=EFRS`: that body's VC-JWT of it (application/jwt; EdDSA, its `kid`"
+    " a key of the issuer's DID document).",
+    "getCertificateCredential",
+    CERTIFICATES,
+    security=[{"bearerAuth": []}, {"sessionCookie": []}],
+    skip_validation=True,  # it reads no body, and its answer is the stored credential
+)
+def get_certificate_credential(code: str) -> Response:
+    """The signed credential, for an administrator (token or logged-in session) or its
+    holder (logged-in session); to anyone else it does not exist (404), like the PDF."""
+    viewer = _token_or_session_user()
+    certificate = find_certificate(code)
+    if not can_download(certificate, viewer):
+        raise NotFound(gettext("No certificate has this code."))
+    credential = credential_of(certificate)
+    if credential is None:
+        raise NotFound(gettext("This certificate has no credential yet."))
+    body = request.args.get("proof")
+    if request.args.get("format") == "jwt":
+        token = credential.jwts.get(body or "")
+        if token is None:
+            refusal = gettext("Name the body whose VC-JWT you want: proof=EFRS or proof=EuSoMII.")
+            raise InvalidInput(refusal, {"proof": refusal}, field="proof")
+        return Response(token, mimetype="application/jwt", headers={"Cache-Control": "no-store"})
+    try:
+        document = credential_document(credential, body)
+    except ValueError:
+        refusal = gettext("%(body)s did not sign this credential.", body=body)
+        raise InvalidInput(refusal, {"proof": refusal}, field="proof") from None
+    return credential_response(document, f"{certificate.code}.json")
+
+
+@bp.get("/certificates/<code>/elm")
+@reads(
+    None,
+    "The same award in the European Learning Model (ELM 3) as JSON-LD, unsigned, for a"
+    ' European Digital Credentials deployment to import and seal (README, "European'
+    ' Learning Model").',
+    "getCertificateElm",
+    CERTIFICATES,
+    security=[{"bearerAuth": []}, {"sessionCookie": []}],
+    skip_validation=True,  # it reads no body, and its answer is a document
+)
+def get_certificate_elm(code: str) -> Response:
+    """For an administrator (token or logged-in session) or its holder (logged-in
+    session); to anyone else it does not exist (404), like the PDF."""
+    viewer = _token_or_session_user()
+    certificate = find_certificate(code)
+    if not can_download(certificate, viewer):
+        raise NotFound(gettext("No certificate has this code."))
+    return credential_response(
+        elm_of(certificate, current_issuer()), f"{certificate.code}.elm.json"
+    )
 
 
 def _token_or_session_user() -> User:

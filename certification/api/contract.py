@@ -500,3 +500,28 @@ class PdfVerification(Answer):
     code: str | None = Field(description="The certificate the file is, if it is one issued here.")
     status: CertificateStatus | None
     signatures: list[Seal] = Field(description="Each digital seal found in the file.")
+
+
+class CredentialUpload(BaseModel):
+    """The credential itself (Open Badges 3.0 JSON-LD), as the holder shared it."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ProofVerdict(Answer):
+    body: str | None = Field(description="The body whose key the proof names; null: not ours.")
+    valid: bool
+
+
+class CredentialVerification(Answer):
+    authentic: bool = Field(
+        description="Issued here and unchanged: each proof holds against the keys in the"
+        " issuer's DID document, and a certificate here has its id. A credential with one"
+        " body's proof alone is authentic too (`problems` says so)."
+    )
+    code: str | None = Field(description="The certificate it is, when authentic.")
+    status: CertificateStatus | None = Field(
+        description="The certificate's status today, as the status lists publish it."
+    )
+    proofs: list[ProofVerdict] = Field(description="Each proof on the credential.")
+    problems: list[str] = Field(description="What does not hold, in English, for integrators.")

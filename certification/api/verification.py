@@ -8,7 +8,14 @@ they are called.
 
 from __future__ import annotations
 
-from certification.api.contract import PdfUpload, PdfVerification, Refusal, Verification
+from certification.api.contract import (
+    CredentialUpload,
+    CredentialVerification,
+    PdfUpload,
+    PdfVerification,
+    Refusal,
+    Verification,
+)
 from certification.api.document import VERIFICATION, answers, api_spec, served_elsewhere
 
 
@@ -59,4 +66,32 @@ def verify_pdf() -> None:
     """Public: is this PDF a certificate issued here, unchanged and sealed by both bodies?
 
     No token needed; rate-limited per client. The file is checked, not kept.
+    """
+
+
+@served_elsewhere("verify.credential_json")
+@api_spec.validate(
+    json=CredentialUpload,
+    resp=answers(
+        200,
+        CredentialVerification,
+        "The verdict on the credential. Another issuer's, a changed or an unsigned credential"
+        " is `authentic: false`, with the reasons in `problems`.",
+        429,
+        HTTP_400=(
+            Refusal,
+            "`not_json` (the body is not JSON) or `too_large` (over 256 KB).",
+        ),
+    ),
+    security={},
+    operation_id="verifyCredential",
+    tags=[VERIFICATION],
+)
+def verify_credential() -> None:
+    """Public: is this Open Badges 3.0 credential one issued here, unchanged, and what is
+    its status today?
+
+    The body is the credential itself. Each proof is checked against the keys published in
+    the issuer's DID document (`/.well-known/did.json`); nothing is fetched elsewhere. No
+    token needed; rate-limited per client.
     """

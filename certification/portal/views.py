@@ -17,6 +17,7 @@ from certification.certificates.services import (
     certificate_standings,
     find_certificate,
 )
+from certification.credentials.services import credential_offers
 from certification.errors import NotFound
 from certification.portal.blueprint import bp
 from certification.records.services import load_transcript
@@ -27,12 +28,14 @@ from certification.web import sealed_pdf_download, today
 def index() -> str:
     zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
     programmes = list_programmes()
+    standings = certificate_standings(current_user, today(), zone)
     return render_template(
         "portal/index.html",
         candidate=current_user,
         reports=candidate_progress(current_user, today()),
         transcript=load_transcript(current_user),
-        standings=certificate_standings(current_user, today(), zone),
+        standings=standings,
+        credentials=credential_offers(standings),
         holds=holds_of(current_user),
         requests=(requests := pending_requests_of(current_user)),
         still_to_approve={r.code: still_to_approve(r) for r in requests},

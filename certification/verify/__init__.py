@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from certification.verify import views  # noqa: F401  (registers the routes on bp)
 from certification.verify.blueprint import bp
+from certification.verify.credentials import credentials_bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "credentials_bp"]

@@ -1,11 +1,12 @@
-"""The two ways to ask: type a certificate's code, or upload its PDF."""
+"""The three ways to ask: type a certificate's code, upload its PDF, or paste (or upload)
+its credential."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import StringField, SubmitField
+from wtforms import StringField, SubmitField, TextAreaField
 
 CODE_EXAMPLE = "EIC-7KQ2-M9XD-4TRA-C1WZ-8"
 
@@ -43,3 +44,21 @@ class PdfForm(FlaskForm):
         render_kw={"accept": "application/pdf,.pdf"},
     )
     check_pdf = SubmitField(lazy_gettext("Check PDF"))
+
+
+class CredentialForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    credential = TextAreaField(
+        lazy_gettext("Credential (JSON)"),
+        description=lazy_gettext(
+            "Paste the credential the holder shared (Open Badges 3.0), or choose its file below."
+        ),
+        render_kw={"rows": 5, "spellcheck": "false", "autocomplete": "off", "class": "code-area"},
+    )
+    credential_file = FileField(
+        lazy_gettext("Credential file"),
+        render_kw={"accept": "application/json,application/ld+json,.json,.jsonld"},
+    )
+    check_credential = SubmitField(lazy_gettext("Check credential"))

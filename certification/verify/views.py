@@ -10,6 +10,7 @@ nobody learns anything from the shape of a guess.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,13 +34,14 @@ from certification.certificates.services import (
     verify_pdf,
 )
 from certification.certificates.signing import SealCheck
+from certification.credentials.services import Unauthentic, verify_credential
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound
 from certification.extensions import csrf
 from certification.i18n import format_number, list_in_words
 from certification.verify import throttle
 from certification.verify.blueprint import bp
-from certification.verify.forms import CodeForm, PdfForm
+from certification.verify.forms import CodeForm, CredentialForm, PdfForm
 from certification.web import today
 
 Page = str | tuple[str, int] | Response
@@ -162,42 +164,53 @@ def presentation_helpers() -> dict[str, Any]:
 # ---------------------------------------------------------------- pages
 
 
-def _forms(*, read_request: bool = True) -> tuple[CodeForm, PdfForm]:
-    if read_request:
-        code_form, pdf_form = CodeForm(), PdfForm()
-    else:
-        code_form, pdf_form = CodeForm(formdata=None), PdfForm(formdata=None)
+@dataclass
+class Forms:
+    """The page's three forms: by code, by PDF, by credential."""
+
+    code: CodeForm
+    pdf: PdfForm
+    credential: CredentialForm
+
+    def page(self, status: int = 200) -> tuple[str, int]:
+        return render_template("verify/index.html", forms=self), status
+
+
+def _forms(*, read_request: bool = True) -> Forms:
+    data = {} if read_request else {"formdata": None}
+    forms = Forms(CodeForm(**data), PdfForm(**data), CredentialForm(**data))
     limit = current_app.config["VERIFY_MAX_PDF_BYTES"]
-    pdf_form.file.description = gettext(
+    forms.pdf.file.description = gettext(
         "The PDF file the holder received, up to %(limit)s. It is checked, not kept.",
         limit=_megabytes(limit),
     )
-    return code_form, pdf_form
+    return forms
 
 
 @bp.route("/verify", methods=["GET", "POST"])
 def index() -> Page:
-    code_form, pdf_form = _forms()
+    forms = _forms()
     if request.method == "POST":
-        if "file" in request.files or pdf_form.check_pdf.data:
-            return _check_uploaded_pdf(code_form, pdf_form)
-        return _check_typed_code(code_form, pdf_form)
-    return render_template("verify/index.html", code_form=code_form, pdf_form=pdf_form)
+        if forms.credential.check_credential.data or "credential_file" in request.files:
+            return _check_credential(forms)
+        if "file" in request.files or forms.pdf.check_pdf.data:
+            return _check_uploaded_pdf(forms)
+        return _check_typed_code(forms)
+    return forms.page()
 
 
-def _check_typed_code(code_form: CodeForm, pdf_form: PdfForm) -> Page:
-    typed = (code_form.code.data or "").strip()
+def _check_typed_code(forms: Forms) -> Page:
+    typed = (forms.code.code.data or "").strip()
     if not typed:
-        _refuse(code_form.code, gettext("Type the code printed on the certificate."))
+        _refuse(forms.code.code, gettext("Type the code printed on the certificate."))
     else:
         try:
             code = normalise_code(typed)
         except MalformedCode as problem:
-            _refuse(code_form.code, str(problem))
+            _refuse(forms.code.code, str(problem))
         else:
             return redirect(url_for("verify.certificate_page", code=code), 303)
-    page = render_template("verify/index.html", code_form=code_form, pdf_form=pdf_form)
-    return page, 422
+    return forms.page(422)
 
 
 def _refuse(field: Field, message: str) -> None:
@@ -207,13 +220,12 @@ def _refuse(field: Field, message: str) -> None:
     field.render_kw = {**(field.render_kw or {}), "autofocus": True}
 
 
-def _check_uploaded_pdf(code_form: CodeForm, pdf_form: PdfForm) -> Page:
+def _check_uploaded_pdf(forms: Forms) -> Page:
     try:
         pdf = _read_upload()
     except UploadRefused as refusal:
-        _refuse(pdf_form.file, refusal.message)
-        page = render_template("verify/index.html", code_form=code_form, pdf_form=pdf_form)
-        return page, 422
+        _refuse(forms.pdf.file, refusal.message)
+        return forms.page(422)
     on = today()
     verdict = _verdict(pdf, on)
     certificate = verdict.certificate
@@ -230,6 +242,83 @@ def _check_uploaded_pdf(code_form: CodeForm, pdf_form: PdfForm) -> Page:
         seal_problems={seal.field: _seal_problem(seal) for seal in verdict.seals},
         seals_broken=not verdict.seals and _carries_signatures(pdf),
     )
+
+
+def _check_credential(forms: Forms) -> Page:
+    """A pasted or uploaded credential: authentic or not, then its status in the words a
+    code gets."""
+    try:
+        document = _read_credential(forms.credential)
+    except UploadRefused as refusal:
+        # Shown at the text box, which keeps what was pasted; a file too large, at the file.
+        at_file = refusal.slug == "file_too_large" and "credential_file" in request.files
+        form = forms.credential
+        _refuse(form.credential_file if at_file else form.credential, refusal.message)
+        return forms.page(422)
+    on = today()
+    verdict = verify_credential(document, on)
+    certificate = verdict.certificate
+    if certificate is not None:
+        record_verification(certificate, "api", on)
+    return render_template(
+        "verify/credential_result.html",
+        verdict=verdict,
+        certificate=certificate,
+        banner=describe_status(certificate, verdict.status, on)
+        if certificate is not None and verdict.status is not None
+        else None,
+        reason=_unauthentic_reason(verdict.unauthentic),
+    )
+
+
+def _read_credential(form: CredentialForm) -> object:
+    """The JSON the person pasted, or else the file they chose."""
+    limit = current_app.config["VERIFY_MAX_CREDENTIAL_BYTES"]
+    upload = request.files.get("credential_file")
+    data = upload.stream.read(limit + 1) if upload is not None else b""
+    if not data:
+        data = (form.credential.data or "").strip().encode()
+    if not data:
+        raise UploadRefused(
+            "credential_required",
+            gettext("Paste the credential, or choose its file, to check it."),
+        )
+    if len(data) > limit:
+        raise UploadRefused(
+            "file_too_large",
+            gettext(
+                "The credential is larger than %(limit)s KB; a credential is far smaller.",
+                limit=limit // 1024,
+            ),
+        )
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        raise UploadRefused(
+            "not_json",
+            gettext(
+                "This is not a credential: a credential is JSON, starting with {. Paste all"
+                " of it, or choose the file the holder shared."
+            ),
+        ) from None
+
+
+def _unauthentic_reason(reason: Unauthentic | None) -> str | None:
+    if reason is Unauthentic.NOT_OURS:
+        return gettext(
+            "This credential was not issued here: it names another issuer, or it is not an"
+            " Open Badges credential at all."
+        )
+    if reason is Unauthentic.UNSIGNED:
+        return gettext("This credential carries no digital proof, so nothing shows who issued it.")
+    if reason is Unauthentic.CHANGED:
+        return gettext(
+            "The digital proofs on this credential do not hold: it was changed after it was"
+            " signed, or it was not signed with either body's key."
+        )
+    if reason is Unauthentic.UNKNOWN:
+        return gettext("No certificate issued here matches this credential.")
+    return None
 
 
 @bp.get("/verify/<code>")
@@ -411,9 +500,9 @@ def upload_too_large(_error: HTTPException) -> Page | Json:
     if _wants_json():
         return {"error": "file_too_large", "message": message}, 413
     # The body was refused unread, so the forms must not look at it either.
-    code_form, pdf_form = _forms(read_request=False)
-    _refuse(pdf_form.file, message)
-    return render_template("verify/index.html", code_form=code_form, pdf_form=pdf_form), 413
+    forms = _forms(read_request=False)
+    _refuse(forms.pdf.file, message)
+    return forms.page(413)
 
 
 @bp.errorhandler(429)

@@ -1,0 +1,466 @@
+"""Every certificate as a signed, standard credential: issued with it, served, verified.
+
+A certificate's Open Badges 3.0 credential is made in the transaction that issues the
+certificate (the certificates area announces it with ``certificate_issued``; this area sits
+above it and listens), with a proof by each body that sealed it: for a jointly approved
+award those are the bodies that approved, exactly as for the PDF's seals; for an award the
+office issues alone, both. No proof is ever made for a body that did not.
+
+The status lists are not stored: their bits are read from the certificates' own state
+(revoked or superseded: the revocation bit; suspended: the suspension bit), so a revocation,
+a suspension or a reinstatement changes them in its own transaction, and no two writers can
+lose each other's bit. Each process keeps the signed list it last built for the set of bits
+it found, so a list is signed again only when a status changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from openbadgeslib.ob3.status_list import encode_bitstring
+from sqlalchemy.exc import IntegrityError
+
+from certification.catalogue.models import Programme
+from certification.catalogue.services import get_programme, programme_rules
+from certification.certificates.models import Certificate, CertificateStatus
+from certification.certificates.services import CertificateStanding, certificate_issued
+from certification.certificates.settings import current_settings
+from certification.credentials.document import (
+    STATUS_PURPOSES,
+    AchievementFacts,
+    AwardingBody,
+    CredentialFacts,
+    achievement,
+    open_badge,
+)
+from certification.credentials.keys import (
+    CredentialKey,
+    credential_keys,
+    did_document,
+    issuer_did,
+    signing_key,
+)
+from certification.credentials.linkedin import add_to_profile_url, organisation_name
+from certification.credentials.models import IssuedCredential
+from certification.credentials.pinned import CREDENTIALS_V2, OPEN_BADGES_V3
+from certification.credentials.proofs import (
+    ProofCheck,
+    body_jwt,
+    body_proof,
+    check_proofs,
+    with_proofs,
+)
+from certification.extensions import db
+from certification.progress import Transcript, evaluate_progress
+
+#: Entries per status list: the specification's minimum, 16 KB, so that a list's few set
+#: bits hide among many.
+STATUS_LIST_SIZE = 131_072
+PROGRAMME_NAME = "European Certificate and Diploma in Imaging Informatics (EFRS and EuSoMII)"
+
+
+# ---------------------------------------------------------------- where things are
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """This deployment as an issuer of credentials: its addresses, DID and keys."""
+
+    site_url: str
+    did: str
+    keys: tuple[CredentialKey, ...]
+
+    def credential_url(self, code: str) -> str:
+        return f"{self.site_url}/credentials/{code}"
+
+    def status_list_url(self, purpose: str) -> str:
+        return f"{self.site_url}/credentials/status/{purpose}"
+
+    def achievement_url(self, programme_code: str) -> str:
+        return f"{self.site_url}/credentials/achievements/{programme_code}"
+
+    @property
+    def did_document(self) -> dict[str, Any]:
+        return did_document(self.did, self.keys)
+
+
+def current_issuer() -> Issuer:
+    site_url = current_settings().public_base_url.rstrip("/")
+    return Issuer(site_url, issuer_did(site_url), credential_keys())
+
+
+# ---------------------------------------------------------------- issuing
+
+
+@certificate_issued.connect
+def _on_certificate_issued(certificate: Certificate, **_: object) -> None:
+    issue_credential(certificate)
+
+
+def issue_credential(certificate: Certificate) -> IssuedCredential:
+    """Sign and store ``certificate``'s credential, with a proof by each body that sealed
+    it. Flushes; the caller's transaction commits it with the certificate."""
+    issuer = current_issuer()
+    bodies = [entry["short_name"] for entry in certificate.issuers]
+    signers = [signing_key(issuer.keys, body) for body in bodies]
+    salt = secrets.token_hex(16)
+    for _attempt in range(8):
+        index = _unused_status_index()
+        document = open_badge(_facts(certificate, issuer, index, salt))
+        proofs = [
+            body_proof(document, key, issuer.did, created=certificate.issued_at) for key in signers
+        ]
+        credential = IssuedCredential(
+            certificate=certificate,
+            status_index=index,
+            document=json.dumps(with_proofs(document, proofs), ensure_ascii=False, indent=2),
+            jwts={key.body: body_jwt(document, key, issuer.did) for key in signers},
+            issued_at=certificate.issued_at,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(credential)
+        except IntegrityError:
+            continue  # another issue drew the same index at the same moment
+        return credential
+    raise RuntimeError("No free status list index after 8 draws: the status list is full.")
+
+
+def _unused_status_index() -> int:
+    while True:
+        index = secrets.randbelow(STATUS_LIST_SIZE)
+        taken = db.session.scalar(
+            sa.select(IssuedCredential.certificate_id).where(IssuedCredential.status_index == index)
+        )
+        if taken is None:
+            return index
+
+
+def _facts(certificate: Certificate, issuer: Issuer, index: int, salt: str) -> CredentialFacts:
+    programme = certificate.programme
+    email = certificate.candidate.email.strip().lower()
+    return CredentialFacts(
+        code=certificate.code,
+        credential_url=issuer.credential_url(certificate.code),
+        issuer_did=issuer.did,
+        site_url=issuer.site_url,
+        programme_name=PROGRAMME_NAME,
+        bodies=tuple(AwardingBody(i["short_name"], i["name"]) for i in certificate.issuers),
+        holder_name=certificate.holder_name,
+        identity_hash="sha256$" + hashlib.sha256((email + salt).encode()).hexdigest(),
+        identity_salt=salt,
+        achievement=achievement_facts(
+            programme, issuer, on=certificate.issued_on, printed=certificate
+        ),
+        credits_earned=certificate.credits_total,
+        issued_at=certificate.issued_at,
+        valid_until=last_moment_of(certificate.expires_on),
+        status_list_urls={p: issuer.status_list_url(p) for p in STATUS_PURPOSES},
+        status_index=index,
+    )
+
+
+def achievement_facts(
+    programme: Programme, issuer: Issuer, *, on: dt.date, printed: Certificate | None = None
+) -> AchievementFacts:
+    """``programme`` as an Achievement, its rules as they stand ``on`` that day; its title,
+    level and EQF level as ``printed`` on a certificate, if one is given."""
+    title = printed.award_title if printed else programme.title
+    level = printed.level if printed else programme.level
+    return AchievementFacts(
+        url=issuer.achievement_url(programme.code),
+        title=title,
+        achievement_type="Diploma" if level == "diploma" else "Certificate",
+        description=programme.description or f"The {title}, awarded jointly by EFRS and EuSoMII.",
+        criteria=criteria_narrative(programme, on),
+        credits_required=programme.min_total_credits,
+        eqf_level=printed.eqf_level if printed else programme.eqf_level,
+        image_url=f"{issuer.site_url}/static/credentials/badge.png",
+    )
+
+
+def achievement_document(programme_code: str, today: dt.date) -> dict[str, Any]:
+    """The Achievement a credential's ``achievement.id`` names, as the programme stands
+    today (a NotFound for an unknown code)."""
+    achieved = achievement(
+        achievement_facts(get_programme(programme_code), current_issuer(), on=today)
+    )
+    return {"@context": [CREDENTIALS_V2, OPEN_BADGES_V3], **achieved}
+
+
+def criteria_narrative(programme: Programme, on: dt.date) -> str:
+    """What the award requires, in the rules engine's English sentences."""
+    report = evaluate_progress(programme_rules(programme), Transcript(), on)
+    return (
+        "Awarded to a candidate who meets every requirement: "
+        + "; ".join(str(requirement.description) for requirement in report.requirements)
+        + "."
+    )
+
+
+def last_moment_of(day: dt.date | None) -> dt.datetime | None:
+    """The last second of ``day`` in the programme's calendar ("valid until" includes it)."""
+    if day is None:
+        return None
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return next_day - dt.timedelta(seconds=1)
+
+
+def issue_missing_credentials() -> int:
+    """A credential for each current certificate issued before credentials were (the
+    ``issue-credentials`` command). Returns how many were made."""
+    missing = db.session.scalars(
+        sa.select(Certificate)
+        .outerjoin(IssuedCredential, IssuedCredential.certificate_id == Certificate.id)
+        .where(IssuedCredential.certificate_id.is_(None), Certificate.is_current)
+        .order_by(Certificate.id)
+    ).all()
+    for certificate in missing:
+        issue_credential(certificate)
+    return len(missing)
+
+
+# ---------------------------------------------------------------- serving
+
+
+def credential_of(certificate: Certificate) -> IssuedCredential | None:
+    return db.session.get(IssuedCredential, certificate.id)
+
+
+def credential_with_code(code: str) -> IssuedCredential | None:
+    return db.session.scalar(
+        sa.select(IssuedCredential)
+        .join(Certificate, Certificate.id == IssuedCredential.certificate_id)
+        .where(Certificate.code == code)
+    )
+
+
+def credential_document(credential: IssuedCredential, body: str | None = None) -> dict[str, Any]:
+    """The signed credential; with ``body``, the same credential with that body's proof
+    alone (valid on its own: each proof signs the document without proofs). A ValueError if
+    ``body`` did not sign it."""
+    document: dict[str, Any] = json.loads(credential.document)
+    if body is None:
+        return document
+    issuer = current_issuer()
+    methods = {key.method(issuer.did) for key in issuer.keys if key.body.lower() == body.lower()}
+    proofs = [p for p in _proof_list(document) if p.get("verificationMethod") in methods]
+    if not proofs:
+        raise ValueError(body)
+    return with_proofs({k: v for k, v in document.items() if k != "proof"}, proofs)
+
+
+def _proof_list(document: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = document.get("proof")
+    return raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+
+
+@dataclass(frozen=True)
+class CredentialOffer:
+    """What the holder is offered for a certificate's credential: its public address, and
+    LinkedIn's form filled in while the certificate is valid (None otherwise)."""
+
+    url: str
+    linkedin_url: str | None
+
+
+def credential_offers(standings: list[CertificateStanding]) -> dict[str, CredentialOffer]:
+    """By code, what the holder's page offers for each of their certificates that has a
+    credential."""
+    ids = _with_credential([s.certificate.id for s in standings])
+    with_credential = [s for s in standings if s.certificate.id in ids]
+    if not with_credential:
+        return {}  # no keys need be configured to show a page without credentials
+    issuer = current_issuer()
+    offers = {}
+    for standing in with_credential:
+        certificate = standing.certificate
+        url = issuer.credential_url(certificate.code)
+        valid = standing.status is CertificateStatus.VALID
+        offers[certificate.code] = CredentialOffer(
+            url, _linkedin_url(certificate, url) if valid else None
+        )
+    return offers
+
+
+def _linkedin_url(certificate: Certificate, url: str) -> str:
+    return add_to_profile_url(
+        # The title as the holder's copy prints it, in their language where it was translated.
+        name=(certificate.translated or {}).get("award_title") or certificate.award_title,
+        organisation=organisation_name([issuer["short_name"] for issuer in certificate.issuers]),
+        issued_on=certificate.issued_on,
+        expires_on=certificate.expires_on,
+        certificate_url=url,
+        certificate_id=certificate.code,
+    )
+
+
+def _with_credential(certificate_ids: list[int]) -> set[int]:
+    """Which of these certificates have a credential, in one statement (one per certificate
+    would grow with them), reading the ids alone, not the documents."""
+    if not certificate_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(IssuedCredential.certificate_id).where(
+                IssuedCredential.certificate_id.in_(certificate_ids)
+            )
+        )
+    )
+
+
+# ---------------------------------------------------------------- status lists
+
+
+@dataclass(frozen=True)
+class StatusList:
+    body: bytes  # the signed BitstringStatusListCredential, JSON
+    etag: str
+
+
+_lists: dict[tuple[str, str, str], StatusList] = {}
+_lists_lock = threading.Lock()
+
+
+def set_bits(purpose: str) -> list[int]:
+    """The indices whose bit is set in ``purpose``'s list, from the certificates' state."""
+    if purpose == "revocation":
+        condition = sa.or_(
+            Certificate.revoked_at.is_not(None), Certificate.superseded_by_id.is_not(None)
+        )
+    else:
+        condition = sa.and_(
+            Certificate.suspended_at.is_not(None),
+            Certificate.revoked_at.is_(None),
+            Certificate.superseded_by_id.is_(None),
+        )
+    return list(
+        db.session.scalars(
+            sa.select(IssuedCredential.status_index)
+            .join(Certificate, Certificate.id == IssuedCredential.certificate_id)
+            .where(condition)
+            .order_by(IssuedCredential.status_index)
+        )
+    )
+
+
+def status_list(purpose: str, *, now: dt.datetime | None = None) -> StatusList:
+    """``purpose``'s signed status list credential (``revocation`` or ``suspension``),
+    built and signed again only when its bits changed."""
+    if purpose not in STATUS_PURPOSES:
+        raise ValueError(purpose)
+    issuer = current_issuer()
+    bits = set_bits(purpose)
+    digest = hashlib.sha256(f"{purpose}:{bits}".encode()).hexdigest()
+    cache_key = (issuer.site_url, purpose, digest)
+    with _lists_lock:
+        found = _lists.get(cache_key)
+    if found is not None:
+        return found
+    now = now or dt.datetime.now(dt.UTC)
+    url = issuer.status_list_url(purpose)
+    document = {
+        "@context": [CREDENTIALS_V2],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer.did,
+        "validFrom": now.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": encode_bitstring(bits, STATUS_LIST_SIZE),
+        },
+    }
+    bodies = sorted({key.body for key in issuer.keys})
+    proofs = [
+        body_proof(document, signing_key(issuer.keys, body), issuer.did, created=now)
+        for body in bodies
+    ]
+    built = StatusList(
+        json.dumps(with_proofs(document, proofs), indent=2).encode(), f'W/"{digest[:32]}"'
+    )
+    with _lists_lock:
+        _lists.clear()  # only the newest list of each purpose is asked for
+        _lists[cache_key] = built
+    return built
+
+
+# ---------------------------------------------------------------- verifying
+
+
+class Unauthentic(enum.StrEnum):
+    """Why a credential is not one we issued, as it stands."""
+
+    NOT_OURS = "not_ours"  # another issuer, or not a credential at all
+    UNSIGNED = "unsigned"  # no proof
+    CHANGED = "changed"  # a proof does not hold: changed since it was signed, or forged
+    UNKNOWN = "unknown"  # signed with our keys, but no certificate here has its id
+
+
+@dataclass(frozen=True)
+class CredentialVerdict:
+    """What a pasted or uploaded credential turned out to be."""
+
+    authentic: bool
+    certificate: Certificate | None
+    status: CertificateStatus | None
+    proofs: list[ProofCheck]
+    problems: list[str]  # in English, for integrators
+    unauthentic: Unauthentic | None = None
+
+
+def verify_credential(document: object, today: dt.date) -> CredentialVerdict:
+    """Check a credential someone holds: that it is one of ours, each proof against the
+    published keys (so a changed character fails), and what became of it since: the
+    certificate's status today, whose bits the status lists publish."""
+    issuer = current_issuer()
+    if not isinstance(document, dict):
+        return _not_authentic(Unauthentic.NOT_OURS, "The credential is not a JSON object.")
+    issuer_id = document.get("issuer")
+    issuer_id = issuer_id.get("id") if isinstance(issuer_id, dict) else issuer_id
+    if issuer_id != issuer.did:
+        return _not_authentic(
+            Unauthentic.NOT_OURS, f"The credential was not issued here (issuer {issuer_id!r})."
+        )
+    checks = check_proofs(document, issuer.did, issuer.did_document, issuer.keys)
+    if not checks:
+        return _not_authentic(Unauthentic.UNSIGNED, "The credential carries no proof.")
+    problems = [f"{c.body or c.method}: {c.problem}" for c in checks if not c.valid]
+    if problems:
+        return CredentialVerdict(False, None, None, checks, problems, Unauthentic.CHANGED)
+    certificate = _certificate_named(document, issuer)
+    if certificate is None:
+        problem = "No certificate issued here has this credential's id."
+        return CredentialVerdict(False, None, None, checks, [problem], Unauthentic.UNKNOWN)
+    if {c.body for c in checks} != {entry["short_name"] for entry in certificate.issuers}:
+        # Authentic: each proof stands alone. Said, because it is not the whole set.
+        problems.append("The credential carries the proofs of only some of its issuers.")
+    return CredentialVerdict(True, certificate, certificate.status_on(today), checks, problems)
+
+
+def _certificate_named(document: dict[str, Any], issuer: Issuer) -> Certificate | None:
+    credential_id = document.get("id")
+    prefix = issuer.credential_url("")
+    if not isinstance(credential_id, str) or not credential_id.startswith(prefix):
+        return None
+    return db.session.scalar(
+        sa.select(Certificate)
+        .join(IssuedCredential, IssuedCredential.certificate_id == Certificate.id)
+        .where(Certificate.code == credential_id[len(prefix) :])
+    )
+
+
+def _not_authentic(reason: Unauthentic, problem: str) -> CredentialVerdict:
+    return CredentialVerdict(False, None, None, [], [problem], reason)
