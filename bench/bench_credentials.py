@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import gc
 import hashlib
 import importlib.metadata
 import json
@@ -41,7 +40,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from machine import describe  # this folder's, beside the script
+from machine import describe
+from machine import measure as timed  # this folder's, beside the script
 
 N = 200  # signing
 N_SLOW = 60  # checking and status lists, the slower rows, to stay within a minute
@@ -58,20 +58,7 @@ KEY_SETTING = {
 
 
 def measure(work: Callable[[], object], runs: int = N) -> list[float]:
-    """Milliseconds per call, over ``runs`` calls after a warm-up (garbage collection off)."""
-    for _ in range(WARM_UP):
-        work()
-    timings = []
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(runs):
-            start = time.perf_counter()
-            work()
-            timings.append((time.perf_counter() - start) * 1000)
-    finally:
-        gc.enable()
-    return timings
+    return timed(work, runs, WARM_UP)
 
 
 # ------------------------------------------------------------------ the credential

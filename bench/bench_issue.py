@@ -19,13 +19,11 @@ that is removed at the end.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import importlib.metadata
 import io
 import os
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +32,7 @@ import reportlab
 from flask import Flask
 from folder_app import app_in_folder, demo_seals  # this folder's, beside the script
 from machine import describe
+from machine import measure as timed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from reportlab.graphics import renderPDF
@@ -56,20 +55,7 @@ HOLDER = "Αικατερίνη Παπαδοπούλου-Wiśniewska"
 
 
 def measure(work: Callable[[], object]) -> list[float]:
-    """Milliseconds per call, over N calls after a warm-up (garbage collection off)."""
-    for _ in range(WARM_UP):
-        work()
-    timings = []
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(N):
-            start = time.perf_counter()
-            work()
-            timings.append((time.perf_counter() - start) * 1000)
-    finally:
-        gc.enable()
-    return timings
+    return timed(work, N, WARM_UP)
 
 
 def p95(values: list[float]) -> float:

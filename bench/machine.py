@@ -1,11 +1,31 @@
 """The line each bench prints about the machine it ran on, so that figures from different
-hosts are never compared as if they were one."""
+hosts are never compared as if they were one; and how a bench times one piece of work."""
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+
+def measure(work: Callable[[], object], runs: int, warm_up: int) -> list[float]:
+    """Milliseconds per call, over ``runs`` calls after ``warm_up`` (garbage collection off)."""
+    for _ in range(warm_up):
+        work()
+    timings = []
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            start = time.perf_counter()
+            work()
+            timings.append((time.perf_counter() - start) * 1000)
+    finally:
+        gc.enable()
+    return timings
 
 
 def describe(*versions: str) -> str:

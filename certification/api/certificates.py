@@ -289,14 +289,12 @@ def get_certificate_pdf(code: str) -> Response:
     """The sealed PDF, for an administrator (token or logged-in session) or its holder
     (logged-in session).
 
-    The one route that also accepts the browser session of the web pages. A token, when
-    sent, must be valid. To a logged-in person who may not download it, the certificate
-    does not exist (404), as for an unknown code, so that codes cannot be probed.
+    Like the credential and its ELM export, it also accepts the browser session of the
+    web pages. A token, when sent, must be valid. To a logged-in person who may not
+    download it, the certificate does not exist (404), as for an unknown code, so that
+    codes cannot be probed.
     """
-    viewer = _token_or_session_user()
-    certificate = find_certificate(code)
-    if not can_download(certificate, viewer):
-        raise NotFound(gettext("No certificate has this code."))
+    certificate = _downloadable(code)
     return sealed_pdf_download(certificate.code, certificate.pdf)
 
 
@@ -316,10 +314,7 @@ def get_certificate_pdf(code: str) -> Response:
 def get_certificate_credential(code: str) -> Response:
     """The signed credential, for an administrator (token or logged-in session) or its
     holder (logged-in session); to anyone else it does not exist (404), like the PDF."""
-    viewer = _token_or_session_user()
-    certificate = find_certificate(code)
-    if not can_download(certificate, viewer):
-        raise NotFound(gettext("No certificate has this code."))
+    certificate = _downloadable(code)
     credential = credential_of(certificate)
     if credential is None:
         raise NotFound(gettext("This certificate has no credential yet."))
@@ -352,13 +347,20 @@ def get_certificate_credential(code: str) -> Response:
 def get_certificate_elm(code: str) -> Response:
     """For an administrator (token or logged-in session) or its holder (logged-in
     session); to anyone else it does not exist (404), like the PDF."""
-    viewer = _token_or_session_user()
-    certificate = find_certificate(code)
-    if not can_download(certificate, viewer):
-        raise NotFound(gettext("No certificate has this code."))
+    certificate = _downloadable(code)
     return credential_response(
         elm_of(certificate, current_issuer()), f"{certificate.code}.elm.json"
     )
+
+
+def _downloadable(code: str) -> models.Certificate:
+    """The certificate, if the token's or the session's user may download it (the office,
+    the officers, its holder); to anyone else it does not exist."""
+    viewer = _token_or_session_user()  # first: no login, no answer about the code
+    certificate = find_certificate(code)
+    if not can_download(certificate, viewer):
+        raise NotFound(gettext("No certificate has this code."))
+    return certificate
 
 
 def _token_or_session_user() -> User:
