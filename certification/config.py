@@ -70,6 +70,13 @@ SIGNING_TRUST_ROOTS = ["keys/demo-ca.pem"]
 VERIFY_MAX_PDF_BYTES = 5 * 1024 * 1024
 # The largest credential (JSON) the verification accepts; ours are about 5 KB.
 VERIFY_MAX_CREDENTIAL_BYTES = 256 * 1024
+# Wallets (OpenID for Verifiable Credential Issuance, pre-authorised code): how long the
+# offer a holder is shown (QR code and link) may be redeemed, how long the access token it
+# buys lasts, and how long a nonce for the wallet's key proof. Offered only when
+# PUBLIC_BASE_URL is https (the protocol allows nothing else).
+WALLET_OFFER_SECONDS = 600
+WALLET_TOKEN_SECONDS = 300
+WALLET_NONCE_SECONDS = 120
 
 # Rate limits (Flask-Limiter). memory:// is per process; several workers or hosts need a
 # shared store, e.g. RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379. Every host of one
@@ -82,6 +89,8 @@ RATELIMIT_KEY_PREFIX = ""
 # Retry-After.
 RATELIMIT_HEADERS_ENABLED = False
 VERIFY_RATE_LIMIT = "60 per minute"
+# Requests per client to the wallets' token, nonce and credential endpoints together.
+WALLET_RATE_LIMIT = "30 per minute"
 
 # Behind a reverse proxy: how many proxies set each X-Forwarded-* header, e.g.
 # {"x_for": 1, "x_proto": 1} for one load balancer that terminates TLS. Empty: the headers
@@ -156,10 +165,14 @@ ENVIRONMENT_KEYS = (
     "SIGNING_TRUST_ROOTS",
     "VERIFY_MAX_PDF_BYTES",
     "VERIFY_MAX_CREDENTIAL_BYTES",
+    "WALLET_OFFER_SECONDS",
+    "WALLET_TOKEN_SECONDS",
+    "WALLET_NONCE_SECONDS",
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_KEY_PREFIX",
     "RATELIMIT_ENABLED",
     "VERIFY_RATE_LIMIT",
+    "WALLET_RATE_LIMIT",
     "PROXY_FIX",
     "QUEUE_URL",
     "QUEUE_NAME",

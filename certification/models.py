@@ -21,7 +21,13 @@ from certification.certificates.models import (
     PartnerBody,
     Verification,
 )
-from certification.credentials.models import IssuedCredential
+from certification.credentials.models import (
+    IssuedCredential,
+    WalletDelivery,
+    WalletGrant,
+    WalletNonce,
+    WalletToken,
+)
 from certification.idempotency import IdempotencyKey
 from certification.imports.models import ImportUpload
 from certification.mail.models import OutgoingEmail
@@ -62,5 +68,9 @@ __all__ = [
     "StandingJob",
     "User",
     "Verification",
+    "WalletDelivery",
+    "WalletGrant",
+    "WalletNonce",
+    "WalletToken",
     "programme_assessment",
 ]

@@ -399,6 +399,15 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         "admin": NOT_FOUND,
         "token": LOGIN,
     },
+    # A one-time offer of the holder's credential to their wallet: as the PDF.
+    ("portal.wallet_offer", "POST"): {
+        "anonymous": LOGIN,
+        "candidate": OK,
+        "other": NOT_FOUND,
+        **NO_OFFICER,
+        "admin": NOT_FOUND,
+        "token": LOGIN,
+    },
     # Public: verification, the API's description and its reference, and logging in.
     ("api.openapi", "GET"): EVERYONE,
     ("api_reference.docs", "GET"): EVERYONE,
@@ -415,6 +424,14 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("credentials.key_set", "GET"): EVERYONE,
     ("credentials.status_list_credential", "GET"): EVERYONE,
     ("credentials.achievement", "GET"): EVERYONE,
+    # Wallets (OpenID4VCI): what a wallet reads, and the endpoints it calls, which no login
+    # opens: the empty token request is refused as invalid, a nonce is anyone's, and the
+    # credential wants the access token a one-time code bought (an API token is none).
+    ("credentials.wallet_issuer_metadata", "GET"): EVERYONE,
+    ("credentials.wallet_authorization_server", "GET"): EVERYONE,
+    ("credentials.wallet_token", "POST"): EVERYONE,
+    ("credentials.wallet_nonce", "POST"): EVERYONE,
+    ("credentials.wallet_credential", "POST"): dict.fromkeys(ROLES, NO_TOKEN),
     ("static", "GET"): EVERYONE,
     ("auth.index", "GET"): {**dict.fromkeys(ROLES, 302), "anonymous": LOGIN, "token": LOGIN},
     ("auth.login", "GET"): {**dict.fromkeys(ROLES, 302), "anonymous": OK, "token": OK},

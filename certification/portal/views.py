@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
+from flask import abort, current_app, render_template
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from certification.auth.qr_svg import qr_svg
 from certification.catalogue.models import ApprovalPolicy
 from certification.catalogue.services import list_programmes
 from certification.certificates.approvals import pending_requests_of, still_to_approve
@@ -18,9 +19,11 @@ from certification.certificates.services import (
     find_certificate,
 )
 from certification.credentials.services import credential_offers
-from certification.errors import NotFound
+from certification.credentials.wallet import make_offer, wallets_enabled
+from certification.errors import Conflict, NotFound
 from certification.portal.blueprint import bp
 from certification.records.services import load_transcript
+from certification.types import utcnow
 from certification.web import sealed_pdf_download, today
 
 
@@ -36,6 +39,7 @@ def index() -> str:
         transcript=load_transcript(current_user),
         standings=standings,
         credentials=credential_offers(standings),
+        wallets=wallets_enabled(),
         holds=holds_of(current_user),
         requests=(requests := pending_requests_of(current_user)),
         still_to_approve={r.code: still_to_approve(r) for r in requests},
@@ -53,3 +57,23 @@ def certificate_pdf(code: str) -> Response:
     if not can_download(certificate, current_user):
         raise NotFound(gettext("No certificate has this code."))
     return sealed_pdf_download(certificate.code, certificate.pdf)
+
+
+@bp.post("/certificates/<code>/wallet")
+def wallet_offer(code: str) -> tuple[str, int, dict[str, str]]:
+    """A new one-time offer of the holder's credential to a wallet, shown once (the page is
+    not kept: the code in it is a secret until a wallet redeems it)."""
+    if not wallets_enabled():
+        abort(404)
+    certificate = find_certificate(code)
+    try:
+        offer = make_offer(certificate, current_user._get_current_object(), utcnow())
+    except Conflict as refusal:
+        abort(409, description=refusal.message)
+    page = render_template(
+        "portal/wallet_offer.html",
+        certificate=certificate,
+        offer=offer,
+        qr=qr_svg(offer.uri, label=gettext("QR code to scan with your digital wallet")),
+    )
+    return page, 200, {"Cache-Control": "no-store"}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from certification.verify import views  # noqa: F401  (registers the routes on bp)
+from certification.verify import (
+    views,  # noqa: F401  (registers the routes on bp)
+    wallet,  # noqa: F401  (registers the wallets' routes)
+)
 from certification.verify.blueprint import bp
 from certification.verify.credentials import credentials_bp
 
