@@ -133,17 +133,20 @@ def issue_credential(certificate: Certificate) -> IssuedCredential:
         except IntegrityError:
             continue  # another issue drew the same index at the same moment
         return credential
-    raise RuntimeError("No free status list index after 8 draws: the status list is full.")
+    raise RuntimeError("Eight free status list indices were each taken by another issue at once.")
 
 
 def _unused_status_index() -> int:
-    while True:
+    """A random index no credential has. Drawn at most 64 times: with the list half full,
+    the chance that every draw is taken is 2^-64; a list that full needs a second list."""
+    for _draw in range(64):
         index = secrets.randbelow(STATUS_LIST_SIZE)
         taken = db.session.scalar(
             sa.select(IssuedCredential.certificate_id).where(IssuedCredential.status_index == index)
         )
         if taken is None:
             return index
+    raise RuntimeError("The status list has hardly a free index left: it needs a second list.")
 
 
 def _facts(certificate: Certificate, issuer: Issuer, index: int, salt: str) -> CredentialFacts:
@@ -392,7 +395,9 @@ def status_list(purpose: str, *, now: dt.datetime | None = None) -> StatusList:
         json.dumps(with_proofs(document, proofs), indent=2).encode(), f'W/"{digest[:32]}"'
     )
     with _lists_lock:
-        _lists.clear()  # only the newest list of each purpose is asked for
+        # Only the newest list of each purpose is asked for: forget this purpose's older one.
+        for key in [k for k in _lists if k[:2] == cache_key[:2]]:
+            del _lists[key]
         _lists[cache_key] = built
     return built
 

@@ -394,3 +394,18 @@ def test_the_achievement_and_its_image_are_served_where_the_credential_names_the
     assert image.status_code == 200 and image.mimetype == "image/png"
     image.close()
     assert client.get("/credentials/achievements/NO-SUCH").status_code == 404
+
+
+def test_a_full_status_list_refuses_the_next_credential_instead_of_drawing_forever(
+    app, api, eligible_candidate, monkeypatch
+):
+    from certification.credentials import services
+
+    first = api.post("/certificates", {"candidate_id": eligible_candidate(), "programme": "EII-C"})
+    assert first.status_code == 201
+    with app.app_context():
+        taken = db.session.scalar(sa.select(IssuedCredential.status_index))
+        # As a list with no index left: every draw lands on a taken one.
+        monkeypatch.setattr(services.secrets, "randbelow", lambda _size: taken)
+        with pytest.raises(RuntimeError, match="hardly a free index"):
+            services._unused_status_index()
