@@ -58,6 +58,7 @@ from certification.credentials.proofs import (
     body_jwt,
     body_proof,
     check_proofs,
+    proofs_of,
     with_proofs,
 )
 from certification.extensions import db
@@ -258,15 +259,14 @@ def credential_document(credential: IssuedCredential, body: str | None = None) -
         return document
     issuer = current_issuer()
     methods = {key.method(issuer.did) for key in issuer.keys if key.body.lower() == body.lower()}
-    proofs = [p for p in _proof_list(document) if p.get("verificationMethod") in methods]
+    proofs = [
+        p
+        for p in proofs_of(document)
+        if isinstance(p, dict) and p.get("verificationMethod") in methods
+    ]
     if not proofs:
         raise ValueError(body)
     return with_proofs({k: v for k, v in document.items() if k != "proof"}, proofs)
-
-
-def _proof_list(document: dict[str, Any]) -> list[dict[str, Any]]:
-    raw = document.get("proof")
-    return raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
 
 
 @dataclass(frozen=True)
