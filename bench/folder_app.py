@@ -37,9 +37,19 @@ def app_in_folder(folder: Path, **config: Any) -> Flask:
 
 def demo_seals(folder: Path) -> dict[str, Any]:
     """The settings for the demo keys that ``make_demo_keys`` wrote to
-    ``folder/instance/keys``, whatever the environment says."""
+    ``folder/instance/keys``, whatever the environment says, and each body's credential
+    key beside them (made here when missing)."""
+    from certification.credentials.keys import make_credential_key
+
     keys = folder / "instance" / "keys"
+    credential_keys = {}
+    for body, key_id in (("EFRS", "efrs-2026"), ("EuSoMII", "eusomii-2026")):
+        path = keys / f"{key_id}.credential.pem"
+        if not path.exists():
+            make_credential_key(path)
+        credential_keys[body] = [{"id": key_id, "key": str(path)}]
     return {
+        "CREDENTIAL_KEYS": credential_keys,
         "SEAL_KEYS": {
             "EFRS": {"pkcs12": str(keys / "efrs-seal.p12"), "passphrase": None},
             "EuSoMII": {"pkcs12": str(keys / "eusomii-seal.p12"), "passphrase": None},

@@ -1394,10 +1394,14 @@ def database_revisions(app: Flask) -> set[str]:
 def ensure_demo_keys() -> None:
     from certification.certificates.branding import DEFAULT_PARTNER_BODIES
     from certification.certificates.signing import make_demo_keys
+    from certification.credentials.keys import make_credential_key
 
     keys = INSTANCE / "keys"
     if not (keys / "demo-ca.pem").exists():
         make_demo_keys(keys, {str(b["short_name"]): str(b["name"]) for b in DEFAULT_PARTNER_BODIES})
+    for key_id in ("efrs-2026", "eusomii-2026"):  # where the default CREDENTIAL_KEYS look
+        if not (keys / f"{key_id}.credential.pem").exists():
+            make_credential_key(keys / f"{key_id}.credential.pem")
 
 
 def create_schema_and_catalogue(
