@@ -262,6 +262,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.approvals_queue", "GET"),
             # Revoking: the office for an award it issues alone, officers for a joint one.
             ("admin.certificate_revoke", "POST"),
+            # In bulk, by the same rules (the empty list is refused as invalid).
+            ("admin.revoke_many", "GET"),
+            ("admin.revoke_many", "POST"),
+            ("admin.revoke_many_confirm", "POST"),
         ]
     },
     # A course provider's staff: their courses (the rows below give them OK).
@@ -404,6 +408,13 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         "anonymous": LOGIN,
         "candidate": OK,
         "other": NOT_FOUND,
+        **NO_OFFICER,
+        "admin": NOT_FOUND,
+        "token": LOGIN,
+    },
+    # Everything held about the candidate who asks, as a ZIP: every candidate gets their own.
+    ("portal.personal_data", "POST"): {
+        **LOGGED_IN,
         **NO_OFFICER,
         "admin": NOT_FOUND,
         "token": LOGIN,

@@ -48,6 +48,7 @@ APPLICATION = (
     "certification.mail",
     "certification.demo",
     "certification.backup",
+    "certification.privacy",
 )
 
 

@@ -9,6 +9,7 @@ from certification.admin import (  # noqa: F401  (each registers its routes on b
     jobs,
     provider_staff,
     reports,
+    revocations,
     tokens,
     translations,
     views,

@@ -866,3 +866,32 @@ def catalogue_translations_form(
     for name, item in by_name.items():
         form[name].source, form[name].wording = item.source, item
     return form
+
+
+class BulkRevokeForm(FlaskForm):
+    """Many certificates revoked with one reason: their codes typed or pasted, or a CSV file
+    (a column ``code``, or one code a line). The confirmation page posts the codes back as
+    ``codes``, with the effects it showed as ``planned``."""
+
+    codes = TextAreaField(
+        lazy_gettext("Certificate codes"),
+        description=lazy_gettext("One a line, or separated by commas or spaces."),
+        render_kw={"rows": 8, "autocomplete": "off", "spellcheck": "false"},
+    )
+    file = FileField(
+        lazy_gettext("Or a CSV file"),
+        description=lazy_gettext(
+            "A column named code (other columns are left out), or one code a line."
+        ),
+        render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
+    )
+    reason = TextAreaField(
+        lazy_gettext("Reason for revoking"),
+        validators=[InputRequired(), _a_reason_a_verifier_can_read],
+        filters=[_one_line],
+        description=lazy_gettext("Shown to anyone who verifies these certificates."),
+        render_kw={"rows": 2, "maxlength": 500},
+    )
+    planned = HiddenField()
+    # The confirmation page's way back to the form, with the codes and reason as typed.
+    change = SubmitField(lazy_gettext("Change the list or the reason"))

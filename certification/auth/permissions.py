@@ -48,6 +48,9 @@ ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # one (the service decides which by the programme's approval policy).
     "admin.certificate_revoke": STAFF,
     "admin.certificate_reinstate": OFFICERS,
+    # In bulk: the same rules per certificate (certificates/bulk_revocation.py).
+    "admin.revoke_many": STAFF,
+    "admin.revoke_many_confirm": STAFF,
     "admin.approvals_queue": STAFF,
     "admin.request_approve": OFFICERS,
     "admin.request_reject": OFFICERS,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -535,8 +535,7 @@ def revoke_award(
     reason = revocation_reason(reason)
     now = now or utcnow()
     lock_fresh(certificate)
-    refuse_unless_revocable(certificate)
-    if certificate.suspended_at is None:
+    if revocation_effect(certificate, actor, body=body) == "suspend":
         certificate.suspended_at = now
         certificate.suspended_by_body = own
         certificate.suspension_reason = reason
@@ -552,15 +551,6 @@ def revoke_award(
         _end_pending_reissue(certificate, own, actor, now=now)
         certificate_suspended.send(certificate)
         return certificate
-    if certificate.suspended_by_body == own:
-        raise Conflict(
-            gettext(
-                "%(body)s has already asked for this certificate's revocation; the other body"
-                " decides: revoke or reinstate.",
-                body=own,
-            ),
-            slug="already_suspended",
-        )
     record_revocation(
         certificate,
         reason,
@@ -570,6 +560,33 @@ def revoke_award(
     )
     _end_pending_reissue(certificate, own, actor, now=now)
     return certificate
+
+
+def revocation_effect(
+    certificate: Certificate, actor: User | None, *, body: str | None = None
+) -> Literal["suspend", "revoke"]:
+    """What :func:`revoke_award` by ``actor`` would do to ``certificate`` as it stands:
+    ``suspend`` (the first body's request) or ``revoke``; it refuses as revoking would
+    (``Forbidden`` not theirs to revoke, ``already_revoked``, ``superseded``,
+    ``already_suspended`` by their own body). Changes nothing."""
+    if certificate.programme.approval is ApprovalPolicy.OFFICE:
+        _refuse_officers(actor, "revoke")
+        refuse_unless_revocable(certificate)
+        return "revoke"
+    own = _officer_body(actor, "revoke", body)
+    refuse_unless_revocable(certificate)
+    if certificate.suspended_at is None:
+        return "suspend"
+    if certificate.suspended_by_body == own:
+        raise Conflict(
+            gettext(
+                "%(body)s has already asked for this certificate's revocation; the other body"
+                " decides: revoke or reinstate.",
+                body=own,
+            ),
+            slug="already_suspended",
+        )
+    return "revoke"
 
 
 def _end_pending_reissue(

@@ -469,3 +469,21 @@ def _settle_date_format(table: CsvTable, evidence: _DateEvidence, date_columns: 
             )
         )
         table.date_format = None
+
+
+def read_codes(data: bytes) -> tuple[list[str], list[Problem]]:
+    """The certificate codes in ``data``, as typed: the column ``code`` of a CSV file (any
+    other columns left out), or else the first cell of every non-empty line (codes one per
+    line, no header). Encoding and delimiter are found as for any import."""
+    table = read_csv(data, ["code"])
+    if table.readable:
+        return [row.values["code"] for row in table.rows() if row.values["code"]], []
+    if not table.encoding:  # not text at all: the reason is the file's only problem
+        return [], table.problems
+    text = data.decode(table.codec)
+    codes = []
+    for cells in csv.reader(io.StringIO(text), delimiter=table.delimiter):
+        first = next((cell.strip() for cell in cells if cell.strip()), "")
+        if first and not _SEPARATOR_HINT.match(first):
+            codes.append(first)
+    return codes, []

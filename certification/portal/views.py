@@ -22,6 +22,7 @@ from certification.credentials.services import credential_offers
 from certification.credentials.wallet import make_offer, wallets_enabled
 from certification.errors import Conflict, NotFound
 from certification.portal.blueprint import bp
+from certification.privacy import export_personal_data
 from certification.records.services import load_transcript
 from certification.types import utcnow
 from certification.web import sealed_pdf_download, today
@@ -77,3 +78,20 @@ def wallet_offer(code: str) -> tuple[str, int, dict[str, str]]:
         qr=qr_svg(offer.uri, label=gettext("QR code to scan with your digital wallet")),
     )
     return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/my-data.zip")
+def personal_data() -> Response:
+    """Everything held about the candidate, as one ZIP (GDPR articles 15 and 20). A POST:
+    it is audited, and a link followed by someone else's page must not start it."""
+    now = utcnow()
+    archive = export_personal_data(current_user._get_current_object(), now)
+    return Response(
+        archive,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="my-data-{now:%Y-%m-%d}.zip"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
