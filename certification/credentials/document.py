@@ -112,7 +112,7 @@ def open_badge(facts: CredentialFacts) -> dict[str, Any]:
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": facts.achievement.title,
         "issuer": issuer_profile(facts),
-        "validFrom": _instant(facts.issued_at),
+        "validFrom": instant(facts.issued_at),
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "name": facts.holder_name,
@@ -137,7 +137,7 @@ def open_badge(facts: CredentialFacts) -> dict[str, Any]:
         },
     }
     if facts.valid_until is not None:
-        document["validUntil"] = _instant(facts.valid_until)
+        document["validUntil"] = instant(facts.valid_until)
     return document
 
 
@@ -158,7 +158,8 @@ def issuer_profile(facts: CredentialFacts) -> dict[str, Any]:
     }
 
 
-def _instant(moment: dt.datetime) -> str:
+def instant(moment: dt.datetime) -> str:
+    """``moment`` as credentials write it: UTC, whole seconds, ``Z``."""
     return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

@@ -65,7 +65,7 @@ from importlib import resources
 from typing import Any
 
 from certification.certificates.models import Certificate
-from certification.credentials.document import EQF_LEVELS
+from certification.credentials.document import EQF_LEVELS, instant
 from certification.credentials.services import PROGRAMME_NAME, Issuer, last_moment_of
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -165,7 +165,7 @@ def elm_credential(facts: ElmFacts) -> dict[str, Any]:
         "awardedBy": {
             "type": "AwardingProcess",
             "awardingBody": [_organisation(body) for body in facts.awarding_bodies],
-            "awardingDate": _instant(facts.issued_at),
+            "awardingDate": instant(facts.issued_at),
         },
         "creditReceived": _ects(facts.credits_earned),
         "specifiedBy": specification,
@@ -204,12 +204,12 @@ def elm_credential(facts: ElmFacts) -> dict[str, Any]:
             "hasClaim": achievement,
         },
         "issuer": _organisation(facts.issuer),
-        "validFrom": _instant(facts.issued_at),
+        "validFrom": instant(facts.issued_at),
     }
     if facts.valid_until is not None:
         # ELM's term, and VC 1.1's for verifiers that know only that one.
-        document["validUntil"] = _instant(facts.valid_until)
-        document["expirationDate"] = _instant(facts.valid_until)
+        document["validUntil"] = instant(facts.valid_until)
+        document["expirationDate"] = instant(facts.valid_until)
     return document
 
 
@@ -318,7 +318,3 @@ def _language(code: str) -> dict[str, Any]:
 def _points(credits: Decimal) -> str:
     """ELM's ``point`` is a string: "10", or "7.5"."""
     return format(credits.normalize(), "f")
-
-
-def _instant(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -79,28 +79,26 @@ def issuer_did(public_base_url: str) -> str:
 
 def credential_keys() -> tuple[CredentialKey, ...]:
     """The configured keys, read once per process (again when a file changes)."""
-    config, instance = current_app.config, Path(current_app.instance_path)
-
-    def resolve(path: str) -> Path:
-        return Path(path) if Path(path).is_absolute() else instance / path
-
-    setting = config["CREDENTIAL_KEYS"]
+    setting, instance = current_app.config["CREDENTIAL_KEYS"], current_app.instance_path
+    resolve = _resolver(instance)
     files = [resolve(entry["key"]) for entries in _entries(setting).values() for entry in entries]
     return _read_keys(
         json.dumps(setting, sort_keys=True),
-        str(instance),
+        instance,
         tuple(path.stat().st_mtime if path.exists() else 0.0 for path in files),
     )
+
+
+def _resolver(instance: str) -> Callable[[str], Path]:
+    """A configured path as a file: relative ones are inside the instance folder."""
+    return lambda path: Path(path) if Path(path).is_absolute() else Path(instance) / path
 
 
 @functools.lru_cache(maxsize=8)
 def _read_keys(
     setting: str, instance: str, _mtimes: tuple[float, ...]
 ) -> tuple[CredentialKey, ...]:
-    def resolve(path: str) -> Path:
-        return Path(path) if Path(path).is_absolute() else Path(instance) / path
-
-    return keys_from(json.loads(setting), resolve)
+    return keys_from(json.loads(setting), _resolver(instance))
 
 
 def keys_from(setting: object, resolve: Callable[[str], Path]) -> tuple[CredentialKey, ...]:

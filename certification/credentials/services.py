@@ -41,6 +41,7 @@ from certification.credentials.document import (
     AwardingBody,
     CredentialFacts,
     achievement,
+    instant,
     open_badge,
 )
 from certification.credentials.keys import (
@@ -378,7 +379,7 @@ def status_list(purpose: str, *, now: dt.datetime | None = None) -> StatusList:
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer.did,
-        "validFrom": now.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "validFrom": instant(now),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",

@@ -34,6 +34,7 @@ from certification.credentials.services import (
 from certification.errors import NotFound
 from certification.extensions import csrf
 from certification.verify.blueprint import bp
+from certification.verify.views import credential_too_large_message
 from certification.web import credential_response, today
 
 credentials_bp = Blueprint("credentials", __name__)
@@ -117,7 +118,7 @@ def credential_json() -> tuple[dict[str, Any], int]:
     limit = current_app.config["VERIFY_MAX_CREDENTIAL_BYTES"]
     data = request.get_data(cache=False)
     if len(data) > limit:
-        return {"error": "too_large", "message": _too_large(limit)}, 400
+        return {"error": "too_large", "message": credential_too_large_message(limit)}, 400
     try:
         document = json.loads(data)
     except (ValueError, RecursionError):
@@ -137,10 +138,3 @@ def verdict_answer(verdict: CredentialVerdict) -> dict[str, Any]:
         "proofs": [{"body": check.body, "valid": check.valid} for check in verdict.proofs],
         "problems": verdict.problems,
     }
-
-
-def _too_large(limit: int) -> str:
-    return gettext(
-        "The credential is larger than %(limit)s KB; a credential is far smaller.",
-        limit=limit // 1024,
-    )

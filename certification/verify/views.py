@@ -284,13 +284,7 @@ def _read_credential(form: CredentialForm) -> object:
             gettext("Paste the credential, or choose its file, to check it."),
         )
     if len(data) > limit:
-        raise UploadRefused(
-            "file_too_large",
-            gettext(
-                "The credential is larger than %(limit)s KB; a credential is far smaller.",
-                limit=limit // 1024,
-            ),
-        )
+        raise UploadRefused("file_too_large", credential_too_large_message(limit))
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
@@ -477,6 +471,13 @@ def _seal_problem(seal: SealCheck) -> str | None:
 def _megabytes(size: int) -> str:
     megabytes = f"{size / (1024 * 1024):g}"
     return gettext("%(megabytes)s MB", megabytes=megabytes)
+
+
+def credential_too_large_message(limit: int) -> str:
+    return gettext(
+        "The credential is larger than %(limit)s KB; a credential is far smaller.",
+        limit=limit // 1024,
+    )
 
 
 def _too_large_message(limit: int) -> str:
