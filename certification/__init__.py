@@ -66,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from certification.credentials import services as credential_services  # noqa: F401
     from certification.credentials.keys import check_setting
     from certification.portal import bp as portal_bp
+    from certification.portal import notice_bp as privacy_notice_bp
     from certification.tasks import register_tasks
     from certification.verify import bp as verify_bp
     from certification.verify import credentials_bp
@@ -80,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_setting(app.config["CREDENTIAL_KEYS"])
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(privacy_notice_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_reference_bp)

@@ -339,6 +339,10 @@ def _ensure_demo_keys() -> bool:
         for k in settings.seal_keys
         if isinstance(k, SealKey)  # not in an HSM
     ] + list(settings.trust_root_paths)
+    config, instance = current_app.config, Path(current_app.instance_path)
+    if not config.get("TSA_URL"):  # the demo's local timestamp authority and its CA's CRL
+        local = [p for p in (config.get("TSA_LOCAL_KEY"), *config.get("SIGNING_CRLS", ())) if p]
+        wanted += [Path(p) if Path(p).is_absolute() else instance / p for p in local]
     if all(path.exists() for path in wanted):
         return made
     folder = Path(current_app.instance_path) / "keys"
@@ -437,7 +441,11 @@ def sample_certificate_command(output: str, name: str, language: str) -> None:
 
 
 @click.command("import-csv")
-@click.argument("kind", type=click.Choice([kind.value for kind in ImportKind]))
+# An attendance list needs its event stated, which the office does on the imports page.
+@click.argument(
+    "kind",
+    type=click.Choice([kind.value for kind in ImportKind if kind is not ImportKind.ATTENDANCE]),
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--commit", is_flag=True, help="Write the rows: all of them, or none if any is bad.")
 @click.option(

@@ -66,6 +66,18 @@ CREDENTIAL_KEYS: dict[str, list[dict[str, str]]] = {
 }
 # PEM certificates that seals must chain to for a PDF to count as authentic.
 SIGNING_TRUST_ROOTS = ["keys/demo-ca.pem"]
+# Seals that still verify when their certificates have expired (PAdES B-LTA): each seal gets
+# an RFC 3161 timestamp, and after both, the chains and revocation data (the DSS) and a
+# document timestamp are added. TSA_URL: a time-stamping authority over HTTP(S), whose root
+# must be among SIGNING_TRUST_ROOTS. Empty: the local authority in TSA_LOCAL_KEY (a PKCS#12
+# file make-demo-keys writes; demo and tests only). Neither: sealed without a timestamp, as
+# before, and the log says so. SIGNING_CRLS are CRL files (DER or PEM) embedded as
+# revocation data; SIGNING_FETCH_REVOCATION lets sealing fetch OCSP answers and CRLs from
+# the addresses in the seal certificates (a real CA's; the demo's are never fetched).
+TSA_URL = ""
+TSA_LOCAL_KEY = "keys/demo-tsa.p12"
+SIGNING_CRLS = ["keys/demo-ca.crl"]
+SIGNING_FETCH_REVOCATION = False
 # The largest PDF the verification upload accepts.
 VERIFY_MAX_PDF_BYTES = 5 * 1024 * 1024
 # The largest credential (JSON) the verification accepts; ours are about 5 KB.
@@ -119,6 +131,9 @@ REPORTS_REFRESH_MINUTES = 5
 REPORTS_MAX_AGE_SECONDS = 900
 # How long the API remembers an Idempotency-Key and the answer it got.
 IDEMPOTENCY_KEY_DAYS = 30
+# How long the evidence of a rejected claim (a candidate's own claim of a credit or of CPD)
+# is kept after the rejection; then a daily queue task deletes its bytes.
+REJECTED_EVIDENCE_RETENTION_DAYS = 180
 
 # E-mail. MAIL_SERVER empty (the embedded default): every message is written as an .eml
 # file into MAIL_OUTBOX (relative paths are inside the instance folder) instead of being
@@ -163,6 +178,10 @@ ENVIRONMENT_KEYS = (
     "SEAL_KEYS",
     "CREDENTIAL_KEYS",
     "SIGNING_TRUST_ROOTS",
+    "TSA_URL",
+    "TSA_LOCAL_KEY",
+    "SIGNING_CRLS",
+    "SIGNING_FETCH_REVOCATION",
     "VERIFY_MAX_PDF_BYTES",
     "VERIFY_MAX_CREDENTIAL_BYTES",
     "WALLET_OFFER_SECONDS",
@@ -181,6 +200,7 @@ ENVIRONMENT_KEYS = (
     "JOB_STALE_SECONDS",
     "STANDING_JOB_CHUNK",
     "IDEMPOTENCY_KEY_DAYS",
+    "REJECTED_EVIDENCE_RETENTION_DAYS",
     "REPORTS_REFRESH_MINUTES",
     "REPORTS_MAX_AGE_SECONDS",
     "MAIL_SERVER",

@@ -9,6 +9,7 @@ import json
 import secrets
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,7 +32,8 @@ from certification.certificates.approvals import approve_request, request_award,
 from certification.certificates.models import AwardRequest, Certificate
 from certification.certificates.services import partner_bodies
 from certification.extensions import db
-from certification.records.services import record_credit, record_result
+from certification.records.models import CpdSource
+from certification.records.services import record_cpd, record_credit, record_result
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
 
@@ -42,6 +44,13 @@ SI = "Standards & Interoperability"
 AI = "AI & Data Science"
 SEC = "Information Security & Data Protection"
 EIW = "Enterprise Imaging & Workflow"
+# Both awards renew with 20 CPD points in their five years, 5 of them in security and data
+# protection, and may be renewed up to 6 months after they lapse.
+RENEWAL_BY_CPD: dict[str, Any] = {
+    "renewal_cpd_points": Decimal(20),
+    "renewal_domain_minimums": {SEC: Decimal(5)},
+    "renewal_grace_months": 6,
+}
 
 COURSES = [
     ("EFRS-SI101", "DICOM and HL7 FHIR fundamentals", "5", SI, "EFRS"),
@@ -163,6 +172,7 @@ def seed_demo(today: dt.date | None = None) -> str:
             required_assessments=["CERT-EXAM"],
             validity_months=60,
             credit_window_months=60,
+            **RENEWAL_BY_CPD,
         ),
         efrs,
         today=today,
@@ -190,6 +200,7 @@ def seed_demo(today: dt.date | None = None) -> str:
             prerequisite="EII-C",
             validity_months=60,
             credit_window_months=84,
+            **RENEWAL_BY_CPD,
         ),
         eusomii,
         today=today,
@@ -326,6 +337,24 @@ def seed_demo(today: dt.date | None = None) -> str:
         return request.certificate
 
     valid = approved_by_both(dimitar)
+    # Dimitar has started on his renewal: the portal's renewal bar shows 7 of 20 points.
+    activities: list[tuple[str, str, Decimal, str | None]] = [
+        ("EuSoMII webinar: AI regulation in imaging", "EuSoMII", Decimal(2), AI),
+        ("EFRS webinar: cyber security in the imaging department", "EFRS", Decimal(3), SEC),
+        ("ECR 2026 informatics sessions", "European Society of Radiology", Decimal(2), None),
+    ]
+    for activity, organiser, points, activity_domain in activities:
+        record_cpd(
+            dimitar,
+            title=activity,
+            organiser=organiser,
+            activity_on=today,
+            points=points,
+            domain=activity_domain,
+            source=CpdSource.OFFICE,
+            actor=efrs,
+            today=today,
+        )
     revoked = approved_by_both(zeynep)
     reason = (
         "Issued before the examination board confirmed the result; to be reissued after it meets."

@@ -8,6 +8,7 @@ Outside a request or an app context (a pure test, a script) everything is Englis
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -15,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import NullTranslations
@@ -113,6 +115,10 @@ def say(text: str) -> str:
 def _in_words(value: object) -> object:
     if isinstance(value, Decimal):
         return format_number(value)
+    if isinstance(value, dt.date):
+        # As ``dates.format_long_date`` writes it ("14 March 2031", "14. März 2031"); that
+        # module sits above this one.
+        return format_date(value, format="long", locale=formatting_locale(current_language()))
     if isinstance(value, Phrase | Name):
         return say(value)
     return value

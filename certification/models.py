@@ -9,6 +9,7 @@ from certification.catalogue.models import (
     DomainMinimum,
     Level,
     Programme,
+    RenewalDomainMinimum,
     programme_assessment,
 )
 from certification.certificates.models import (
@@ -21,6 +22,7 @@ from certification.certificates.models import (
     PartnerBody,
     Verification,
 )
+from certification.claims.models import Claim, ClaimEvidence
 from certification.credentials.models import (
     IssuedCredential,
     WalletDelivery,
@@ -31,8 +33,10 @@ from certification.credentials.models import (
 from certification.idempotency import IdempotencyKey
 from certification.imports.models import ImportUpload
 from certification.mail.models import OutgoingEmail
+from certification.privacy_models import ErasureRequest
 from certification.records.models import (
     AssessmentAttempt,
+    CpdActivity,
     CreditRecord,
     ProgrammeStanding,
     StandingJob,
@@ -49,9 +53,13 @@ __all__ = [
     "CatalogueTranslation",
     "Certificate",
     "CertificatePdf",
+    "Claim",
+    "ClaimEvidence",
     "Course",
+    "CpdActivity",
     "CreditRecord",
     "DomainMinimum",
+    "ErasureRequest",
     "IdempotencyKey",
     "ImportUpload",
     "IssueJob",
@@ -63,6 +71,7 @@ __all__ = [
     "PasswordSetupLink",
     "Programme",
     "ProgrammeStanding",
+    "RenewalDomainMinimum",
     "ReportSnapshot",
     "Role",
     "StandingJob",

@@ -7,38 +7,76 @@ and the copies wallets received. No one else's personal data goes in: a person w
 on the candidate's records (the programme office, an officer, provider staff) is named by
 role and body only, never by name or e-mail, and e-mails are listed without their text
 (which may name the person who sent the invitation, or carry a one-time link).
+
+Erasure (GDPR article 17) works from the same inventory of what is held
+(:data:`ERASURE_INVENTORY`): a holder asks, the programme office carries it out or says why
+not yet, and carrying it out removes the account's personal data and records in one
+transaction, keeping only what public verification of an issued certificate needs (the
+certificate as printed: name, award, dates, code, its sealed PDF and signed credential) and
+the audit trail, which the law obliges the bodies to keep (article 17(3)(b) and (e)).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import io
 import json
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, gettext
+from sqlalchemy.exc import IntegrityError
 
 from certification.audit import AuditEvent, record_event
-from certification.auth.models import PasswordSetupLink, Role, User
+from certification.auth.models import ApiToken, PasswordSetupLink, RecoveryCode, Role, User
+from certification.auth.passwords import password_matches
+from certification.auth.services import end_sessions, get_candidate
 from certification.catalogue.models import Provider
 from certification.certificates.models import (
+    ACTIVE_JOB_STATUSES,
     AwardHold,
     AwardRequest,
     Certificate,
+    IssueItemState,
+    IssueJob,
+    IssueJobItem,
+    RequestState,
     Verification,
 )
-from certification.certificates.services import certificates_of, status_in_words
-from certification.credentials.models import IssuedCredential, WalletDelivery
+from certification.certificates.services import certificates_of, lock_candidate, status_in_words
+from certification.claims.models import Claim, ClaimEvidence, ClaimState
+from certification.claims.services import download_name
+from certification.credentials.models import (
+    IssuedCredential,
+    WalletDelivery,
+    WalletGrant,
+    WalletToken,
+)
+from certification.errors import Conflict, Forbidden, InvalidInput
 from certification.extensions import db
+from certification.idempotency import IdempotencyKey
+from certification.imports.models import ImportUpload
 from certification.mail.models import OutgoingEmail
-from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.mail.services import queue_erasure_refused
+from certification.privacy_models import ErasureRequest, ErasureStatus
+from certification.records.models import (
+    AssessmentAttempt,
+    CpdActivity,
+    CreditRecord,
+    ProgrammeStanding,
+    Withdrawable,
+)
+from certification.records.services import cpd_activities
+from certification.validation import FieldErrors, check_text, clean_text, name_search_key
 
 
 def export_personal_data(candidate: User, now: dt.datetime) -> bytes:
@@ -65,13 +103,16 @@ def _zip(candidate: User, now: dt.datetime) -> bytes:
         "profile.json": _json(_profile(candidate, now)),
         "credits.json": _json(_credits(candidate, actors)),
         "results.json": _json(_results(candidate, actors)),
+        "cpd.json": _json(_cpd(candidate, actors)),
         "certificates.json": _json(_certificates(certificates, today, zone, actors)),
         "requests.json": _json(_requests(candidate, actors)),
         "holds.json": _json(_holds(candidate, actors)),
         "emails.json": _json(_emails(candidate)),
         "audit.json": _json(_audit(candidate, certificates, actors)),
+        "claims.json": _json(_claims(candidate, actors)),
     }
     files.update(_documents(certificates))
+    files.update(_claim_files(candidate))
     readme = _readme(candidate, now)
     out = io.BytesIO()
     stamp = now.astimezone(dt.UTC).timetuple()[:6]  # each file's time: the export's
@@ -112,7 +153,7 @@ def _profile(candidate: User, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _withdrawal(record: CreditRecord | AssessmentAttempt, actors: _ActorWords) -> dict[str, Any]:
+def _withdrawal(record: Withdrawable, actors: _ActorWords) -> dict[str, Any]:
     return {
         "withdrawn": record.is_withdrawn,
         "withdrawn_at": record.withdrawn_at,
@@ -167,6 +208,25 @@ def _results(candidate: User, actors: _ActorWords) -> list[dict[str, Any]]:
             **_withdrawal(a, actors),
         }
         for a in attempts
+    ]
+
+
+def _cpd(candidate: User, actors: _ActorWords) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.id,
+            "title": a.title,
+            "organiser": a.organiser,
+            "activity_on": a.activity_on,
+            "points": a.points,
+            "domain": a.domain,
+            "source": a.source.value,
+            "reference": a.reference,
+            "recorded_at": a.recorded_at,
+            "recorded_by": actors.of_id(a.recorded_by_id),
+            **_withdrawal(a, actors),
+        }
+        for a in sorted(cpd_activities(candidate), key=lambda a: (a.activity_on, a.id))
     ]
 
 
@@ -306,6 +366,70 @@ def _holds(candidate: User, actors: _ActorWords) -> list[dict[str, Any]]:
     ]
 
 
+def _claims_of(candidate: User) -> list[Claim]:
+    return list(
+        db.session.scalars(
+            sa.select(Claim)
+            .where(Claim.candidate_id == candidate.id)
+            .options(sa.orm.selectinload(Claim.evidence), sa.orm.joinedload(Claim.course))
+            .order_by(Claim.created_at, Claim.id)
+        )
+    )
+
+
+def _evidence_path(evidence: ClaimEvidence) -> str:
+    return f"claims/{evidence.claim_id}/{evidence.id}-{download_name(evidence)}"
+
+
+def _claims(candidate: User, actors: _ActorWords) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.id,
+            "kind": c.kind.value,
+            "course": c.course.code if c.course is not None else None,
+            "title": c.title,
+            "organiser": c.organiser,
+            "activity_on": c.activity_on,
+            "hours": c.hours,
+            "points": c.points,
+            "domain": c.domain,
+            "state": c.state.value,
+            "created_at": c.created_at,
+            "reviewed_at": c.reviewed_at,
+            "reviewed_by": actors.of_id(c.reviewed_by_id) if c.reviewed_at else None,
+            "rejection_reason": c.rejection_reason,
+            "credit_record": c.credit_record_id,
+            "cpd_activity": c.cpd_activity_id,
+            "evidence": [
+                {
+                    "filename": e.filename,
+                    "media_type": e.media_type,
+                    "size": e.size,
+                    "sha256": e.sha256,
+                    "sent_at": e.created_at,
+                    # Deleted: a rejected claim's evidence is kept for a while only.
+                    "deleted_at": e.deleted_at,
+                    "file": None if e.is_deleted else _evidence_path(e),
+                }
+                for e in c.evidence
+            ],
+        }
+        for c in _claims_of(candidate)
+    ]
+
+
+def _claim_files(candidate: User) -> dict[str, bytes]:
+    """The evidence the candidate sent with their claims, as sent (but what was deleted)."""
+    held = db.session.scalars(
+        sa.select(ClaimEvidence)
+        .join(Claim, Claim.id == ClaimEvidence.claim_id)
+        .where(Claim.candidate_id == candidate.id, ClaimEvidence.data.is_not(None))
+        .options(sa.orm.undefer(ClaimEvidence.data))
+        .order_by(ClaimEvidence.id)
+    )
+    return {_evidence_path(e): e.data for e in held if e.data is not None}
+
+
 def _emails_of(candidate: User) -> list[OutgoingEmail]:
     return list(
         db.session.scalars(
@@ -424,16 +548,448 @@ def _readme(candidate: User, now: dt.datetime) -> str:
             "%(file)s: requests for your certificates awaiting or past approval.",
             file="requests.json",
         ),
+        gettext(
+            "%(file)s: your continuing professional development (CPD) activities and their"
+            " points, withdrawn ones included.",
+            file="cpd.json",
+        ),
         gettext("%(file)s: awards on hold for you after a revocation.", file="holds.json"),
         gettext("%(file)s: the e-mails written to you (without their text).", file="emails.json"),
         gettext(
             "%(file)s: the audit trail's entries about you and your certificates.",
             file="audit.json",
         ),
-        "",
-        gettext("Claims and evidence are not included: the service does not keep them yet."),
+        gettext(
+            "%(file)s: the credits and CPD points you claimed yourself, what became of each"
+            " claim, and the evidence you sent.",
+            file="claims.json",
+        ),
+        gettext(
+            "%(file)s: the evidence files you sent, as sent (a rejected claim's are deleted"
+            " after a while).",
+            file="claims/",
+        ),
     ]
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- erasure
+
+# What erasure does with each table that holds something of a person, kept beside the
+# export above (which reads the same tables): a table added later that refers to a person
+# fails tests/test_erasure.py until it is decided here.
+ERASURE_INVENTORY: dict[str, str] = {
+    "user_account": "anonymised: name, e-mail, country, language, password, second factor",
+    "password_setup_link": "erased",  # nosec B105 - a table name, not a password
+    "recovery_code": "erased",
+    "api_token": "erased",  # nosec B105 - a table name, not a password
+    "idempotency_key": "erased",
+    "credit_record": "erased",
+    "assessment_attempt": "erased",
+    "cpd_activity": "erased",
+    "programme_standing": "erased",
+    "claim": "erased",
+    "claim_evidence": "erased, with the files",
+    "outgoing_email": "erased: addresses, names and texts; the name cut from others' e-mails",
+    "wallet_grant": "erased",
+    "wallet_token": "erased",  # nosec B105 - a table name, not a password
+    "wallet_delivery": "erased: the wallet's key and its copy",
+    "import_upload": "the person's lines cut from the stored files; files not read as text deleted",
+    "award_request": "kept, the name in its snapshot replaced and the scores dropped",
+    "body_approval": "kept: the bodies' decisions, nothing of the person",
+    "award_hold": "kept: a revoked award stays on hold (no personal data but the reason)",
+    "issue_job": "kept: the office's jobs",
+    "issue_job_item": "kept, the name replaced in its error",
+    "certificate": "kept: public verification (name as printed, award, dates, code)",
+    "certificate_pdf": "kept: the sealed PDF the holder may still present",
+    "issued_credential": "kept: the signed credential, which verifiers check",
+    "verification": "kept: counts of look-ups, per certificate, nobody's data",
+    "audit_event": "kept: the audit trail, by legal obligation (GDPR art. 17(3)(b), (e))",
+    "erasure_request": "kept: the record that erasure was asked for and done",
+}
+# What an erased account is called from then on, and where its mail would go (nowhere:
+# the .invalid top-level domain never resolves, RFC 2606). Stored data, not a message.
+ERASED_NAME = "Erased holder"
+REFUSAL_REASON_MAX = 500
+
+
+def erased_email(user_id: int) -> str:
+    return f"erased-{user_id}@invalid"
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """What carrying out an erasure would remove and keep, counted, for the holder's
+    confirmation page and the office's queue; and what stops it for now (``obstacles``,
+    sentences the office settles first)."""
+
+    credits: int
+    results: int
+    cpd_activities: int
+    claims: int
+    evidence_files: int
+    emails: int
+    wallet_copies: int
+    certificates: list[Certificate]
+    audit_events: int
+    obstacles: list[str]
+
+
+def erasure_plan(candidate: User) -> ErasurePlan:
+    certificates = sorted(certificates_of(candidate), key=lambda c: (c.issued_at, c.id))
+    ids = [c.id for c in certificates]
+    claims = sa.select(Claim.id).where(Claim.candidate_id == candidate.id)
+    return ErasurePlan(
+        credits=_count(CreditRecord, CreditRecord.candidate_id == candidate.id),
+        results=_count(AssessmentAttempt, AssessmentAttempt.candidate_id == candidate.id),
+        cpd_activities=_count(CpdActivity, CpdActivity.candidate_id == candidate.id),
+        claims=_count(Claim, Claim.candidate_id == candidate.id),
+        evidence_files=_count(ClaimEvidence, ClaimEvidence.claim_id.in_(claims)),
+        emails=len(_emails_of(candidate)),
+        wallet_copies=_count(WalletDelivery, WalletDelivery.certificate_id.in_(ids)),
+        certificates=certificates,
+        audit_events=len(audit_events_about(candidate, certificates)),
+        obstacles=erasure_obstacles(candidate),
+    )
+
+
+def _count(model: type[Any], condition: sa.ColumnElement[bool]) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(condition)) or 0
+
+
+def erasure_obstacles(candidate: User) -> list[str]:
+    """What the office must settle before erasing: work in progress that would otherwise
+    issue or record something for a person who no longer has an account."""
+    found = []
+    pending_requests = _count(
+        AwardRequest,
+        sa.and_(
+            AwardRequest.candidate_id == candidate.id,
+            AwardRequest.state == RequestState.PENDING,
+        ),
+    )
+    if pending_requests:
+        found.append(
+            gettext(
+                "A certificate requested for them awaits the bodies' approval: "
+                "it must be approved or rejected first."
+            )
+        )
+    claims = sa.and_(Claim.candidate_id == candidate.id, Claim.state == ClaimState.PENDING)
+    if _count(Claim, claims):
+        found.append(gettext("A claim of theirs awaits review: it must be decided first."))
+    in_jobs = _count(
+        IssueJobItem,
+        sa.and_(
+            IssueJobItem.candidate_id == candidate.id,
+            IssueJobItem.state == IssueItemState.PENDING,
+            IssueJobItem.job_id.in_(
+                sa.select(IssueJob.id).where(IssueJob.status.in_(ACTIVE_JOB_STATUSES))
+            ),
+        ),
+    )
+    if in_jobs:
+        found.append(gettext("An issuing job running now includes them: let it finish first."))
+    return found
+
+
+def erasure_request_of(candidate: User) -> ErasureRequest | None:
+    """The holder's latest request, pending or decided (None: they never asked)."""
+    return db.session.scalar(
+        sa.select(ErasureRequest)
+        .where(ErasureRequest.candidate_id == candidate.id)
+        .order_by(ErasureRequest.requested_at.desc(), ErasureRequest.id.desc())
+        .limit(1)
+    )
+
+
+def _pending_of(candidate: User) -> ErasureRequest | None:
+    return db.session.scalar(
+        sa.select(ErasureRequest).where(
+            ErasureRequest.candidate_id == candidate.id,
+            ErasureRequest.status == ErasureStatus.PENDING,
+        )
+    )
+
+
+def request_erasure(candidate: User, password: str, now: dt.datetime) -> ErasureRequest:
+    """The holder asks for their data to be erased, confirming with their password (a
+    session left open on a shared computer is not enough for an act that cannot be undone).
+    The office carries it out; until then the holder may withdraw it."""
+    if candidate.role is not Role.CANDIDATE:
+        raise Forbidden(gettext("Only a candidate's own data can be erased on request here."))
+    if not password_matches(candidate.password_hash, password):
+        message = gettext("The password is not right.")
+        raise InvalidInput(message, {"password": message})
+    if _pending_of(candidate) is not None:
+        raise Conflict(gettext("You have asked already; the programme office has not decided yet."))
+    request = ErasureRequest(candidate=candidate, status=ErasureStatus.PENDING, requested_at=now)
+    try:
+        with db.session.begin_nested():  # the partial unique index settles a double click
+            db.session.add(request)
+    except IntegrityError:
+        raise Conflict(
+            gettext("You have asked already; the programme office has not decided yet.")
+        ) from None
+    record_event(candidate, "erasure.requested", "erasure_request", request.id)
+    return request
+
+
+def withdraw_erasure_request(candidate: User, now: dt.datetime) -> ErasureRequest:
+    """The holder changes their mind while the request is pending."""
+    request = _pending_of(candidate)
+    if request is None:
+        raise Conflict(gettext("There is no pending request to withdraw."))
+    _decide(request, ErasureStatus.WITHDRAWN, candidate, now)
+    record_event(candidate, "erasure.withdrawn", "erasure_request", request.id)
+    return request
+
+
+def pending_erasure_requests() -> list[ErasureRequest]:
+    """The office's queue, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(ErasureRequest)
+            .where(ErasureRequest.status == ErasureStatus.PENDING)
+            .order_by(ErasureRequest.requested_at, ErasureRequest.id)
+        )
+    )
+
+
+def pending_erasure_request_for(candidate_id: int) -> ErasureRequest:
+    """The pending request of the candidate ``candidate_id``, which the office decides."""
+    candidate = get_candidate(candidate_id)
+    request = _pending_of(candidate)
+    if request is None:
+        raise Conflict(
+            gettext(
+                "%(name)s has no pending request to erase their data.", name=candidate.full_name
+            )
+        )
+    return request
+
+
+def refuse_erasure(
+    request: ErasureRequest, reason: str, actor: User, now: dt.datetime
+) -> ErasureRequest:
+    """The office does not carry it out (yet), and says why: the holder reads the reason on
+    their page and by e-mail, and may ask again once it is settled."""
+    # One line, as a claim's rejection reason: the form's line breaks become spaces, and
+    # control characters (a NUL, which PostgreSQL cannot store) are refused like anywhere.
+    reason = " ".join(clean_text(reason).split())
+    if not reason:
+        message = gettext("Say why, for the holder to read.")
+        raise InvalidInput(message, {"reason": message})
+    errors = FieldErrors()
+    check_text(errors, "reason", reason, REFUSAL_REASON_MAX)
+    errors.raise_if_any()
+    _decide(request, ErasureStatus.REFUSED, actor, now, refusal_reason=reason)
+    record_event(actor, "erasure.refused", "erasure_request", request.id, after={"reason": reason})
+    queue_erasure_refused(request)
+    return request
+
+
+def carry_out_erasure(request: ErasureRequest, actor: User, now: dt.datetime) -> ErasureRequest:
+    """Erase the holder's data, all in this transaction: their account is anonymised and can
+    no longer log in; their records, claims, e-mails and wallet copies are removed; what
+    public verification of their issued certificates needs is kept, as is the audit trail.
+
+    The audit event names the account's id only."""
+    candidate = request.candidate
+    lock_candidate(candidate)  # no credit, claim or certificate lands for them meanwhile
+    # Checked before deciding: the refusal's page, rendered before the rollback, must
+    # still show the request as pending, with what stops it.
+    if obstacles := erasure_obstacles(candidate):
+        raise Conflict(" ".join(obstacles))
+    _decide(request, ErasureStatus.CARRIED_OUT, actor, now)
+    counts = _erase(candidate)
+    record_event(actor, "erasure.carried_out", "user", candidate.id, after=counts)
+    return request
+
+
+def _decide(
+    request: ErasureRequest,
+    status: ErasureStatus,
+    actor: User,
+    now: dt.datetime,
+    *,
+    refusal_reason: str | None = None,
+) -> None:
+    """Decide a pending request, once: one conditional statement, so that two clicks (or
+    the holder withdrawing as the office carries it out) cannot both decide it."""
+    result = db.session.execute(
+        sa.update(ErasureRequest)
+        .where(ErasureRequest.id == request.id, ErasureRequest.status == ErasureStatus.PENDING)
+        .values(
+            status=status, decided_at=now, decided_by_id=actor.id, refusal_reason=refusal_reason
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        db.session.refresh(request)
+        raise Conflict(gettext("This request has been decided or withdrawn already."))
+    db.session.refresh(request)
+
+
+def _erase(candidate: User) -> dict[str, int]:
+    """Remove and anonymise, table by table (:data:`ERASURE_INVENTORY`); the counts for the
+    audit event."""
+    email, name = candidate.email, candidate.full_name
+    certificate_ids = sa.select(Certificate.id).where(Certificate.candidate_id == candidate.id)
+    claim_ids = sa.select(Claim.id).where(Claim.candidate_id == candidate.id)
+    grant_ids = sa.select(WalletGrant.grant_id).where(
+        WalletGrant.certificate_id.in_(certificate_ids)
+    )
+    emails = [e.id for e in _emails_of(candidate)]
+
+    def delete(model: type[Any], condition: sa.ColumnElement[bool]) -> int:
+        result = db.session.execute(
+            sa.delete(model).where(condition).execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    counts = {
+        "evidence_files": delete(ClaimEvidence, ClaimEvidence.claim_id.in_(claim_ids)),
+        "claims": delete(Claim, Claim.candidate_id == candidate.id),
+        "credits": delete(CreditRecord, CreditRecord.candidate_id == candidate.id),
+        "results": delete(AssessmentAttempt, AssessmentAttempt.candidate_id == candidate.id),
+        "cpd_activities": delete(CpdActivity, CpdActivity.candidate_id == candidate.id),
+        "standings": delete(ProgrammeStanding, ProgrammeStanding.candidate_id == candidate.id),
+        "emails": delete(OutgoingEmail, OutgoingEmail.id.in_(emails)) if emails else 0,
+        "wallet_copies": delete(WalletDelivery, WalletDelivery.grant_id.in_(grant_ids)),
+    }
+    delete(WalletToken, WalletToken.grant_id.in_(grant_ids))
+    delete(WalletGrant, WalletGrant.certificate_id.in_(certificate_ids))
+    delete(PasswordSetupLink, PasswordSetupLink.user_id == candidate.id)
+    delete(RecoveryCode, RecoveryCode.user_id == candidate.id)
+    delete(ApiToken, ApiToken.user_id == candidate.id)
+    delete(IdempotencyKey, IdempotencyKey.actor_id == candidate.id)
+
+    scrub = _Scrubber(email, name, candidate.id)
+    for award_request in db.session.scalars(
+        sa.select(AwardRequest).where(AwardRequest.candidate_id == candidate.id)
+    ):
+        # The scores shown to the officers go too: an issued certificate keeps what it
+        # printed in its own record, and a rejected request has nothing to verify.
+        kept = {k: v for k, v in award_request.snapshot.items() if k != "results"}
+        award_request.snapshot = {**kept, "holder_name": ERASED_NAME}
+        award_request.rejection_reason = scrub.text(award_request.rejection_reason)
+    for item in db.session.scalars(
+        sa.select(IssueJobItem).where(IssueJobItem.candidate_id == candidate.id)
+    ):
+        item.error = scrub.text(item.error)
+    _scrub_emails_to_others(scrub)
+    counts["import_lines"], counts["import_files"] = _cut_from_uploads(scrub)
+
+    candidate.full_name = ERASED_NAME
+    candidate.name_key = name_search_key(ERASED_NAME)
+    candidate.email = erased_email(candidate.id)
+    candidate.country = None
+    candidate.language = None
+    candidate.password_hash = None
+    candidate.active = False
+    candidate.totp_secret = None
+    candidate.totp_enabled_at = None
+    candidate.totp_last_step = None
+    db.session.flush()
+    end_sessions(candidate)  # every session on every device ends now
+    db.session.expire_all()  # the bulk deletes above bypassed the session's objects
+    return counts
+
+
+class _Scrubber:
+    """Takes a person's e-mail and name out of text. The e-mail is matched whole, in any
+    case: erasing eligible1@example.org leaves xeligible1@example.org and
+    eligible1@example.org.uk, other people's addresses, as they are."""
+
+    def __init__(self, email: str, name: str, user_id: int) -> None:
+        self.name = name
+        self.address = email.lower()
+        self.replacement = erased_email(user_id)
+        # Not preceded by what an address's local part may hold, nor followed by more of
+        # its domain (a full stop that ends a sentence is not); in bytes, any non-ASCII
+        # byte counts as a letter, as it is one in UTF-8 and Windows-1252.
+        self.email = re.compile(rf"(?<![\w.+-]){re.escape(email)}(?![\w-]|\.\w)", re.IGNORECASE)
+        self.email_bytes = re.compile(
+            rb"(?<![\w.+\x80-\xff-])"
+            + re.escape(email.encode())
+            + rb"(?![\w\x80-\xff-]|\.[\w\x80-\xff])",
+            re.IGNORECASE,
+        )
+
+    def text(self, value: str | None) -> str | None:
+        if not value:
+            return value
+        value = self.email.sub(self.replacement, value)
+        if not self.name:
+            return value
+        return re.sub(rf"(?<!\w){re.escape(self.name)}(?!\w)", ERASED_NAME, value)
+
+    def data(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.data(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.data(v) for k, v in value.items()}
+        return value
+
+    def lines(self, content: bytes) -> tuple[bytes, int]:
+        """``content`` without the lines that name the e-mail (an import file is UTF-8 or
+        Windows-1252 text, in which an address is the same bytes)."""
+        kept, cut = [], 0
+        for line in content.split(b"\n"):
+            if self.email_bytes.search(line):
+                cut += 1
+            else:
+                kept.append(line)
+        return b"\n".join(kept), cut
+
+    def mentions(self, column: sa.orm.InstrumentedAttribute[str]) -> sa.ColumnElement[bool]:
+        """Whether ``column`` may hold the e-mail or the name: a first sift in SQL, which
+        :meth:`text` then settles."""
+        return sa.or_(
+            sa.func.lower(column).contains(self.address, autoescape=True),
+            column.contains(self.name, autoescape=True) if self.name else sa.false(),
+        )
+
+
+def _scrub_emails_to_others(scrub: _Scrubber) -> None:
+    """Take the person's e-mail and name out of the e-mails to other people that mention
+    them (an officer's approvals digest lists the holders whose requests wait); their own
+    e-mails are deleted already."""
+    for outgoing in db.session.scalars(
+        sa.select(OutgoingEmail).where(
+            sa.or_(scrub.mentions(OutgoingEmail.subject), scrub.mentions(OutgoingEmail.text_body))
+        )
+    ):
+        outgoing.subject = scrub.text(outgoing.subject) or ""
+        outgoing.text_body = scrub.text(outgoing.text_body) or ""
+
+
+def _cut_from_uploads(scrub: _Scrubber) -> tuple[int, int]:
+    """Cut the person's lines from the office's stored import files (a candidates import
+    names them with their e-mail; a credits or results import keys its rows by it), and
+    their e-mail and name from the files' summaries. An upload not committed yet then
+    cannot bring them back. How many lines were cut, and how many files deleted: a file
+    the import refused as not CSV text (UTF-16, a workbook) was never read as lines, so
+    none can be cut from it; it can never be imported either, so it goes whole."""
+    cut_total = deleted = 0
+    for upload in db.session.scalars(sa.select(ImportUpload)):
+        if upload.summary is not None and not upload.summary.get("encoding"):
+            db.session.delete(upload)
+            deleted += 1
+            continue
+        content, cut = scrub.lines(upload.content)
+        if cut:
+            upload.content = content
+            upload.sha256 = hashlib.sha256(content).hexdigest()
+            cut_total += cut
+        if upload.summary is not None:
+            summary = scrub.data(upload.summary)
+            if summary != upload.summary:
+                upload.summary = summary
+    return cut_total, deleted
 
 
 # ---------------------------------------------------------------- words and JSON

@@ -77,7 +77,11 @@ translate: Callable[[str], str] | None = None
 
 
 def _english(value: Any) -> Any:
-    return format_decimal(value) if isinstance(value, Decimal) else value
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, dt.date):
+        return english_date(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -560,3 +564,352 @@ def _fraction(achieved: Decimal, required: Decimal) -> float:
     if required <= ZERO:
         return 1.0
     return float(min(achieved / required, Decimal(1)))
+
+
+# --- Renewal through continuing professional development (CPD) -------------------------
+
+#: A renewal not yet met is "due soon" from this many days before the certificate expires
+#: (the first of the reminders goes out then too).
+RENEWAL_DUE_SOON_DAYS = 180
+
+_ENGLISH_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def english_date(day: dt.date) -> str:
+    """A day in English words, "14 March 2031", as the engine's phrases say it until a page
+    or an e-mail writes it in its reader's language (``i18n.say``). Not ``strftime``: its
+    month names follow the process's locale."""
+    return f"{day.day} {_ENGLISH_MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class RenewalRule:
+    """What renewing a programme's certificate asks: at least ``min_points`` CPD points
+    earned within the certificate's validity (its issue day to its expiry day, both
+    counted), of which at least so many in some domains, and, if ``assessment`` is set,
+    that assessment passed within the validity too."""
+
+    min_points: Decimal
+    domain_minimums: Mapping[str, Decimal] = field(default_factory=dict)
+    assessment: AssessmentRule | None = None
+
+
+@dataclass(frozen=True)
+class CpdEntry:
+    """One CPD activity of a holder's. A withdrawn one (recorded by mistake) never counts."""
+
+    title: str
+    points: Decimal
+    activity_on: dt.date
+    domain: str | None = None
+    withdrawn: bool = False
+
+
+class RenewalState(enum.StrEnum):
+    ON_TRACK = "on_track"  # not met yet, expiry more than RENEWAL_DUE_SOON_DAYS away
+    DUE_SOON = "due_soon"  # not met yet, expiry within RENEWAL_DUE_SOON_DAYS
+    MET = "met"  # the points are there: the certificate can be renewed
+    GRACE = "grace"  # expired with the points met, still renewable in the grace period
+    OVERDUE = "overdue"  # expired, points not met yet, in the grace period: still time
+    LAPSED = "lapsed"  # expired, and no longer renewable through CPD
+
+
+@dataclass(frozen=True)
+class DomainPoints:
+    """A renewal's minimum in one domain: what it asks and what counts towards it."""
+
+    domain: Name
+    required: Decimal
+    earned: Decimal
+
+    @property
+    def met(self) -> bool:
+        return self.earned >= self.required
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(self.required - self.earned, ZERO)
+
+    @property
+    def fraction(self) -> float:
+        return _fraction(self.earned, self.required)
+
+    @property
+    def description(self) -> Phrase:
+        return Phrase(
+            "At least %(points)s CPD points in %(domain)s", points=self.required, domain=self.domain
+        )
+
+
+@dataclass(frozen=True)
+class RenewalReport:
+    """How a held certificate stands towards its renewal on ``as_of``.
+
+    ``counted`` are the activities inside the validity window, oldest first. ``missing`` is
+    what is still to do, in whole sentences ("You need 12 more CPD points by 14 March 2031;
+    3 of them in Informatics Governance."); empty when nothing is left to do, or nothing can
+    be done any more (``state`` LAPSED, which :attr:`status` explains)."""
+
+    as_of: dt.date
+    state: RenewalState
+    points_required: Decimal
+    points_earned: Decimal
+    domains: tuple[DomainPoints, ...]
+    issued_on: dt.date
+    due_on: dt.date
+    renewable_until: dt.date
+    counted: tuple[CpdEntry, ...]
+    missing: tuple[Phrase, ...]
+    # The renewal assessment, if the rule asks for one, and whether it was passed in the
+    # validity window (None: the rule asks for none).
+    assessment: AssessmentRule | None = None
+    assessment_passed: bool | None = None
+
+    @property
+    def met(self) -> bool:
+        return _renewal_met(
+            self.points_earned, self.points_required, self.domains, self.assessment_passed
+        )
+
+    @property
+    def opens_on(self) -> dt.date:
+        """The first day the certificate may be renewed: a renewal continues the award from
+        the end of this period, so it is asked for near that end, not years ahead."""
+        return self.due_on - dt.timedelta(days=RENEWAL_DUE_SOON_DAYS)
+
+    @property
+    def renewable_now(self) -> bool:
+        """Whether the holder may ask for the renewal on ``as_of``."""
+        return self.state is RenewalState.GRACE or (
+            self.state is RenewalState.MET and self.as_of >= self.opens_on
+        )
+
+    @property
+    def assessment_description(self) -> Phrase | None:
+        """The renewal assessment as a requirement, in words; None if there is none."""
+        if self.assessment is None:
+            return None
+        return Phrase(
+            "Pass the %(assessment)s (pass mark %(pass_mark)s) from %(issued)s to %(expires)s",
+            assessment=self.assessment.title,
+            pass_mark=self.assessment.pass_mark,
+            issued=self.issued_on,
+            expires=self.due_on,
+        )
+
+    @property
+    def fraction(self) -> float:
+        """The share of the points asked for that are earned (0 to 1), for the bar. A domain
+        minimum not met keeps it just short of full, so a full bar always means met."""
+        share = _fraction(self.points_earned, self.points_required)
+        if share >= 1.0 and not self.met:
+            return 0.99
+        return share
+
+    @property
+    def summary(self) -> Phrase:
+        """ "8 of 20 CPD points earned" """
+        return Phrase(
+            "%(earned)s of %(required)s CPD points earned",
+            earned=self.points_earned,
+            required=self.points_required,
+        )
+
+    @property
+    def status(self) -> Phrase:
+        """The renewal's state in one sentence, with its day."""
+        if self.state is RenewalState.MET and self.as_of < self.opens_on:
+            return Phrase(
+                "Renewal requirements met: the certificate can be renewed from %(opens)s"
+                " until %(day)s.",
+                opens=self.opens_on,
+                day=self.due_on,
+            )
+        if self.state is RenewalState.MET:
+            return Phrase(
+                "Renewal requirements met: the certificate can be renewed before %(day)s.",
+                day=self.due_on,
+            )
+        if self.state is RenewalState.GRACE:
+            return Phrase(
+                "Expired on %(expired)s; it can still be renewed until %(until)s.",
+                expired=self.due_on,
+                until=self.renewable_until,
+            )
+        if self.state is RenewalState.OVERDUE:
+            return Phrase(
+                "Expired on %(expired)s; it can still be renewed until %(until)s with the CPD"
+                " points still needed.",
+                expired=self.due_on,
+                until=self.renewable_until,
+            )
+        if self.state is RenewalState.LAPSED:
+            return Phrase(
+                "Expired on %(expired)s; it can no longer be renewed through CPD.",
+                expired=self.due_on,
+            )
+        if self.state is RenewalState.DUE_SOON:
+            return Phrase("Renewal due soon: by %(day)s.", day=self.due_on)
+        return Phrase("On track: renewal due by %(day)s.", day=self.due_on)
+
+
+def evaluate_renewal(
+    rule: RenewalRule,
+    activities: tuple[CpdEntry, ...] | list[CpdEntry],
+    *,
+    issued_on: dt.date,
+    expires_on: dt.date,
+    today: dt.date,
+    grace_months: int | None = None,
+    attempts: tuple[AttemptEntry, ...] | list[AttemptEntry] = (),
+) -> RenewalReport:
+    """Evaluate ``rule`` for a certificate valid from ``issued_on`` to ``expires_on`` (both
+    days inside its window) against the holder's CPD ``activities`` (and assessment
+    ``attempts``, for a rule with a renewal assessment), on ``today``.
+
+    Points count when earned inside the window: from the issue day to the expiry day, both
+    counted, and on through the grace period (``grace_months`` after expiry), in which a
+    holder who lapsed may still catch up and renew; without a grace period, an activity the
+    day after expiry does not count. So for a pass of the renewal assessment."""
+    renewable_until = _add_months(expires_on, grace_months or 0)
+    counted = tuple(
+        sorted(
+            (
+                entry
+                for entry in activities
+                if not entry.withdrawn and issued_on <= entry.activity_on <= renewable_until
+            ),
+            key=lambda entry: (entry.activity_on, entry.title),
+        )
+    )
+    earned = sum((entry.points for entry in counted), ZERO)
+    domains = tuple(
+        DomainPoints(
+            domain=Name(domain),
+            required=minimum,
+            # Domains are typed by people (an import, a claim): "informatics governance"
+            # counts for "Informatics Governance".
+            earned=sum(
+                (e.points for e in counted if (e.domain or "").casefold() == domain.casefold()),
+                ZERO,
+            ),
+        )
+        for domain, minimum in sorted(rule.domain_minimums.items())
+    )
+    passed: bool | None = None
+    if rule.assessment is not None:
+        passed = any(
+            a.assessment_code == rule.assessment.code
+            and a.score >= rule.assessment.pass_mark
+            and issued_on <= a.taken_on <= renewable_until
+            for a in attempts
+        )
+    met = _renewal_met(earned, rule.min_points, domains, passed)
+
+    if today > renewable_until:
+        state = RenewalState.LAPSED
+    elif today > expires_on:
+        state = RenewalState.GRACE if met else RenewalState.OVERDUE
+    elif met:
+        state = RenewalState.MET
+    elif (expires_on - today).days <= RENEWAL_DUE_SOON_DAYS:
+        state = RenewalState.DUE_SOON
+    else:
+        state = RenewalState.ON_TRACK
+
+    missing: tuple[Phrase, ...] = ()
+    if state in (RenewalState.ON_TRACK, RenewalState.DUE_SOON, RenewalState.OVERDUE):
+        by = renewable_until if state is RenewalState.OVERDUE else expires_on
+        missing = _renewal_missing(rule.min_points - earned, domains, by)
+        if rule.assessment is not None and not passed:
+            missing += (
+                Phrase(
+                    "Pass the %(assessment)s (pass mark %(pass_mark)s) by %(day)s.",
+                    assessment=rule.assessment.title,
+                    pass_mark=rule.assessment.pass_mark,
+                    day=by,
+                ),
+            )
+    return RenewalReport(
+        as_of=today,
+        state=state,
+        points_required=rule.min_points,
+        points_earned=earned,
+        domains=domains,
+        issued_on=issued_on,
+        due_on=expires_on,
+        renewable_until=renewable_until,
+        counted=counted,
+        missing=missing,
+        assessment=rule.assessment,
+        assessment_passed=passed,
+    )
+
+
+def _renewal_met(
+    earned: Decimal, required: Decimal, domains: tuple[DomainPoints, ...], passed: bool | None
+) -> bool:
+    """The renewal rule is met: the points, each domain's minimum, and the renewal
+    assessment if the rule asks for one."""
+    return earned >= required and all(d.met for d in domains) and passed is not False
+
+
+def _renewal_missing(
+    total_short: Decimal, domains: tuple[DomainPoints, ...], due_on: dt.date
+) -> tuple[Phrase, ...]:
+    """What is still to earn, each case one whole sentence: the points in total, and those
+    of them that must be in a domain. Points earned in a domain count towards the total
+    too, so the points still needed are the larger of the two shortfalls."""
+    short = [d for d in domains if not d.met]
+    needed = max(total_short, sum((d.shortfall for d in short), ZERO), ZERO)
+    if needed <= ZERO:
+        return ()
+    if not short:
+        return (
+            Phrase("You need %(points)s more CPD points by %(day)s.", points=needed, day=due_on),
+        )
+    if len(short) == 1:
+        (domain,) = short
+        if domain.shortfall >= needed:
+            return (
+                Phrase(
+                    "You need %(points)s more CPD points in %(domain)s by %(day)s.",
+                    points=needed,
+                    domain=domain.domain,
+                    day=due_on,
+                ),
+            )
+        return (
+            Phrase(
+                "You need %(points)s more CPD points by %(day)s; %(in_domain)s of them in"
+                " %(domain)s.",
+                points=needed,
+                day=due_on,
+                in_domain=domain.shortfall,
+                domain=domain.domain,
+            ),
+        )
+    return (
+        Phrase("You need %(points)s more CPD points by %(day)s.", points=needed, day=due_on),
+        *(
+            Phrase(
+                "At least %(points)s of them must be in %(domain)s.",
+                points=d.shortfall,
+                domain=d.domain,
+            )
+            for d in short
+        ),
+    )

@@ -22,6 +22,7 @@ from certification.types import utcnow
 def register_tasks() -> None:
     # Areas add their task modules here.
     from certification.certificates import tasks as certificate_tasks  # noqa: F401
+    from certification.claims import tasks as claim_tasks  # noqa: F401
     from certification.credentials import tasks as credential_tasks  # noqa: F401
     from certification.mail import tasks as mail_tasks  # noqa: F401
     from certification.records import tasks as record_tasks  # noqa: F401

@@ -69,6 +69,28 @@ def sealed_pdf_download(code: str, pdf: bytes) -> Response:
     )
 
 
+def evidence_download(file_name: str, media_type: str, data: bytes) -> Response:
+    """A file a candidate sent with a claim, to them or a reviewer: always an attachment of
+    the type its content was found to be (PDF, PNG or JPEG), never shown inline nor sniffed,
+    never kept by a cache (it is personal data)."""
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = _attachment(file_name)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Opened by mistake as a page, it may run nothing and load nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _attachment(file_name: str) -> str:
+    """``Content-Disposition: attachment`` naming ``file_name``: a plain ASCII fallback and
+    the name itself in RFC 6266's ``filename*``, so that "Zaświadczenie.pdf" survives."""
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in file_name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
 def credential_response(
     document: dict[str, Any], file_name: str | None = None, *, cache: str = "no-store"
 ) -> Response:

@@ -237,6 +237,11 @@ def seal_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "EuSoMII": {"pkcs12": str(folder / "eusomii-seal.p12"), "passphrase": None},
         },
         "SIGNING_TRUST_ROOTS": [str(folder / "demo-ca.pem")],
+        # The demo CA's local time-stamping authority and its CRL: every certificate the
+        # tests issue carries its timestamps and validation data (PAdES B-LTA), as the
+        # demo's and production's do.
+        "TSA_LOCAL_KEY": str(folder / "demo-tsa.p12"),
+        "SIGNING_CRLS": [str(folder / "demo-ca.crl")],
     }
 
 
@@ -745,6 +750,8 @@ def worker_environment(app: Flask, folder: Path, **settings: str) -> dict[str, s
         "SEAL_KEYS": json.dumps(app.config["SEAL_KEYS"]),
         "CREDENTIAL_KEYS": json.dumps(app.config["CREDENTIAL_KEYS"]),
         "SIGNING_TRUST_ROOTS": json.dumps(app.config["SIGNING_TRUST_ROOTS"]),
+        "TSA_LOCAL_KEY": app.config["TSA_LOCAL_KEY"],
+        "SIGNING_CRLS": json.dumps(app.config["SIGNING_CRLS"]),
         **settings,
     }
 

@@ -9,9 +9,12 @@ to decide who may see it.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+import pikepdf
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -21,10 +24,12 @@ from certification.api.blueprint import OWN_CHECK_ENDPOINTS
 from certification.auth.models import ApiToken, User
 from certification.auth.services import create_api_token, get_candidate, get_user_by_email
 from certification.catalogue.models import Provider
-from certification.catalogue.services import get_programme
+from certification.catalogue.services import CourseInput, create_course, get_programme
 from certification.certificates import bulk
 from certification.certificates.approvals import request_award
 from certification.certificates.services import issue_certificate
+from certification.claims.models import Claim
+from certification.claims.services import ClaimInput, EvidenceUpload, submit_claim
 from certification.extensions import db
 from certification.imports.models import ImportKind
 from certification.imports.services import store_upload
@@ -77,6 +82,8 @@ class World:
     provider_token: str
     provider_id: int
     request: str  # a request for the jointly approved EII-J, pending
+    claim_id: int  # the holder's claim of the credits of a course of the provider's, pending
+    evidence_id: int
 
 
 @pytest.fixture
@@ -122,6 +129,7 @@ def world(
             today=today,
         )
         job = bulk.start_issue_job(get_programme("EII-C"), admin_user, today=today, queue=False)
+        claim = _pending_claim(get_candidate(holder_id), today)
         db.session.commit()
         assert waiting_id
         return World(
@@ -147,7 +155,27 @@ def world(
             provider_token=provider_token,
             request=joint.code,
             provider_id=provider_id,
+            claim_id=claim.id,
+            evidence_id=claim.evidence[0].id,
         )
+
+
+def _pending_claim(candidate: User, today: Any) -> Claim:
+    """A credit claim on a course of the provider whose staff log in here, with a PDF."""
+    create_course(
+        CourseInput("EII-CLAIMED", "Claimed course", Decimal(5), "AI & Data Science", "EuSoMII"),
+        None,
+    )
+    document = pikepdf.new()
+    document.add_blank_page()
+    pdf = io.BytesIO()
+    document.save(pdf)
+    return submit_claim(
+        candidate,
+        ClaimInput(kind="credit", course_code="EII-CLAIMED", activity_on=today),
+        EvidenceUpload("attendance.pdf", pdf.getvalue()),
+        today=today,
+    )
 
 
 def _params(world: World) -> dict[str, Any]:
@@ -169,6 +197,8 @@ def _params(world: World) -> dict[str, Any]:
         "language": "de",
         "purpose": "revocation",
         "programme_code": "EII-C",
+        "claim_id": world.claim_id,
+        "evidence_id": world.evidence_id,
     }
 
 
@@ -328,9 +358,27 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("admin.api_tokens_page", "GET"),
             ("admin.api_token_create", "POST"),
             ("admin.api_token_revoke", "POST"),
+            # Holders' requests for erasure (the holder has none pending: 409; the empty
+            # refusal is refused as invalid).
+            ("admin.erasure_queue", "GET"),
+            ("admin.erasure_carry_out", "POST"),
+            ("admin.erasure_refuse", "POST"),
             # Last: these change what the rows above look at.
             ("admin.course_delete", "POST"),
             ("admin.assessment_delete", "POST"),
+        ]
+    },
+    # Candidates' own claims: the office reviews them (provider staff those on their
+    # courses: PROVIDER_ROUTES); the officers are no reviewers. Provider staff approve the
+    # world's claim, so the office's approval finds it decided (409) and its rejection too.
+    **{
+        (endpoint, method): {**ADMIN_ONLY, "token": LOGIN}
+        for endpoint, method in [
+            ("admin.claims_queue", "GET"),
+            ("admin.claim", "GET"),
+            ("admin.claim_evidence", "GET"),
+            ("admin.claim_approve", "POST"),
+            ("admin.claim_reject", "POST"),  # no reason sent: refused as invalid
         ]
     },
     # The API by token: the office's writes and reads; the officers' reads and decisions.
@@ -412,6 +460,33 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         "admin": NOT_FOUND,
         "token": LOGIN,
     },
+    # Asking to renew one's own certificate (a refusal is told on the page, by a redirect).
+    ("portal.renew", "POST"): {
+        "anonymous": LOGIN,
+        "candidate": OK,
+        "other": NOT_FOUND,
+        **NO_OFFICER,
+        "admin": NOT_FOUND,
+        "token": LOGIN,
+    },
+    # A candidate's claims and the form for a new one: every candidate their own (the empty
+    # form is refused as invalid). The evidence: its sender's, to anyone else not found.
+    **{
+        (endpoint, method): {**LOGGED_IN, **NO_OFFICER, "admin": NOT_FOUND, "token": LOGIN}
+        for endpoint, method in [
+            ("portal.claims_list", "GET"),
+            ("portal.claim_new", "GET"),
+            ("portal.claim_new", "POST"),
+        ]
+    },
+    ("portal.claim_evidence", "GET"): {
+        "anonymous": LOGIN,
+        "candidate": OK,
+        "other": NOT_FOUND,
+        **NO_OFFICER,
+        "admin": NOT_FOUND,
+        "token": LOGIN,
+    },
     # Everything held about the candidate who asks, as a ZIP: every candidate gets their own.
     ("portal.personal_data", "POST"): {
         **LOGGED_IN,
@@ -419,6 +494,18 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         "admin": NOT_FOUND,
         "token": LOGIN,
     },
+    # Asking for one's own data to be erased, and withdrawing the request: every candidate
+    # for themselves (the empty form is refused as invalid; nothing pending to withdraw: 409).
+    **{
+        (endpoint, method): {**LOGGED_IN, **NO_OFFICER, "admin": NOT_FOUND, "token": LOGIN}
+        for endpoint, method in [
+            ("portal.erasure", "GET"),
+            ("portal.erasure", "POST"),
+            ("portal.erasure_withdraw", "POST"),
+        ]
+    },
+    # The privacy notice: what is held and what erasure keeps, for anyone.
+    ("privacy.notice", "GET"): EVERYONE,
     # Public: verification, the API's description and its reference, and logging in.
     ("api.openapi", "GET"): EVERYONE,
     ("api_reference.docs", "GET"): EVERYONE,
@@ -487,6 +574,12 @@ PROVIDER_ROUTES = {
     ("admin.import_upload", "POST"): OK,
     ("admin.import_preview", "GET"): NOT_FOUND,
     ("admin.import_commit", "POST"): NOT_FOUND,
+    # Claims on their provider's courses: the world's is one; they approve it.
+    ("admin.claims_queue", "GET"): OK,
+    ("admin.claim", "GET"): OK,
+    ("admin.claim_evidence", "GET"): OK,
+    ("admin.claim_approve", "POST"): OK,
+    ("admin.claim_reject", "POST"): OK,  # decided already (409), or no reason (422)
 }
 PROVIDER_TOKEN_ROUTES = {
     ("api.post_credit", "POST"): OK,  # the empty body is refused as malformed

@@ -262,6 +262,11 @@ def test_create_a_programme(api, make_assessment, make_programme):
         "approval": "both_bodies",  # the default: each body approves every certificate
         # One paragraph, its spaces as typed tidied.
         "description": "The advanced diploma, for those who lead imaging informatics.",
+        # No renewal rule sent: its certificates are not renewed through CPD.
+        "renewal_cpd_points": None,
+        "renewal_domain_minimums": {},
+        "renewal_grace_months": None,
+        "renewal_assessment": None,
     }
 
 

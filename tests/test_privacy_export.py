@@ -20,8 +20,8 @@ from certification.certificates.models import Certificate
 from certification.credentials.models import IssuedCredential
 from certification.extensions import db
 from certification.privacy import personal_data_zip
-from certification.records.models import CreditRecord
-from certification.records.services import record_credit, withdraw_credit
+from certification.records.models import CpdSource, CreditRecord
+from certification.records.services import record_cpd, record_credit, withdraw_credit
 from tests.conftest import API_ADMIN_EMAIL, log_in
 
 HOLDER = "Αικατερίνη Παπαδοπούλου-Wiśniewska"
@@ -43,6 +43,17 @@ def exported(app, client, api, eligible_candidate, make_course, today):
             get_candidate(holder_id), "EII-103", today, actor=office, today=today
         )
         withdraw_credit(record, REASON, office, today=today)
+        record_cpd(
+            get_candidate(holder_id),
+            title="EuSoMII webinar: Ethik der KI in der Radiologie",
+            organiser="EuSoMII",
+            activity_on=today,
+            points=Decimal("1.5"),
+            source=CpdSource.ATTENDANCE,
+            reference="eusomii-2026-11",
+            actor=office,
+            today=today,
+        )
         db.session.commit()
     codes = {}
     for candidate_id in (holder_id, other_id):
@@ -88,6 +99,8 @@ def test_the_zip_holds_every_file_in_a_fixed_order(exported):
         "audit.json",
         "certificates.json",
         f"certificates/{code}.pdf",
+        "claims.json",
+        "cpd.json",
         f"credentials/{code}.json",
         "credits.json",
         "emails.json",
@@ -147,9 +160,21 @@ def test_the_files_are_the_ones_issued_and_the_records_as_kept(app, exported):
         ("page", 1),
     ]
     assert all(dt.date.fromisoformat(c["day"]) for c in counts["by_channel_and_day"])
+    (cpd,) = _json(archive, "cpd.json")
+    assert (cpd["title"], cpd["points"], cpd["source"], cpd["withdrawn"]) == (
+        "EuSoMII webinar: Ethik der KI in der Radiologie",
+        "1.50",
+        "attendance",
+        False,
+    )
+    assert cpd["recorded_by"] == {"role": "programme_office"}
     assert _json(archive, "requests.json") == []
     assert "README.txt" in archive.namelist()
-    assert "Claims and evidence" in archive.read("README.txt").decode()
+    assert (
+        "claims.json: the credits and CPD points you claimed yourself"
+        in archive.read("README.txt").decode()
+    )
+    assert _json(archive, "claims.json") == []  # none made (tests/claims: with evidence)
 
 
 def test_the_audit_rows_are_the_candidates_own_and_name_no_officer(app, exported):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from certification.admin import (  # noqa: F401  (each registers its routes on bp)
     approvals,
+    claims,
     emails,
+    erasure,
     imports,
     jobs,
     provider_staff,

@@ -544,6 +544,39 @@ class ProgrammeForm(FlaskForm):
         ],
         default="both_bodies",
     )
+    renewal_cpd_points = LocalDecimalField(
+        lazy_gettext("CPD points to renew"),
+        [Optional()],
+        description=lazy_gettext(
+            "Earned between a certificate's issue and its expiry, or by the end of its grace"
+            " period; empty: certificates are not renewed through CPD."
+        ),
+    )
+    renewal_domain_minimums = DomainMinimumsField(
+        lazy_gettext("Minimum CPD points per domain"),
+        description=lazy_gettext(
+            "Of the CPD points to renew; one domain per line, e.g. “%(example)s”.",
+            example=DOMAIN_LINE_EXAMPLE,
+        ),
+        render_kw={"rows": 3},
+    )
+    renewal_grace_months = WholeNumberField(
+        lazy_gettext("Grace period after expiry (months)"),
+        validators=[Optional()],
+        description=lazy_gettext(
+            "How long an expired certificate can still be renewed, with CPD points earned in"
+            " that time counting too; empty: none."
+        ),
+        render_kw={"min": 0, "max": 60},
+    )
+    renewal_assessment = SelectField(
+        lazy_gettext("Assessment to pass to renew"),
+        validate_choice=False,
+        description=lazy_gettext(
+            "Passed between a certificate's issue and its expiry, or by the end of its grace"
+            " period."
+        ),
+    )
 
     def __init__(
         self,
@@ -556,6 +589,11 @@ class ProgrammeForm(FlaskForm):
         self.required_assessments.choices = [
             SelectChoice(a.code, f"{a.code} · {a.title}") for a in assessments
         ]
+        self.renewal_assessment.choices = [
+            # Translators: no assessment is asked for to renew a certificate.
+            SelectChoice("", gettext("None")),
+            *self.required_assessments.choices,
+        ]
         self.prerequisite.choices = [
             # Translators: no prerequisite programme.
             SelectChoice("", gettext("None")),
@@ -567,6 +605,7 @@ class ProgrammeForm(FlaskForm):
         """The values an existing programme fills the form with."""
         values = asdict(programme_as_input(programme))
         values["prerequisite"] = values["prerequisite"] or ""  # the "None" choice
+        values["renewal_assessment"] = values["renewal_assessment"] or ""
         return values
 
     def to_input(self) -> ProgrammeInput:
@@ -583,6 +622,10 @@ class ProgrammeForm(FlaskForm):
             credit_window_months=self.credit_window_months.data,
             approval=_text(self.approval.data),
             description=_text(self.description.data),
+            renewal_cpd_points=self.renewal_cpd_points.data,
+            renewal_domain_minimums=self.renewal_domain_minimums.data or {},
+            renewal_grace_months=self.renewal_grace_months.data,
+            renewal_assessment=_text(self.renewal_assessment.data) or None,
         )
 
 

@@ -1,7 +1,8 @@
 """CSV imports in two steps: upload and preview (every problem listed), then commit.
 
 The uploaded file is kept in the database between the steps, so that the preview and the
-commit may be served by different workers or hosts.
+commit may be served by different workers or hosts. An attendance list of a webinar or an
+event is one more kind of file: its event and rule for points are stated on the same form.
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice, SelectField
-from wtforms.validators import InputRequired
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, Optional
 
 from certification.admin.blueprint import bp
+from certification.admin.forms import DayField, LocalDecimalField, WholeNumberField
+from certification.admin.views import _show_refusal
 from certification.auth.models import User
+from certification.catalogue.services import list_domains
+from certification.errors import InvalidInput
+from certification.imports import attendance
 from certification.imports import services as imports
+from certification.imports.attendance import AttendanceEvent, MinimumUnit
 from certification.imports.models import ImportKind, ImportUpload
 from certification.imports.services import ImportReport
 from certification.languages import offered_languages
@@ -30,6 +37,7 @@ KIND_LABELS = {
     ImportKind.CANDIDATES: lazy_gettext("Candidates"),
     ImportKind.CREDITS: lazy_gettext("Course credits"),
     ImportKind.RESULTS: lazy_gettext("Assessment results"),
+    ImportKind.ATTENDANCE: lazy_gettext("Attendance list of a webinar or event (CPD points)"),
 }
 # A page with ten thousand problems helps nobody; the first ones show what to fix.
 PROBLEMS_SHOWN = 500
@@ -45,9 +53,77 @@ class ImportForm(FlaskForm):
         render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
     )
 
+    # The event of an attendance list, stated once for the whole file. Left empty for the
+    # other kinds; ``attendance.check_event`` says what an attendance list lacks.
+    title = StringField(lazy_gettext("Event title"), validators=[Optional()])
+    organiser = SelectField(
+        lazy_gettext("Organised by"),
+        choices=[
+            SelectChoice("", lazy_gettext("Choose…")),
+            *(SelectChoice(o.value, label) for o, label in attendance.ORGANISER_LABELS.items()),
+        ],
+        validate_choice=False,  # attendance.check_event names a missing or unknown one
+    )
+    held_on = DayField(lazy_gettext("Held on"), validators=[Optional()])
+    reference = StringField(
+        lazy_gettext("Reference"),
+        validators=[Optional()],
+        description=lazy_gettext(
+            "The webinar's ID, say. Left empty, it is made of the date and the title. A"
+            " candidate is credited once per reference, so the same list imported again adds"
+            " nothing."
+        ),
+    )
+    domain = StringField(
+        lazy_gettext("Domain (optional)"),
+        validators=[Optional()],
+        render_kw={"list": "domain-suggestions"},
+    )
+    points_per_hour = LocalDecimalField(
+        lazy_gettext("CPD points per hour attended"), validators=[Optional()]
+    )
+    minimum = WholeNumberField(
+        lazy_gettext("Least attendance that earns points"), validators=[Optional()]
+    )
+    minimum_unit = SelectField(
+        lazy_gettext("Counted in"),
+        choices=[
+            SelectChoice(MinimumUnit.MINUTES.value, lazy_gettext("minutes")),
+            SelectChoice(MinimumUnit.PERCENT.value, lazy_gettext("per cent of the event's length")),
+        ],
+        default=MinimumUnit.MINUTES.value,
+        validate_choice=False,
+    )
+    length_minutes = WholeNumberField(
+        lazy_gettext("The event's length in minutes"),
+        validators=[Optional()],
+        description=lazy_gettext(
+            "Needed for a minimum in per cent. Time beyond it (two devices at once) earns"
+            " nothing more."
+        ),
+    )
+
     def __init__(self, *args: object, kinds: tuple[ImportKind, ...], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = [SelectChoice(kind.value, KIND_LABELS[kind]) for kind in kinds]
+
+    def event(self) -> AttendanceEvent | None:
+        """The attendance list's event, checked (``InvalidInput`` names the fields at
+        fault); None for the other kinds of file."""
+        if self.kind.data != ImportKind.ATTENDANCE.value:
+            return None
+        return attendance.check_event(
+            title=self.title.data,
+            organiser=self.organiser.data,
+            held_on=self.held_on.data,
+            reference=self.reference.data,
+            domain=self.domain.data,
+            points_per_hour=self.points_per_hour.data,
+            minimum=self.minimum.data,
+            minimum_unit=self.minimum_unit.data,
+            length_minutes=self.length_minutes.data,
+            today=today(),
+        )
 
 
 def _actor() -> User:
@@ -71,6 +147,8 @@ def _imports_page(form: ImportForm, status: int = 200) -> tuple[str, int]:
         kinds=kinds,
         kind_labels=KIND_LABELS,
         upload_limit=_upload_limit(),
+        attendance=ImportKind.ATTENDANCE in kinds,
+        domains=list_domains() if ImportKind.ATTENDANCE in kinds else [],
     ), status
 
 
@@ -83,12 +161,16 @@ def _upload_limit() -> str:
 
 
 def _preview_page(upload: ImportUpload, report: ImportReport, status: int = 200) -> tuple[str, int]:
+    event = AttendanceEvent.from_json(report.event) if report.event else None
     return render_template(
         "admin/import_preview.html",
         upload=upload,
         report=report,
         kind_label=KIND_LABELS[upload.kind],
         problems_shown=PROBLEMS_SHOWN,
+        organiser_labels={o.value: label for o, label in attendance.ORGANISER_LABELS.items()},
+        event_day=event.held_on if event else None,
+        event_rule=event.rule if event else "",
     ), status
 
 
@@ -96,14 +178,19 @@ def _preview_page(upload: ImportUpload, report: ImportReport, status: int = 200)
 def import_upload() -> Page:
     form = _import_form()
     if form.validate_on_submit():
-        upload = imports.store_upload(
-            ImportKind(form.kind.data),
-            form.file.data.filename or "",
-            form.file.data.read(),
-            _actor(),
-            today=today(),
-        )
-        return redirect(url_for("admin.import_preview", upload_id=upload.id), code=303)
+        try:
+            upload = imports.store_upload(
+                ImportKind(form.kind.data),
+                form.file.data.filename or "",
+                form.file.data.read(),
+                _actor(),
+                today=today(),
+                event=form.event(),
+            )
+        except InvalidInput as refusal:
+            _show_refusal(form, refusal)  # the event as typed stays; the file is chosen again
+        else:
+            return redirect(url_for("admin.import_preview", upload_id=upload.id), code=303)
     return _imports_page(form, status=422 if form.is_submitted() else 200)
 
 

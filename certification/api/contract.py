@@ -118,6 +118,26 @@ class ProgrammeInput(Request):
     description: str = Field(
         "", description="What the award is for, in a paragraph candidates read (English)."
     )
+    renewal_cpd_points: Number | None = Field(
+        None,
+        description="The renewal rule: CPD points to earn between a certificate's issue and"
+        " its expiry (needs validity_months). Null: certificates are not renewed through CPD. "
+        + NUMBER,
+    )
+    renewal_domain_minimums: dict[Text, Number] = Field(
+        default_factory=dict,
+        description='Of those points, the minimum per domain, e.g. {"Informatics Governance": 5}.',
+    )
+    renewal_grace_months: WholeNumber | None = Field(
+        None,
+        description="0 to 60: how long after expiry a certificate can still be renewed; CPD"
+        " points earned in that time count too. Null: no grace period.",
+    )
+    renewal_assessment: Text | None = Field(
+        None,
+        description="The code of an assessment to pass between a certificate's issue and its"
+        " expiry as well (needs renewal_cpd_points). Null: none.",
+    )
 
 
 class Programme(Answer):
@@ -133,6 +153,10 @@ class Programme(Answer):
     credit_window_months: int | None
     approval: Approval
     description: str
+    renewal_cpd_points: Figure | None = None
+    renewal_domain_minimums: dict[str, Figure] = {}
+    renewal_grace_months: int | None = None
+    renewal_assessment: str | None = None
 
 
 class CourseInput(Request):
@@ -490,6 +514,27 @@ class PdfUpload(Request):
 class Seal(Answer):
     signer: str
     valid: bool
+    field: str = Field(description="The PDF signature field that holds the seal.")
+    signed_at: dt.datetime | None = Field(
+        description="When the seal was made: the time its timestamp proves, or (when"
+        " `time_attested` is false) the time the sealing software wrote into it."
+    )
+    time_attested: bool = Field(
+        description="`signed_at` is proven by a valid timestamp from a time-stamping authority."
+    )
+    changed_after: bool = Field(
+        description="The file was changed after this seal in a way the seal does not allow"
+        " (anything but the other seal, validation data or a timestamp)."
+    )
+
+
+class DocumentTimestamp(Answer):
+    authority: str = Field(description="The time-stamping authority that signed it.")
+    valid: bool = Field(
+        description="Intact, and made by an authority whose certificate chains to a trusted"
+        " root; nothing but validation data or further timestamps was added after it."
+    )
+    time: dt.datetime | None = Field(description="The time the authority attests.")
 
 
 class PdfVerification(Answer):
@@ -500,6 +545,16 @@ class PdfVerification(Answer):
     code: str | None = Field(description="The certificate the file is, if it is one issued here.")
     status: CertificateStatus | None
     signatures: list[Seal] = Field(description="Each digital seal found in the file.")
+    timestamps: list[DocumentTimestamp] = Field(
+        description="Each RFC 3161 document timestamp added after the seals (PAdES B-LTA):"
+        " it proves when the seals existed, so that they still validate after their"
+        " certificates expire. Empty for a file sealed without one."
+    )
+    changed_after_sealing: bool = Field(
+        description="Bytes were appended, or an incremental update changed the document,"
+        " after it was sealed (validation data and timestamps added after the seals are"
+        " allowed)."
+    )
 
 
 class CredentialUpload(BaseModel):

@@ -65,7 +65,10 @@ def verify_code(code: str) -> None:
 def verify_pdf() -> None:
     """Public: is this PDF a certificate issued here, unchanged and sealed by both bodies?
 
-    No token needed; rate-limited per client. The file is checked, not kept.
+    Each seal and each document timestamp is reported: valid, who, when. A file sealed with
+    timestamps and its validation data (PAdES B-LTA) is checked as of the time the
+    timestamps prove, with nothing fetched, so its seals hold after their certificates
+    expire. No token needed; rate-limited per client. The file is checked, not kept.
     """
 
 

@@ -24,6 +24,10 @@ PROVIDER = frozenset({Role.PROVIDER})
 # Recording a credit: the office for any course, provider staff for their own courses
 # (the service refuses another provider's course: records.refuse_outside_provider_scope).
 RECORDS_CREDITS = frozenset({Role.OFFICE, Role.PROVIDER})
+# Reviewing candidates' own claims and opening their evidence: the office all of them,
+# provider staff those naming their own courses (claims.services.reviews_for). Officers
+# are no reviewers: the evidence is personal data, shown to the candidate and reviewers only.
+REVIEWS_CLAIMS = frozenset({Role.OFFICE, Role.PROVIDER})
 
 # Each admin endpoint (all its methods) and the roles that may use it. An endpoint that
 # both shows and takes a form (new, edit, upload) is the office's: an officer would only
@@ -102,12 +106,23 @@ ADMIN_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "admin.export_certificates_pdf": STAFF,
     "admin.export_certificates_zip": STAFF,
     "admin.audit": STAFF,
+    # Candidates' own claims: the review queue, each claim, its evidence, the decisions
+    "admin.claims_queue": REVIEWS_CLAIMS,
+    "admin.claim": REVIEWS_CLAIMS,
+    "admin.claim_evidence": REVIEWS_CLAIMS,
+    "admin.claim_approve": REVIEWS_CLAIMS,
+    "admin.claim_reject": REVIEWS_CLAIMS,
     # A provider's staff: their courses and credits
     "admin.our_courses": PROVIDER,
     "admin.our_credit_new": PROVIDER,
     # Branding: an officer only their own body's (checked in the view, ``may_edit_body``)
     "admin.branding": STAFF,
     "admin.branding_image": STAFF,
+    # Holders' requests to erase their data: the office decides and carries them out (the
+    # officers see personal data only as it concerns their bodies' decisions).
+    "admin.erasure_queue": OFFICE,
+    "admin.erasure_carry_out": OFFICE,
+    "admin.erasure_refuse": OFFICE,
     # API tokens: the API serves the office only, for now
     "admin.api_tokens_page": OFFICE,
     "admin.api_token_create": OFFICE,

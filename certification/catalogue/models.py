@@ -54,6 +54,13 @@ class Programme(Model):
         default=ApprovalPolicy.BOTH_BODIES,
         server_default=ApprovalPolicy.BOTH_BODIES.value,
     )
+    # The renewal rule: at least this many CPD points earned between a certificate's issue
+    # and its expiry renew it (None: the programme's certificates are not renewed by CPD).
+    renewal_cpd_points: so.Mapped[decimal.Decimal | None] = so.mapped_column(Marks)
+    # Months after expiry during which a lapsed certificate can still be renewed.
+    renewal_grace_months: so.Mapped[int | None]
+    # An assessment to pass within the validity as well, if the programme asks for one.
+    renewal_assessment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("assessment.id"))
 
     prerequisite: so.Mapped[Programme | None] = so.relationship(remote_side=[id])
     domain_minimums: so.Mapped[list[DomainMinimum]] = so.relationship(
@@ -63,6 +70,14 @@ class Programme(Model):
     )
     required_assessments: so.Mapped[list[Assessment]] = so.relationship(
         secondary="programme_assessment", order_by="Assessment.code"
+    )
+    renewal_assessment: so.Mapped[Assessment | None] = so.relationship(
+        foreign_keys=[renewal_assessment_id]
+    )
+    renewal_domain_minimums: so.Mapped[list[RenewalDomainMinimum]] = so.relationship(
+        back_populates="programme",
+        cascade="all, delete-orphan",
+        order_by="RenewalDomainMinimum.domain",
     )
 
     def __repr__(self) -> str:
@@ -81,6 +96,20 @@ class DomainMinimum(Model):
     min_credits: so.Mapped[decimal.Decimal] = so.mapped_column(Credits)
 
     programme: so.Mapped[Programme] = so.relationship(back_populates="domain_minimums")
+
+
+class RenewalDomainMinimum(Model):
+    """Of a renewal's CPD points, at least this many must be earned in one domain."""
+
+    __tablename__ = "renewal_domain_minimum"
+    __table_args__ = (sa.UniqueConstraint("programme_id", "domain"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programme.id"))
+    domain: so.Mapped[str] = so.mapped_column(sa.String(100))
+    min_points: so.Mapped[decimal.Decimal] = so.mapped_column(Marks)
+
+    programme: so.Mapped[Programme] = so.relationship(back_populates="renewal_domain_minimums")
 
 
 programme_assessment = sa.Table(

@@ -26,11 +26,18 @@ from certification.catalogue.models import (
     Level,
     Programme,
     Provider,
+    RenewalDomainMinimum,
     programme_assessment,
 )
 from certification.errors import Duplicate, Forbidden, NotFound, RuleViolation
 from certification.extensions import db
-from certification.progress import AssessmentRule, Name, ProgrammeRules, format_decimal
+from certification.progress import (
+    AssessmentRule,
+    Name,
+    ProgrammeRules,
+    RenewalRule,
+    format_decimal,
+)
 from certification.records.models import AssessmentAttempt, CreditRecord
 from certification.unique import add_unique
 from certification.validation import (
@@ -535,12 +542,15 @@ def delete_assessment(assessment: Assessment, actor: User | None) -> None:
             .where(programme_assessment.c.assessment_id == assessment.id)
         )
     )
+    requiring += db.session.scalars(
+        sa.select(Programme.code).where(Programme.renewal_assessment_id == assessment.id)
+    )
     if requiring:
         raise _cannot_delete(
             gettext(
                 "%(code)s cannot be deleted: programme %(programmes)s requires it.",
                 code=assessment.code,
-                programmes=", ".join(requiring),
+                programmes=", ".join(sorted(set(requiring))),
             )
         )
     _remove(assessment, "assessment", assessment_as_input, actor)
@@ -563,6 +573,12 @@ class ProgrammeInput:
     credit_window_months: int | None = None
     approval: str = ApprovalPolicy.BOTH_BODIES.value
     description: str = ""
+    # The renewal rule (None: certificates are not renewed through CPD).
+    renewal_cpd_points: Decimal | None = None
+    renewal_domain_minimums: Mapping[str, Decimal] = field(default_factory=dict)
+    renewal_grace_months: int | None = None
+    # The code of an assessment to pass within the validity as well (None: none).
+    renewal_assessment: str | None = None
 
 
 def programme_as_input(programme: Programme) -> ProgrammeInput:
@@ -580,6 +596,12 @@ def programme_as_input(programme: Programme) -> ProgrammeInput:
         credit_window_months=programme.credit_window_months,
         approval=programme.approval.value,
         description=programme.description,
+        renewal_cpd_points=programme.renewal_cpd_points,
+        renewal_domain_minimums={m.domain: m.min_points for m in programme.renewal_domain_minimums},
+        renewal_grace_months=programme.renewal_grace_months,
+        renewal_assessment=(
+            programme.renewal_assessment.code if programme.renewal_assessment else None
+        ),
     )
 
 
@@ -634,6 +656,9 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     ):
         errors.add("domain_minimums", gettext("The domain minimums add up to more than the total."))
 
+    renewal_points, renewal_minimums, grace = _check_renewal_rule(errors, data, validity)
+    renewal_assessment = _renewal_assessment(errors, data)
+
     assessments: list[Assessment] = []
     for raw_code in data.required_assessments:
         lookup = as_code(raw_code)
@@ -682,6 +707,110 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
         _set_min(existing.get(domain) or DomainMinimum(domain=domain), credits)
         for domain, credits in sorted(minimums.items())
     ]
+    programme.renewal_cpd_points, programme.renewal_grace_months = renewal_points, grace
+    programme.renewal_assessment = renewal_assessment
+    existing_renewal = {m.domain: m for m in programme.renewal_domain_minimums}
+    programme.renewal_domain_minimums = [
+        _set_renewal_min(
+            existing_renewal.get(domain) or RenewalDomainMinimum(domain=domain), points
+        )
+        for domain, points in sorted(renewal_minimums.items())
+    ]
+
+
+def _check_renewal_rule(
+    errors: FieldErrors, data: ProgrammeInput, validity: int | None
+) -> tuple[Decimal | None, dict[str, Decimal], int | None]:
+    """The renewal rule's points, its minimum per domain and its grace period, checked.
+
+    A rule needs a validity (a certificate that never expires is never renewed), and its
+    domain minimums and grace period need the rule's points (they qualify them)."""
+    points = data.renewal_cpd_points
+    if points is not None:
+        check_marks(errors, "renewal_cpd_points", points)
+        if points.is_finite() and points <= 0:
+            errors.add("renewal_cpd_points", gettext("Must be more than 0."))
+        elif validity is None and "validity_months" not in errors.messages:
+            errors.add(
+                "renewal_cpd_points",
+                gettext(
+                    "A renewal rule needs a validity: certificates that never expire are not"
+                    " renewed."
+                ),
+            )
+    grace = check_whole_number(errors, "renewal_grace_months", data.renewal_grace_months, 0, 60)
+    if grace is not None and points is None:
+        errors.add(
+            "renewal_grace_months",
+            gettext("A grace period needs the CPD points the renewal asks for."),
+        )
+    minimums: dict[str, Decimal] = {}
+    for raw_domain, domain_points in data.renewal_domain_minimums.items():
+        domain = clean_text(raw_domain)
+        sub = FieldErrors()
+        check_text(sub, "domain", domain, 100)
+        check_marks(sub, "points", domain_points)
+        if not sub.messages and domain_points <= 0:
+            sub.add("points", gettext("Must be more than 0."))
+        if sub.messages:
+            errors.add(
+                "renewal_domain_minimums",
+                gettext(
+                    "%(domain)s: %(problems)s",
+                    domain=raw_domain or gettext("(blank)"),
+                    problems=" ".join(sub.messages.values()),
+                ),
+            )
+        elif domain in minimums:
+            errors.add(
+                "renewal_domain_minimums", gettext("%(domain)s is listed twice.", domain=domain)
+            )
+        else:
+            minimums[domain] = domain_points
+    if minimums and points is None:
+        errors.add(
+            "renewal_domain_minimums",
+            gettext("Minimums per domain need the CPD points the renewal asks for."),
+        )
+    elif (
+        points is not None
+        and points.is_finite()
+        and sum(minimums.values(), Decimal(0)) > points
+        and "renewal_cpd_points" not in errors.messages
+    ):
+        errors.add(
+            "renewal_domain_minimums",
+            gettext("The renewal's domain minimums add up to more than its CPD points."),
+        )
+    return points, minimums, grace
+
+
+def _renewal_assessment(errors: FieldErrors, data: ProgrammeInput) -> Assessment | None:
+    """The renewal assessment ``data`` names, if any; it qualifies the rule's points."""
+    if not data.renewal_assessment:
+        return None
+    lookup = as_code(data.renewal_assessment)
+    found = (
+        db.session.scalar(sa.select(Assessment).where(Assessment.code == lookup))
+        if lookup
+        else None
+    )
+    if found is None:
+        errors.add(
+            "renewal_assessment",
+            gettext("There is no assessment %(code)s.", code=repr(data.renewal_assessment)),
+        )
+    elif data.renewal_cpd_points is None:
+        errors.add(
+            "renewal_assessment",
+            gettext("A renewal assessment needs the CPD points the renewal asks for."),
+        )
+    return found
+
+
+def _set_renewal_min(minimum: RenewalDomainMinimum, points: Decimal) -> RenewalDomainMinimum:
+    minimum.min_points = points
+    return minimum
 
 
 def _set_min(minimum: DomainMinimum, credits: Decimal) -> DomainMinimum:
@@ -775,4 +904,21 @@ def programme_rules(programme: Programme) -> ProgrammeRules:
         ),
         prerequisite=programme_rules(programme.prerequisite) if programme.prerequisite else None,
         credit_window_months=programme.credit_window_months,
+    )
+
+
+def renewal_rule(programme: Programme) -> RenewalRule | None:
+    """The plain-data renewal rule the progress engine reads; None if the programme's
+    certificates are not renewed through CPD."""
+    if programme.renewal_cpd_points is None:
+        return None
+    assessment = programme.renewal_assessment
+    return RenewalRule(
+        min_points=programme.renewal_cpd_points,
+        domain_minimums={Name(m.domain): m.min_points for m in programme.renewal_domain_minimums},
+        assessment=AssessmentRule(
+            assessment.code, Name(assessment.title), assessment.pass_mark, assessment.max_attempts
+        )
+        if assessment
+        else None,
     )

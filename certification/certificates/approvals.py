@@ -42,8 +42,10 @@ from certification.certificates.models import (
     RequestState,
 )
 from certification.certificates.pdf import CertificateSnapshot
+from certification.certificates.renewal import renewal_of
 from certification.certificates.services import (
     AlreadyRequested,
+    RequirementsNotMet,
     certificate_reinstated,
     certificate_suspended,
     issue_certificate,
@@ -59,6 +61,8 @@ from certification.certificates.services import (
     reissue_certificate,
     reissue_draft,
     render_and_seal,
+    renew_certificate,
+    renewal_draft,
     revocation_reason,
     revoke_certificate,
     sealing_setup,
@@ -68,9 +72,15 @@ from certification.certificates.services import (
     two_bodies,
 )
 from certification.certificates.settings import current_settings
-from certification.errors import Conflict, Forbidden, NotFound
+from certification.dates import format_long_date
+from certification.errors import Conflict, Forbidden, NotFound, RuleViolation
 from certification.extensions import db
-from certification.progress import format_decimal, subtract_months
+from certification.progress import (
+    RENEWAL_DUE_SOON_DAYS,
+    RenewalState,
+    format_decimal,
+    subtract_months,
+)
 from certification.records.models import AssessmentAttempt
 from certification.records.services import load_transcript
 from certification.types import utcnow
@@ -138,6 +148,69 @@ def reissue_award(
         action="certificate.reissue_requested",
         replaces=certificate,
     )
+
+
+def renew_award(
+    certificate: Certificate,
+    actor: User | None,
+    *,
+    today: dt.date,
+    now: dt.datetime | None = None,
+) -> Certificate | AwardRequest:
+    """Renew ``certificate`` for another period once its holder has met the programme's
+    renewal rule (their CPD points), while it is valid or in the grace period after it
+    lapsed: at once for an award the office issues alone, else as a request both bodies
+    approve like an issue. The holder or the office asks; ``RequirementsNotMet`` says what
+    is still missing, ``not_renewable`` when nothing can renew it any more."""
+    if actor is not None and actor.role is not Role.OFFICE and actor.id != certificate.candidate_id:
+        raise Forbidden(gettext("Only the holder or the programme office may ask for a renewal."))
+    now = now or utcnow()
+    lock_candidate(certificate.candidate)
+    _refuse_unless_renewable(certificate, today)
+    if certificate.programme.approval is ApprovalPolicy.OFFICE:
+        return renew_certificate(certificate, actor, today=today, now=now)
+    pending = pending_request(certificate.candidate, certificate.programme)
+    if pending is not None:
+        raise AlreadyRequested(pending.code)
+    draft = renewal_draft(certificate, actor, today=today, now=now)
+    snapshot = _printed(draft) | {
+        # Issued on the day of the last approval, valid until the renewed period's end.
+        "renews": certificate.code,
+        "expires_on": draft.expires_on.isoformat() if draft.expires_on else None,
+    }
+    return _store_request(
+        draft,
+        snapshot,
+        actor,
+        now=now,
+        action="certificate.renewal_requested",
+        replaces=certificate,
+    )
+
+
+def _refuse_unless_renewable(certificate: Certificate, today: dt.date) -> None:
+    """``not_renewable`` unless ``certificate`` is renewed through CPD and may be now;
+    ``RequirementsNotMet`` (with the engine's sentences) unless its holder has the points."""
+    report = renewal_of(certificate, today)
+    if report is None or report.state is RenewalState.LAPSED:
+        raise RuleViolation(
+            gettext(
+                "This certificate cannot be renewed: its award is not renewed through CPD, "
+                "or it is no longer current, or its grace period has ended."
+            ),
+            slug="not_renewable",
+        )
+    if not report.met:
+        raise RequirementsNotMet(list(report.missing))
+    if not report.renewable_now:
+        raise RuleViolation(
+            gettext(
+                "Renewal opens on %(day)s, %(days)s days before the certificate expires.",
+                day=format_long_date(report.opens_on),
+                days=RENEWAL_DUE_SOON_DAYS,
+            ),
+            slug="renewal_not_open",
+        )
 
 
 def _passed_results(candidate: User, programme: Programme) -> list[dict[str, str]]:
@@ -418,7 +491,10 @@ def _issue_approved(
     """Render, seal (with the approving bodies' keys only) and store the certificate. An
     award is issued only to a candidate who still meets it (a credit may have been withdrawn
     since the request); a reissue keeps the award it corrects."""
-    if request.replaces is None and check_requirements:
+    if request.snapshot.get("renews") and request.replaces is not None:
+        # The points may have been withdrawn, or the grace period ended, since the request.
+        _refuse_unless_renewable(request.replaces, today)
+    elif request.replaces is None and check_requirements:
         refuse_unless_eligible(request.candidate, request.programme, today)
     certificate = approved_certificate(request, bodies, today=today, now=now)
     settings = current_settings()
@@ -460,10 +536,16 @@ def approved_certificate(
         request.approvals if approvals is None else approvals,
         key=lambda a: order.get(a.body, 99),
     )
-    if "issued_on" in printed:
+    renews_id = request.replaces_id if printed.get("renews") else None
+    expires_on: dt.date | None
+    if renews_id is not None:
+        issued_on, expires_on = today, dt.date.fromisoformat(printed["expires_on"])
+    elif "issued_on" in printed:
         issued_on = dt.date.fromisoformat(printed["issued_on"])
         expires = printed["expires_on"]
         expires_on = dt.date.fromisoformat(expires) if expires else None
+        # A reissue of a renewal still continues its award.
+        renews_id = request.replaces.renews_id if request.replaces else None
     else:
         issued_on = today
         months = printed.get("validity_months")
@@ -489,6 +571,7 @@ def approved_certificate(
         issued_by_id=request.requested_by_id,
         issuers=[a.issuer for a in approvals],
         approvals=[{"body": a.body, "approved_on": a.approved_on.isoformat()} for a in approvals],
+        renews_id=renews_id,
     )
 
 

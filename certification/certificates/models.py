@@ -207,10 +207,19 @@ class Certificate(StatusFromFields, Model):
         sa.ForeignKey("certificate.id"), index=True
     )
     superseded_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime)
+    # The certificate of the period before this one, which this one renews (its holder kept
+    # up their CPD): the award continues, and the earlier one is superseded by renewal, not
+    # revoked. A reissue of a renewal keeps it, so the chain of periods stays whole.
+    renews_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("certificate.id"), index=True)
 
     candidate: so.Mapped[User] = so.relationship(foreign_keys=[candidate_id])
     programme: so.Mapped[Programme] = so.relationship()
-    superseded_by: so.Mapped[Certificate | None] = so.relationship(remote_side=[id])
+    superseded_by: so.Mapped[Certificate | None] = so.relationship(
+        remote_side=[id], foreign_keys=[superseded_by_id]
+    )
+    renews: so.Mapped[Certificate | None] = so.relationship(
+        remote_side=[id], foreign_keys=[renews_id]
+    )
     document: so.Mapped[CertificatePdf] = so.relationship(
         cascade="all, delete-orphan", single_parent=True
     )
@@ -219,6 +228,11 @@ class Certificate(StatusFromFields, Model):
     def replacement_code(self) -> str | None:
         """The code of the certificate that superseded this one, if one did."""
         return self.superseded_by.code if self.superseded_by is not None else None
+
+    @property
+    def renewed(self) -> bool:
+        """Superseded by its renewal (a new period), not by a reissue."""
+        return self.superseded_by is not None and self.superseded_by.renews_id == self.id
 
 
 class CertificatePdf(Model):

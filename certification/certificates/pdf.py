@@ -4,6 +4,8 @@ It never reads the database or the clock: everything printed comes in the snapsh
 the same snapshot always gives the same bytes. Names are drawn as real text in embedded
 DejaVu fonts (shipped in ``static/fonts`` with their licence), which cover Latin
 Extended, Greek and Cyrillic; a reader's copy-paste and a screen reader get the name.
+The page is drawn with reportlab and then made PDF/A-3b by ``pdfa.make_pdf_a3b``, which
+embeds the snapshot's attachments (the signed credential) before anyone seals it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from certification.certificates.pdfa import Attachment, make_pdf_a3b
 from certification.dates import format_long_date
 from certification.languages import formatting_locale
 from certification.qr import encode_qr
@@ -103,6 +106,8 @@ class CertificateSnapshot:
     verify_url: str
     issuers: tuple[Issuer, Issuer]
     wordings: tuple[Wording, ...] = ()
+    # Files carried inside the PDF (the signed credential), embedded before the seals.
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def language(self) -> str:
@@ -123,8 +128,16 @@ def render_certificate_pdf(snapshot: CertificateSnapshot) -> bytes:
     register_fonts()
     buffer = io.BytesIO()
     # invariant=1 keeps reportlab from stamping the current time and a random document ID,
-    # so the output depends on the snapshot alone.
-    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, pageCompression=1)
+    # so the output depends on the snapshot alone. The initial font is an embedded one:
+    # reportlab's default, Helvetica, would otherwise sit unembedded in the page's
+    # resources, which PDF/A forbids.
+    canvas = Canvas(
+        buffer,
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        invariant=1,
+        pageCompression=1,
+        initialFontName="Sans",
+    )
     holder = _nfc(snapshot.holder_name)
     bodies = " and ".join(issuer.name for issuer in snapshot.issuers)
     canvas.setTitle(f"{snapshot.award_title} — {holder}")
@@ -164,7 +177,7 @@ def render_certificate_pdf(snapshot: CertificateSnapshot) -> bytes:
         _signatory(canvas, issuer, x=x, align=align, titles=titles)
     canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    return make_pdf_a3b(buffer.getvalue(), snapshot.issued_at, snapshot.attachments)
 
 
 # Greek writes capitals without their accents (tonos, and the polytonic breathings and

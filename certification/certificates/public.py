@@ -22,6 +22,7 @@ from certification.certificates.codes import MalformedCode, normalise_code
 from certification.certificates.models import Certificate, StatusFromFields
 from certification.database import PreparedRead
 from certification.errors import NotFound
+from certification.extensions import db
 
 # Lazy: ``str()`` it when raising, in the language of the page or answer.
 NO_SUCH_CERTIFICATE = lazy_gettext("No certificate has this code.")
@@ -53,6 +54,13 @@ class PublicCertificate(StatusFromFields):
     superseded_by_id: int | None
     superseded_at: dt.datetime | None
     replacement_code: str | None
+    renews_id: int | None  # the certificate of the period before, which this one renews
+    replacement_renews_id: int | None
+
+    @property
+    def renewed(self) -> bool:
+        """Superseded by its renewal (a new period), not by a reissue."""
+        return self.replacement_renews_id is not None and self.replacement_renews_id == self.id
 
 
 _replacement = so.aliased(Certificate)
@@ -82,6 +90,8 @@ _READ = PreparedRead(
         Certificate.superseded_by_id,
         Certificate.superseded_at,
         _replacement.code.label("replacement_code"),
+        Certificate.renews_id,
+        _replacement.renews_id.label("replacement_renews_id"),
     )
     .outerjoin(_replacement, _replacement.id == Certificate.superseded_by_id)
     .where(Certificate.code == sa.bindparam("code"))
@@ -103,3 +113,33 @@ def public_certificate(text: str) -> PublicCertificate:
     if row is None:
         raise NotFound(str(NO_SUCH_CERTIFICATE))
     return PublicCertificate(**row)
+
+
+@dataclass(frozen=True)
+class Period:
+    """An earlier period of an award that was renewed: its certificate's code and dates."""
+
+    code: str
+    issued_on: dt.date
+    expires_on: dt.date | None
+
+
+def earlier_periods(certificate: PublicCertificate, limit: int = 20) -> list[Period]:
+    """The periods ``certificate`` continues, the latest first: the certificate it renews,
+    the one that one renews, and so on (a career is a handful; ``limit`` bounds a loop)."""
+    periods: list[Period] = []
+    renews_id = certificate.renews_id
+    while renews_id is not None and len(periods) < limit:
+        row = db.session.execute(
+            sa.select(
+                Certificate.code,
+                Certificate.issued_on,
+                Certificate.expires_on,
+                Certificate.renews_id,
+            ).where(Certificate.id == renews_id)
+        ).first()
+        if row is None:
+            break
+        periods.append(Period(row.code, row.issued_on, row.expires_on))
+        renews_id = row.renews_id
+    return periods

@@ -46,6 +46,7 @@ from certification.certificates.models import (
     Verification,
 )
 from certification.certificates.pdf import (
+    Attachment,
     CertificateSnapshot,
     Issuer,
     Wording,
@@ -60,12 +61,14 @@ from certification.certificates.public import (
 )
 from certification.certificates.settings import (
     CertificateSettings,
+    archiver_for,
     current_settings,
     signer_for,
     trust_roots,
 )
 from certification.certificates.signing import (
     AnySealKey,
+    LongTermSetup,
     SealCheck,
     SealKey,
     SigningNotConfigured,
@@ -118,6 +121,12 @@ certificate_suspended = _signals.signal("certificate-suspended")
 #: declined the revocation), and ``body``, ``reason``, ``suspended_by``, ``suspended_at``
 #: and ``reinstated_at``: the suspension is gone from the certificate by then.
 certificate_reinstated = _signals.signal("certificate-reinstated")
+#: Sent with a certificate whose PDF is about to be rendered; each receiver answers with a
+#: file for the PDF to carry (a :class:`pdf.Attachment`), or None. The credentials area,
+#: above this one, answers with the certificate's signed credential, so that the seals
+#: cover it. The one signal whose answers are used: a question to a higher area, asked
+#: without importing it.
+certificate_sealing = _signals.signal("certificate-sealing")
 
 CODE_PREFIXES = {Level.CERTIFICATE: "EIC", Level.DIPLOMA: "EID"}
 
@@ -249,9 +258,11 @@ def issue_certificate(
 class SealingSetup:
     """What sealing needs besides the snapshot: the signature fields and where each body's
     key lives (a file and its passphrase, or a token and the name of its PIN's variable;
-    never opened keys), so that it can be sent to other processes."""
+    never opened keys), so that it can be sent to other processes; and where the
+    timestamps come from (None: sealed without, PAdES B-B)."""
 
     sealers: tuple[tuple[str, AnySealKey], ...]
+    long_term: LongTermSetup | None = None
 
 
 def sealing_setup(bodies: Collection[str] | None = None) -> SealingSetup:
@@ -270,7 +281,24 @@ def sealing_setup(bodies: Collection[str] | None = None) -> SealingSetup:
             )
         signer_for(key)  # opens it: a missing file or a wrong passphrase is found before any work
         sealers.append((seal_field(body), key))
-    return SealingSetup(tuple(sealers))
+    if settings.long_term is not None:
+        archiver_for(settings.long_term)  # a missing CRL or authority file, found now too
+    elif not _warned_without_timestamps:
+        _warn_without_timestamps()
+    return SealingSetup(tuple(sealers), settings.long_term)
+
+
+_warned_without_timestamps = False
+
+
+def _warn_without_timestamps() -> None:
+    global _warned_without_timestamps
+    _warned_without_timestamps = True  # once per process: it is the configuration, not news
+    log.warning(
+        "No timestamp authority (TSA_URL, or the file TSA_LOCAL_KEY names): certificates are"
+        " sealed without timestamps, and their seals stop validating when the seal"
+        " certificates expire."
+    )
 
 
 def render_and_seal(snapshot: CertificateSnapshot, setup: SealingSetup) -> tuple[bytes, str]:
@@ -280,6 +308,7 @@ def render_and_seal(snapshot: CertificateSnapshot, setup: SealingSetup) -> tuple
     pdf = seal_pdf(
         render_certificate_pdf(snapshot),
         [(field, signer_for(key)) for field, key in setup.sealers],
+        archiver_for(setup.long_term) if setup.long_term is not None else None,
     )
     return pdf, hashlib.sha256(pdf).hexdigest()
 
@@ -534,7 +563,7 @@ def sample_certificate(
     sample.verify_url = current_settings().verify_url(sample.code)
     bodies = two_bodies()
     with tempfile.TemporaryDirectory(prefix="sample-seals-") as folder:
-        make_demo_keys(Path(folder), {b.short_name: b.name for b in bodies})
+        make_demo_keys(Path(folder), {b.short_name: b.name for b in bodies}, time_stamping=False)
         throwaway = SealingSetup(
             tuple(
                 (
@@ -544,7 +573,9 @@ def sample_certificate(
                 for b in bodies
             )
         )
-        _seal(sample, throwaway)
+        # A sample carries no credential: one signed by the bodies' credential keys
+        # would state an award nobody approved.
+        _seal(sample, throwaway, carried=False)
     return sample
 
 
@@ -586,10 +617,13 @@ def snapshot_of(
     certificate: Certificate,
     settings: CertificateSettings,
     images: Mapping[str, bytes] | None = None,
+    *,
+    carried: bool = True,
 ) -> CertificateSnapshot:
     """What the renderer needs, taken only from the certificate's own stored fields and the
-    branding images they name. ``images`` (:func:`issuer_images`) spares a batch of
-    certificates with the same issuers a query each."""
+    branding images they name, and (if ``carried``) the files its PDF carries: the signed
+    credential. ``images`` (:func:`issuer_images`) spares a batch of certificates with the
+    same issuers a query each."""
     if images is None:
         images = issuer_images(certificate.issuers)
     left, right = (
@@ -619,6 +653,7 @@ def snapshot_of(
         expires_on=certificate.expires_on,
         verify_url=certificate.verify_url,
         issuers=(left, right),
+        attachments=attachments_of(certificate) if carried else (),
     )
     if certificate.language == "en":
         return dataclasses.replace(snapshot, wordings=(wording(snapshot, "en"),))
@@ -627,6 +662,13 @@ def snapshot_of(
         wording(snapshot, "en"),
     )
     return dataclasses.replace(snapshot, wordings=wordings)
+
+
+def attachments_of(certificate: Certificate) -> tuple[Attachment, ...]:
+    """The files ``certificate``'s PDF carries, as the areas above answer
+    :data:`certificate_sealing`, in a fixed order (the PDF depends on the snapshot alone)."""
+    answers = (answer for _, answer in certificate_sealing.send(certificate))
+    return tuple(sorted((a for a in answers if a is not None), key=lambda a: a.filename))
 
 
 def wording(
@@ -674,8 +716,8 @@ def _render_and_seal(certificate: Certificate) -> None:
     _seal(certificate, sealing_setup())
 
 
-def _seal(certificate: Certificate, setup: SealingSetup) -> None:
-    snapshot = snapshot_of(certificate, current_settings())
+def _seal(certificate: Certificate, setup: SealingSetup, *, carried: bool = True) -> None:
+    snapshot = snapshot_of(certificate, current_settings(), carried=carried)
     certificate.pdf, certificate.pdf_sha256 = render_and_seal(snapshot, setup)
 
 
@@ -850,6 +892,7 @@ def reissue_draft(
         issued_on=certificate.issued_on,
         expires_on=certificate.expires_on,
         issued_by_id=actor.id if actor else None,
+        renews_id=certificate.renews_id,  # a reissued renewal still continues its award
     )
     # The catalogue's wording as it is translated now, in the copy's language.
     replacement.translated = translated_wording(replacement)
@@ -874,7 +917,9 @@ def supersede(
     certificate: Certificate, replacement: Certificate, actor: User | None, *, now: dt.datetime
 ) -> Certificate:
     """Store the sealed ``replacement`` of ``certificate``, which becomes superseded, with
-    the audit event and the holder's e-mail."""
+    the audit event and the holder's e-mail. A renewal (``replacement.renews`` is it)
+    continues the award for a new period; a reissue replaces it within its own."""
+    renewal = replacement.renews_id is not None and replacement.renews_id == certificate.id
     certificate.is_current = False
     db.session.flush()  # free the award's "current" slot for the replacement
     db.session.add(replacement)
@@ -884,14 +929,63 @@ def supersede(
     db.session.flush()
     record_event(
         actor,
-        "certificate.reissued",
+        "certificate.renewed" if renewal else "certificate.reissued",
         "certificate",
         certificate.code,
         before=_summary(certificate),
         after=_summary(replacement),
     )
-    certificate_issued.send(replacement, replaces=certificate.code)
+    certificate_issued.send(replacement, replaces=certificate.code, renews=renewal)
     return replacement
+
+
+def renewal_draft(
+    certificate: Certificate, actor: User | None, *, today: dt.date, now: dt.datetime
+) -> Certificate:
+    """The certificate that would renew ``certificate`` for another period, not yet
+    rendered nor stored: a new code, issued ``today``, valid for the programme's validity
+    from the end of the renewed period (the cycle is kept whether renewed early or in the
+    grace period after it lapsed); the holder's name as it stands, the award, language and
+    credits as printed. ``not_current`` if it is revoked, suspended or superseded;
+    ``not_renewable`` if the award does not expire."""
+    lock_fresh(certificate)
+    refuse_unless_current(certificate)
+    months = certificate.programme.validity_months
+    if certificate.expires_on is None or not months:
+        raise RuleViolation(
+            gettext("This award does not expire, so it is not renewed."), slug="not_renewable"
+        )
+    renewal = Certificate(
+        code=new_code(CODE_PREFIXES[Level(certificate.level)]),
+        candidate=certificate.candidate,
+        programme=certificate.programme,
+        holder_name=certificate.candidate.full_name,
+        language=certificate.language,
+        award_title=certificate.award_title,
+        level=certificate.level,
+        eqf_level=certificate.eqf_level,
+        credits_total=certificate.credits_total,
+        credits_by_domain=dict(certificate.credits_by_domain),
+        issued_at=now,
+        issued_on=today,
+        expires_on=_add_months(certificate.expires_on, months),
+        issued_by_id=actor.id if actor else None,
+        renews_id=certificate.id,
+    )
+    renewal.translated = translated_wording(renewal)
+    return renewal
+
+
+def renew_certificate(
+    certificate: Certificate, actor: User | None, *, today: dt.date, now: dt.datetime
+) -> Certificate:
+    """Renew a certificate of an award the office issues alone: sealed and stored now,
+    superseding ``certificate``. The renewal rule is checked by the caller
+    (:func:`certification.certificates.approvals.renew_award`)."""
+    refuse_unless_delegated(certificate.programme)
+    renewal = renewal_draft(certificate, actor, today=today, now=now)
+    _render_and_seal(renewal)
+    return supersede(certificate, renewal, actor, now=now)
 
 
 # ---------------------------------------------------------------- verification

@@ -1,9 +1,11 @@
 """Where the certificate machinery finds its keys, trust roots and public address.
 
 Read from the app's configuration (``SEAL_KEYS``, ``SIGNING_TRUST_ROOTS``,
-``PUBLIC_BASE_URL``); relative paths are inside the instance folder. Opening a PKCS#12
-file costs a few milliseconds, and logging in to a PKCS#11 token more, so opened signers
-(a PKCS#11 signer holds a logged-in session) and trust roots are kept per process.
+``PUBLIC_BASE_URL``, and for seals that outlive their certificates ``TSA_URL``,
+``TSA_LOCAL_KEY``, ``SIGNING_CRLS``, ``SIGNING_FETCH_REVOCATION``); relative paths are inside
+the instance folder. Opening a PKCS#12 file costs a few milliseconds, and logging in to a
+PKCS#11 token more, so opened signers (a PKCS#11 signer holds a logged-in session), trust
+roots and the timestamp set-up are kept per process.
 """
 
 from __future__ import annotations
@@ -13,21 +15,26 @@ import hmac
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from pyhanko.sign.signers import Signer
 
 from certification.certificates.signing import (
     AnySealKey,
+    Archiver,
+    LongTermSetup,
     PinRefused,
     Pkcs11SealKey,
     SealKey,
+    TimestampAuthority,
     close_session,
     load_signer,
     load_trust_roots,
+    open_archiver,
     session_lost,
 )
 
@@ -48,6 +55,9 @@ class CertificateSettings:
     public_base_url: str
     seal_keys: tuple[AnySealKey, ...]
     trust_root_paths: tuple[Path, ...]
+    # None: no timestamp authority (neither TSA_URL nor the local one's file), so seals are
+    # made without timestamps and last only as long as their certificates.
+    long_term: LongTermSetup | None = None
 
     def verify_url(self, code: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/verify/{code}"
@@ -62,11 +72,44 @@ def current_settings() -> CertificateSettings:
     def resolve(path: str) -> Path:
         return Path(path) if Path(path).is_absolute() else instance / path
 
+    trust_root_paths = tuple(resolve(p) for p in config["SIGNING_TRUST_ROOTS"])
     return CertificateSettings(
         public_base_url=config["PUBLIC_BASE_URL"],
         seal_keys=seal_keys_from(config["SEAL_KEYS"], resolve),
-        trust_root_paths=tuple(resolve(p) for p in config["SIGNING_TRUST_ROOTS"]),
+        trust_root_paths=trust_root_paths,
+        long_term=_long_term_setup(config, resolve, trust_root_paths),
     )
+
+
+def _long_term_setup(
+    config: Mapping[str, Any], resolve: Callable[[str], Path], trust_root_paths: tuple[Path, ...]
+) -> LongTermSetup | None:
+    """The timestamp authority: ``TSA_URL`` if set; else the local one in ``TSA_LOCAL_KEY``
+    if its file is there (the demo's, which make-demo-keys writes); else none."""
+    url = (config.get("TSA_URL") or "").strip()
+    local = config.get("TSA_LOCAL_KEY") or ""
+    if url:
+        authority = TimestampAuthority(url=url)
+    elif local and resolve(local).is_file():
+        authority = TimestampAuthority(pkcs12_path=resolve(local))
+    else:
+        return None
+    return LongTermSetup(
+        authority=authority,
+        trust_root_paths=trust_root_paths,
+        crl_paths=tuple(resolve(p) for p in config.get("SIGNING_CRLS") or ()),
+        fetch_revocation=bool(config.get("SIGNING_FETCH_REVOCATION")),
+    )
+
+
+def archiver_for(setup: LongTermSetup) -> Archiver:
+    """The opened timestamp set-up, kept per process until one of its files changes."""
+    files = (
+        *setup.trust_root_paths,
+        *setup.crl_paths,
+        *((setup.authority.pkcs12_path,) if setup.authority.pkcs12_path else ()),
+    )
+    return _cached_archiver(setup, tuple(_modified(path) for path in files))
 
 
 def seal_keys_from(setting: object, resolve: Callable[[str], Path]) -> tuple[AnySealKey, ...]:
@@ -178,6 +221,11 @@ def _modified(path: Path) -> float:
 @functools.lru_cache(maxsize=16)
 def _cached_signer(key: SealKey, _mtime: float) -> Signer:
     return load_signer(key)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_archiver(setup: LongTermSetup, _mtimes: tuple[float, ...]) -> Archiver:
+    return open_archiver(setup)
 
 
 @functools.lru_cache(maxsize=4)

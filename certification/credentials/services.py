@@ -19,13 +19,13 @@ import datetime as dt
 import enum
 import hashlib
 import json
-import secrets
 import threading
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 from openbadgeslib.ob3.status_list import encode_bitstring
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,12 @@ from sqlalchemy.exc import IntegrityError
 from certification.catalogue.models import Programme
 from certification.catalogue.services import get_programme, programme_rules
 from certification.certificates.models import Certificate, CertificateStatus
-from certification.certificates.services import CertificateStanding, certificate_issued
+from certification.certificates.pdf import Attachment
+from certification.certificates.services import (
+    CertificateStanding,
+    certificate_issued,
+    certificate_sealing,
+)
 from certification.certificates.settings import current_settings
 from certification.credentials.document import (
     STATUS_PURPOSES,
@@ -104,56 +109,127 @@ def current_issuer() -> Issuer:
 # ---------------------------------------------------------------- issuing
 
 
+@certificate_sealing.connect
+def _on_certificate_sealing(certificate: Certificate, **_: object) -> Attachment:
+    """The signed credential, for the certificate's PDF to carry under the seals."""
+    signed = signed_credential(certificate)
+    return Attachment(
+        filename=f"{certificate.code}.credential.json",
+        data=signed.document.encode(),
+        media_type="application/ld+json",
+        description=(
+            "Open Badges 3.0 credential of certificate "
+            f"{certificate.code}, signed by {' and '.join(signed.jwts)}"
+        ),
+    )
+
+
 @certificate_issued.connect
 def _on_certificate_issued(certificate: Certificate, **_: object) -> None:
     issue_credential(certificate)
 
 
-def issue_credential(certificate: Certificate) -> IssuedCredential:
-    """Sign and store ``certificate``'s credential, with a proof by each body that sealed
-    it. Flushes; the caller's transaction commits it with the certificate."""
+@dataclass(frozen=True)
+class SignedCredential:
+    """A certificate's credential as signed: its status index, the JSON-LD document with
+    each body's proof, and each body's VC-JWT."""
+
+    status_index: int
+    document: str
+    jwts: dict[str, str]
+
+
+def signed_credential(certificate: Certificate) -> SignedCredential:
+    """``certificate``'s credential, signed by each body that seals it.
+
+    The same certificate always gives the same bytes (its status index and identity salt
+    derive from its code, Ed25519 signatures are deterministic, the proofs' time is the
+    issue's): the PDF carries the credential signed before the seals, and the one stored
+    at issue is that same document, whichever process rendered the PDF. Kept on the
+    certificate object, so that rendering and storing it sign once."""
     issuer = current_issuer()
     bodies = [entry["short_name"] for entry in certificate.issuers]
     signers = [signing_key(issuer.keys, body) for body in bodies]
-    salt = secrets.token_hex(16)
-    for _attempt in range(8):
-        index = _unused_status_index()
-        document = open_badge(_facts(certificate, issuer, index, salt))
-        proofs = [
-            body_proof(document, key, issuer.did, created=certificate.issued_at) for key in signers
-        ]
-        credential = IssuedCredential(
-            certificate=certificate,
-            status_index=index,
-            document=json.dumps(with_proofs(document, proofs), ensure_ascii=False, indent=2),
-            jwts={key.body: body_jwt(document, key, issuer.did) for key in signers},
-            issued_at=certificate.issued_at,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(credential)
-        except IntegrityError:
-            continue  # another issue drew the same index at the same moment
-        return credential
-    raise RuntimeError("Eight free status list indices were each taken by another issue at once.")
+    index = _unused_status_index(certificate.code)
+    document = open_badge(_facts(certificate, issuer, index))
+    cache_key = (json.dumps(document, sort_keys=True, default=str), tuple(bodies))
+    cached = certificate.__dict__.get("_signed_credential")
+    if cached is not None and cached[0] == cache_key:
+        return cached[1]
+    proofs = [
+        body_proof(document, key, issuer.did, created=certificate.issued_at) for key in signers
+    ]
+    signed = SignedCredential(
+        status_index=index,
+        document=json.dumps(with_proofs(document, proofs), ensure_ascii=False, indent=2),
+        jwts={key.body: body_jwt(document, key, issuer.did) for key in signers},
+    )
+    certificate.__dict__["_signed_credential"] = (cache_key, signed)
+    return signed
 
 
-def _unused_status_index() -> int:
-    """A random index no credential has. Drawn at most 64 times: with the list half full,
-    the chance that every draw is taken is 2^-64; a list that full needs a second list."""
-    for _draw in range(64):
-        index = secrets.randbelow(STATUS_LIST_SIZE)
+def issue_credential(certificate: Certificate) -> IssuedCredential:
+    """Store ``certificate``'s signed credential (the one its PDF carries). Flushes; the
+    caller's transaction commits it with the certificate."""
+    signed = signed_credential(certificate)
+    credential = IssuedCredential(
+        certificate=certificate,
+        status_index=signed.status_index,
+        document=signed.document,
+        jwts=signed.jwts,
+        issued_at=certificate.issued_at,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(credential)
+    except IntegrityError:
+        # Another process issued a certificate whose index is this one's between this
+        # one's rendering and now (both draws saw it free). Its PDF already carries the
+        # index, so it cannot move: refused, and issued afresh (with a new code) it draws
+        # again.
+        raise RuntimeError(
+            f"Status list index {signed.status_index} was taken by another certificate "
+            "issued at the same moment; issue this one again."
+        ) from None
+    return credential
+
+
+def _status_draw(code: str, attempt: int) -> int:
+    """The ``attempt``-th candidate index for the certificate ``code``: spread over the
+    list as a random draw would be (codes are random), and the same each time it is asked."""
+    digest = hashlib.sha256(f"status-index:{code}:{attempt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % STATUS_LIST_SIZE
+
+
+def _unused_status_index(code: str) -> int:
+    """The first of ``code``'s draws that no stored credential has, nor another certificate
+    prepared in this session (a bulk batch renders many before storing any). Drawn at most
+    64 times: with the list half full, the chance that every draw is taken is 2^-64; a list
+    that full needs a second list."""
+    reserved: dict[int, str] = db.session.info.setdefault("reserved_status_indices", {})
+    for attempt in range(64):
+        index = _status_draw(code, attempt)
+        holder = reserved.get(index)
+        if holder == code:
+            return index  # drawn for this certificate already: its PDF may carry it
+        if holder is not None:
+            continue
         taken = db.session.scalar(
             sa.select(IssuedCredential.certificate_id).where(IssuedCredential.status_index == index)
         )
         if taken is None:
+            reserved[index] = code
             return index
     raise RuntimeError("The status list has hardly a free index left: it needs a second list.")
 
 
-def _facts(certificate: Certificate, issuer: Issuer, index: int, salt: str) -> CredentialFacts:
+def _facts(certificate: Certificate, issuer: Issuer, index: int) -> CredentialFacts:
     programme = certificate.programme
     email = certificate.candidate.email.strip().lower()
+    # Published in the credential beside the hash, as Open Badges intends: a salt per
+    # credential keeps one holder's credentials from sharing a hash. Derived from the
+    # code, so that the same certificate always signs the same document.
+    salt = hashlib.sha256(f"identity-salt:{certificate.code}".encode()).hexdigest()[:32]
     return CredentialFacts(
         code=certificate.code,
         credential_url=issuer.credential_url(certificate.code),
@@ -340,8 +416,17 @@ _lists_lock = threading.Lock()
 def set_bits(purpose: str) -> list[int]:
     """The indices whose bit is set in ``purpose``'s list, from the certificates' state."""
     if purpose == "revocation":
+        # A certificate superseded by its renewal is not revoked: its credential stays good
+        # for the period it states (validUntil), and the renewal's for the next.
+        renewal = so.aliased(Certificate)
+        renewed = (
+            sa.select(renewal.id)
+            .where(renewal.id == Certificate.superseded_by_id, renewal.renews_id == Certificate.id)
+            .exists()
+        )
         condition = sa.or_(
-            Certificate.revoked_at.is_not(None), Certificate.superseded_by_id.is_not(None)
+            Certificate.revoked_at.is_not(None),
+            sa.and_(Certificate.superseded_by_id.is_not(None), ~renewed),
         )
     else:
         condition = sa.and_(

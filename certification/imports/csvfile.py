@@ -18,7 +18,7 @@ import enum
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -201,10 +201,13 @@ def read_csv(
     *,
     date_columns: Sequence[str] = (),
     optional: Sequence[str] = (),
+    aliases: Mapping[str, str] | None = None,
 ) -> CsvTable:
     """Decode ``data``, find its delimiter and header, and scan it once for problems of shape.
     ``optional`` columns are read when the header has them (a row's value is then there,
-    perhaps empty) and not missed when it does not.
+    perhaps empty) and not missed when it does not. ``aliases`` maps other names of a column,
+    normalised (``duration_(minutes)``), to the column (``minutes``): the names other
+    programs' exports give it.
 
     Never raises on bad input: what is wrong comes back as ``CsvTable.problems``.
     """
@@ -214,9 +217,10 @@ def read_csv(
     codec, label = encoding
     text_start = data[:_SNIFF_BYTES].decode(codec, errors="ignore")
     hint = _SEPARATOR_HINT.match(text_start.lstrip())
-    delimiter = hint.group(1) if hint else _delimiter_of(text_start, columns)
+    aliases = aliases or {}
+    delimiter = hint.group(1) if hint else _delimiter_of(text_start, columns, aliases)
     table = CsvTable(data, codec, label, delimiter)
-    _read_header(table, columns, optional)
+    _read_header(table, columns, optional, aliases)
     if table.readable:
         _scan_rows(table, date_columns)
     return table
@@ -277,10 +281,10 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
-def _delimiter_of(text_start: str, columns: Sequence[str]) -> str:
+def _delimiter_of(text_start: str, columns: Sequence[str], aliases: Mapping[str, str]) -> str:
     """The delimiter that splits the header line into the most known column names."""
     header = next((line for line in text_start.splitlines() if line.strip()), "")
-    wanted = set(columns)
+    wanted = set(columns) | set(aliases)
 
     def score(delimiter: str) -> tuple[int, int]:
         cells = next(csv.reader([header], delimiter=delimiter), [])
@@ -292,7 +296,12 @@ def _delimiter_of(text_start: str, columns: Sequence[str]) -> str:
 # ------------------------------------------------------------------ header and shape
 
 
-def _read_header(table: CsvTable, columns: Sequence[str], optional: Sequence[str] = ()) -> None:
+def _read_header(
+    table: CsvTable,
+    columns: Sequence[str],
+    optional: Sequence[str] = (),
+    aliases: Mapping[str, str] | None = None,
+) -> None:
     names: list[str] = []
     for number, cells in table._records():
         if _has_content(cells) and not _SEPARATOR_HINT.match(table.delimiter.join(cells)):
@@ -306,6 +315,7 @@ def _read_header(table: CsvTable, columns: Sequence[str], optional: Sequence[str
     extra: list[str] = []
     for index, raw in enumerate(names):
         name = normalise_header(raw)
+        name = (aliases or {}).get(name, name)
         if not name:
             continue  # a trailing delimiter makes an unnamed, empty column
         if name in seen:

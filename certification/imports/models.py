@@ -18,6 +18,9 @@ class ImportKind(enum.StrEnum):
     CANDIDATES = "candidates"
     CREDITS = "credits"
     RESULTS = "results"
+    # A webinar's or an event's attendance list, credited as CPD points. The event, stated
+    # once for the whole file at upload, is kept in the upload's summary.
+    ATTENDANCE = "attendance"
 
 
 class ImportUpload(Model):

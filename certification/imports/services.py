@@ -38,8 +38,10 @@ from certification.auth.services import (
 )
 from certification.catalogue.models import Assessment, Course
 from certification.dates import format_long_date
-from certification.errors import Forbidden, NotFound, ServiceError
+from certification.errors import Duplicate, Forbidden, InvalidInput, NotFound, ServiceError
 from certification.extensions import db
+from certification.imports import attendance
+from certification.imports.attendance import AttendanceEvent, Attendee, Outcome
 from certification.imports.csvfile import (
     DELIMITER_NAMES,
     CellError,
@@ -51,12 +53,13 @@ from certification.imports.csvfile import (
 )
 from certification.imports.models import ImportKind, ImportUpload
 from certification.mail.services import invite_candidates
-from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.records.models import AssessmentAttempt, CpdSource, CreditRecord
 from certification.records.services import (
     attempts_refusal,
     check_credit,
     check_result,
     provider_scope_refusal,
+    record_cpd,
 )
 from certification.records.standings import refresh_standings
 from certification.types import MAX_ID, utcnow
@@ -66,6 +69,7 @@ COLUMNS: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.CANDIDATES: ("email", "full_name", "country"),
     ImportKind.CREDITS: ("email", "course_code", "completed_on"),
     ImportKind.RESULTS: ("email", "assessment_code", "score", "taken_on"),
+    ImportKind.ATTENDANCE: attendance.COLUMNS,
 }
 # Read when the file has them: a candidates file may say each one's language (e.g. pl).
 OPTIONAL_COLUMNS: dict[ImportKind, tuple[str, ...]] = {ImportKind.CANDIDATES: ("language",)}
@@ -73,6 +77,11 @@ DATE_COLUMNS: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.CANDIDATES: (),
     ImportKind.CREDITS: ("completed_on",),
     ImportKind.RESULTS: ("taken_on",),
+    ImportKind.ATTENDANCE: (),
+}
+# Other names of a kind's columns: webinar platforms' exports name theirs their own way.
+HEADER_ALIASES: dict[ImportKind, dict[str, str]] = {
+    ImportKind.ATTENDANCE: attendance.HEADER_ALIASES,
 }
 # The services' field names, as the file's columns are called.
 _COLUMN_OF_FIELD = {"course": "course_code", "assessment": "assessment_code"}
@@ -82,6 +91,7 @@ PROVIDER_KINDS = (ImportKind.CREDITS,)
 _LOOKUP_CHUNK = 500  # ids or e-mails per IN (...) query
 _WRITE_BATCH = 1000  # rows per INSERT
 SUMMARY_PROBLEMS = 200  # problems kept in an upload's stored summary
+SUMMARY_ATTENDEES = 5000  # an attendance list's lines kept in its summary (a large congress)
 
 
 @dataclass(frozen=True)
@@ -98,13 +108,29 @@ class ImportReport:
     delimiter: str = ""
     date_format: str = ""
     invited: int = 0  # new candidates sent an invitation to set their password
+    # An attendance list's: the event it is of (``AttendanceEvent.to_json``) and each attendee
+    # with what importing does for them.
+    event: dict[str, Any] | None = None
+    attendees: tuple[Attendee, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     @property
+    def skipped(self) -> int:
+        """Attendees skipped with their reason: not candidates, under the minimum."""
+        return sum(attendee.outcome.skipped for attendee in self.attendees)
+
+    @property
     def counts(self) -> str:
+        if self.kind is ImportKind.ATTENDANCE:
+            return gettext(
+                "%(new)d new, %(recorded)d already credited, %(skipped)d skipped",
+                new=self.new,
+                recorded=self.already_recorded,
+                skipped=self.skipped,
+            )
         if self.invited:
             return ngettext(
                 "%(recorded)d already recorded, %(new)d new, %(num)d invitation queued",
@@ -132,6 +158,8 @@ class ImportReport:
             "delimiter": self.delimiter,
             "date_format": self.date_format,
             "invited": self.invited,
+            "event": self.event,
+            "attendees": [a.to_json() for a in self.attendees[:SUMMARY_ATTENDEES]],
         }
 
     @classmethod
@@ -147,6 +175,8 @@ class ImportReport:
             delimiter=summary.get("delimiter", ""),
             date_format=summary.get("date_format", ""),
             invited=summary.get("invited", 0),
+            event=summary.get("event"),
+            attendees=tuple(Attendee.from_json(a) for a in summary.get("attendees", [])),
         )
 
 
@@ -207,14 +237,20 @@ def _uploads_visible_to(actor: User | None) -> sa.ColumnElement[bool]:
 
 
 def preview_import(
-    kind: ImportKind, data: bytes, *, today: dt.date, actor: User | None = None
+    kind: ImportKind,
+    data: bytes,
+    *,
+    today: dt.date,
+    actor: User | None = None,
+    event: AttendanceEvent | None = None,
 ) -> ImportReport:
     """Check every row of ``data`` as single entry would for ``actor``, and write nothing.
 
     Provider staff are held to their provider's scope on every row
     (``records.provider_scope_refusal``); ``None`` (the command line) and the office are not.
+    An attendance list needs its ``event``.
     """
-    return _plan(kind, data, today, actor).report
+    return _planned(kind, data, today, actor, event).report
 
 
 def commit_import(
@@ -226,15 +262,17 @@ def commit_import(
     filename: str = "",
     upload_id: int | None = None,
     invite: bool = False,
+    event: AttendanceEvent | None = None,
 ) -> ImportReport:
     """Check every row again and write all the new ones, or nothing if any row is bad.
 
     The caller's transaction holds the rows, flushed; the caller commits. Should a unique
     constraint fire (someone recorded the same credit meanwhile), nothing of the import is
     kept and ``ImportRefused`` says so. With ``invite``, each new candidate gets a
-    set-password link by e-mail (sent by a worker once the caller commits).
+    set-password link by e-mail (sent by a worker once the caller commits). An attendance
+    list's ``event`` credits each attendee who qualifies through ``records.record_cpd``.
     """
-    plan = _plan(kind, data, today, actor)
+    plan = _planned(kind, data, today, actor, event)
     report = plan.report
     if not report.ok:
         raise ImportRefused(report)
@@ -249,7 +287,7 @@ def commit_import(
                     sa.insert(AuditEvent),
                     [{"occurred_at": now, "actor_id": actor_id, **event} for event in events],
                 )
-    except IntegrityError:
+    except (IntegrityError, Duplicate):
         raise ImportRefused(
             report,
             gettext(
@@ -274,6 +312,7 @@ def commit_import(
             "new": report.new,
             "already_recorded": report.already_recorded,
             "invited": report.invited,
+            **({"event": report.event} if report.event else {}),
         },
     )
     db.session.flush()
@@ -284,21 +323,29 @@ def commit_import(
 
 
 def store_upload(
-    kind: ImportKind, filename: str, content: bytes, actor: User | None, *, today: dt.date
+    kind: ImportKind,
+    filename: str,
+    content: bytes,
+    actor: User | None,
+    *,
+    today: dt.date,
+    event: AttendanceEvent | None = None,
 ) -> ImportUpload:
     """Keep an uploaded file for its preview and commit, with what a first preview found.
 
     Provider staff upload credits only; their uploads are their provider's
-    (:func:`get_upload`, :func:`recent_uploads`).
+    (:func:`get_upload`, :func:`recent_uploads`). An attendance list's ``event`` is kept in
+    the summary, which every later preview and the commit read it from.
     """
     _refuse_kind(actor, kind)
+    report = preview_import(kind, content, today=today, actor=actor, event=event)
     upload = ImportUpload(
         kind=kind,
         filename=_display_name(filename),
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
         uploaded_by=actor,
-        summary=preview_import(kind, content, today=today, actor=actor).to_summary(),
+        summary=report.to_summary(),
     )
     db.session.add(upload)
     db.session.flush()
@@ -352,7 +399,15 @@ def preview_upload(
     database as it is now, for ``actor`` (provider staff: within their provider's scope)."""
     if upload.committed_at is not None and upload.summary:
         return ImportReport.from_summary(upload.summary)
-    return preview_import(upload.kind, upload.content, today=today, actor=actor)
+    return preview_import(
+        upload.kind, upload.content, today=today, actor=actor, event=_event_of(upload)
+    )
+
+
+def _event_of(upload: ImportUpload) -> AttendanceEvent | None:
+    """The event an attendance list's upload is of, as stated when it was uploaded."""
+    event = (upload.summary or {}).get("event")
+    return AttendanceEvent.from_json(event) if event else None
 
 
 def commit_upload(
@@ -382,6 +437,7 @@ def commit_upload(
             filename=upload.filename,
             upload_id=upload.id,
             invite=invite,
+            event=_event_of(upload),
         )
     except ImportRefused:
         # Leave the transaction as it was: the upload is not claimed after all.
@@ -442,20 +498,86 @@ class _Tally:
         )
 
 
-def _plan(kind: ImportKind, data: bytes, today: dt.date, actor: User | None) -> _Plan:
+def _planned(
+    kind: ImportKind,
+    data: bytes,
+    today: dt.date,
+    actor: User | None,
+    event: AttendanceEvent | None,
+) -> _Plan:
+    """The plan of an attendance list, which needs its event; of any other file, ``_plan``."""
+    if kind is not ImportKind.ATTENDANCE:
+        return _plan(kind, data, today, actor)
     _refuse_kind(actor, kind)
-    table = read_csv(
+    if event is None:
+        raise InvalidInput(
+            gettext("Say which event the attendance list is of."),
+            {"title": gettext("Say what the event was called.")},
+        )
+    return _plan_attendance(_Tally(_read(kind, data)), event, today, actor)
+
+
+def _read(kind: ImportKind, data: bytes) -> CsvTable:
+    return read_csv(
         data,
         COLUMNS[kind],
         date_columns=DATE_COLUMNS[kind],
         optional=OPTIONAL_COLUMNS.get(kind, ()),
+        aliases=HEADER_ALIASES.get(kind),
     )
-    tally = _Tally(table)
+
+
+def _plan(kind: ImportKind, data: bytes, today: dt.date, actor: User | None) -> _Plan:
+    _refuse_kind(actor, kind)
+    tally = _Tally(_read(kind, data))
     if kind is ImportKind.CANDIDATES:
         return _plan_candidates(tally)
     if kind is ImportKind.CREDITS:
         return _plan_credits(tally, today, actor)
     return _plan_results(tally, today)
+
+
+# ------------------------------------------------------------------ attendance lists
+
+
+def _plan_attendance(
+    tally: _Tally, event: AttendanceEvent, today: dt.date, actor: User | None
+) -> _Plan:
+    """Credit each candidate on the list who attended long enough, once per event.
+
+    The rows go through ``record_cpd`` one by one (not inserted in bulk as credits are): an
+    attendance list has hundreds of rows, not tens of thousands, and the rule that a
+    candidate is credited once per event is then the service's own, audited by it.
+    """
+    attendees, problems = attendance.plan_attendance(tally.rows(), event)
+    tally.problems.extend(problems)
+    tally.already_recorded = sum(a.outcome is Outcome.ALREADY_CREDITED for a in attendees)
+    new = [a for a in attendees if a.outcome is Outcome.CREDIT]
+    report = dataclasses.replace(
+        tally.report(ImportKind.ATTENDANCE, len(new)),
+        event=event.to_json(),
+        attendees=tuple(attendees),
+    )
+
+    def write(actor_id: int | None, now: dt.datetime) -> Iterator[Event]:
+        candidates = attendance.credited_candidates(new)
+        for attendee in new:
+            assert attendee.candidate_id is not None  # noqa: S101 - only candidates earn points
+            record_cpd(
+                candidates[attendee.candidate_id],
+                title=event.title,
+                organiser=event.organiser.value,
+                activity_on=event.held_on,
+                points=attendee.points,
+                source=CpdSource.ATTENDANCE,
+                actor=actor,
+                today=today,
+                domain=event.domain,
+                reference=event.reference,
+            )
+        return iter(())  # record_cpd wrote each one's audit event
+
+    return _Plan(report, write)
 
 
 # ------------------------------------------------------------------ candidates

@@ -24,6 +24,7 @@ class EmailKind(enum.StrEnum):
     # Before this kind existed, a reissue was written as certificate_issued; the outbox page
     # still tells those apart (:func:`certification.mail.services.kinds_in_words`).
     CERTIFICATE_REISSUED = "certificate_reissued"
+    CERTIFICATE_RENEWED = "cert_renewed"  # a new period of the award, after its holder's CPD
     CERTIFICATE_REVOKED = "certificate_revoked"
     # One partner body asked for a jointly approved certificate's revocation; the other decides.
     CERTIFICATE_SUSPENDED = "cert_suspended"
@@ -31,6 +32,9 @@ class EmailKind(enum.StrEnum):
     EXPIRY_REMINDER = "expiry_reminder"
     APPROVALS_DIGEST = "approvals_digest"  # to an officer: requests awaiting their body
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail  # nosec B105
+    CLAIM_APPROVED = "claim_approved"  # the candidate's own claim became a record
+    CLAIM_REJECTED = "claim_rejected"  # it did not, and the reviewer's reason
+    ERASURE_REFUSED = "erasure_refused"  # the office did not erase the holder's data (yet)
 
 
 class EmailStatus(enum.StrEnum):

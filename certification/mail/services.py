@@ -39,20 +39,24 @@ from certification.auth.models import PasswordSetupLink, Role, User
 from certification.auth.services import create_password_setup_link, get_user_by_email
 from certification.certificates.approvals import awaiting
 from certification.certificates.models import AwardRequest, Certificate
+from certification.certificates.renewal import renewal_of
 from certification.certificates.services import (
     certificate_issued,
     certificate_reinstated,
     certificate_revoked,
     certificate_suspended,
 )
+from certification.claims.models import Claim, ClaimState
+from certification.claims.services import claim_reviewed
 from certification.dates import format_long_date, format_long_datetime
 from certification.errors import NotFound, RuleViolation
 from certification.extensions import db
-from certification.i18n import catalogue_text, current_language, list_in_words
+from certification.i18n import catalogue_text, current_language, list_in_words, say
 from certification.languages import DEFAULT_LANGUAGE, formatting_locale
 from certification.mail.compose import Attachment, certificate_attachment, compose_message
 from certification.mail.models import EmailKind, EmailStatus, OutgoingEmail
 from certification.mail.transport import MailSettings, describe_error, is_permanent, send_message
+from certification.privacy_models import ErasureRequest
 from certification.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
@@ -63,7 +67,9 @@ _signals = Namespace()
 #: the queue, the tasks module knows this one.
 email_written = _signals.signal("email-written")
 
-EXPIRY_REMINDER_WINDOW = dt.timedelta(days=90)
+#: A holder is reminded this many days before their certificate expires, once at each: a
+#: certificate first found at 80 days gets the 90-day reminder, not the 180-day one too.
+EXPIRY_REMINDER_DAYS = (180, 90, 30)
 # How long a worker may take to hand one message over before another may try: far longer
 # than any send (MAIL_TIMEOUT is per network operation), short enough to recover soon.
 SENDING_LEASE = dt.timedelta(minutes=15)
@@ -176,14 +182,22 @@ def invite_candidates(emails: Sequence[str], actor: User | None) -> int:
 
 
 def queue_certificate_issued(
-    certificate: Certificate, *, replaces: str | None = None
+    certificate: Certificate, *, replaces: str | None = None, renews: bool = False
 ) -> OutgoingEmail | None:
     """Queue "your certificate is issued" with its PDF; once per certificate (None if it
     was queued before). ``replaces``: the code of the certificate a reissue supersedes; the
-    message then says "reissued" and names it."""
+    message then says "reissued" and names it; or, if it ``renews`` it, "renewed" and until
+    when."""
     candidate = certificate.candidate
     with force_locale(candidate.reads):
-        if replaces is None:
+        if renews:
+            kind = EmailKind.CERTIFICATE_RENEWED
+            subject = gettext(
+                "Your renewed %(award)s (%(code)s)",
+                award=catalogue_text(certificate.award_title),
+                code=certificate.code,
+            )
+        elif replaces is None:
             kind = EmailKind.CERTIFICATE_ISSUED
             subject = gettext(
                 "Your %(award)s (%(code)s)",
@@ -206,6 +220,10 @@ def queue_certificate_issued(
                 certificate=certificate,
                 candidate=candidate,
                 replaces=replaces,
+                renews=renews,
+                valid_until=(
+                    format_long_date(certificate.expires_on) if certificate.expires_on else None
+                ),
             ),
             certificate=certificate,
             dedupe_key=f"certificate-issued:{certificate.id}",
@@ -214,8 +232,10 @@ def queue_certificate_issued(
 
 
 @certificate_issued.connect
-def _on_certificate_issued(certificate: Certificate, *, replaces: str | None, **_: object) -> None:
-    queue_certificate_issued(certificate, replaces=replaces)
+def _on_certificate_issued(
+    certificate: Certificate, *, replaces: str | None, renews: bool = False, **_: object
+) -> None:
+    queue_certificate_issued(certificate, replaces=replaces, renews=renews)
 
 
 def queue_certificate_revoked(certificate: Certificate) -> OutgoingEmail | None:
@@ -250,6 +270,64 @@ def queue_certificate_revoked(certificate: Certificate) -> OutgoingEmail | None:
 @certificate_revoked.connect
 def _on_certificate_revoked(certificate: Certificate, **_: object) -> None:
     queue_certificate_revoked(certificate)
+
+
+def queue_claim_reviewed(claim: Claim) -> OutgoingEmail | None:
+    """Queue "your claim is approved" (what it is on record as) or "your claim is rejected"
+    (the reviewer's reason, and that a new claim may follow) to the candidate who made it.
+    Once per claim (None if it was queued before)."""
+    candidate = claim.candidate
+    approved = claim.state is ClaimState.APPROVED
+    with force_locale(candidate.reads):
+        context = {
+            "candidate": candidate,
+            "claim": claim,
+            "activity_on": format_long_date(claim.activity_on),
+            "course_title": catalogue_text(claim.course.title) if claim.course else None,
+            "claims_url": f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/me/claims",
+            "office_email": current_app.config["PROGRAMME_OFFICE_EMAIL"],
+            "retention_days": current_app.config["REJECTED_EVIDENCE_RETENTION_DAYS"],
+        }
+        outgoing = _new_email(
+            EmailKind.CLAIM_APPROVED if approved else EmailKind.CLAIM_REJECTED,
+            candidate,
+            subject=(
+                gettext("Your claim is approved: %(title)s", title=claim.title)
+                if approved
+                else gettext("Your claim is not approved: %(title)s", title=claim.title)
+            ),
+            body=_render("claim_approved.txt" if approved else "claim_rejected.txt", **context),
+            dedupe_key=f"claim-reviewed:{claim.id}",
+        )
+    return outgoing if _queue_once(outgoing) else None
+
+
+@claim_reviewed.connect
+def _on_claim_reviewed(claim: Claim, **_: object) -> None:
+    queue_claim_reviewed(claim)
+
+
+def queue_erasure_refused(request: ErasureRequest) -> OutgoingEmail:
+    """Queue "your data was not erased (yet)" to the holder who asked: the office's reason,
+    and that they may ask again once it is settled."""
+    candidate = request.candidate
+    with force_locale(candidate.reads):
+        outgoing = _new_email(
+            EmailKind.ERASURE_REFUSED,
+            candidate,
+            subject=gettext("Your request to erase your data was not carried out"),
+            body=_render(
+                "erasure_refused.txt",
+                candidate=candidate,
+                requested_on=format_long_date(request.requested_at.date()),
+                reason=request.refusal_reason,
+                office_email=current_app.config["PROGRAMME_OFFICE_EMAIL"],
+            ),
+        )
+    db.session.add(outgoing)
+    db.session.flush()
+    _announce_written(outgoing.id)
+    return outgoing
 
 
 def _moment_key(moment: dt.datetime) -> str:
@@ -368,15 +446,22 @@ def _on_certificate_reinstated(
     )
 
 
-def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMINDER_WINDOW) -> int:
-    """Queue a reminder for every current certificate that expires within ``window`` of
-    ``today`` and has not been reminded of; return how many were queued. A suspended
-    certificate is not reminded of (it is not valid while a body asks for its revocation);
-    once reinstated, the next run reminds its holder.
+def queue_expiry_reminders(
+    today: dt.date, *, thresholds: Sequence[int] = EXPIRY_REMINDER_DAYS
+) -> int:
+    """Queue a reminder for every current certificate that expires within one of the
+    ``thresholds`` (days) of ``today`` and has not been reminded of at that threshold;
+    return how many were queued. The threshold is the nearest one at or above the days
+    left, so a run that missed a day still sends it, and never two at once. Where the
+    programme renews through CPD, the reminder says what is still missing for renewal. A
+    suspended certificate is not reminded of (it is not valid while a body asks for its
+    revocation); once reinstated, the next run reminds its holder.
 
     Safe to run twice, or on two hosts at once: each reminder has a dedupe key (the holder,
-    the award and the expiry date, so a reissued certificate is not reminded of again).
+    the award, the expiry date and the threshold, so a reissued certificate is not reminded
+    of again).
     """
+    window = dt.timedelta(days=max(thresholds))
     due = db.session.scalars(
         sa.select(Certificate)
         .join(User, Certificate.candidate_id == User.id)
@@ -393,13 +478,17 @@ def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMI
         )
         .order_by(Certificate.expires_on, Certificate.id)
     ).all()
-    keys = {certificate.id: _reminder_key(certificate) for certificate in due}
+    keys = {
+        certificate.id: _reminder_key(certificate, _threshold(certificate, today, thresholds))
+        for certificate in due
+    }
     reminded = _existing_keys(list(keys.values()))
     queued = 0
     for certificate in due:
         if keys[certificate.id] in reminded or certificate.expires_on is None:
             continue
         candidate = certificate.candidate
+        renewal = renewal_of(certificate, today)
         with force_locale(candidate.reads):
             expires_on = format_long_date(certificate.expires_on)
             outgoing = _new_email(
@@ -416,6 +505,13 @@ def queue_expiry_reminders(today: dt.date, *, window: dt.timedelta = EXPIRY_REMI
                     candidate=candidate,
                     expires_on=expires_on,
                     days_left=(certificate.expires_on - today).days,
+                    renewal=renewal,
+                    # The engine's sentences, in the holder's language.
+                    renewal_summary=say(renewal.summary) if renewal else None,
+                    renewal_missing=[say(sentence) for sentence in renewal.missing]
+                    if renewal
+                    else [],
+                    renewal_status=say(renewal.status) if renewal else None,
                     public_base_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
                 ),
                 certificate=certificate,
@@ -482,9 +578,18 @@ def set_password_url(token: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/set-password/{token}"
 
 
-def _reminder_key(certificate: Certificate) -> str:
+def _threshold(certificate: Certificate, today: dt.date, thresholds: Sequence[int]) -> int:
+    """The reminder due for ``certificate``: the nearest threshold at or above its days left."""
+    days_left = (certificate.expires_on - today).days if certificate.expires_on else 0
+    return min(t for t in thresholds if t >= days_left)
+
+
+def _reminder_key(certificate: Certificate, threshold: int) -> str:
     expires_on = certificate.expires_on.isoformat() if certificate.expires_on else "never"
-    return f"expiry-reminder:{certificate.candidate_id}:{certificate.programme_id}:{expires_on}"
+    key = f"expiry-reminder:{certificate.candidate_id}:{certificate.programme_id}:{expires_on}"
+    # The 90-day reminder keeps the key it had when it was the only one, so that the
+    # reminders already sent are not sent again.
+    return key if threshold == 90 else f"{key}:{threshold}d"
 
 
 def _existing_keys(keys: Sequence[str]) -> set[str]:
@@ -660,7 +765,9 @@ def _file_stem(outgoing: OutgoingEmail) -> str:
     return f"{outgoing.created_at:%Y%m%dT%H%M%S}Z-{outgoing.id}"
 
 
-_WITH_PDF = frozenset({EmailKind.CERTIFICATE_ISSUED, EmailKind.CERTIFICATE_REISSUED})
+_WITH_PDF = frozenset(
+    {EmailKind.CERTIFICATE_ISSUED, EmailKind.CERTIFICATE_REISSUED, EmailKind.CERTIFICATE_RENEWED}
+)
 
 
 def _attachment_of(outgoing: OutgoingEmail) -> Attachment | None:
@@ -854,11 +961,15 @@ KIND_WORDS: dict[EmailKind, LazyString] = {
     EmailKind.PASSWORD_RESET: lazy_gettext("Password reset"),
     EmailKind.CERTIFICATE_ISSUED: lazy_gettext("Certificate issued"),
     EmailKind.CERTIFICATE_REISSUED: lazy_gettext("Certificate reissued"),
+    EmailKind.CERTIFICATE_RENEWED: lazy_gettext("Certificate renewed"),
     EmailKind.CERTIFICATE_REVOKED: lazy_gettext("Certificate revoked"),
     EmailKind.CERTIFICATE_SUSPENDED: lazy_gettext("Certificate suspended"),
     EmailKind.CERTIFICATE_REINSTATED: lazy_gettext("Certificate reinstated"),
     EmailKind.EXPIRY_REMINDER: lazy_gettext("Expiry reminder"),
     EmailKind.APPROVALS_DIGEST: lazy_gettext("Awaiting approval (to an officer)"),
+    EmailKind.CLAIM_APPROVED: lazy_gettext("Claim approved"),
+    EmailKind.CLAIM_REJECTED: lazy_gettext("Claim rejected"),
+    EmailKind.ERASURE_REFUSED: lazy_gettext("Erasure not carried out"),
 }
 
 

@@ -12,6 +12,7 @@ from certification.catalogue.models import ApprovalPolicy
 from certification.catalogue.services import list_programmes
 from certification.certificates.approvals import pending_requests_of, still_to_approve
 from certification.certificates.holds import holds_of
+from certification.certificates.renewal import renewal_overview
 from certification.certificates.services import (
     can_download,
     candidate_progress,
@@ -39,6 +40,7 @@ def index() -> str:
         reports=candidate_progress(current_user, today()),
         transcript=load_transcript(current_user),
         standings=standings,
+        renewals=renewal_overview(current_user, today()),
         credentials=credential_offers(standings),
         wallets=wallets_enabled(),
         holds=holds_of(current_user),

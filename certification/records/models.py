@@ -171,3 +171,49 @@ class StandingJob(BackgroundRun, Model):
         if self.total <= 0:
             return 0
         return min(99, self.done * 100 // self.total)
+
+
+class CpdSource(enum.StrEnum):
+    """Where a CPD activity's record came from."""
+
+    OFFICE = "office"  # typed in by the programme office
+    ATTENDANCE = "attendance"  # a webinar or event's attendance list, imported
+    CLAIM = "claim"  # the candidate's own claim, approved by a reviewer
+
+
+class CpdActivity(Withdrawable, Model):
+    """Continuing professional development after an award: a webinar, a conference, another
+    provider's module. Its points count towards renewing a certificate (the programme's
+    renewal rule), never towards the award itself.
+
+    ``reference`` names the event the points came from (a webinar's ID, say): one candidate
+    is credited once per event among the records not withdrawn, so importing the same
+    attendance list twice records nothing new."""
+
+    __tablename__ = "cpd_activity"
+    __table_args__ = (
+        sa.Index(
+            "uq_cpd_activity_counting",
+            "candidate_id",
+            "reference",
+            unique=True,
+            sqlite_where=sa.text("withdrawn_at IS NULL AND reference IS NOT NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL AND reference IS NOT NULL"),
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    candidate_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    organiser: so.Mapped[str] = so.mapped_column(sa.String(200))
+    activity_on: so.Mapped[dt.date]
+    points: so.Mapped[decimal.Decimal] = so.mapped_column(Marks)
+    # The catalogue domain the activity belongs to, if any (a renewal rule may ask for a
+    # minimum per domain).
+    domain: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    source: so.Mapped[CpdSource] = so.mapped_column(text_enum(CpdSource))
+    reference: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    recorded_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+
+    candidate: so.Mapped[User] = so.relationship(foreign_keys=[candidate_id])

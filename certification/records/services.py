@@ -33,7 +33,7 @@ from certification.progress import (
     format_decimal,
 )
 from certification.records.eligibility import HeldBy, eligible_by_name
-from certification.records.models import AssessmentAttempt, CreditRecord
+from certification.records.models import AssessmentAttempt, CpdActivity, CpdSource, CreditRecord
 from certification.records.standings import refresh_standings
 from certification.types import MAX_ID, utcnow
 from certification.unique import add_unique
@@ -224,6 +224,78 @@ def record_credit(
     )
     refresh_standings([candidate.id], today)
     return record
+
+
+def record_cpd(
+    candidate: User,
+    *,
+    title: str,
+    organiser: str,
+    activity_on: dt.date,
+    points: Decimal,
+    source: CpdSource,
+    actor: User | None,
+    today: dt.date,
+    domain: str | None = None,
+    reference: str | None = None,
+) -> CpdActivity:
+    """Record a CPD activity of ``candidate``'s, audited. ``Duplicate`` if the event named by
+    ``reference`` already counts for them (an attendance list imported twice)."""
+    errors = FieldErrors()
+    if not title.strip():
+        errors.add("title", gettext("Say what the activity was."))
+    if not organiser.strip():
+        errors.add("organiser", gettext("Say who organised or provided it."))
+    if activity_on > today:
+        errors.add("activity_on", gettext("The date cannot be in the future."))
+    if not Decimal(0) < points <= Decimal(1000):
+        errors.add("points", gettext("Points must be more than 0 and at most 1000."))
+    errors.raise_if_any()
+    duplicate = Duplicate(
+        gettext(
+            "%(name)s already has CPD points for %(reference)s.",
+            name=candidate.full_name,
+            reference=reference or title,
+        ),
+        {"reference": gettext("Already recorded for this candidate.")},
+    )
+    activity = CpdActivity(
+        candidate=candidate,
+        title=title.strip(),
+        organiser=organiser.strip(),
+        activity_on=activity_on,
+        points=points,
+        domain=domain or None,
+        source=source,
+        reference=reference or None,
+        recorded_by_id=actor and actor.id,
+    )
+    add_unique(activity, duplicate)
+    record_event(
+        actor,
+        "cpd.recorded",
+        "user",
+        candidate.id,
+        after={
+            "title": activity.title,
+            "points": str(points),
+            "activity_on": activity_on.isoformat(),
+            "source": source.value,
+            "reference": activity.reference,
+        },
+    )
+    return activity
+
+
+def cpd_activities(candidate: User) -> list[CpdActivity]:
+    """``candidate``'s CPD activities, withdrawn ones included, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(CpdActivity)
+            .where(CpdActivity.candidate_id == candidate.id)
+            .order_by(CpdActivity.activity_on.desc(), CpdActivity.id.desc())
+        )
+    )
 
 
 def get_credit(candidate: User, record_id: int) -> CreditRecord:

@@ -26,14 +26,18 @@ from wtforms import Field
 from certification.auth.sessions import logged_in
 from certification.certificates.codes import MalformedCode, normalise_code
 from certification.certificates.models import Certificate, CertificateStatus
-from certification.certificates.public import PublicCertificate, public_certificate
+from certification.certificates.public import (
+    PublicCertificate,
+    earlier_periods,
+    public_certificate,
+)
 from certification.certificates.services import (
     PdfVerdict,
     public_record,
     record_verification,
     verify_pdf,
 )
-from certification.certificates.signing import SealCheck
+from certification.certificates.signing import SealCheck, changed_after_sealing
 from certification.credentials.services import Unauthentic, verify_credential
 from certification.dates import format_long_date
 from certification.errors import InvalidInput, NotFound
@@ -61,6 +65,7 @@ class StatusBanner:
     explanation: str
     reason: str | None = None
     replacement: str | None = None  # the code of the certificate that superseded this one
+    renewed: bool = False  # superseded by its renewal, not by a reissue
 
 
 def describe_status(
@@ -95,6 +100,20 @@ def describe_status(
     if status is CertificateStatus.SUPERSEDED:
         replacement = certificate.replacement_code
         assert replacement is not None  # noqa: S101 - that is what superseded means
+        if certificate.renewed:
+            return StatusBanner(
+                status,
+                "warn",
+                # Translators: followed by the code of the certificate that renewed this one.
+                gettext("Renewed as"),
+                gettext(
+                    "Its holder renewed the award on %(day)s: the new certificate continues it"
+                    " for a new period. Open the new certificate to see its status.",
+                    day=_superseded_on(certificate),
+                ),
+                replacement=replacement,
+                renewed=True,
+            )
         return StatusBanner(
             status,
             "warn",
@@ -116,6 +135,19 @@ def describe_status(
             "warn",
             gettext("Expired on %(day)s", day=format_long_date(lapsed)),
             gettext("It was valid until %(day)s.", day=format_long_date(expires_on)),
+        )
+    if certificate.renews_id is not None and certificate.expires_on is not None:
+        return StatusBanner(
+            status,
+            "ok",
+            gettext("Renewed — valid until %(day)s", day=format_long_date(certificate.expires_on)),
+            gettext(
+                "This certificate was issued jointly by %(issuers)s and is in force today,"
+                " %(day)s. It renews the award for a new period; the earlier periods are"
+                " listed below.",
+                issuers=_issuer_names(certificate),
+                day=format_long_date(on),
+            ),
         )
     return StatusBanner(
         status,
@@ -239,6 +271,9 @@ def _check_uploaded_pdf(forms: Forms) -> Page:
         verdict=verdict,
         certificate=certificate,
         banner=banner,
+        seals=[seal for seal in verdict.seals if not seal.is_timestamp],
+        timestamps=[seal for seal in verdict.seals if seal.is_timestamp],
+        changed_after_sealing=changed_after_sealing(verdict.seals),
         seal_problems={seal.field: _seal_problem(seal) for seal in verdict.seals},
         seals_broken=not verdict.seals and _carries_signatures(pdf),
     )
@@ -337,6 +372,7 @@ def certificate_page(code: str) -> Page:
         "verify/certificate.html",
         certificate=certificate,
         banner=describe_status(certificate, status, on),
+        earlier=earlier_periods(certificate),
     )
 
 
@@ -390,8 +426,33 @@ def pdf_json() -> Json:
         "authentic": verdict.authentic,
         "code": certificate.code if certificate else None,
         "status": certificate.status_on(on).value if certificate else None,
-        "signatures": [{"signer": s.signer, "valid": s.ok} for s in verdict.seals],
+        "signatures": [
+            {
+                "signer": s.signer,
+                "valid": s.ok,
+                "field": s.field,
+                "signed_at": _iso(s.signed_at),
+                "time_attested": s.time_attested,
+                "changed_after": s.changed_after,
+            }
+            for s in verdict.seals
+            if not s.is_timestamp
+        ],
+        "timestamps": [
+            {
+                "authority": s.signer,
+                "valid": s.ok and not s.changed_after,
+                "time": _iso(s.signed_at),
+            }
+            for s in verdict.seals
+            if s.is_timestamp
+        ],
+        "changed_after_sealing": changed_after_sealing(verdict.seals),
     }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def certificate_representation(
@@ -452,6 +513,8 @@ def _carries_signatures(pdf: bytes) -> bool:
 
 def _seal_problem(seal: SealCheck) -> str | None:
     # Each is shown as a sentence of its own, its first letter made a capital.
+    if seal.is_timestamp:
+        return _timestamp_problem(seal)
     if not seal.intact:
         return gettext("the bytes this seal covers were changed")
     if not seal.valid:
@@ -465,6 +528,18 @@ def _seal_problem(seal: SealCheck) -> str | None:
             revision=seal.revision,
             revisions=seal.revisions,
         )
+    return None
+
+
+def _timestamp_problem(stamp: SealCheck) -> str | None:
+    if not stamp.intact:
+        return gettext("the bytes this timestamp covers were changed")
+    if not stamp.valid:
+        return gettext("the timestamp's signature does not check out")
+    if not stamp.trusted:
+        return gettext("the timestamp was not made by a trusted time-stamping authority")
+    if stamp.changed_after:
+        return gettext("the file was changed after this timestamp was applied")
     return None
 
 

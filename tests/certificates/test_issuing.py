@@ -79,9 +79,11 @@ def test_both_seals_validate_and_a_changed_byte_does_not(ctx, eligible_candidate
     certificate = issue(eligible_candidate(), today)
     verdict = verify_pdf(certificate.pdf, today)
     assert verdict.authentic
-    assert [(s.signer, s.ok) for s in verdict.seals] == [
-        ("European Federation of Radiographer Societies", True),
-        ("European Society of Medical Imaging Informatics", True),
+    assert [(s.kind, s.signer, s.ok, s.time_attested) for s in verdict.seals] == [
+        ("seal", "European Federation of Radiographer Societies", True, True),
+        ("seal", "European Society of Medical Imaging Informatics", True, True),
+        # After both seals, the timestamp over the whole file and the validation data.
+        ("timestamp", "Imaging Informatics Certification (demo)", True, True),
     ]
     tampered = bytearray(certificate.pdf)
     tampered[len(tampered) // 3] ^= 0x01

@@ -323,12 +323,16 @@ def upload(client, url: str, content: bytes, name: str = "certificate.pdf") -> A
 def test_the_issued_pdf_is_authentic_and_a_changed_one_is_not(client, issue):
     issued = issue()
     answer = upload(client, "/api/v1/verify/pdf", issued.pdf).get_json()
+    seals = [{"signer": s["signer"], "valid": s["valid"]} for s in answer.pop("signatures")]
+    # A document timestamp when a timestamp authority is configured (none by default here).
+    assert all(stamp["valid"] for stamp in answer.pop("timestamps"))
     assert answer == {
         "authentic": True,
         "code": issued.code,
         "status": "valid",
-        "signatures": [{"signer": BODIES[0], "valid": True}, {"signer": BODIES[1], "valid": True}],
+        "changed_after_sealing": False,
     }
+    assert seals == [{"signer": BODIES[0], "valid": True}, {"signer": BODIES[1], "valid": True}]
 
     response = upload(client, "/api/v1/verify/pdf", tampered(issued.pdf))
     assert response.status_code == 200
@@ -401,6 +405,8 @@ def test_a_damaged_file_that_starts_like_a_pdf_is_not_authentic(client):
         "code": None,
         "status": None,
         "signatures": [],
+        "timestamps": [],
+        "changed_after_sealing": False,
     }
 
 
@@ -409,7 +415,8 @@ def test_the_upload_page_says_authentic_or_not_in_large_words(client, issue):
     page = text(upload(client, "/verify", issued.pdf))
     assert '<h1 class="status-word" id="status-word">Valid' in page
     assert "The file is exactly as issued, and both bodies' digital seals are intact." in page
-    assert page.count('<span class="badge badge-ok">Valid</span>') == 2
+    # Both seals, and the timestamp over them.
+    assert page.count('<span class="badge badge-ok">Valid</span>') == 3
     for body in BODIES:
         assert body in page
     assert "Αικατερίνη Παπαδοπούλου" in page
@@ -499,9 +506,10 @@ def test_seals_of_a_file_changed_after_sealing_are_intact_but_cover_an_earlier_r
     assert '<h1 class="status-word" id="verdict-word">Not authentic</h1>' in page
     assert page.count("Covers an earlier revision") == 2
     assert '<span class="badge badge-ok">Valid</span>' not in page
-    # The original file is revision 1; each seal adds one, the change a fourth.
-    assert "covers only revision 2 of the file&#39;s 4" in page
-    assert "covers only revision 3 of the file&#39;s 4" in page
+    # The original file is revision 1; each seal adds one, the validation data and the
+    # document timestamp a fourth, the change a fifth.
+    assert "covers only revision 2 of the file&#39;s 5" in page
+    assert "covers only revision 3 of the file&#39;s 5" in page
 
 
 def test_a_file_whose_seal_bytes_were_damaged_carries_a_broken_seal_not_none(client, issue):

@@ -406,6 +406,6 @@ def test_a_full_status_list_refuses_the_next_credential_instead_of_drawing_forev
     with app.app_context():
         taken = db.session.scalar(sa.select(IssuedCredential.status_index))
         # As a list with no index left: every draw lands on a taken one.
-        monkeypatch.setattr(services.secrets, "randbelow", lambda _size: taken)
+        monkeypatch.setattr(services, "_status_draw", lambda _code, _attempt: taken)
         with pytest.raises(RuntimeError, match="hardly a free index"):
-            services._unused_status_index()
+            services._unused_status_index("EIC-NEXT")

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import re
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
 from certification.auth.services import (
+    create_admin,
     create_password_setup_link,
     get_candidate,
     get_user_by_email,
@@ -21,6 +25,7 @@ from certification.catalogue.models import ApprovalPolicy
 from certification.catalogue.services import get_programme
 from certification.certificates.approvals import (
     reinstate_certificate,
+    renew_award,
     request_award,
     revoke_award,
 )
@@ -28,6 +33,13 @@ from certification.certificates.services import (
     find_certificate,
     reissue_certificate,
     revoke_certificate,
+)
+from certification.claims.services import (
+    ClaimInput,
+    EvidenceUpload,
+    approve_claim,
+    reject_claim,
+    submit_claim,
 )
 from certification.dates import format_long_date
 from certification.extensions import db
@@ -39,6 +51,10 @@ from certification.mail.services import (
     queue_password_reset,
     set_password_url,
 )
+from certification.privacy import refuse_erasure
+from certification.privacy_models import ErasureRequest
+from certification.records.models import CpdSource
+from certification.records.services import record_cpd
 from certification.types import utcnow
 from tests.conftest import PASSWORD, issue_by_service, log_in
 
@@ -65,6 +81,33 @@ def _admin(client: FlaskClient, make_admin) -> None:
     assert log_in(client, "office@efrs.example").status_code == 302
 
 
+def _decide_two_claims(candidate, today: dt.date) -> None:
+    """A candidate's own CPD claims, one approved and one rejected: each tells them."""
+    reviewer = create_admin("claims@efrs.example", "Claims Reviewer", PASSWORD, None)
+    image = io.BytesIO()
+    Image.new("RGB", (20, 20), "navy").save(image, format="PNG")
+    for title in ("Approved webinar", "Rejected congress"):
+        claim = submit_claim(
+            candidate,
+            ClaimInput("cpd", title, "EuSoMII", today, points=Decimal(1)),
+            EvidenceUpload("attendance.png", image.getvalue()),
+            today=today,
+        )
+        if title.startswith("Approved"):
+            approve_claim(claim, reviewer, today=today, now=utcnow())
+        else:
+            reject_claim(claim, "Not attended.", reviewer, now=utcnow())
+
+
+def _refuse_an_erasure(candidate) -> None:
+    """The office refuses a holder's request to erase their data: it tells them why."""
+    office = create_admin("privacy@efrs.example", "Privacy Office", PASSWORD, None)
+    request = ErasureRequest(candidate=candidate, requested_at=utcnow())
+    db.session.add(request)
+    db.session.flush()
+    refuse_erasure(request, "A claim of yours awaits review.", office, utcnow())
+
+
 def test_each_message_is_labelled_by_what_it_is(
     app, client, make_admin, make_candidate, make_officer, make_programme, eligible_candidate, today
 ):
@@ -75,6 +118,7 @@ def test_each_message_is_labelled_by_what_it_is(
     make_officer("EuSoMII", "tomasz@eusomii.example")
     issued = issue_by_service(app, first, today)
     kept = issue_by_service(app, second, today)
+    third = issue_by_service(app, eligible_candidate("Eila Mäkinen"), today)
     make_candidate("Ömer Çelik", email="omer@example.tr", password=PASSWORD)
     with app.app_context():
         replacement = reissue_certificate(find_certificate(issued), None)
@@ -84,7 +128,22 @@ def test_each_message_is_labelled_by_what_it_is(
         queue_invitation(person, set_password_url(token), None)
         queue_password_reset("omer@example.tr")
         expires_on = find_certificate(kept).expires_on
-        assert queue_expiry_reminders(expires_on - dt.timedelta(days=10)) == 1
+        assert queue_expiry_reminders(expires_on - dt.timedelta(days=10)) == 2  # kept, third
+        # A third holder kept up their CPD: the office renews their certificate.
+        renewed = find_certificate(third)
+        renewed.expires_on = today + dt.timedelta(days=100)  # a renewal opens 180 days before
+        get_programme("EII-C").renewal_cpd_points = Decimal(5)
+        record_cpd(
+            renewed.candidate,
+            title="EuSoMII webinar: AI in the reading room",
+            organiser="EuSoMII",
+            activity_on=today,
+            points=Decimal(5),
+            source=CpdSource.ATTENDANCE,
+            actor=None,
+            today=today,
+        )
+        renew_award(renewed, None, today=today)
         request_award(get_candidate(second), get_programme("EII-J"), None, today=today)
         assert queue_approval_digests(today) == 2  # one to each body's officer
         # Kept's award made joint: EFRS's revocation suspends it, EuSoMII reinstates it.
@@ -96,6 +155,8 @@ def test_each_message_is_labelled_by_what_it_is(
             "The result was checked and is right.",
             get_user_by_email("tomasz@eusomii.example"),
         )
+        _decide_two_claims(person, today)
+        _refuse_an_erasure(get_candidate(second))
         db.session.commit()
         new_code = replacement.code
     ids = {kind: _email_id(app, kind) for kind in EmailKind}
@@ -108,11 +169,15 @@ def test_each_message_is_labelled_by_what_it_is(
         EmailKind.PASSWORD_RESET: "Password reset",
         EmailKind.CERTIFICATE_ISSUED: "Certificate issued",
         EmailKind.CERTIFICATE_REISSUED: "Certificate reissued",
+        EmailKind.CERTIFICATE_RENEWED: "Certificate renewed",
         EmailKind.CERTIFICATE_REVOKED: "Certificate revoked",
         EmailKind.CERTIFICATE_SUSPENDED: "Certificate suspended",
         EmailKind.CERTIFICATE_REINSTATED: "Certificate reinstated",
         EmailKind.EXPIRY_REMINDER: "Expiry reminder",
         EmailKind.APPROVALS_DIGEST: "Awaiting approval (to an officer)",
+        EmailKind.CLAIM_APPROVED: "Claim approved",
+        EmailKind.CLAIM_REJECTED: "Claim rejected",
+        EmailKind.ERASURE_REFUSED: "Erasure not carried out",
     }
     assert set(words) == set(EmailKind)  # every kind has its label, and an e-mail here
     assert all(len(kind.value) <= 20 for kind in EmailKind)  # the column holds 20

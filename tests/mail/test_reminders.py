@@ -1,5 +1,6 @@
-"""The reminder 90 days before a certificate expires: once per certificate, whatever the
-number of runs; none for later expiries or revoked certificates."""
+"""The reminders 180, 90 and 30 days before a certificate expires: once per certificate and
+threshold, whatever the number of runs; none for later expiries or revoked certificates.
+What they say of renewal through CPD is tested in test_renewal_reminders.py."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def test_a_certificate_expiring_within_90_days_is_reminded_of_once(
     from certification.mail.tasks import queue_daily_expiry_reminders
 
     due = certificate_expiring(89, name="Jón Þórðarson")
-    certificate_expiring(120)
+    certificate_expiring(181)
     certificate_expiring(30, revoked=True)
     with app.app_context():
         queue_daily_expiry_reminders.call_local()
@@ -91,13 +92,14 @@ def test_a_certificate_expiring_within_90_days_is_reminded_of_once(
     assert list(message.iter_attachments()) == []
 
 
-def test_the_last_day_and_the_90th_day_count(app, certificate_expiring, today):
+def test_the_last_day_and_the_180th_day_count(app, certificate_expiring, today):
     certificate_expiring(0)
     certificate_expiring(90)
-    certificate_expiring(91)
+    certificate_expiring(180)
+    certificate_expiring(181)
     certificate_expiring(-1)  # expired yesterday: too late for a reminder
     with app.app_context():
-        assert queue_expiry_reminders(today) == 2
+        assert queue_expiry_reminders(today) == 3
         db.session.commit()
 
 
