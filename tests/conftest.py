@@ -217,14 +217,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     return _postgres_url()
 
 
-@pytest.fixture(scope="session")
-def seal_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A demo certificate authority and both bodies' seals, made once per test run."""
+def demo_keys_settings(folder: Path, **made_with: Any) -> dict[str, Any]:
+    """Make a demo certificate authority, both bodies' seals (``made_with``: e.g. their
+    validity), its local time-stamping authority and CRL, and each body's credential key in
+    ``folder``; the settings that name them."""
     from certification.certificates.signing import make_demo_keys
     from certification.credentials.keys import make_credential_key
 
-    folder = tmp_path_factory.mktemp("keys")
-    make_demo_keys(folder, {b["short_name"]: b["name"] for b in DEFAULT_PARTNER_BODIES})
+    make_demo_keys(
+        folder, {b["short_name"]: b["name"] for b in DEFAULT_PARTNER_BODIES}, **made_with
+    )
     for name in ("efrs-2026", "eusomii-2026"):
         make_credential_key(folder / f"{name}.credential.pem")
     return {
@@ -243,6 +245,12 @@ def seal_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "TSA_LOCAL_KEY": str(folder / "demo-tsa.p12"),
         "SIGNING_CRLS": [str(folder / "demo-ca.crl")],
     }
+
+
+@pytest.fixture(scope="session")
+def seal_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A demo certificate authority and both bodies' seals, made once per test run."""
+    return demo_keys_settings(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture

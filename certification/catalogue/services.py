@@ -631,25 +631,7 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     except ValueError:
         errors.add("approval", gettext("Choose both_bodies or office."))
 
-    minimums: dict[str, Decimal] = {}
-    for raw_domain, credits in data.domain_minimums.items():
-        domain = clean_text(raw_domain)
-        sub = FieldErrors()
-        check_text(sub, "domain", domain, 100)
-        check_credits(sub, "credits", credits)
-        if sub.messages:
-            errors.add(
-                "domain_minimums",
-                gettext(
-                    "%(domain)s: %(problems)s",
-                    domain=raw_domain or gettext("(blank)"),
-                    problems=" ".join(sub.messages.values()),
-                ),
-            )
-        elif domain in minimums:
-            errors.add("domain_minimums", gettext("%(domain)s is listed twice.", domain=domain))
-        else:
-            minimums[domain] = credits
+    minimums = _domain_minimums(errors, "domain_minimums", data.domain_minimums, _credits_check)
     if (
         sum(minimums.values(), Decimal(0)) > min_total
         and "min_total_credits" not in errors.messages
@@ -718,6 +700,47 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
     ]
 
 
+def _domain_minimums(
+    errors: FieldErrors,
+    field: str,
+    entries: Mapping[str, Decimal],
+    check_amount: Callable[[FieldErrors, Decimal], None],
+) -> dict[str, Decimal]:
+    """A list of minimums per domain (the award's credits, the renewal's CPD points),
+    checked: each domain named, each amount as ``check_amount`` wants it, none twice; every
+    problem said under ``field``, with the domain it is about."""
+    minimums: dict[str, Decimal] = {}
+    for raw_domain, amount in entries.items():
+        domain = clean_text(raw_domain)
+        sub = FieldErrors()
+        check_text(sub, "domain", domain, 100)
+        check_amount(sub, amount)
+        if sub.messages:
+            errors.add(
+                field,
+                gettext(
+                    "%(domain)s: %(problems)s",
+                    domain=raw_domain or gettext("(blank)"),
+                    problems=" ".join(sub.messages.values()),
+                ),
+            )
+        elif domain in minimums:
+            errors.add(field, gettext("%(domain)s is listed twice.", domain=domain))
+        else:
+            minimums[domain] = amount
+    return minimums
+
+
+def _credits_check(errors: FieldErrors, credits: Decimal) -> None:
+    check_credits(errors, "credits", credits)
+
+
+def _points_check(errors: FieldErrors, points: Decimal) -> None:
+    check_marks(errors, "points", points)
+    if not errors.messages and points <= 0:
+        errors.add("points", gettext("Must be more than 0."))
+
+
 def _check_renewal_rule(
     errors: FieldErrors, data: ProgrammeInput, validity: int | None
 ) -> tuple[Decimal | None, dict[str, Decimal], int | None]:
@@ -744,29 +767,9 @@ def _check_renewal_rule(
             "renewal_grace_months",
             gettext("A grace period needs the CPD points the renewal asks for."),
         )
-    minimums: dict[str, Decimal] = {}
-    for raw_domain, domain_points in data.renewal_domain_minimums.items():
-        domain = clean_text(raw_domain)
-        sub = FieldErrors()
-        check_text(sub, "domain", domain, 100)
-        check_marks(sub, "points", domain_points)
-        if not sub.messages and domain_points <= 0:
-            sub.add("points", gettext("Must be more than 0."))
-        if sub.messages:
-            errors.add(
-                "renewal_domain_minimums",
-                gettext(
-                    "%(domain)s: %(problems)s",
-                    domain=raw_domain or gettext("(blank)"),
-                    problems=" ".join(sub.messages.values()),
-                ),
-            )
-        elif domain in minimums:
-            errors.add(
-                "renewal_domain_minimums", gettext("%(domain)s is listed twice.", domain=domain)
-            )
-        else:
-            minimums[domain] = domain_points
+    minimums = _domain_minimums(
+        errors, "renewal_domain_minimums", data.renewal_domain_minimums, _points_check
+    )
     if minimums and points is None:
         errors.add(
             "renewal_domain_minimums",

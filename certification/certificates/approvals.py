@@ -174,7 +174,7 @@ def renew_award(
         raise AlreadyRequested(pending.code)
     draft = renewal_draft(certificate, actor, today=today, now=now)
     snapshot = _printed(draft) | {
-        # Issued on the day of the last approval, valid until the renewed period's end.
+        # Issued on the day of the last approval; valid until the new period ends.
         "renews": certificate.code,
         "expires_on": draft.expires_on.isoformat() if draft.expires_on else None,
     }

@@ -22,7 +22,6 @@ from werkzeug.test import encode_multipart
 
 from certification.auth.services import get_candidate
 from certification.catalogue.services import get_programme
-from certification.certificates.branding import DEFAULT_PARTNER_BODIES
 from certification.certificates.models import Certificate
 from certification.certificates.services import issue_certificate
 from certification.certificates.signing import (
@@ -33,6 +32,7 @@ from certification.certificates.signing import (
     make_demo_keys,
 )
 from certification.extensions import db
+from tests.conftest import demo_keys_settings
 
 BODIES = [
     "European Federation of Radiographer Societies",
@@ -47,29 +47,11 @@ SEAL_VALIDITY = dt.timedelta(days=2)
 def seal_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The demo CA, short-lived seals for both bodies, and the local time-stamping
     authority: the configuration of every app in this module."""
-    from certification.credentials.keys import make_credential_key
-
-    folder = tmp_path_factory.mktemp("long-term-keys")
-    make_demo_keys(
-        folder,
-        {b["short_name"]: b["name"] for b in DEFAULT_PARTNER_BODIES},
-        seal_validity=SEAL_VALIDITY,
-    )
-    for name in ("efrs-2026", "eusomii-2026"):
-        make_credential_key(folder / f"{name}.credential.pem")
     return {
-        "CREDENTIAL_KEYS": {
-            "EFRS": [{"id": "efrs-2026", "key": str(folder / "efrs-2026.credential.pem")}],
-            "EuSoMII": [{"id": "eusomii-2026", "key": str(folder / "eusomii-2026.credential.pem")}],
-        },
-        "SEAL_KEYS": {
-            "EFRS": {"pkcs12": str(folder / "efrs-seal.p12"), "passphrase": None},
-            "EuSoMII": {"pkcs12": str(folder / "eusomii-seal.p12"), "passphrase": None},
-        },
-        "SIGNING_TRUST_ROOTS": [str(folder / "demo-ca.pem")],
+        **demo_keys_settings(
+            tmp_path_factory.mktemp("long-term-keys"), seal_validity=SEAL_VALIDITY
+        ),
         "TSA_URL": "",
-        "TSA_LOCAL_KEY": str(folder / "demo-tsa.p12"),
-        "SIGNING_CRLS": [str(folder / "demo-ca.crl")],
         "SIGNING_FETCH_REVOCATION": False,
     }
 

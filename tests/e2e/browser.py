@@ -141,3 +141,22 @@ def log_in_staff(page: Any, server: Server, email: str) -> str:
     page.click("text=I have kept them")
     page.wait_for_load_state()
     return secret
+
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def look_and_keep(page: Any, folder: Path, name: str) -> None:
+    """Check the page with axe and keep a screenshot of it in ``folder``, at a desktop and a
+    phone width; on a phone a page scrolls down, never sideways (tables stack, charts
+    shrink)."""
+    page.wait_for_load_state("networkidle")
+    serious = serious_violations(page)
+    assert not serious, f"{name}: {serious}"
+    page.screenshot(path=folder / f"{name}-desktop.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=folder / f"{name}-phone.png", full_page=True)
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= PHONE["width"], f"{name}: {wide} px wide on a {PHONE['width']} px phone"
+    page.set_viewport_size(DESKTOP)

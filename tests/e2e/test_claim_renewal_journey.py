@@ -25,11 +25,9 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from tests.e2e.browser import CHROMIUM, serious_violations, windows, words
+from tests.e2e.browser import CHROMIUM, DESKTOP, look_and_keep, windows, words
 
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", Path(__file__).with_name("artifacts"))) / "claims"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 HOLDER = "dimitar.petrov@example.bg"
 WEBINAR = "EuSoMII webinar: DICOMweb and FHIR ImagingStudy in practice"
 
@@ -61,16 +59,8 @@ def page(browser, server):
 
 
 def look(page, name: str) -> None:
-    """axe on the page as it is, and a screenshot at a desktop and a phone width."""
-    page.wait_for_load_state("networkidle")
-    serious = serious_violations(page)
-    assert not serious, f"{name}: {serious}"
-    page.screenshot(path=ARTIFACTS / f"{name}-desktop.png", full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=ARTIFACTS / f"{name}-phone.png", full_page=True)
-    wide = page.evaluate("document.documentElement.scrollWidth")
-    assert wide <= PHONE["width"], f"{name}: {wide} px wide on a {PHONE['width']} px phone"
-    page.set_viewport_size(DESKTOP)
+    """Check the page with axe and keep a screenshot of it, desktop and phone width."""
+    look_and_keep(page, ARTIFACTS, name)
 
 
 def attendance_certificate() -> bytes:

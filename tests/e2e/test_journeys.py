@@ -34,11 +34,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.e2e.browser import CHROMIUM, log_in_staff, serious_violations, windows, words
+from tests.e2e.browser import CHROMIUM, DESKTOP, log_in_staff, look_and_keep, windows, words
 
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", Path(__file__).with_name("artifacts")))
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 CANDIDATE = "Αικατερίνη Παπαδοπούλου"
 CODE = re.compile(r"\bEIC(?:-[0-9A-Z]{4}){4}-[0-9A-Z]\b")
 ANNULLED = "The examination board annulled the sitting of 12 May."
@@ -92,16 +90,7 @@ def page(window):
 
 def look(page, name: str) -> None:
     """Check the page with axe and keep a screenshot of it, desktop and phone width."""
-    page.wait_for_load_state("networkidle")
-    serious = serious_violations(page)
-    assert not serious, f"{name}: {serious}"
-    page.screenshot(path=ARTIFACTS / f"{name}-desktop.png", full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=ARTIFACTS / f"{name}-phone.png", full_page=True)
-    # On a phone a page scrolls down, never sideways: tables stack, charts shrink.
-    wide = page.evaluate("document.documentElement.scrollWidth")
-    assert wide <= PHONE["width"], f"{name}: {wide} px wide on a {PHONE['width']} px phone"
-    page.set_viewport_size(DESKTOP)
+    look_and_keep(page, ARTIFACTS, name)
 
 
 def flash(page) -> str:

@@ -55,13 +55,11 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from certification.languages import formatting_locale
-from tests.e2e.browser import serious_violations, windows, words
+from tests.e2e.browser import DESKTOP, PHONE, serious_violations, windows, words
 from tests.e2e.test_journeys import (
     ARTIFACTS,
     CODE,
-    DESKTOP,
     PDFTOPPM,
-    PHONE,
     ZBARIMG,
     pytestmark,  # noqa: F401 - the same skip (Chromium, poppler, zbar) and the slow mark
 )
