@@ -395,6 +395,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
             ("api.withdraw_result", "POST"),
             ("api.post_certificate", "POST"),
             ("api.reissue", "POST"),
+            ("api.renew", "POST"),  # not renewable (no rule): refused as a rule, not access
             ("api.lift", "POST"),
         ]
     },

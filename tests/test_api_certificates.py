@@ -83,6 +83,8 @@ def test_issue_a_certificate(app, api, api_admin, eligible_candidate, today):
         "revoked_on": None,
         "revocation_reason": None,
         "superseded_by": None,
+        "renewed": False,
+        "renews": None,
         "approvals": [],  # EII-C is issued by the office alone here (the fixture's policy)
         "suspended_on": None,
         "suspended_by": None,

@@ -31,6 +31,7 @@ from certification.api.contract import (
     HoldLiftInput,
     Refusal,
     ReissueInput,
+    RenewalInput,
     RequirementsNotMetRefusal,
     RevocationInput,
 )
@@ -46,6 +47,7 @@ from certification.certificates.approvals import (
     reinstate_certificate,
     reissue_award,
     reject_request,
+    renew_award,
     request_award,
     revoke_award,
 )
@@ -273,6 +275,35 @@ def reissue(code: str, json: ReissueInput) -> Created:
     return _created(
         reissue_award(certificate, g.actor, full_name=json.full_name, language=json.language)
     )
+
+
+@bp.post("/certificates/<code>/renew")
+@writes(
+    Certificate,
+    "renewCertificate",
+    CERTIFICATES,
+    description=CREATED.format("The renewed certificate"),
+    refused=CERTIFICATE_REFUSALS,
+    HTTP_202=(AwardRequest, PENDING),
+    HTTP_409=(Refusal, "already_requested: a request for this award awaits approval."),
+    HTTP_422=(
+        RequirementsNotMetRefusal,
+        "requirements_not_met (the CPD the renewal still needs, in `missing`),"
+        " renewal_not_open (more than 180 days before expiry), not_renewable (not renewed"
+        " through CPD, not current, or past its grace period) or not_current.",
+    ),
+)
+def renew(code: str, json: RenewalInput) -> Created:
+    """Renew a certificate whose holder met the programme's renewal rule (their CPD
+    points), from 180 days before it expires or in the grace period after: a new certificate
+    continues the award from the old expiry for the programme's validity, and the old one is
+    superseded by renewal (not revoked). For an award both bodies approve, the renewal is
+    requested (202) and each body approves it like an issue.
+
+    The body may be left out.
+    """
+    certificate = find_certificate(code)
+    return _created(renew_award(certificate, g.actor, today=today()))
 
 
 @bp.get("/certificates/<code>/pdf")

@@ -438,7 +438,9 @@ class AwardRequest(Answer):
     status: Literal["pending_approval", "valid", "rejected"]
     candidate_id: int
     programme: str
-    replaces: str | None = Field(description="For a reissue: the certificate it replaces.")
+    replaces: str | None = Field(
+        description="For a reissue or a renewal: the certificate it replaces."
+    )
     approvals: list[BodyApproval]
     rejected_by: str | None = None
     rejection_reason: str | None = None
@@ -456,6 +458,11 @@ class ReissueInput(Request):
         " the languages offered (ISO 639-1, e.g. pl), or en for English alone. Left out or"
         " null: the certificate's own.",
     )
+
+
+class RenewalInput(Request):
+    """No fields: the renewal takes the holder's name as it stands, and the award, language
+    and credits as printed."""
 
 
 class Issuer(Answer):
@@ -483,6 +490,13 @@ class Verification(Answer):
     revocation_reason: str | None
     superseded_by: str | None = Field(
         description="The code of the certificate that replaced this one."
+    )
+    renewed: bool = Field(
+        description="Superseded by its renewal (the award continues for a new period under"
+        " `superseded_by`), not by a reissue."
+    )
+    renews: str | None = Field(
+        description="The code of the certificate of the period before, which this one renews."
     )
     approvals: list[PublicApproval] = Field(
         description="Each partner body's approval and its day (never the officer's name);"

@@ -158,6 +158,7 @@ API_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "api.revoke": STAFF,
     "api.reinstate": OFFICERS,
     "api.reissue": OFFICE,
+    "api.renew": OFFICE,
     "api.lift": OFFICE,
 }
 

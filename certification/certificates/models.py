@@ -234,6 +234,11 @@ class Certificate(StatusFromFields, Model):
         """Superseded by its renewal (a new period), not by a reissue."""
         return self.superseded_by is not None and self.superseded_by.renews_id == self.id
 
+    @property
+    def renews_code(self) -> str | None:
+        """The code of the certificate of the period before, which this one renews."""
+        return self.renews.code if self.renews is not None else None
+
 
 class CertificatePdf(Model):
     """The signed PDF of an issued certificate, exactly as it was sent (its SHA-256 is on

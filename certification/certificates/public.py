@@ -55,6 +55,7 @@ class PublicCertificate(StatusFromFields):
     superseded_at: dt.datetime | None
     replacement_code: str | None
     renews_id: int | None  # the certificate of the period before, which this one renews
+    renews_code: str | None
     replacement_renews_id: int | None
 
     @property
@@ -64,6 +65,7 @@ class PublicCertificate(StatusFromFields):
 
 
 _replacement = so.aliased(Certificate)
+_renewed = so.aliased(Certificate)  # the certificate of the period before
 _READ = PreparedRead(
     sa.select(
         Certificate.id,
@@ -91,9 +93,11 @@ _READ = PreparedRead(
         Certificate.superseded_at,
         _replacement.code.label("replacement_code"),
         Certificate.renews_id,
+        _renewed.code.label("renews_code"),
         _replacement.renews_id.label("replacement_renews_id"),
     )
     .outerjoin(_replacement, _replacement.id == Certificate.superseded_by_id)
+    .outerjoin(_renewed, _renewed.id == Certificate.renews_id)
     .where(Certificate.code == sa.bindparam("code"))
 )
 

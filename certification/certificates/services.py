@@ -1160,6 +1160,8 @@ def public_record(
         "revoked_on": revoked_on.isoformat() if revoked_on else None,
         "revocation_reason": certificate.revocation_reason,
         "superseded_by": certificate.replacement_code,
+        "renewed": certificate.renewed,
+        "renews": certificate.renews_code,
         # Each body's yes by its day: never the officer's name or e-mail.
         "approvals": [
             {"body": a["body"], "approved_on": a["approved_on"]} for a in certificate.approvals

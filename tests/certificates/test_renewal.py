@@ -118,6 +118,14 @@ def test_a_renewal_through_both_approvals_continues_the_award_and_supersedes_the
         assert kinds == {EmailKind.CERTIFICATE_RENEWED}
         valid_until = format_long_date(new.expires_on)
 
+    renewed_answer = client.get(f"/api/v1/verify/{renewal_code}").get_json()
+    assert (renewed_answer["status"], renewed_answer["renews"]) == ("valid", code)
+    old_answer = client.get(f"/api/v1/verify/{code}").get_json()
+    assert (old_answer["status"], old_answer["superseded_by"], old_answer["renewed"]) == (
+        "superseded",
+        renewal_code,
+        True,
+    )
     renewed_page = text(client.get(f"/verify/{renewal_code}"))
     assert f"Renewed — valid until {valid_until}" in renewed_page
     assert "Earlier periods of this award" in renewed_page and code in renewed_page
@@ -206,3 +214,28 @@ def test_a_renewal_opens_180_days_before_expiry_and_its_points_do_not_count_twic
     page = text(client.get("/me/"))
     assert "You need 10 more CPD points by" in page
     assert "Ask for renewal" not in page
+
+
+def test_the_office_asks_for_a_renewal_through_the_api_and_an_officer_may_not(
+    app, client, bodies, eligible_candidate, today
+):
+    code = issued_jointly(bodies, eligible_candidate())
+    renewable(app, code, "10", today=today)
+    refused = bodies["EFRS"].post(f"/certificates/{code}/renew", {})
+    assert refused.status_code == 403, refused.get_json()
+    asked = bodies["office"].post(f"/certificates/{code}/renew", {})
+    assert asked.status_code == 202, asked.get_json()
+    requested = asked.get_json()
+    assert (requested["status"], requested["replaces"]) == ("pending_approval", code)
+    again = bodies["office"].post(f"/certificates/{code}/renew", {})
+    assert again.status_code == 409 and again.get_json()["error"] == "already_requested"
+
+
+def test_the_api_says_what_a_renewal_still_needs(app, client, bodies, eligible_candidate, today):
+    code = issued_jointly(bodies, eligible_candidate())
+    renewable(app, code, "4", today=today)
+    refused = bodies["office"].post(f"/certificates/{code}/renew", {})
+    assert refused.status_code == 422
+    answer = refused.get_json()
+    assert answer["error"] == "requirements_not_met"
+    assert answer["missing"][0].startswith("You need 6 more CPD points by")

@@ -179,6 +179,7 @@ def test_each_status_in_large_words_and_in_json(app, client, issue, today, statu
     assert answer["revoked_on"] == expected.get("revoked_on")
     assert answer["revocation_reason"] == (REASON if status == "revoked" else None)
     assert answer["superseded_by"] == expected.get("superseded_by")
+    assert (answer["renewed"], answer["renews"]) == (False, None)  # a reissue is no renewal
     if "expires_on" in expected:
         assert answer["expires_on"] == expected["expires_on"]
     assert answer["language"] == "en"  # the holder has chosen none: English alone
@@ -198,6 +199,8 @@ def test_each_status_in_large_words_and_in_json(app, client, issue, today, statu
         "revoked_on",
         "revocation_reason",
         "superseded_by",
+        "renewed",
+        "renews",
         "approvals",
         "suspended_on",
         "suspended_by",
