@@ -84,10 +84,15 @@ def list_domains() -> list[str]:
 CatalogueItem = TypeVar("CatalogueItem", Programme, Course, Assessment)
 
 
+def _find_by_code(model: type[CatalogueItem], code: str) -> CatalogueItem | None:
+    """The item whose code ``code`` is, as typed (any case, spaces around); None if none."""
+    lookup = as_code(code)
+    return db.session.scalar(sa.select(model).where(model.code == lookup)) if lookup else None
+
+
 def _by_code(model: type[CatalogueItem], code: str, missing: Callable[[str], str]) -> CatalogueItem:
     """The item with ``code``; else NotFound with ``missing``'s sentence for the code."""
-    lookup = as_code(code)
-    found = db.session.scalar(sa.select(model).where(model.code == lookup)) if lookup else None
+    found = _find_by_code(model, code)
     if found is None:
         raise NotFound(missing(repr(code)))
     return found
@@ -643,12 +648,7 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
 
     assessments: list[Assessment] = []
     for raw_code in data.required_assessments:
-        lookup = as_code(raw_code)
-        found = (
-            db.session.scalar(sa.select(Assessment).where(Assessment.code == lookup))
-            if lookup
-            else None
-        )
+        found = _find_by_code(Assessment, raw_code)
         if found is None:
             errors.add(
                 "required_assessments",
@@ -659,12 +659,7 @@ def _apply_programme(programme: Programme, data: ProgrammeInput) -> None:
 
     prerequisite: Programme | None = None
     if data.prerequisite:
-        lookup = as_code(data.prerequisite)
-        prerequisite = (
-            db.session.scalar(sa.select(Programme).where(Programme.code == lookup))
-            if lookup
-            else None
-        )
+        prerequisite = _find_by_code(Programme, data.prerequisite)
         if prerequisite is None:
             errors.add(
                 "prerequisite",
@@ -792,12 +787,7 @@ def _renewal_assessment(errors: FieldErrors, data: ProgrammeInput) -> Assessment
     """The renewal assessment ``data`` names, if any; it qualifies the rule's points."""
     if not data.renewal_assessment:
         return None
-    lookup = as_code(data.renewal_assessment)
-    found = (
-        db.session.scalar(sa.select(Assessment).where(Assessment.code == lookup))
-        if lookup
-        else None
-    )
+    found = _find_by_code(Assessment, data.renewal_assessment)
     if found is None:
         errors.add(
             "renewal_assessment",
